@@ -1,0 +1,76 @@
+"""Pipeline: a tank buffer in front of a continuous flow available to this cargo.
+
+A parcel waits for room in the tank (a simpy Container: tankers queue at the
+terminal when the tank is full), then is pumped in arrival order at the flow
+rate in force when pumping starts (``t / rate`` hours); its tank space is freed
+when it has been pumped, then it takes ``transit_h`` to the far end.
+The pipeline is *active* while pumping or closed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Generator
+
+import numpy as np
+import simpy
+
+from ..distributions import as_distribution
+from ..timeline import Timeline, combine
+from ..units import t_per_h_from_mt_per_year
+from .base import Node, Shipment
+
+
+class Pipeline(Node):
+    kind = "pipeline"
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        flow = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(self.spec.flow_mt_per_year).points)
+        self.rate = combine(lambda r, f: r * f, flow, self.factor)
+        self.tank = simpy.Container(self.env, capacity=self.spec.tank_t)
+        self.pump = simpy.Resource(self.env, capacity=1)
+        self.draw_transit = self.sampler(as_distribution(self.spec.transit_h), "transit_h")
+        self.queued_t = 0.0
+
+    def visit(self, s: Shipment) -> Generator:
+        env = self.env
+        self.enter(s)
+        arrived = env.now
+        self.queued_t += s.t
+        yield self.tank.put(s.t)
+        self.release_yard(s)
+        with self.pump.request() as req:
+            yield req
+            while self.rate.at(env.now) <= 0:
+                self.set_active(True)
+                nxt = self.rate.next_change_after(env.now)
+                yield env.timeout(nxt - env.now) if nxt is not None else env.event()
+            start = env.now
+            self.record_wait(start - arrived)
+            self.set_active(True)
+            yield env.timeout(s.t / self.rate.at(start))
+            self.grid.add_interval(self.rec.busy_h, start, env.now)
+            self.set_active(False)
+        self.tank.get(s.t)
+        self.queued_t -= s.t
+        transit = self.draw_transit()
+        if transit > 0:
+            yield env.timeout(transit)
+        self.leave(s)
+
+    def expected_delay_h(self, t: float) -> float:
+        r = self.rate.at(self.env.now)
+        return math.inf if r <= 0 else (self.queued_t + t) / r
+
+    def is_open(self, now: float) -> bool:
+        return self.rate.at(now) > 0
+
+    def opens_at(self) -> float | None:
+        return self.rate.first_hour_where(lambda r: r > 0)
+
+    def capacity_t(self) -> np.ndarray:
+        return self.grid.integrate(self.rate)
+
+    def server_hours(self) -> np.ndarray:
+        return self.grid.integrate(combine(lambda r: 1.0 if r > 0 else 0.0, self.rate))

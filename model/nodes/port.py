@@ -1,0 +1,141 @@
+"""Port terminal: ``berths`` parallel handling positions (a simpy resource).
+
+A shipment waits for a berth, is handled for ``t / rate`` hours (rate per
+berth, drawn fixed / exponential / lognormal around that mean), then, when the
+port has a yard limit, waits with the berth held until the yard has room for
+it (blocked by downstream). The yard space is freed when the next node starts
+serving the shipment (a vessel or train loads it).
+
+Berth counts that change over time are applied by :class:`VariableResource`:
+a simpy Resource whose capacity can be set; a reduction lets the shipments in
+service finish and grants no new berth until fewer are busy than allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Generator
+
+import numpy as np
+import simpy
+
+from ..distributions import Exponential, Fixed, Lognormal
+from ..timeline import Timeline, combine
+from ..units import t_per_h_from_mt_per_year
+from .base import Node, Shipment
+
+
+
+class VariableResource(simpy.Resource):
+    """A simpy Resource whose capacity changes over time.
+
+    simpy grants a request while ``len(users) < capacity``; changing the
+    capacity and re-running the grant loop is all a change needs. (The
+    blocker-process idiom does the same with a PriorityResource, at about
+    twice the cost per request.)
+    """
+
+    def set_capacity(self, capacity: int) -> None:
+        self._capacity = max(int(capacity), 0)
+        self._trigger_put(None)
+
+
+class Port(Node):
+    kind = "port"
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        spec = self.spec
+        self.berths = self.tl(spec.berths)
+        if spec.capacity_mt_per_year is not None:
+            self.cap_rate = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(spec.capacity_mt_per_year).points)
+        else:
+            self.cap_rate = combine(lambda r, b: r * b, self.tl(spec.handling_rate_t_per_h), self.berths)
+        self.cap_rate = combine(lambda c, f: c * f, self.cap_rate, self.factor)
+        self.available = combine(lambda b, f: b if f > 0 else 0.0, self.berths, self.factor)
+        shape = {"fixed": Fixed(value=1.0), "exponential": Exponential(dist="exponential", mean=1.0),
+                 "lognormal": Lognormal(dist="lognormal", mean=1.0, cv=spec.service_cv)}[spec.service]
+        self.unit_service = self.sampler(shape, "service")
+        self.res = VariableResource(self.env, capacity=max(1, self._avail_now()))
+        self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
+        self.n_busy = 0
+        self.queued_t = 0.0
+        self._avail = self._avail_now()
+        self._rate_per_berth = 1.0
+        self._handling_factor = self.duration_factor.get("handling_time")
+        self.env.process(self._controller())
+
+    # capacity over time --------------------------------------------------
+
+    def _avail_now(self) -> int:
+        return int(round(self.available.at(self.env.now)))
+
+    def _controller(self) -> Generator:
+        """At each change of berths, rate or disruption: re-set the usable berths
+        and the handling rate per berth (cached: the hot path reads attributes)."""
+        changes = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
+        while True:
+            now = self.env.now
+            self._avail = self._avail_now()
+            self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
+            self.res.set_capacity(self._avail)
+            self._update_active()
+            later = [h for h in changes if h > now]
+            if not later:
+                return
+            yield self.env.timeout(later[0] - now)
+
+    def _update_active(self) -> None:
+        self.set_active(self._avail <= 0 or self.n_busy >= self._avail)
+
+    # the shipment's visit --------------------------------------------------
+
+    def visit(self, s: Shipment) -> Generator:
+        env, rec, grid = self.env, self.rec, self.grid
+        rec.entered_t += s.t
+        rec.hops += 1
+        arrived = env.now
+        self.queued_t += s.t
+        req = self.res.request()
+        yield req
+        self.queued_t -= s.t
+        if s.yard is not None:
+            self.release_yard(s)
+        start = env.now
+        rec.wait_year.append(grid.index(start))
+        rec.wait_h.append(start - arrived)
+        self.n_busy += 1
+        if self.n_busy >= self._avail:
+            self.set_active(True)
+        service = s.t / self._rate_per_berth * self.unit_service()
+        if self._handling_factor is not None:
+            service *= self._handling_factor.at(start)
+        yield env.timeout(service)
+        grid.add_interval(rec.busy_h, start, env.now)
+        self.n_busy -= 1
+        if self._avail > 0 and self.n_busy < self._avail:
+            self.set_active(False)
+        if self.yard is not None:
+            yield self.yard.put(s.t)  # blocked by a full yard: the berth stays held
+            s.yard = self.yard
+        self.res.release(req)
+        rec.exited_t += s.t
+        rec.throughput_t[grid.index(env.now)] += s.t
+
+    # what metrics and routing ask --------------------------------------------
+
+    def expected_delay_h(self, t: float) -> float:
+        rate = self.cap_rate.at(self.env.now)
+        return math.inf if rate <= 0 else (self.queued_t + t) / rate
+
+    def is_open(self, now: float) -> bool:
+        return self.available.at(now) > 0
+
+    def opens_at(self) -> float | None:
+        return self.available.first_hour_where(lambda v: v > 0)
+
+    def capacity_t(self) -> np.ndarray:
+        return self.grid.integrate(self.cap_rate)
+
+    def server_hours(self) -> np.ndarray:
+        return self.grid.integrate(self.available)

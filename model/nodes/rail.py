@@ -1,0 +1,141 @@
+"""Rail line: train paths per day, train payload, transit time, opening date.
+
+One dispatcher process per line. A train leaves when a full train load is
+waiting, or when the oldest waiting shipment has waited ``max_wait_h``, and
+only on a free path: after each departure the next path comes ``24 / paths``
+hours later. Unused paths are not banked, so at saturation the line carries
+exactly paths x payload per day. Nothing runs before the opening date (or
+while paths are 0). Trains in transit are not limited (rolling stock is not
+modelled).
+
+The line is *active* (Roser) while it is closed, or while cargo waits and the
+dispatcher is waiting for the next path (the path limit is what holds it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from functools import partial
+from typing import Generator
+
+import numpy as np
+import simpy
+
+from ..distributions import as_distribution
+from ..timeline import Timeline, combine, hours_since
+from ..units import paths_per_day_from_mt_per_year
+from .base import Node, Shipment
+
+_EPS = 1e-9
+
+
+class RailLine(Node):
+    kind = "rail_line"
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        spec = self.spec
+        self.payload = spec.train_payload_t
+        if spec.paths_per_day is not None:
+            paths = self.tl(spec.paths_per_day)
+        else:
+            cap = self.tl(spec.capacity_mt_per_year)
+            paths = Timeline((h, paths_per_day_from_mt_per_year(v, self.payload)) for h, v in cap.points)
+        opening = self.opening_h()
+        gate = Timeline([(0.0, 0.0 if opening > 0 else 1.0), (max(opening, 0.0), 1.0)])
+        self.paths = combine(lambda p, f, g: p * f * g, paths, self.factor, gate)
+        self.transit = as_distribution(spec.transit_h)
+        self.draw_transit = self.sampler(self.transit, "transit_h")
+        self.queue: deque[tuple[Shipment, float]] = deque()
+        self.queued_t = 0.0
+        self._arrival: simpy.Event = self.env.event()
+        self.trains = [0] * len(self.grid)
+        self.env.process(self._dispatcher())
+
+    def opening_h(self) -> float:
+        od = self.spec.opening_date
+        return 0.0 if od is None else hours_since(self.ctx.start, od)
+
+    def visit(self, s: Shipment) -> Generator:
+        self.enter(s)
+        s.event = self.env.event()
+        self.queue.append((s, self.env.now))
+        self.queued_t += s.t
+        if not self._arrival.triggered:
+            self._arrival.succeed()
+        yield s.event
+        self.leave(s)
+
+    def _wait(self, timeout: float | None) -> Generator:
+        if self._arrival.triggered:
+            self._arrival = self.env.event()
+        yield self._arrival if timeout is None else (self._arrival | self.env.timeout(timeout))
+
+    def _dispatcher(self) -> Generator:
+        env = self.env
+        while True:
+            paths = self.paths.at(env.now)
+            if paths <= 0:
+                self.set_active(bool(self.queue))
+                nxt = self.paths.next_change_after(env.now)
+                if nxt is None:
+                    self.set_active(True)
+                    return
+                yield env.timeout(nxt - env.now)
+                continue
+            self.set_active(False)
+            if not self.queue:
+                yield from self._wait(None)
+                continue
+            oldest = self.queue[0][1]
+            if self.queued_t < self.payload - _EPS and env.now < oldest + self.spec.max_wait_h:
+                yield from self._wait(oldest + self.spec.max_wait_h - env.now)
+                continue
+            self._dispatch()
+            self.set_active(bool(self.queue))
+            yield env.timeout(24.0 / paths)
+
+    def _dispatch(self) -> None:
+        env = self.env
+        train: list[Shipment] = []
+        load_t = 0.0
+        while self.queue and load_t + self.queue[0][0].t <= self.payload + _EPS:
+            s, arrived = self.queue.popleft()
+            self.queued_t -= s.t
+            self.release_yard(s)
+            self.record_wait(env.now - arrived)
+            train.append(s)
+            load_t += s.t
+        self.trains[self.grid.index(env.now)] += 1
+        transit = self.draw_transit() * self.dfactor("transit_h")
+        env.timeout(transit).callbacks.append(partial(self._arrive, train))
+
+    @staticmethod
+    def _arrive(train: list[Shipment], _event: simpy.Event) -> None:
+        for s in train:
+            s.event.succeed()
+
+    # what metrics and routing ask ----------------------------------------------
+
+    def expected_delay_h(self, t: float) -> float:
+        p = self.paths.at(self.env.now)
+        if p <= 0:
+            return math.inf
+        return (self.queued_t + t) / (p * self.payload / 24.0) + self.transit.mean
+
+    def is_open(self, now: float) -> bool:
+        return self.paths.at(now) > 0
+
+    def opens_at(self) -> float | None:
+        return self.paths.first_hour_where(lambda p: p > 0)
+
+    def capacity_t(self) -> np.ndarray:
+        return self.grid.integrate(self.paths) / 24.0 * self.payload
+
+    def server_hours(self) -> np.ndarray:
+        """Paths available per year (utilisation = trains run / paths)."""
+        return self.grid.integrate(self.paths) / 24.0
+
+    def busy(self) -> np.ndarray:
+        return np.array(self.trains, dtype=float)
