@@ -344,8 +344,11 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings merge key by key, investments merge by id, other values replace."""
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Deep merge: mappings with text keys merge key by key, investments merge by
+    id, anything else replaces. A timeline ``{date: value}`` or a volume path
+    ``{year: value}`` is one value: the child's replaces the parent's whole."""
+    if (isinstance(base, dict) and isinstance(over, dict)
+            and all(isinstance(k, str) for k in (*base, *over))):
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge_investments(base.get(k), v) if k == "investments" else _merge(base.get(k), v)
