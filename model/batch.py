@@ -56,8 +56,8 @@ def run_many(
                 results[i] = fut.result()
                 if on_done:
                     on_done(*jobs[i])
-    names = results[0].keys() if results and results[0] else []
-    return {n: pd.concat([r[n] for r in results], ignore_index=True) for n in names}
+    names = list(dict.fromkeys(n for r in results if r for n in r))
+    return {n: pd.concat([r[n] for r in results if r and n in r], ignore_index=True) for n in names}
 
 
 def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,

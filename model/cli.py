@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=_positive, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<time>)")
+    r.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
+    bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
+    bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
+    bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
+    bt.add_argument("--replications", type=_positive, help="replications per scenario")
+    bt.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
+    bt.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
+    cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
+    cp.add_argument("dirs", nargs="+")
+    cp.add_argument("--out", help="folder to create (default: results/compare-...)")
+    cp.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
     v = sub.add_parser("validate", help="check a scenario file; exit 0 or 2")
     v.add_argument("file")
     b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
@@ -62,34 +74,119 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from .batch import run_scenario
-    from .plots import run_plots
-    from .report import (corridor_summary, default_run_dir, format_summary, manifest_for, scenario_yaml,
-                         write_atomically, write_tables)
+def _out_dir(args: argparse.Namespace, name: str) -> Path:
+    from .report import default_run_dir
 
+    out = Path(args.out) if args.out else default_run_dir(RESULTS, name)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out: {out} already exists and is not an empty folder; choose another folder")
+    return out
+
+
+class Progress:
+    """A one-line progress counter on stderr (a plain line per step when not a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.t0 = total, 0, time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, scenario, k: int) -> None:
+        self.done += 1
+        msg = (f"[{self.done}/{self.total}] {scenario.name} replication {k} done "
+               f"({time.perf_counter() - self.t0:.0f} s)")
+        print(("\r" + msg) if self.tty else msg, end="" if self.tty and self.done < self.total else "\n",
+              file=sys.stderr, flush=True)
+
+
+def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, workers: int | None,
+                   out: Path, year: int | None = None) -> tuple[Path, dict]:
+    from .batch import run_many
+    from .report import write_atomically, write_results
+
+    reps = {s.name: (n or s.replications) for s, _ in scenarios}
+    jobs = [(s, k) for s, _ in scenarios for k in range(reps[s.name])]
+    base_seed = scenarios[0][0].seed if seed is None else seed
+    t0 = time.perf_counter()
+    t = run_many(jobs, seed=base_seed, workers=workers, on_done=Progress(len(jobs)))
+    wall = time.perf_counter() - t0
+    final = write_atomically(out, lambda tmp: write_results(tmp, t, scenarios, base_seed, max(reps.values()),
+                                                            wall, year))
+    return final, t
+
+
+def _print_results(t: dict, final: Path, n_jobs: int) -> None:
+    from .report import corridor_summary, format_differences, format_summary, paired_differences
+
+    print(format_summary(corridor_summary(t)))
+    if t["corridor"]["scenario"].nunique() > 1:
+        print()
+        print(format_differences(paired_differences(t)))
+    wall = t["_perf"]["wall_s"].sum() if "_perf" in t else float("nan")
+    print(f"\n{n_jobs} replication(s), {wall:.1f} s of simulation. Results: {final}/ "
+          f"(summary.csv, tables *.csv, plots/*.png, report.html, manifest.json)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.file)
-    out = Path(args.out) if args.out else default_run_dir(RESULTS, scenario.name)
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"--out: {out} already exists and is not empty; choose another folder")
+    out = _out_dir(args, scenario.name)
     seed = scenario.seed if args.seed is None else args.seed
     n = args.replications or scenario.replications
     print(f"Running {scenario.name}: {n} replication(s), seed {seed} ...", flush=True)
-    t0 = time.perf_counter()
-    t = run_scenario(scenario, n, seed, args.workers)
-    wall = time.perf_counter() - t0
-    summary = corridor_summary(t)
+    final, t = _run_and_write([(scenario, str(args.file))], seed, n, args.workers, out, args.year)
+    _print_results(t, final, n)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    problems, scenarios = [], []
+    for f in args.files:
+        try:
+            scenarios.append((load_scenario(f), f))
+        except ScenarioError as e:
+            problems.extend(e.problems)
+    if problems:
+        raise ScenarioError(problems)
+    names = [s.name for s, _ in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UsageError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
+    out = _out_dir(args, "batch-" + "-vs-".join(names)[:80])
+    n = args.replications or max(s.replications for s, _ in scenarios)
+    seed = scenarios[0][0].seed if args.seed is None else args.seed
+    print(f"Batch of {len(scenarios)} scenario(s) x {n} replication(s), seed {seed}, common random numbers ...",
+          flush=True)
+    final, t = _run_and_write(scenarios, seed, n, args.workers, out, args.year)
+    _print_results(t, final, n * len(scenarios))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .report import (corridor_summary, format_differences, format_summary, package_versions,
+                         paired_differences, read_results, write_atomically, write_outputs)
+
+    parts = []
+    for d in args.dirs:
+        try:
+            parts.append(read_results(Path(d)))
+        except FileNotFoundError as e:
+            raise UsageError(str(e)) from None
+    names = list(dict.fromkeys(n for p in parts for n in p))
+    t = {n: pd.concat([p[n] for p in parts if n in p], ignore_index=True).drop_duplicates() for n in names}
+    out = _out_dir(args, "compare")
 
     def fill(tmp: Path) -> dict:
-        (tmp / f"scenario-{scenario.name}.yaml").write_text(scenario_yaml(scenario))
-        write_tables(tmp, t)
-        summary.to_csv(tmp / "summary.csv", index=False, float_format="%.6g")
-        run_plots(t, scenario.name, tmp / "plots")
-        return manifest_for([(scenario, str(args.file))], seed, n, wall, t.get("_perf"))
+        write_outputs(tmp, t, args.year)
+        return {"kind": "compare", "sources": [str(Path(d).resolve()) for d in args.dirs],
+                "versions": package_versions()}
 
     final = write_atomically(out, fill)
-    print(format_summary(summary))
-    print(f"\n{n} replication(s) in {wall:.1f} s. Results: {final}/ (tables *.csv, plots/*.png, manifest.json)")
+    print(format_summary(corridor_summary(t)))
+    if t["corridor"]["scenario"].nunique() > 1:
+        print()
+        print(format_differences(paired_differences(t)))
+    print(f"\nComparison written to {final}/")
     return 0
 
 
@@ -125,7 +222,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "bench": cmd_bench, "schema": cmd_schema}
+COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "validate": cmd_validate,
+            "bench": cmd_bench, "schema": cmd_schema}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,12 @@ import math
 import numpy as np
 import pandas as pd
 
+from .bottleneck import shares_by_window
+from .scenario import ChoiceSpec
 from .simulate import RunRecords
+
+# Transit-time histogram bins (days): fine where most shipments are, coarse in the tail.
+TRANSIT_BINS_DAYS = np.concatenate([np.arange(0, 30, 0.5), np.arange(30, 120, 2), np.arange(120, 2600, 20)])
 
 NODE_COLUMNS = [
     "scenario", "replication", "year", "node", "kind", "throughput_t", "capacity_t", "utilization",
@@ -116,15 +121,67 @@ def corridor_table(r: RunRecords) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def active_period_table(r: RunRecords) -> pd.DataFrame:
+    """Per node and year: active, sole-bottleneck and shifting-bottleneck shares of
+    the year (Roser's active-period method, see ``model.bottleneck``)."""
+    periods = {nid: node.rec.active for nid, node in r.nodes.items()}
+    res = shares_by_window(periods, r.grid.bounds_h)
+    hours = r.grid.hours()
+    rows = []
+    for nid, v in res.items():
+        for y, year in enumerate(r.grid.years):
+            rows.append({"scenario": r.scenario.name, "replication": r.replication, "year": year, "node": nid,
+                         "active_share": v["active"][y] / hours[y], "sole_share": v["sole"][y] / hours[y],
+                         "shifting_share": v["shifting"][y] / hours[y]})
+    return pd.DataFrame(rows)
+
+
+def transit_hist_table(r: RunRecords) -> pd.DataFrame:
+    """Histogram of corridor transit times (days) over the whole horizon."""
+    hours = [h for sid, rec in r.streams.items() if not r.scenario.streams[sid].background for h in rec.transit_h]
+    counts, _ = np.histogram(np.asarray(hours) / 24.0, bins=TRANSIT_BINS_DAYS)
+    return pd.DataFrame({"scenario": r.scenario.name, "replication": r.replication,
+                         "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:], "count": counts})
+
+
+def network_tables(scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node attributes and route edges of a scenario, for the schematic."""
+    nodes = pd.DataFrame([{"scenario": scenario.name, "node": nid, "kind": spec.kind, "name": spec.name or nid,
+                           "lon": spec.lon, "lat": spec.lat} for nid, spec in scenario.nodes.items()])
+    edges = set()
+    for sid, st in scenario.streams.items():
+        prev: list[str] = []
+        for step in st.route:
+            if isinstance(step, ChoiceSpec):
+                ends = []
+                for opt in step.choice.values():
+                    chain = prev[-1:] + list(opt)
+                    edges.update((sid_a, sid_b) for sid_a, sid_b in zip(chain, chain[1:]))
+                    ends.append(opt[-1])
+                prev = ends[:1]
+            else:
+                if prev:
+                    edges.add((prev[-1], step))
+                prev = [step]
+    e = pd.DataFrame(sorted(edges), columns=["from_node", "to_node"])
+    e.insert(0, "scenario", scenario.name)
+    return nodes, e
+
+
 def tables(r: RunRecords) -> dict[str, pd.DataFrame]:
     """All tidy tables of one replication."""
     nodes = node_table(r)
-    return {
+    out = {
         "annual_nodes": nodes,
         "annual_streams": stream_table(r),
         "bottlenecks": bottleneck_table(nodes),
+        "active_periods": active_period_table(r),
         "corridor": corridor_table(r),
+        "transit_hist": transit_hist_table(r),
     }
+    if r.replication == 0:
+        out["network_nodes"], out["network_edges"] = network_tables(r.scenario)
+    return out
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -79,3 +79,231 @@ def run_plots(t: dict[str, pd.DataFrame], title: str, folder: Path) -> list[Path
     throughput_vs_capacity(t["annual_nodes"], title, paths[0])
     utilisation_heatmap(t["annual_nodes"], title, paths[1])
     return paths
+
+
+# ------------------------------------------------------------- batch figures
+
+
+def _scenarios(df: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(df["scenario"]))
+
+
+def _all_nodes(t: dict[str, pd.DataFrame]) -> list[str]:
+    return list(dict.fromkeys(t["annual_nodes"]["node"]))
+
+
+def _panels(n: int, width: float = 5.0, height: float = 3.8, sharey: bool = True):
+    fig, axes = plt.subplots(1, n, figsize=(width * n + 1.5, height), squeeze=False, sharey=sharey)
+    return fig, list(axes.flat)
+
+
+def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 0.02) -> None:
+    """Per scenario and year, one bar per node: sole share (solid) with its shifting
+    share (hatched) stacked on top; nodes that are never a bottleneck are left out."""
+    ap = t["active_periods"]
+    colours = node_colours(_all_nodes(t))
+    mean = ap.groupby(["scenario", "year", "node"])[["sole_share", "shifting_share"]].mean().reset_index()
+    peak = (mean["sole_share"] + mean["shifting_share"]).groupby(mean["node"]).max()
+    nodes = [n for n in _all_nodes(t) if peak.get(n, 0) >= min_share]
+    scen = _scenarios(ap)
+    fig, axes = _panels(len(scen), width=5.5)
+    width = 0.8 / max(len(nodes), 1)
+    for ax, s in zip(axes, scen):
+        g = mean[mean["scenario"] == s]
+        years = sorted(g["year"].unique())
+        x = np.arange(len(years))
+        for i, n in enumerate(nodes):
+            gn = g[g["node"] == n].set_index("year").reindex(years).fillna(0)
+            xi = x - 0.4 + width * (i + 0.5)
+            sole = gn["sole_share"].to_numpy() * 100
+            ax.bar(xi, sole, width, color=colours[n], label=f"{n}: sole")
+            ax.bar(xi, gn["shifting_share"].to_numpy() * 100, width, bottom=sole, color=colours[n], alpha=0.4,
+                   hatch="///", edgecolor="white", label=f"{n}: shifting")
+        ax.set_xticks(x, [str(y) for y in years])
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{s}, {min(years)}–{max(years)}", fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("share of the year the node is the bottleneck (%)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
+    fig.suptitle("Bottlenecks by the active-period method: sole (solid) and shifting (hatched) shares of each year",
+                 fontsize=11)
+    fig.tight_layout(rect=(0, 0, 0.82, 0.94))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Node x year utilisation heatmaps, one panel per scenario, same node order and scale."""
+    nodes_df = t["annual_nodes"]
+    order = [n for n in _all_nodes(t) if nodes_df.loc[nodes_df["node"] == n, "utilization"].notna().any()]
+    scen = _scenarios(nodes_df)
+    fig, axes = plt.subplots(1, len(scen), figsize=(0.9 * nodes_df["year"].nunique() * len(scen) + 4,
+                                                    0.42 * len(order) + 2), squeeze=False, sharey=True)
+    im = None
+    for ax, s in zip(axes.flat, scen):
+        g = nodes_df[nodes_df["scenario"] == s]
+        piv = g.groupby(["node", "year"])["utilization"].mean().unstack("year").reindex(order)
+        im = ax.imshow(piv.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns], rotation=45)
+        ax.set_yticks(range(len(order)), order)
+        for i in range(piv.shape[0]):
+            for j in range(piv.shape[1]):
+                v = piv.iat[i, j]
+                if not np.isnan(v):
+                    ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
+                            color="white" if v > 0.8 or v < 0.15 else "black")
+        ax.set_title(s, fontsize=10)
+    fig.colorbar(im, ax=list(axes.flat), label="utilisation (%/100)")
+    fig.suptitle(f"Utilisation by node and year (%), {_years(nodes_df)}", fontsize=11)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def delivered_vs_demand(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Corridor delivered (line, 95% CI band), demand (dashed) and the capacity bound
+    (dotted, where computed), scenarios overlaid."""
+    from .metrics import t_interval
+
+    corr = t["corridor"]
+    scen = _scenarios(corr)
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for i, s in enumerate(scen):
+        g = corr[corr["scenario"] == s]
+        rows = [(y, *t_interval(gy["delivered_t"].to_numpy() / 1e6), gy["demand_t"].mean() / 1e6)
+                for y, gy in g.groupby("year")]
+        ys = np.array([r[0] for r in rows])
+        m = np.array([r[1] for r in rows])
+        lo = np.array([r[3] for r in rows])
+        hi = np.array([r[4] for r in rows])
+        dem = np.array([r[5] for r in rows])
+        ax.plot(ys, m, marker="o", color=cmap(i), label=f"{s}: delivered")
+        if np.isfinite(lo).any():
+            ax.fill_between(ys, lo, hi, color=cmap(i), alpha=0.2)
+        ax.plot(ys, dem, ls="--", color=cmap(i), alpha=0.8, label=f"{s}: demand")
+        if "bound" in t and not t["bound"].empty:
+            b = t["bound"][t["bound"]["scenario"] == s].groupby("year")["bound_t"].mean() / 1e6
+            ax.plot(b.index, b.to_numpy(), ls=":", color=cmap(i), alpha=0.8, label=f"{s}: capacity bound")
+    ax.set_xlabel("year")
+    ax.set_ylabel("Mt per year (corridor cargo)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(f"Corridor cargo delivered vs demand, 95% CI bands, {_years(corr)}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 1.0) -> None:
+    """Mean wait before service per node and year, one panel per scenario (log scale)."""
+    nodes_df = t["annual_nodes"]
+    colours = node_colours(_all_nodes(t))
+    mean = nodes_df.groupby(["scenario", "node", "year"])["waiting_mean_h"].mean().reset_index()
+    big = mean.groupby("node")["waiting_mean_h"].max()
+    nodes = [n for n in _all_nodes(t) if big.get(n, 0) >= min_wait_h]
+    scen = _scenarios(nodes_df)
+    fig, axes = _panels(len(scen))
+    for ax, s in zip(axes, scen):
+        g = mean[mean["scenario"] == s]
+        for n in nodes:
+            gn = g[g["node"] == n]
+            ax.plot(gn["year"], gn["waiting_mean_h"].clip(lower=0.1), marker="o", color=colours[n], label=n)
+        ax.set_yscale("log")
+        ax.set_title(s, fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("mean wait before service (h, log scale)")
+    axes[-1].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
+                 f"{_years(nodes_df)}", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Distribution of corridor transit times per scenario (all replications pooled)."""
+    h = t["transit_hist"]
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for i, s in enumerate(_scenarios(h)):
+        g = h[h["scenario"] == s].groupby(["bin_lo_days", "bin_hi_days"])["count"].sum().reset_index()
+        total = g["count"].sum()
+        if total == 0:
+            continue
+        cdf = np.cumsum(g["count"].to_numpy()) / total
+        p50 = g["bin_hi_days"].to_numpy()[np.searchsorted(cdf, 0.5)]
+        p95 = g["bin_hi_days"].to_numpy()[min(np.searchsorted(cdf, 0.95), len(cdf) - 1)]
+        ax.step(g["bin_hi_days"], cdf * 100, where="post", color=cmap(i),
+                label=f"{s} (p50 ≈ {p50:.1f} d, p95 ≈ {p95:.0f} d)")
+    ax.set_xscale("log")
+    ax.set_xlabel("transit time, Kazakh port to end of the last modelled node (days, log scale)")
+    ax.set_ylabel("share of shipments delivered within (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Transit-time distribution, corridor cargo, {_years(t['corridor'])}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None = None) -> None:
+    """Nodes at their rough geographic places, coloured by utilisation in one year."""
+    net, edges, nodes_df = t["network_nodes"], t["network_edges"], t["annual_nodes"]
+    year = year or int(nodes_df["year"].max())
+    scen = _scenarios(nodes_df)
+    fig, axes = plt.subplots(1, len(scen), figsize=(6.2 * len(scen) + 1, 5.4), squeeze=False)
+    cmap = plt.get_cmap("RdYlGn_r")
+    for ax, s in zip(axes.flat, scen):
+        pos_df = net[net["scenario"] == s].dropna(subset=["lon", "lat"])
+        pos = {r.node: (r.lon, r.lat) for r in pos_df.itertuples()}
+        util = nodes_df[(nodes_df["scenario"] == s) & (nodes_df["year"] == year)].groupby("node")["utilization"].mean()
+        for e in edges[edges["scenario"] == s].itertuples():
+            if e.from_node in pos and e.to_node in pos:
+                (x0, y0), (x1, y1) = pos[e.from_node], pos[e.to_node]
+                ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                            arrowprops=dict(arrowstyle="->", color="grey", lw=1.2, shrinkA=9, shrinkB=9))
+        for n, (x, y) in pos.items():
+            u = util.get(n, np.nan)
+            colour = "lightgrey" if np.isnan(u) else cmap(u)
+            kind = pos_df.loc[pos_df["node"] == n, "kind"].iloc[0]
+            marker = {"port": "s", "sea_link": "o", "rail_line": "D", "pipeline": "h", "border": "^"}.get(kind, "o")
+            ax.scatter([x], [y], s=260, c=[colour], marker=marker, edgecolors="black", zorder=3)
+            label = n if np.isnan(u) else f"{n}\n{u:.0%}"
+            ax.annotate(label, (x, y), xytext=(7, 7), textcoords="offset points", fontsize=7)
+        ax.set_title(f"{s}, {year}", fontsize=10)
+        ax.set_xlabel("longitude (°E)")
+        ax.set_ylabel("latitude (°N)")
+        ax.grid(alpha=0.2)
+        ax.margins(0.15)
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
+    fig.colorbar(sm, ax=list(axes.flat), label="utilisation (grey: not defined, e.g. borders)")
+    fig.suptitle("Corridor schematic (■ port, ● sea link, ◆ rail, ⬢ pipeline, ▲ border)", fontsize=11)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = None) -> list[Path]:
+    """The six comparison figures of a batch (or of a single run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    figs = [
+        ("bottlenecks.png", bottleneck_chart),
+        ("utilisation_heatmap.png", utilisation_panels),
+        ("delivered_vs_demand.png", delivered_vs_demand),
+        ("waiting_by_node.png", waiting_by_node),
+        ("transit_distribution.png", transit_distributions),
+    ]
+    paths = []
+    for name, fn in figs:
+        fn(t, folder / name)
+        paths.append(folder / name)
+    if "network_nodes" in t:
+        corridor_schematic(t, folder / "corridor_schematic.png", year)
+        paths.append(folder / "corridor_schematic.png")
+    throughput_vs_capacity(t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])), folder / "throughput_vs_capacity.png")
+    paths.append(folder / "throughput_vs_capacity.png")
+    return paths

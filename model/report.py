@@ -149,3 +149,109 @@ def format_summary(summary: pd.DataFrame) -> str:
             lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}  "
                          f"{(r.bottleneck + share):<22}{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<8.1f}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ summaries
+
+NODE_MEASURES = ["throughput_t", "capacity_t", "utilization", "waiting_mean_h", "waiting_p95_h", "mean_queue",
+                 "hours_closed"]
+ACTIVE_MEASURES = ["active_share", "sole_share", "shifting_share"]
+STREAM_MEASURES = ["demand_t", "delivered_t", "backlog_t", "transit_mean_days", "transit_p50_days",
+                   "transit_p95_days"]
+CORRIDOR_MEASURES = ["demand_t", "delivered_t", "transit_p50_days", "transit_p95_days"]
+
+
+def long_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean, sd and 95% t-interval over replications for every scenario x year x
+    node/stream measure, in one long table (``entity_type``, ``entity``, ``measure``)."""
+    parts = []
+    for table, key, measures, etype in [
+        ("annual_nodes", "node", NODE_MEASURES, "node"),
+        ("active_periods", "node", ACTIVE_MEASURES, "node"),
+        ("annual_streams", "stream", STREAM_MEASURES, "stream"),
+    ]:
+        if table in t:
+            s = summarise(t[table], ["scenario", "year", key], measures).rename(columns={key: "entity"})
+            s.insert(2, "entity_type", etype)
+            parts.append(s)
+    c = summarise(t["corridor"], ["scenario", "year"], CORRIDOR_MEASURES)
+    c.insert(2, "entity_type", "corridor")
+    c.insert(3, "entity", "corridor")
+    parts.append(c)
+    return pd.concat(parts, ignore_index=True)
+
+
+def paired_differences(t: dict[str, pd.DataFrame], reference: str | None = None) -> pd.DataFrame:
+    """Each scenario minus the reference (first) scenario, per year, paired by
+    replication (common random numbers): corridor delivered (Mt) and transit p50."""
+    from .metrics import t_interval
+
+    corr = t["corridor"]
+    scen = list(dict.fromkeys(corr["scenario"]))
+    reference = reference or scen[0]
+    ref = corr[corr["scenario"] == reference].set_index(["replication", "year"])
+    rows = []
+    for s in scen:
+        if s == reference:
+            continue
+        other = corr[corr["scenario"] == s].set_index(["replication", "year"])
+        joined = other.join(ref, lsuffix="", rsuffix="_ref", how="inner")
+        for year, g in joined.groupby(level="year"):
+            for m, scale, unit in [("delivered_t", 1e6, "mt"), ("transit_p50_days", 1.0, "days")]:
+                mean, sd, lo, hi = t_interval((g[m] - g[f"{m}_ref"]).to_numpy() / scale)
+                rows.append({"scenario": s, "reference": reference, "year": year,
+                             "measure": m.replace("_t", "_mt") if unit == "mt" else m, "n": len(g),
+                             "mean_difference": mean, "sd": sd, "ci95_lo": lo, "ci95_hi": hi})
+    return pd.DataFrame(rows)
+
+
+def format_differences(d: pd.DataFrame) -> str:
+    if d.empty:
+        return ""
+    lines = ["Paired differences vs the reference scenario (same seeds), delivered Mt, mean [95% CI]:"]
+    dm = d[d["measure"] == "delivered_mt"]
+    for s, g in dm.groupby("scenario", sort=False):
+        cells = [f"{int(r.year)}: {r.mean_difference:+.2f} [{r.ci95_lo:+.2f}, {r.ci95_hi:+.2f}]"
+                 for r in g.itertuples()]
+        lines.append(f"  {s} - {g['reference'].iloc[0]}:")
+        lines.extend(f"    {c}" for c in cells)
+    return "\n".join(lines)
+
+
+def write_outputs(folder: Path, t: dict[str, pd.DataFrame], year: int | None = None) -> None:
+    """Tables, summaries, differences, plots and report.html into ``folder``."""
+    from .html import write_html_report
+    from .plots import batch_plots
+
+    write_tables(folder, t)
+    long_summary(t).to_csv(folder / "summary.csv", index=False, float_format="%.6g")
+    corridor = corridor_summary(t)
+    corridor.to_csv(folder / "corridor_summary.csv", index=False, float_format="%.6g")
+    diffs = paired_differences(t)
+    if not diffs.empty:
+        diffs.to_csv(folder / "differences.csv", index=False, float_format="%.6g")
+    plots = batch_plots(t, folder / "plots", year)
+    write_html_report(folder / "report.html", t, corridor, diffs, plots,
+                      title=" vs ".join(dict.fromkeys(t["corridor"]["scenario"])))
+
+
+def write_results(folder: Path, t: dict[str, pd.DataFrame], scenarios: list[tuple[Scenario, str]],
+                  seed: int, replications: int, wall_s: float, year: int | None = None) -> dict:
+    """Fill a run or batch folder: resolved scenarios and all outputs; return the manifest."""
+    for s, _ in scenarios:
+        (folder / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s))
+    write_outputs(folder, t, year)
+    return manifest_for(scenarios, seed, replications, wall_s, t.get("_perf"))
+
+
+def read_results(folder: Path) -> dict[str, pd.DataFrame]:
+    """Tables of a finished run or batch folder (refuses unfinished ones)."""
+    folder = Path(folder)
+    man = folder / "manifest.json"
+    if not man.exists() or json.loads(man.read_text()).get("status") != "complete":
+        raise FileNotFoundError(f"{folder}: not a finished run or batch folder (no manifest.json with status complete)")
+    out = {}
+    for csv in folder.glob("*.csv"):
+        if csv.stem not in {"summary", "corridor_summary", "differences"}:
+            out[csv.stem] = pd.read_csv(csv)
+    return out

@@ -51,6 +51,7 @@ class RailLine(Node):
         self.queued_t = 0.0
         self._arrival: simpy.Event = self.env.event()
         self.trains = [0] * len(self.grid)
+        self._in_headway = False
         self.env.process(self._dispatcher())
 
     def opening_h(self) -> float:
@@ -62,6 +63,8 @@ class RailLine(Node):
         s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
+        if self._in_headway:
+            self.set_active(True)
         if not self._arrival.triggered:
             self._arrival.succeed()
         yield s.event
@@ -94,7 +97,9 @@ class RailLine(Node):
                 continue
             self._dispatch()
             self.set_active(bool(self.queue))
+            self._in_headway = True  # cargo arriving now waits for the next path: active
             yield env.timeout(24.0 / paths)
+            self._in_headway = False
 
     def _dispatch(self) -> None:
         env = self.env

@@ -1,0 +1,59 @@
+"""A self-contained HTML report: summary tables and the plots embedded as data URIs."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import pandas as pd
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1300px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0} th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0} .note{color:#555;font-size:.9em}
+"""
+
+CAPTIONS = {
+    "bottlenecks.png": "Which node holds the corridor back, year by year (active-period method).",
+    "utilisation_heatmap.png": "Busy share of what each node has available.",
+    "delivered_vs_demand.png": "What the corridor delivers against what is offered, with 95% confidence bands.",
+    "waiting_by_node.png": "Where cargo waits: mean wait before service at each node.",
+    "transit_distribution.png": "How long shipments take from the Kazakh port to the end of the modelled route.",
+    "corridor_schematic.png": "The corridor, nodes coloured by utilisation in the last year.",
+    "throughput_vs_capacity.png": "Throughput against available capacity, node by node (mean over scenarios).",
+}
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+
+
+def write_html_report(path: Path, t: dict[str, pd.DataFrame], corridor: pd.DataFrame, diffs: pd.DataFrame,
+                      plots: list[Path], title: str) -> None:
+    reps = t["corridor"]["replication"].nunique()
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>Caspian corridor: {html.escape(title)}</h1>",
+             f"<p class='note'>{reps} replication(s) per scenario with common random numbers. Corridor cargo "
+             "excludes background traffic. Intervals are 95% Student-t intervals over replications.</p>",
+             "<h2>Corridor cargo per year</h2>"]
+    c = corridor.copy()
+    for col in c.columns:
+        if c[col].dtype.kind == "f":
+            c[col] = c[col].round(2)
+    parts.append(c.to_html(index=False, na_rep="–"))
+    if not diffs.empty:
+        d = diffs.copy()
+        for col in ["mean_difference", "sd", "ci95_lo", "ci95_hi"]:
+            d[col] = d[col].round(3)
+        parts.append("<h2>Differences against the reference scenario (paired by replication)</h2>")
+        parts.append(d.to_html(index=False, na_rep="–"))
+    for p in plots:
+        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>")
+        parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
