@@ -216,10 +216,11 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
         ax.set_xlabel("year")
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("mean wait before service (h, log scale)")
-    axes[-1].legend(fontsize=7, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
     fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
                  f"{_years(nodes_df)}", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.86, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
