@@ -195,7 +195,7 @@ def paired_differences(t: dict[str, pd.DataFrame], reference: str | None = None)
         if s == reference:
             continue
         other = corr[corr["scenario"] == s].set_index(["replication", "year"])
-        joined = other.join(ref, lsuffix="", rsuffix="_ref", how="inner")
+        joined = other.join(ref.add_suffix("_ref"), how="inner")
         for year, g in joined.groupby(level="year"):
             for m, scale, unit in [("delivered_t", 1e6, "mt"), ("transit_p50_days", 1.0, "days")]:
                 mean, sd, lo, hi = t_interval((g[m] - g[f"{m}_ref"]).to_numpy() / scale)
