@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .timeline import union_intervals as _union
+
 Interval = tuple[float, float]
 
 
@@ -67,16 +69,6 @@ def episodes(periods: dict[str, list[Interval]]) -> list[Episode]:
 
 def _clip(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
-
-
-def _union(intervals: list[Interval]) -> list[Interval]:
-    out: list[Interval] = []
-    for a, b in sorted(intervals):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
 
 
 def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:

@@ -107,6 +107,9 @@ class Corridor:
         from .distributions import Sampler
 
         unit_exp = Sampler(draw, self.streams.rng(f"arrivals:{sid}"))
+        plan = tuple(plan)
+        size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
+        process, journey = env.process, self._journey
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
                 yield env.timeout(month.start_h - env.now)
@@ -117,10 +120,10 @@ class Corridor:
                 if env.now + gap >= month.end_h:  # memoryless: restart at the next month's rate
                     break
                 yield env.timeout(gap)
-                s = Shipment(self._next_id, k, spec.shipment_t, env.now)
+                s = Shipment(self._next_id, k, size_t, env.now)
                 self._next_id += 1
-                rec.generated_t[self.grid.index(env.now)] += s.t
-                env.process(self._journey(s, sid, plan))
+                generated[index(env.now)] += size_t
+                process(journey(s, rec, plan))
 
     # journeys ----------------------------------------------------------------
 
@@ -143,8 +146,7 @@ class Corridor:
             i = open_[int(np.searchsorted(np.cumsum(w / w.sum()), choice.rng.random(), side="right").clip(0, len(open_) - 1))]
         return choice.names[i], choice.options[i]
 
-    def _journey(self, s: Shipment, sid: str, plan: list) -> Generator:
-        rec = self.records[sid]
+    def _journey(self, s: Shipment, rec: StreamRecord, plan: tuple) -> Generator:
         for step in plan:
             if step.__class__ is Choice:
                 name, nodes = self._choose(step, s.t)
@@ -153,7 +155,8 @@ class Corridor:
                     yield from node.visit(s)
             else:
                 yield from step.visit(s)
-        Node.release_yard(s)
+        if s.yard is not None:
+            Node.release_yard(s)
         now = self.env.now
         y = self.grid.index(now)
         rec.delivered_t[y] += s.t

@@ -233,3 +233,18 @@ def duration_factors(scenario, nid: str) -> dict[str, Timeline]:
         tl = out.get(d.field, Timeline.constant(1.0))
         out[d.field] = tl.with_step(h, d.factor, "mul")
     return out
+
+
+def union_intervals(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted union of (start, end) intervals.
+
+    >>> union_intervals([(5.0, 7.0), (0.0, 2.0), (1.0, 3.0)])
+    [(0.0, 3.0), (5.0, 7.0)]
+    """
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

@@ -169,6 +169,17 @@ class Node:
         self.rec.wait_year.append(self.grid.index(self.env.now))
         self.rec.wait_h.append(wait_h)
 
+    def wait_or_timeout(self, event: simpy.Event, delay: float) -> simpy.Event:
+        """``event``, made to succeed after ``delay`` hours if nothing triggered it
+        before: cheaper than ``event | env.timeout(delay)`` (no condition event)."""
+
+        def ring(_: simpy.Event) -> None:
+            if not event.triggered:
+                event.succeed()
+
+        self.env.timeout(delay).callbacks.append(ring)
+        return event
+
     @staticmethod
     def release_yard(s: Shipment) -> None:
         """Free the upstream port yard space the shipment held."""

@@ -19,17 +19,25 @@ class Border(Node):
         super().__init__(*args, **kw)
         self.dwell = as_distribution(self.spec.dwell_h)
         self.draw = self.sampler(self.dwell, "dwell_h")
+        self._dwell_factor = self.duration_factor.get("dwell_h")
 
     def visit(self, s: Shipment) -> Generator:
-        env = self.env
-        self.enter(s)
+        env, rec, grid = self.env, self.rec, self.grid
+        rec.entered_t += s.t
+        rec.hops += 1
         arrived = env.now
         if self.factor.at(arrived) <= 0:
             yield from self.wait_factor_open()
-        self.release_yard(s)
-        self.record_wait(env.now - arrived)
-        yield env.timeout(self.draw() * self.dfactor("dwell_h"))
-        self.leave(s)
+        if s.yard is not None:
+            self.release_yard(s)
+        rec.wait_year.append(grid.index(env.now))
+        rec.wait_h.append(env.now - arrived)
+        dwell = self.draw()
+        if self._dwell_factor is not None:
+            dwell *= self._dwell_factor.at(env.now)
+        yield env.timeout(dwell)
+        rec.exited_t += s.t
+        rec.throughput_t[grid.index(env.now)] += s.t
 
     def expected_delay_h(self, t: float) -> float:
         return self.dwell.mean

@@ -6,14 +6,18 @@ port has a yard limit, waits with the berth held until the yard has room for
 it (blocked by downstream). The yard space is freed when the next node starts
 serving the shipment (a vessel or train loads it).
 
-Berth counts that change over time are applied by :class:`VariableResource`:
-a simpy Resource whose capacity can be set; a reduction lets the shipments in
-service finish and grants no new berth until fewer are busy than allowed.
+Berths are a counter and a FIFO queue of waiting shipments rather than a
+``simpy.Resource``: a shipment that finds a free berth starts at once (no
+request or release events), which halves the events per port visit, and a
+berth count that changes over time is just a new limit for the counter (a
+reduction lets the shipments in service finish and grants no new berth until
+fewer are held than allowed).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Generator
 
 import numpy as np
@@ -24,20 +28,6 @@ from ..timeline import Timeline, combine
 from ..units import t_per_h_from_mt_per_year
 from .base import Node, Shipment
 
-
-
-class VariableResource(simpy.Resource):
-    """A simpy Resource whose capacity changes over time.
-
-    simpy grants a request while ``len(users) < capacity``; changing the
-    capacity and re-running the grant loop is all a change needs. (The
-    blocker-process idiom does the same with a PriorityResource, at about
-    twice the cost per request.)
-    """
-
-    def set_capacity(self, capacity: int) -> None:
-        self._capacity = max(int(capacity), 0)
-        self._trigger_put(None)
 
 
 class Port(Node):
@@ -56,7 +46,8 @@ class Port(Node):
         shape = {"fixed": Fixed(value=1.0), "exponential": Exponential(dist="exponential", mean=1.0),
                  "lognormal": Lognormal(dist="lognormal", mean=1.0, cv=spec.service_cv)}[spec.service]
         self.unit_service = self.sampler(shape, "service")
-        self.res = VariableResource(self.env, capacity=max(1, self._avail_now()))
+        self.waiting: deque[simpy.Event] = deque()  # shipments waiting for a berth, FIFO
+        self.n_held = 0  # berths held: in service, or blocked by a full yard
         self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
         self.n_busy = 0
         self.queued_t = 0.0
@@ -78,7 +69,7 @@ class Port(Node):
             now = self.env.now
             self._avail = self._avail_now()
             self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
-            self.res.set_capacity(self._avail)
+            self._grant()
             self._update_active()
             later = [h for h in changes if h > now]
             if not later:
@@ -88,6 +79,12 @@ class Port(Node):
     def _update_active(self) -> None:
         self.set_active(self._avail <= 0 or self.n_busy >= self._avail)
 
+    def _grant(self) -> None:
+        """Hand free berths to waiting shipments, first come first served."""
+        while self.waiting and self.n_held < self._avail:
+            self.n_held += 1
+            self.waiting.popleft().succeed()
+
     # the shipment's visit --------------------------------------------------
 
     def visit(self, s: Shipment) -> Generator:
@@ -95,10 +92,14 @@ class Port(Node):
         rec.entered_t += s.t
         rec.hops += 1
         arrived = env.now
-        self.queued_t += s.t
-        req = self.res.request()
-        yield req
-        self.queued_t -= s.t
+        if self.n_held < self._avail and not self.waiting:
+            self.n_held += 1
+        else:
+            self.queued_t += s.t
+            turn = env.event()
+            self.waiting.append(turn)
+            yield turn  # _grant() has counted the berth as held
+            self.queued_t -= s.t
         if s.yard is not None:
             self.release_yard(s)
         start = env.now
@@ -118,7 +119,8 @@ class Port(Node):
         if self.yard is not None:
             yield self.yard.put(s.t)  # blocked by a full yard: the berth stays held
             s.yard = self.yard
-        self.res.release(req)
+        self.n_held -= 1
+        self._grant()
         rec.exited_t += s.t
         rec.throughput_t[grid.index(env.now)] += s.t
 

@@ -52,6 +52,7 @@ class RailLine(Node):
         self._arrival: simpy.Event = self.env.event()
         self.trains = [0] * len(self.grid)
         self._in_headway = False
+        self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
         self.env.process(self._dispatcher())
 
     def opening_h(self) -> float:
@@ -59,21 +60,25 @@ class RailLine(Node):
         return 0.0 if od is None else hours_since(self.ctx.start, od)
 
     def visit(self, s: Shipment) -> Generator:
-        self.enter(s)
+        rec = self.rec
+        rec.entered_t += s.t
+        rec.hops += 1
         s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
         if self._in_headway:
             self.set_active(True)
-        if not self._arrival.triggered:
+        # wake the dispatcher only when it waits for a first shipment or a full train
+        if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
             self._arrival.succeed()
         yield s.event
-        self.leave(s)
+        rec.exited_t += s.t
+        rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     def _wait(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
             self._arrival = self.env.event()
-        yield self._arrival if timeout is None else (self._arrival | self.env.timeout(timeout))
+        yield self._arrival if timeout is None else self.wait_or_timeout(self._arrival, timeout)
 
     def _dispatcher(self) -> Generator:
         env = self.env
@@ -93,7 +98,9 @@ class RailLine(Node):
                 continue
             oldest = self.queue[0][1]
             if self.queued_t < self.payload - _EPS and env.now < oldest + self.spec.max_wait_h:
+                self._waiting_full = True
                 yield from self._wait(oldest + self.spec.max_wait_h - env.now)
+                self._waiting_full = False
                 continue
             self._dispatch()
             self.set_active(bool(self.queue))
