@@ -65,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("dirs", nargs="+")
     cp.add_argument("--out", help="folder to create (default: results/compare-...)")
     cp.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
+    sw = sub.add_parser("sweep", help="run a parameter sweep; --check gates CI on its expectations")
+    sw.add_argument("file", help="sweep YAML file")
+    sw.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    sw.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on a cluster")
+    sw.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
+    sw.add_argument("--resume", action="store_true", help="continue an interrupted sweep in --out")
+    sw.add_argument("--shard", help="I/N: run only the I-th of N deterministic slices of the points")
+    sw.add_argument("--baseline", help="summary.csv of an earlier sweep to compare with")
+    sw.add_argument("--tolerance", type=float, default=0.05, help="relative change allowed vs --baseline")
+    sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
     v = sub.add_parser("validate", help="check a scenario file; exit 0 or 2")
     v.add_argument("file")
     b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
@@ -90,10 +100,9 @@ class Progress:
         self.total, self.done, self.t0 = total, 0, time.perf_counter()
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, scenario, k: int) -> None:
+    def __call__(self, label: str) -> None:
         self.done += 1
-        msg = (f"[{self.done}/{self.total}] {scenario.name} replication {k} done "
-               f"({time.perf_counter() - self.t0:.0f} s)")
+        msg = f"[{self.done}/{self.total}] {label} done ({time.perf_counter() - self.t0:.0f} s)"
         print(("\r" + msg) if self.tty else msg, end="" if self.tty and self.done < self.total else "\n",
               file=sys.stderr, flush=True)
 
@@ -107,7 +116,8 @@ def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, work
     jobs = [(s, k) for s, _ in scenarios for k in range(reps[s.name])]
     base_seed = scenarios[0][0].seed if seed is None else seed
     t0 = time.perf_counter()
-    t = run_many(jobs, seed=base_seed, workers=workers, on_done=Progress(len(jobs)))
+    progress = Progress(len(jobs))
+    t = run_many(jobs, seed=base_seed, workers=workers, on_done=lambda s, k: progress(f"{s.name} replication {k}"))
     wall = time.perf_counter() - t0
     final = write_atomically(out, lambda tmp: write_results(tmp, t, scenarios, base_seed, max(reps.values()),
                                                             wall, year))
@@ -190,6 +200,87 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard: expected I/N such as 1/2, got {text!r}") from None
+    if not 1 <= i <= n:
+        raise UsageError(f"--shard: need 1 <= I <= N, got {text!r}")
+    return i, n
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .batch import default_workers
+    from .plots import sweep_plots
+    from .report import package_versions
+    from .sweep import collect, compare_baseline, execute, judge, load_sweep, pending, plan, summarise_points
+
+    sweep = load_sweep(args.file)
+    shard = _shard(args.shard)
+    baseline = None
+    if args.baseline:
+        try:
+            baseline = pd.read_csv(args.baseline)
+        except (OSError, pd.errors.ParserError) as e:
+            raise UsageError(f"--baseline: cannot read {args.baseline}: {e.__class__.__name__}") from None
+        if not {"point", "measure", "mean"} <= set(baseline.columns):
+            raise UsageError(f"--baseline: {args.baseline} is not a sweep summary.csv (needs point, measure, mean)")
+    if args.tolerance < 0:
+        raise UsageError("--tolerance: expected a number >= 0")
+    suffix = f"-shard{shard[0]}of{shard[1]}" if shard else ""
+    out = Path(args.out) if args.out else RESULTS / f"sweep-{sweep.spec.name}{suffix}"
+    if out.exists() and any(out.iterdir()) and not args.resume:
+        raise UsageError(f"--out: {out} already holds a sweep; add --resume to continue it, or choose another folder")
+    jobs = plan(sweep, shard)
+    store = out / "jobs"
+    workers = args.workers or default_workers()
+    print(f"Sweep {sweep.spec.name}: {len({j[0] for j in jobs})} point(s) x {sweep.spec.replications} replication(s)"
+          f"{' (shard ' + args.shard + ')' if shard else ''}, "
+          f"{'Dask at ' + args.scheduler if args.scheduler else str(workers) + ' worker(s)'}", flush=True)
+    progress = Progress(pending(store, jobs))
+    t0 = time.perf_counter()
+    ran = execute(sweep, store, jobs, workers, args.scheduler,
+                  on_done=lambda i, k: progress(f"point {i} replication {k}"))
+    wall = time.perf_counter() - t0
+    table = collect(sweep, store, jobs)
+    summary = summarise_points(table)
+    verdicts = judge(sweep, table)
+    base_cmp = compare_baseline(summary, baseline, args.tolerance) if baseline is not None else []
+
+    from .report import write_file_atomic
+
+    write_file_atomic(out / "sweep.csv", table.to_csv(index=False))  # full precision: a baseline for later sweeps
+    write_file_atomic(out / "summary.csv", summary.to_csv(index=False))
+    write_file_atomic(out / "expectations.csv", pd.DataFrame(verdicts).to_csv(index=False))
+    if base_cmp:
+        write_file_atomic(out / "baseline_comparison.csv", pd.DataFrame(base_cmp).to_csv(index=False))
+    sweep_plots(summary, sweep.spec.design.kind, out / "plots", sweep.spec.name)
+    failed = [v for v in verdicts if not v["passed"]] + [b for b in base_cmp if not b["passed"]]
+    manifest = {"kind": "sweep", "sweep": str(args.file), "name": sweep.spec.name, "seed": sweep.seed,
+                "replications": sweep.spec.replications, "points": len(sweep.points), "shard": args.shard,
+                "jobs": len(jobs), "jobs_run_now": ran, "versions": package_versions(), "wall_s": round(wall, 3),
+                "expectations_failed": len(failed), "status": "complete"}
+    write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+
+    print(f"{ran} replication(s) run now, {len(jobs) - ran} reused; results in {out}/")
+    for v in verdicts:
+        if not v["passed"]:
+            print(f"FAILED  {v['expectation']} at point {v['point']} {v['params']}: {v['detail']}")
+    for b in base_cmp:
+        if not b["passed"]:
+            print(f"CHANGED point {b['point']} {b['measure']}: {b['detail']}")
+    n_ok = sum(v["passed"] for v in verdicts)
+    print(f"expectations: {n_ok} passed, {len(verdicts) - n_ok} failed"
+          + (f"; baseline: {sum(b['passed'] for b in base_cmp)} within tolerance, "
+             f"{sum(not b['passed'] for b in base_cmp)} changed" if base_cmp else ""))
+    return 1 if (args.check and failed) else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     s = load_scenario(args.file)
     kinds: dict[str, int] = {}
@@ -222,7 +313,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "validate": cmd_validate,
+COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
             "bench": cmd_bench, "schema": cmd_schema}
 
 

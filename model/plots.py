@@ -308,3 +308,99 @@ def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
     throughput_vs_capacity(t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])), folder / "throughput_vs_capacity.png")
     paths.append(folder / "throughput_vs_capacity.png")
     return paths
+
+
+# ------------------------------------------------------------- sweep figures
+
+
+def _short(path: str) -> str:
+    return path.split(".", 1)[-1] if path.count(".") > 1 else path
+
+
+def sweep_plots(summary: pd.DataFrame, design: str, folder: Path, title: str) -> list[Path]:
+    """Heatmap (two parameters), tornado (one-at-a-time) or line with CI band (one parameter),
+    one figure per measure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    params = [c for c in summary.columns if c.startswith("param:")]
+    paths = []
+    for measure, g in summary.groupby("measure", sort=False):
+        path = folder / f"{measure}.png"
+        if design == "oat":
+            _tornado(g, params, measure, title, path)
+        elif len(params) == 1:
+            _line_ci(g, params[0], measure, title, path)
+        elif len(params) == 2 and design == "grid":
+            _heatmap2(g, params, measure, title, path)
+        else:
+            _scatter(g, params[:2], measure, title, path)
+        paths.append(path)
+    return paths
+
+
+def _line_ci(g: pd.DataFrame, p: str, measure: str, title: str, path: Path) -> None:
+    g = g.sort_values(p)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(g[p], g["mean"], marker="o", color="tab:blue", label="mean")
+    ax.fill_between(g[p].astype(float), g["ci95_lo"], g["ci95_hi"], color="tab:blue", alpha=0.2, label="95% CI")
+    ax.set_xlabel(_short(p.removeprefix("param:")))
+    ax.set_ylabel(measure)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _heatmap2(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    piv = g.pivot_table(index=params[0], columns=params[1], values="mean")
+    fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3, 0.8 * piv.shape[0] + 2))
+    im = ax.imshow(piv.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
+    ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns])
+    ax.set_yticks(range(piv.shape[0]), [str(i) for i in piv.index])
+    for i in range(piv.shape[0]):
+        for j in range(piv.shape[1]):
+            ax.text(j, i, f"{piv.iat[i, j]:.3g}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlabel(_short(params[1].removeprefix("param:")))
+    ax.set_ylabel(_short(params[0].removeprefix("param:")))
+    fig.colorbar(im, ax=ax, label=f"{measure} (mean over replications)")
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _tornado(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    base = g.iloc[0]  # the design's first point is the base point
+    bars = []
+    for p in params:
+        others = [q for q in params if q != p]
+        sel = g[(g[others] == base[others]).all(axis=1)] if others else g
+        lo, hi = sel["mean"].min(), sel["mean"].max()
+        bars.append((_short(p.removeprefix("param:")), lo - base["mean"], hi - base["mean"]))
+    bars.sort(key=lambda b: b[2] - b[1])
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 2))
+    for i, (name, lo, hi) in enumerate(bars):
+        ax.barh(i, hi, color="tab:green")
+        ax.barh(i, lo, color="tab:red")
+    ax.set_yticks(range(len(bars)), [b[0] for b in bars])
+    ax.axvline(0, color="black", lw=1)
+    ax.set_xlabel(f"change in {measure} from the base point ({base['mean']:.3g})")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"{title}: one-at-a-time sensitivity of {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _scatter(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 5))
+    sc = ax.scatter(g[params[0]], g[params[1]] if len(params) > 1 else g["mean"], c=g["mean"], cmap="viridis", s=60)
+    fig.colorbar(sc, ax=ax, label=f"{measure} (mean)")
+    ax.set_xlabel(_short(params[0].removeprefix("param:")))
+    if len(params) > 1:
+        ax.set_ylabel(_short(params[1].removeprefix("param:")))
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

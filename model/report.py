@@ -63,6 +63,15 @@ def default_run_dir(results: Path, name: str) -> Path:
     return path
 
 
+def write_file_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def write_atomically(final: Path, fill: Callable[[Path], dict]) -> Path:
     """Create ``final`` by filling a temporary sibling folder, then renaming it.
 

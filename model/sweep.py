@@ -1,0 +1,506 @@
+"""Parameter sweeps: a grid, Latin hypercube or one-at-a-time design over
+scenario fields, replications per point, measures, and expectations judged
+with confidence intervals — so a pull request that changes a scenario or the
+model can be gated in CI.
+
+Every (point, replication) is keyed by a hash of the resolved scenario, the
+seed, the replication and the model version. Each finished one is stored as
+its own small JSON file the moment it finishes (written atomically), so a
+killed sweep resumes where it stopped, nothing is counted twice, and the final
+table is rebuilt in plan order: identical whatever the workers, shards or
+interruptions.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Union
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import __version__
+from .metrics import t_interval
+from .scenario import Scenario, ScenarioError, check_references, load_raw
+
+# ------------------------------------------------------------------- schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RangeSpec(_Strict):
+    """Evenly spaced values from start to stop inclusive."""
+
+    start: float
+    stop: float
+    step: float = Field(gt=0)
+
+
+class Parameter(_Strict):
+    """A dotted path into the scenario and the values it takes.
+
+    Paths walk mappings by key and lists of mappings by an item's ``id``
+    (investments), ``match`` (project delays) or ``node`` (operational delays,
+    disruptions): ``nodes.caspian_ferry.fleet``, ``investments.tripp_open.date``,
+    ``delays.projects.tripp.months`` (a missing delay item is created).
+    """
+
+    path: str
+    values: list[Any] | None = None
+    range: RangeSpec | None = None
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+    base: Any = None  # value for one-at-a-time designs (default: the middle value)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "Parameter":
+        given = [self.values is not None, self.range is not None, self.low is not None or self.high is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of values, range, or low and high")
+        if self.low is not None and (self.high is None or self.high <= self.low):
+            raise ValueError("low needs a larger high")
+        if self.values is not None and not self.values:
+            raise ValueError("values needs at least one value")
+        return self
+
+    def levels(self) -> list[Any]:
+        if self.values is not None:
+            return list(self.values)
+        if self.range is not None:
+            r = self.range
+            n = int(math.floor((r.stop - r.start) / r.step + 1e-9)) + 1
+            vals = [r.start + i * r.step for i in range(n)]
+            return [int(round(v)) if self.integer or float(v).is_integer() else v for v in vals]
+        return [self.low, self.high]
+
+
+class Measure(_Strict):
+    """One number per replication, read from a result table."""
+
+    name: str
+    table: Literal["corridor", "annual_nodes", "annual_streams", "active_periods"] = "corridor"
+    column: str
+    year: int | None = None
+    years: list[int] | None = None
+    node: str | None = None
+    stream: str | None = None
+    agg: Literal["sum", "mean"] = "sum"
+    scale: float = 1.0
+
+
+class Expectation(_Strict):
+    """A statement about a measure, judged on the replications' 95% interval.
+
+    ``op``/``value``: fails only when the interval lies wholly on the wrong side
+    (for ``==``: when the interval excludes the value). ``monotone`` along
+    ``in`` (a parameter path): fails when a step's paired difference interval
+    lies wholly against the direction. ``where`` restricts the points:
+    ``{path: {">=": 8}}``.
+    """
+
+    name: str | None = None
+    measure: str
+    op: Literal[">=", "<=", ">", "<", "=="] | None = None
+    value: float | None = None
+    monotone: Literal["increasing", "decreasing"] | None = None
+    in_: str | None = Field(None, alias="in")
+    where: dict[str, dict[str, float]] = {}
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _kind(self) -> "Expectation":
+        if (self.op is None) == (self.monotone is None):
+            raise ValueError("give either op and value, or monotone and in")
+        if self.op is not None and self.value is None:
+            raise ValueError("op needs a value")
+        if self.monotone is not None and self.in_ is None:
+            raise ValueError("monotone needs 'in': the parameter path it runs along")
+        return self
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if self.op:
+            return f"{self.measure} {self.op} {self.value:g}"
+        return f"{self.measure} {self.monotone} in {self.in_}"
+
+
+class Design(_Strict):
+    kind: Literal["grid", "lhs", "oat"] = "grid"
+    n: int | None = Field(None, ge=2, description="points for lhs")
+    seed: int = 0
+
+
+class SweepSpec(_Strict):
+    name: str
+    base: str
+    design: Design = Design()
+    parameters: list[Parameter] = Field(min_length=1)
+    replications: int = Field(3, ge=2)
+    seed: int | None = None
+    measures: list[Measure] = Field(min_length=1)
+    expectations: list[Expectation] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SweepSpec":
+        if self.design.kind == "lhs" and self.design.n is None:
+            raise ValueError("design lhs needs n")
+        names = [m.name for m in self.measures]
+        for e in self.expectations:
+            if e.measure not in names:
+                raise ValueError(f"expectation on unknown measure '{e.measure}' (measures: {', '.join(names)})")
+            paths = {p.path for p in self.parameters}
+            for p in [e.in_, *e.where] if e.in_ else list(e.where):
+                if p not in paths:
+                    raise ValueError(f"expectation refers to '{p}', which is not a swept parameter")
+        return self
+
+
+# ------------------------------------------------------------ loading
+
+
+@dataclass
+class Sweep:
+    spec: SweepSpec
+    file: Path
+    base_file: Path
+    base_raw: dict
+    points: list[dict[str, Any]]  # parameter path -> value
+    scenarios: list[Scenario]
+    seed: int
+
+
+def _err(path: Path, where: str, msg: str) -> ScenarioError:
+    return ScenarioError([f"{path}: {where}: {msg}"])
+
+
+def set_path(data: dict, dotted: str, value: Any) -> None:
+    """Set a dotted path in a raw scenario mapping (see :class:`Parameter`)."""
+    parts = dotted.split(".")
+    cur: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(cur, dict):
+            if last:
+                cur[part] = value
+                return
+            if part not in cur:
+                if part in ("delays",):
+                    cur[part] = {}
+                elif part in ("projects", "operational"):
+                    cur[part] = []
+                else:
+                    raise KeyError(f"'{part}' not found (at {'.'.join(parts[:i + 1])})")
+            cur = cur[part]
+        elif isinstance(cur, list):
+            item = next((x for x in cur if isinstance(x, dict)
+                         and part in (str(x.get("id")), str(x.get("match")), str(x.get("node")))), None)
+            if item is None:
+                if i == len(parts) - 2 and parts[i - 1] == "projects":
+                    item = {"match": part, "months": 0}
+                    cur.append(item)
+                else:
+                    raise KeyError(f"no item '{part}' (at {'.'.join(parts[:i + 1])})")
+            if last:
+                raise KeyError(f"'{dotted}' names a whole item; add the field to set")
+            cur = item
+        else:
+            raise KeyError(f"cannot go into '{part}' (at {'.'.join(parts[:i + 1])})")
+
+
+def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The parameter values of every point, in a fixed order."""
+    params = spec.parameters
+    kind = spec.design.kind
+    if kind == "grid":
+        return [dict(zip([p.path for p in params], combo)) for combo in itertools.product(*(p.levels() for p in params))]
+    if kind == "oat":
+        base = {p.path: (p.base if p.base is not None else p.levels()[len(p.levels()) // 2]) for p in params}
+        out = [dict(base)]
+        for p in params:
+            for v in p.levels():
+                if v != base[p.path]:
+                    out.append({**base, p.path: v})
+        return out
+    # Latin hypercube: n strata per parameter, one point in each, shuffled per parameter
+    n = spec.design.n or 2
+    rng = np.random.default_rng(spec.design.seed)
+    cols = []
+    for p in params:
+        u = (rng.permutation(n) + rng.random(n)) / n
+        if p.values is not None:
+            levels = p.levels()
+            col = [levels[min(int(x * len(levels)), len(levels) - 1)] for x in u]
+        else:
+            lo, hi = (p.low, p.high) if p.low is not None else (p.range.start, p.range.stop)
+            col = [lo + x * (hi - lo) for x in u]
+            if p.integer:
+                col = [int(round(v)) for v in col]
+            else:
+                col = [round(float(v), 6) for v in col]
+        cols.append(col)
+    return [dict(zip([p.path for p in params], vals)) for vals in zip(*cols)]
+
+
+def _scenario_for(base_raw: dict, point: dict[str, Any], name: str, file: Path, index: int) -> Scenario:
+    data = copy.deepcopy(base_raw)
+    for path, value in point.items():
+        try:
+            set_path(data, path, value)
+        except KeyError as e:
+            raise _err(file, f"parameters.{path}", f"cannot set it in the base scenario: {e.args[0]}") from None
+    data["name"] = f"{name}-p{index:03d}"
+    try:
+        s = Scenario.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        raise _err(file, f"point {index} {point}", f"gives an invalid scenario at "
+                   f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    problems = check_references(s)
+    if problems:
+        loc, msg = problems[0]
+        raise _err(file, f"point {index} {point}", f"gives an invalid scenario at {'.'.join(map(str, loc))}: {msg}")
+    return s
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and validate a sweep file and every scenario it makes; ScenarioError on bad input."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError):
+        raise ScenarioError([f"{path}: file not found"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise ScenarioError([f"{path}{':' + str(mark.line + 1) if mark else ''}: YAML syntax error: "
+                             f"{getattr(e, 'problem', None) or e}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{path}: expected a mapping of sweep fields at the top level"])
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError([f"{path}: {'.'.join(map(str, x['loc'])) or '(top level)'}: "
+                             f"{x['msg'].removeprefix('Value error, ')}" for x in e.errors()]) from None
+    base_file = (path.parent / spec.base)
+    base_raw, _, _ = load_raw(base_file)
+    base_seed = int(base_raw.get("seed", 12345))
+    points = design_points(spec)
+    scenarios = [_scenario_for(base_raw, p, spec.name, path, i) for i, p in enumerate(points)]
+    return Sweep(spec, path, base_file, base_raw, points, scenarios, spec.seed if spec.seed is not None else base_seed)
+
+
+# ------------------------------------------------------------- running
+
+
+def job_key(s: Scenario, seed: int, replication: int) -> str:
+    """Identity of one replication of one point: resolved scenario (name aside), seed, replication, model."""
+    body = s.model_dump(mode="json")
+    body.pop("name", None)
+    blob = json.dumps({"scenario": body, "seed": seed, "replication": replication, "model": __version__},
+                      sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def measure_values(t: dict[str, pd.DataFrame], measures: list[Measure]) -> dict[str, float]:
+    out = {}
+    for m in measures:
+        df = t[m.table]
+        if m.year is not None:
+            df = df[df["year"] == m.year]
+        if m.years is not None:
+            df = df[df["year"].isin(m.years)]
+        if m.node is not None:
+            df = df[df["node"] == m.node]
+        if m.stream is not None:
+            df = df[df["stream"] == m.stream]
+        col = df[m.column]
+        v = col.sum() if m.agg == "sum" else col.mean()
+        out[m.name] = float(v) * m.scale
+    return out
+
+
+def run_job(scenario: Scenario, seed: int, replication: int, measures: list[Measure]) -> dict[str, float]:
+    """One replication of one point -> its measures (runs in a worker or on a Dask worker)."""
+    from .batch import replicate
+
+    return measure_values(replicate(scenario, replication, seed), measures)
+
+
+def _store_path(store: Path, key: str) -> Path:
+    return store / f"{key}.json"
+
+
+def pending(store: Path, jobs: list[tuple[int, int, Scenario, str]]) -> int:
+    """How many of the jobs have no stored result yet."""
+    return sum(not _store_path(store, j[3]).exists() for j in jobs)
+
+
+def _write_json_atomic(path: Path, obj: Any) -> None:
+    from .report import write_file_atomic
+
+    write_file_atomic(path, json.dumps(obj))
+
+
+def plan(sweep: Sweep, shard: tuple[int, int] | None = None) -> list[tuple[int, int, Scenario, str]]:
+    """(point index, replication, scenario, key) of the jobs this run owns.
+
+    A shard I/N owns the points whose index is I-1 modulo N."""
+    jobs = []
+    for i, s in enumerate(sweep.scenarios):
+        if shard and i % shard[1] != shard[0] - 1:
+            continue
+        for k in range(sweep.spec.replications):
+            jobs.append((i, k, s, job_key(s, sweep.seed, k)))
+    return jobs
+
+
+def execute(sweep: Sweep, store: Path, jobs: list[tuple[int, int, Scenario, str]], workers: int = 1,
+            scheduler: str | None = None, on_done: Callable[[int, int], None] | None = None) -> int:
+    """Run the jobs not yet in ``store``; each result is stored as it finishes. Returns how many ran."""
+    store.mkdir(parents=True, exist_ok=True)
+    todo = [j for j in jobs if not _store_path(store, j[3]).exists()]
+    measures = sweep.spec.measures
+
+    def save(job, values) -> None:
+        i, k, s, key = job
+        _write_json_atomic(_store_path(store, key), {"point": i, "replication": k, "values": values})
+        if on_done:
+            on_done(i, k)
+
+    if not todo:
+        return 0
+    if scheduler:
+        from dask.distributed import Client, as_completed as dask_completed
+
+        with Client(scheduler) as client:
+            futures = {client.submit(run_job, s, sweep.seed, k, measures, key=f"sweep-{key}", pure=False): (i, k, s, key)
+                       for i, k, s, key in todo}
+            for fut in dask_completed(futures):
+                save(futures[fut], fut.result())
+    elif workers <= 1:
+        for job in todo:
+            save(job, run_job(job[2], sweep.seed, job[1], measures))
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_job, s, sweep.seed, k, measures): (i, k, s, key) for i, k, s, key in todo}
+            for fut in as_completed(futures):
+                save(futures[fut], fut.result())
+    return len(todo)
+
+
+def collect(sweep: Sweep, store: Path, jobs: list[tuple[int, int, Scenario, str]]) -> pd.DataFrame:
+    """The tidy table (point x replication x measure) in plan order; missing jobs are an error."""
+    rows = []
+    for i, k, s, key in jobs:
+        p = _store_path(store, key)
+        if not p.exists():
+            raise FileNotFoundError(f"result of point {i} replication {k} is missing from {store}")
+        values = json.loads(p.read_text())["values"]
+        for m in sweep.spec.measures:
+            rows.append({"point": i, **{f"param:{kk}": v for kk, v in sweep.points[i].items()},
+                         "replication": k, "measure": m.name, "value": values[m.name]})
+    return pd.DataFrame(rows)
+
+
+def summarise_points(table: pd.DataFrame) -> pd.DataFrame:
+    params = [c for c in table.columns if c.startswith("param:")]
+    rows = []
+    for (point, measure), g in table.groupby(["point", "measure"], sort=True):
+        mean, sd, lo, hi = t_interval(g["value"].to_numpy())
+        rows.append({"point": point, **g.iloc[0][params].to_dict(), "measure": measure, "n": len(g),
+                     "mean": mean, "sd": sd, "ci95_lo": lo, "ci95_hi": hi})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------- expectations
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, "<": lambda a, b: a < b,
+}
+
+
+def _selected(point: dict[str, Any], where: dict[str, dict[str, float]]) -> bool:
+    return all(_OPS.get(op, lambda a, b: a == b)(point[path], v) for path, conds in where.items()
+               for op, v in conds.items())
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    """(mean, lo, hi); a constant sample is its own interval."""
+    mean, sd, lo, hi = t_interval(values)
+    if not np.isfinite(lo) or sd == 0:
+        return mean, mean, mean
+    return mean, lo, hi
+
+
+def judge(sweep: Sweep, table: pd.DataFrame) -> list[dict]:
+    """Every expectation at every point it covers: passed or failed, with the figures."""
+    out = []
+    by = {(p, m): g.sort_values("replication")["value"].to_numpy()
+          for (p, m), g in table.groupby(["point", "measure"])}
+    present = sorted(table["point"].unique())
+    for e in sweep.spec.expectations:
+        pts = [i for i in present if _selected(sweep.points[i], e.where)]
+        if e.op:
+            for i in pts:
+                mean, lo, hi = _interval(by[(i, e.measure)])
+                if e.op == "==":
+                    ok = lo <= e.value <= hi
+                elif e.op in (">=", ">"):
+                    ok = _OPS[e.op](hi, e.value) or (e.op == ">" and hi == e.value and mean > e.value)
+                else:
+                    ok = _OPS[e.op](lo, e.value)
+                out.append({"expectation": e.label(), "point": i, "params": sweep.points[i], "passed": bool(ok),
+                            "detail": f"mean {mean:.4g}, 95% CI [{lo:.4g}, {hi:.4g}] vs {e.op} {e.value:g}"})
+        else:
+            others = [p for p in sweep.points[0] if p != e.in_]
+            groups: dict[tuple, list[int]] = {}
+            for i in pts:
+                groups.setdefault(tuple(sweep.points[i][p] for p in others), []).append(i)
+            sign = 1.0 if e.monotone == "increasing" else -1.0
+            for _, idx in groups.items():
+                idx.sort(key=lambda i: sweep.points[i][e.in_])
+                for a, b in zip(idx, idx[1:]):
+                    diff = sign * (by[(b, e.measure)] - by[(a, e.measure)])
+                    mean, lo, hi = _interval(diff)
+                    ok = hi >= 0
+                    out.append({"expectation": e.label(), "point": b,
+                                "params": {e.in_: f"{sweep.points[a][e.in_]} -> {sweep.points[b][e.in_]}",
+                                           **{p: sweep.points[b][p] for p in others}},
+                                "passed": bool(ok),
+                                "detail": f"paired change {sign * mean:+.4g}, 95% CI "
+                                          f"[{min(sign * lo, sign * hi):+.4g}, {max(sign * lo, sign * hi):+.4g}]"})
+    return out
+
+
+def compare_baseline(summary: pd.DataFrame, baseline: pd.DataFrame, tolerance: float) -> list[dict]:
+    """Points x measures whose mean moved more than ``tolerance`` (relative) from an earlier sweep's summary."""
+    key = ["point", "measure"]
+    j = summary.merge(baseline[key + ["mean"]], on=key, suffixes=("", "_baseline"), how="left")
+    out = []
+    for r in j.itertuples():
+        ref = r.mean_baseline
+        if pd.isna(ref):
+            out.append({"point": r.point, "measure": r.measure, "passed": False, "detail": "not in the baseline"})
+            continue
+        rel = abs(r.mean - ref) / max(abs(ref), 1e-12)
+        out.append({"point": r.point, "measure": r.measure, "passed": rel <= tolerance,
+                    "detail": f"{r.mean:.4g} vs baseline {ref:.4g} ({rel:+.1%}, tolerance {tolerance:.1%})"})
+    return out
