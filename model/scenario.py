@@ -9,15 +9,22 @@ file, the line where YAML has it, the field path and what was expected.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
+from pydantic.fields import FieldInfo
 
 from .distributions import Distribution, Fixed, as_distribution
 
@@ -30,12 +37,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _Problem(ValueError):
+    """Raised by a validator to blame one part of its value: ``at`` extends the
+    field path of the error (a date key of a timeline, the ``shares`` of a choice)."""
+
+    def __init__(self, message: str, *at: Any) -> None:
+        super().__init__(message)
+        self.at = at
+
+
 def _non_negative_timeline(v: TimelineSpec) -> TimelineSpec:
-    values = v.values() if isinstance(v, dict) else [v]
-    if any(x < 0 for x in values):
-        raise ValueError("values must be >= 0")
-    if isinstance(v, dict) and not v:
-        raise ValueError("a dated timeline needs at least one date")
+    if isinstance(v, dict):
+        if not v:
+            raise ValueError("expected a number or at least one {ISO date: number} step, got an empty mapping")
+        for d, x in v.items():
+            if x < 0:
+                raise _Problem(f"expected a value >= 0, got {x:g}", d)
+    elif v < 0:
+        raise ValueError(f"expected a value >= 0, got {v:g}")
     return v
 
 
@@ -65,7 +84,8 @@ class PortSpec(_NodeBase):
     @model_validator(mode="after")
     def _one_rate(self) -> "PortSpec":
         if (self.capacity_mt_per_year is None) == (self.handling_rate_t_per_h is None):
-            raise ValueError("give exactly one of capacity_mt_per_year or handling_rate_t_per_h")
+            got = "both" if self.capacity_mt_per_year is not None else "neither"
+            raise ValueError(f"expected exactly one of capacity_mt_per_year or handling_rate_t_per_h, got {got}")
         return self
 
 
@@ -80,11 +100,14 @@ class StormSpec(_Strict):
     @field_validator("events_per_month")
     @classmethod
     def _twelve(cls, v: float | list[float]) -> float | list[float]:
-        vals = v if isinstance(v, list) else [v]
-        if isinstance(v, list) and len(v) != 12:
-            raise ValueError("give one rate or 12 monthly rates (January to December)")
-        if any(x < 0 for x in vals):
-            raise ValueError("rates must be >= 0")
+        if isinstance(v, list):
+            if len(v) != 12:
+                raise ValueError(f"expected one rate or 12 monthly rates (January to December), got {len(v)} rates")
+            for i, x in enumerate(v):
+                if x < 0:
+                    raise _Problem(f"expected a rate >= 0, got {x:g}", i)
+        elif v < 0:
+            raise ValueError(f"expected a rate >= 0, got {v:g}")
         return v
 
 
@@ -124,7 +147,8 @@ class RailLineSpec(_NodeBase):
     @model_validator(mode="after")
     def _one_rate(self) -> "RailLineSpec":
         if (self.capacity_mt_per_year is None) == (self.paths_per_day is None):
-            raise ValueError("give exactly one of capacity_mt_per_year or paths_per_day")
+            got = "both" if self.capacity_mt_per_year is not None else "neither"
+            raise ValueError(f"expected exactly one of capacity_mt_per_year or paths_per_day, got {got}")
         return self
 
 
@@ -160,19 +184,28 @@ class ChoiceSpec(_Strict):
 
     @model_validator(mode="after")
     def _shares(self) -> "ChoiceSpec":
+        names = ", ".join(self.choice)
         if len(self.choice) < 2:
-            raise ValueError("a choice needs at least two options")
-        if any(not opts for opts in self.choice.values()):
-            raise ValueError("each option needs at least one node")
-        if self.policy == "fixed_shares":
-            if self.shares is None:
-                raise ValueError("policy fixed_shares needs shares")
+            raise _Problem(f"expected at least two options {{option: [node ids]}}, "
+                           f"got {len(self.choice)} ({names or 'none'})", "choice")
+        for opt, nodes in self.choice.items():
+            if not nodes:
+                raise _Problem("expected at least one node id in this option, got an empty list", "choice", opt)
+        if self.policy == "fixed_shares" and self.shares is None:
+            raise _Problem(f"policy fixed_shares (the default) needs shares {{option: share}} for options {names}; "
+                           "add shares or set policy: least_delay", "shares")
         if self.shares is not None:
-            unknown = set(self.shares) - set(self.choice)
-            if unknown:
-                raise ValueError(f"shares for unknown options: {sorted(unknown)}")
-            if any(s < 0 for s in self.shares.values()) or sum(self.shares.values()) <= 0:
-                raise ValueError("shares must be >= 0 and not all zero")
+            for opt in self.shares:
+                if opt not in self.choice:
+                    close = difflib.get_close_matches(opt, list(self.choice), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise _Problem(f"share for unknown option '{opt}'{hint}; expected one of the options: {names}",
+                                   "shares", opt)
+            for opt, x in self.shares.items():
+                if x < 0:
+                    raise _Problem(f"expected a share >= 0, got {x:g}", "shares", opt)
+            if sum(self.shares.values()) <= 0:
+                raise _Problem("expected shares that are not all zero", "shares")
         return self
 
 
@@ -192,25 +225,35 @@ class StreamSpec(_Strict):
     @field_validator("volume_mt_per_year")
     @classmethod
     def _nonneg(cls, v: float | dict[int, float]) -> float | dict[int, float]:
-        vals = v.values() if isinstance(v, dict) else [v]
-        if any(x < 0 for x in vals):
-            raise ValueError("volumes must be >= 0")
-        if isinstance(v, dict) and not v:
-            raise ValueError("give at least one year")
+        if isinstance(v, dict):
+            if not v:
+                raise ValueError("expected a number or at least one {year: number}, got an empty mapping")
+            for y, x in v.items():
+                if x < 0:
+                    raise _Problem(f"expected a volume >= 0, got {x:g}", y)
+        elif v < 0:
+            raise ValueError(f"expected a volume >= 0, got {v:g}")
         return v
 
     @field_validator("seasonality")
     @classmethod
     def _season(cls, v: list[float] | None) -> list[float] | None:
-        if v is not None and (len(v) != 12 or any(x < 0 for x in v) or sum(v) <= 0):
-            raise ValueError("seasonality needs 12 non-negative monthly factors, not all zero")
+        if v is None:
+            return v
+        if len(v) != 12:
+            raise ValueError(f"expected 12 monthly factors (January to December), got {len(v)}")
+        for i, x in enumerate(v):
+            if x < 0:
+                raise _Problem(f"expected a factor >= 0, got {x:g}", i)
+        if sum(v) <= 0:
+            raise ValueError("expected monthly factors that are not all zero")
         return v
 
     @field_validator("route")
     @classmethod
     def _route(cls, v: list) -> list:
         if not v:
-            raise ValueError("a route needs at least one node")
+            raise ValueError("expected at least one node id, got an empty route")
         return v
 
 
@@ -252,11 +295,13 @@ class Disruption(_Strict):
     end: date
     capacity_factor: float = Field(0.0, ge=0)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "Disruption":
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, v: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start is not None and v <= start:
+            raise ValueError(f"expected a date after start {start}, got {v}")
+        return v
 
 
 class Delays(_Strict):
@@ -279,11 +324,13 @@ class Scenario(_Strict):
     delays: Delays = Delays()
     disruptions: list[Disruption] = []
 
-    @model_validator(mode="after")
-    def _horizon(self) -> "Scenario":
-        if self.end_date <= self.start_date:
-            raise ValueError("end_date must be after start_date")
-        return self
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, v: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_date")
+        if start is not None and v <= start:
+            raise ValueError(f"expected a date after start_date {start}, got {v}")
+        return v
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (stable key for caching and manifests)."""
@@ -292,191 +339,799 @@ class Scenario(_Strict):
 
 
 # ---------------------------------------------------------------- loading
+#
+# A scenario file is read into plain data plus a *provenance* map: for every
+# path in the data (keys and list indices), the file, line and path where the
+# value was written. ``extends`` merges a parent's data and provenance with the
+# child's, so an error found in the merged scenario still points to the line
+# that holds the value, in whichever file of the chain that is.
+#
+# Merge rules (``extends``): mappings of named fields (the top level, ``nodes``,
+# one node, ``storms``, ``streams``, one stream, ``delays``) merge key by key;
+# ``investments`` merge by ``id`` (``remove: true`` drops an inherited one);
+# every other value replaces the parent's: lists (routes, ``delays.projects``),
+# timelines and volumes keyed by dates or years (the child states the whole
+# timeline), and a node or distribution whose ``kind`` or ``dist`` changes (with
+# the same ``dist``, or none, a distribution merges: ``{mean: 30}`` sets the mean).
 
 
 class ScenarioError(Exception):
-    """A user's mistake in a scenario file; ``problems`` are one-line messages."""
+    """A user's mistake in a scenario file; ``problems`` are one-line messages
+    ``FILE:LINE: field.path: what was expected, got what``."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
 
 
-def _yaml_lines(text: str) -> dict[tuple, int]:
-    """Map each key path in a YAML document to its 1-based line number."""
-    lines: dict[tuple, int] = {}
+@dataclass(frozen=True)
+class _Where:
+    """Where a value was written: the file, its 1-based line and its path there."""
 
-    def walk(node: yaml.Node, path: tuple) -> None:
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = k.value
-                lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (i,))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
-    return lines
+    file: Path
+    line: int | None
+    path: tuple
 
 
-def _read_yaml(path: Path) -> tuple[dict, dict[tuple, int]]:
+_Prov = dict[tuple, _Where]
+
+
+@dataclass(frozen=True)
+class _Issue:
+    """A problem found while reading files (before validation): already located."""
+
+    where: _Where
+    message: str
+
+
+class _PyLoader(yaml.SafeLoader):
+    """Safe YAML loader that keeps an impossible date (2024-13-01) as text, so
+    that validation reports it at its field instead of the YAML parser crashing."""
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same, with libyaml's faster parser when PyYAML has it."""
+
+
+def _timestamp(loader: Any, node: yaml.Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+for _cls in (_PyLoader, _Loader):
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+_TOP_FIELDS = "name, start_date, end_date, nodes, streams, ..."
+
+
+def _yaml_error(path: Path, e: yaml.YAMLError) -> ScenarioError:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    context, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+    where = f"{path}:{mark.line + 1}" if mark else str(path)
+    msg = f"YAML syntax error at column {mark.column + 1}: {problem}" if mark else f"YAML syntax error: {problem}"
+    if context and cmark is not None and mark is not None and cmark.line != mark.line:
+        msg += f" ({context} that starts at line {cmark.line + 1})"
+    elif context:
+        msg += f" ({context})"
+    if "'\\t'" in problem:
+        msg += "; expected indentation with spaces, not tabs"
+    elif "flow sequence" in (context or "") or "flow mapping" in (context or ""):
+        closing = "]" if "sequence" in context else "}"
+        msg += f"; expected the '{closing}' that closes it"
+    elif "mapping values are not allowed" in problem:
+        msg += "; check the indentation of this line and the one above (or quote a value containing ': ')"
+    return ScenarioError([f"{where}: {msg}"])
+
+
+def _key(loader: Any, node: yaml.Node) -> Any:
+    try:
+        key = loader.construct_object(node, deep=True)
+        hash(key)
+        return key
+    except Exception:  # an odd key is reported by validation, not here
+        return getattr(node, "value", None)
+
+
+def _walk_yaml(loader: Any, node: yaml.Node, path: tuple, file: Path, prov: _Prov,
+               issues: list[_Issue], seen: set[int]) -> None:
+    prov.setdefault(path, _Where(file, node.start_mark.line + 1, path))
+    if id(node) in seen:  # an alias of an anchored node: its lines are those of the anchor
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict = {}
+        for k, v in node.value:
+            key = _key(loader, k)
+            line = k.start_mark.line + 1
+            if key == "<<":
+                continue
+            if key in first:
+                issues.append(_Issue(_Where(file, line, path + (key,)),
+                                     f"duplicate key '{key}' (also at line {first[key]}); expected each key once "
+                                     "in a mapping (YAML would silently keep only the last)"))
+            first.setdefault(key, line)
+            prov[path + (key,)] = _Where(file, line, path + (key,))
+            _walk_yaml(loader, v, path + (key,), file, prov, issues, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _walk_yaml(loader, v, path + (i,), file, prov, issues, seen)
+
+
+def _read_yaml(path: Path) -> tuple[dict, _Prov, list[_Issue]]:
+    """One file: its mapping, the provenance of every value, and duplicate keys."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
-        raise ScenarioError([f"{path}: cannot read: {e.__class__.__name__}"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{path}: expected a scenario file, got a folder"]) from None
+    except (PermissionError, UnicodeDecodeError) as e:
+        raise ScenarioError([f"{path}: cannot read the file ({e.__class__.__name__}); "
+                             "expected a UTF-8 text file"]) from None
+    loader = _Loader(text)
+    prov: _Prov = {}
+    issues: list[_Issue] = []
     try:
-        data = yaml.safe_load(text)
-        lines = _yaml_lines(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+        if node is not None:
+            _walk_yaml(loader, node, (), path, prov, issues, set())
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError([f"{path}{where}: YAML syntax error: {problem}"]) from None
+        try:  # the pure-Python parser words syntax errors better than libyaml
+            yaml.load(text, Loader=_PyLoader)  # noqa: S506 (a safe loader)
+        except yaml.YAMLError as py_error:
+            e = py_error
+        raise _yaml_error(path, e) from None
+    except RecursionError:
+        raise ScenarioError([f"{path}: YAML nests too deeply (a recursive alias?)"]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        raise ScenarioError([f"{path}: the file is empty; expected a mapping of scenario fields "
+                             f"({_TOP_FIELDS})"])
     if not isinstance(data, dict):
-        raise ScenarioError([f"{path}: expected a mapping of scenario fields at the top level"])
-    return data, lines
+        line = prov[()].line if () in prov else 1
+        raise ScenarioError([f"{path}:{line}: expected a mapping of scenario fields ({_TOP_FIELDS}) "
+                             f"at the top level, got {_got(data)}"])
+    return data, prov, issues
 
 
-def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings with text keys merge key by key, investments merge by
-    id, anything else replaces. A timeline ``{date: value}`` or a volume path
-    ``{year: value}`` is one value: the child's replaces the parent's whole."""
-    if (isinstance(base, dict) and isinstance(over, dict)
-            and all(isinstance(k, str) for k in (*base, *over))):
+def _copy_prov(src: _Prov, spath: tuple, dst: _Prov, dpath: tuple) -> None:
+    n = len(spath)
+    for k, w in src.items():
+        if k[:n] == spath:
+            dst[dpath + k[n:]] = w
+
+
+def _mergeable(base: dict, over: dict) -> bool:
+    """Mappings of named fields merge; value mappings (keyed by dates or years)
+    and mappings whose ``kind`` or ``dist`` changes replace the parent's."""
+    if any(not isinstance(k, str) for k in (*base, *over)):
+        return False
+    return not any(tag in over and over[tag] != base.get(tag) for tag in ("kind", "dist"))
+
+
+class _Merger:
+    """Merges a parent's data (``base``) with a child's (``over``), with provenance."""
+
+    def __init__(self, bprov: _Prov, oprov: _Prov, issues: list[_Issue]) -> None:
+        self.bprov, self.oprov, self.issues = bprov, oprov, issues
+        self.prov: _Prov = {}
+
+    def merge(self, base: Any, over: Any, bpath: tuple = (), opath: tuple = (), mpath: tuple = ()) -> Any:
+        if not (isinstance(base, dict) and isinstance(over, dict) and _mergeable(base, over)):
+            _copy_prov(self.oprov, opath, self.prov, mpath)
+            return over
+        self.prov[mpath] = self.oprov.get(opath) or self.bprov.get(bpath)  # type: ignore[assignment]
         out = dict(base)
+        for k in base:
+            if k not in over:
+                _copy_prov(self.bprov, bpath + (k,), self.prov, mpath + (k,))
         for k, v in over.items():
-            out[k] = _merge_investments(base.get(k), v) if k == "investments" else _merge(base.get(k), v)
+            if k == "investments" and not mpath:
+                out[k] = self.investments(base.get(k), v, bpath + (k,), opath + (k,), mpath + (k,))
+            elif k in base:
+                out[k] = self.merge(base[k], v, bpath + (k,), opath + (k,), mpath + (k,))
+            else:
+                out[k] = v
+                _copy_prov(self.oprov, opath + (k,), self.prov, mpath + (k,))
         return out
-    return over
+
+    def _issue(self, opath: tuple, message: str) -> None:
+        w = self.oprov.get(opath) or next((self.oprov[opath[:n]] for n in range(len(opath), -1, -1)
+                                           if opath[:n] in self.oprov), None)
+        if w is not None:
+            self.issues.append(_Issue(_Where(w.file, w.line, opath), message))
+
+    def investments(self, base: Any, over: Any, bpath: tuple, opath: tuple, mpath: tuple) -> Any:
+        if base is None:
+            base = []
+        if not isinstance(base, list) or not isinstance(over, list):
+            _copy_prov(self.oprov, opath, self.prov, mpath)
+            return over
+
+        def ident(item: Any) -> str | None:
+            i = item.get("id") if isinstance(item, dict) else None
+            return i if isinstance(i, str) else None
+
+        order: list[list] = []  # [base index | None, child index | None]
+        by_id: dict[str, list] = {}
+        for i, item in enumerate(base):
+            entry = [i, None]
+            order.append(entry)
+            if ident(item) is not None:
+                by_id.setdefault(ident(item), entry)  # a parent's duplicate is reported by check_references
+        first: dict[str, int] = {}
+        for j, item in enumerate(over):
+            k = ident(item)
+            if k is not None and k in first:
+                self._issue(opath + (j, "id"), f"duplicate investment id '{k}' (also at investments.{first[k]}); "
+                            "expected each id once (an id also in the parent overrides the parent's)")
+                continue
+            if k is not None:
+                first[k] = j
+            if isinstance(item, dict) and "remove" in item:
+                if item["remove"] is not True:
+                    self._issue(opath + (j, "remove"),
+                                f"expected remove: true (to drop the inherited investment), got {_got(item['remove'])}")
+                elif k is None or k not in by_id:
+                    close = difflib.get_close_matches(k or "", list(by_id), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    self._issue(opath + (j, "id"), f"remove: true, but no inherited investment has id "
+                                f"'{k}'{hint}; expected one of: {', '.join(by_id) or '(none)'}")
+                else:
+                    order.remove(by_id.pop(k))
+                continue
+            if k is not None and k in by_id:
+                by_id[k][1] = j
+            else:
+                entry = [None, j]
+                order.append(entry)
+                if k is not None:
+                    by_id[k] = entry
+        self.prov[mpath] = self.oprov.get(opath) or self.bprov.get(bpath)  # type: ignore[assignment]
+        out = []
+        for n, (bi, oj) in enumerate(order):
+            if oj is None:
+                out.append(base[bi])
+                _copy_prov(self.bprov, bpath + (bi,), self.prov, mpath + (n,))
+            elif bi is None:
+                out.append(over[oj])
+                _copy_prov(self.oprov, opath + (oj,), self.prov, mpath + (n,))
+            else:
+                out.append(self.merge(base[bi], over[oj], bpath + (bi,), opath + (oj,), mpath + (n,)))
+        return out
 
 
-def _merge_investments(base: Any, over: Any) -> Any:
-    if not isinstance(base, list) or not isinstance(over, list):
-        return over
-    merged = {inv.get("id"): inv for inv in base if isinstance(inv, dict)}
-    for inv in over:
-        if not isinstance(inv, dict):
-            return over  # let validation report the bad item
-        key = inv.get("id")
-        if inv.get("remove") is True:
-            merged.pop(key, None)
-        else:
-            merged[key] = _merge(merged.get(key), inv)
-    return list(merged.values())
+def _load_chain(path: Path, seen: tuple[Path, ...] = (), shown: tuple[Path, ...] = ()
+                ) -> tuple[dict, _Prov, list[Path], list[_Issue]]:
+    """Read a file and its ``extends`` chain: merged data, provenance, chain (child first), issues."""
+    resolved = path.resolve()
+    data, prov, issues = _read_yaml(path)
+    if "extends" not in data:
+        return data, prov, [path], issues
+    parent = data.pop("extends")
+    w = prov.get(("extends",))
+    at = f"{path}:{w.line}" if w else str(path)
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError([f"{at}: extends: expected the file name of one parent scenario, got {_got(parent)}"])
+    parent_path = path.parent / parent
+    if parent_path.resolve() in (*seen, resolved):
+        chain = " -> ".join(str(p) for p in (*shown, path, parent_path))
+        raise ScenarioError([f"{at}: extends: '{parent}' closes a cycle ({chain}); expected a chain of parents "
+                             "that ends in a file without extends"])
+    if not parent_path.is_file():
+        raise ScenarioError([f"{at}: extends: parent file '{parent}' not found (looked for {parent_path}; "
+                             "expected a path relative to the folder of the file that extends)"])
+    base, bprov, chain, bissues = _load_chain(parent_path, (*seen, resolved), (*shown, path))
+    m = _Merger(bprov, prov, issues)
+    merged = m.merge(base, data)
+    return merged, m.prov, [path, *chain], [*bissues, *issues]
 
 
 def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, int], list[Path]]:
     """Read a scenario file and its ``extends`` chain; return the merged mapping,
-    the line map of the child file, and the chain of files (child first)."""
+    the line of every path written in the child file, and the chain of files
+    (child first)."""
     path = Path(path)
-    resolved = path.resolve()
-    if resolved in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, resolved))
-        raise ScenarioError([f"{path}: extends: cycle in extends chain: {chain}"])
-    data, lines = _read_yaml(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data, lines, [path]
-    if not isinstance(parent, str):
-        raise ScenarioError([f"{path}:{lines.get(('extends',), '?')}: extends: expected a file name"])
-    parent_path = (path.parent / parent)
-    if not parent_path.exists():
-        raise ScenarioError(
-            [f"{path}:{lines.get(('extends',), '?')}: extends: parent file {parent_path} not found"]
-        )
-    base, _, chain = load_raw(parent_path, (*_seen, resolved))
-    merged = _merge(base, data)
-    return merged, lines, [path, *chain]
+    data, prov, chain, _ = _load_chain(path, _seen)
+    lines = {p: w.line for p, w in prov.items() if w.file == path and w.line is not None}
+    return data, lines, chain
 
 
-def _did_you_mean(model: type[BaseModel] | None, key: str) -> str:
-    if model is None:
-        return ""
-    close = difflib.get_close_matches(key, list(model.model_fields), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+# ------------------------------------------------------ schema error messages
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
-    """Best-effort: which schema model owns the location of an unknown key."""
-    kinds = {"port": PortSpec, "sea_link": SeaLinkSpec, "rail_line": RailLineSpec,
-             "pipeline": PipelineSpec, "border": BorderSpec}
-    if len(loc) == 1:
-        return Scenario
-    if loc[0] == "nodes" and len(loc) == 4 and loc[2] in kinds:
-        return kinds[loc[2]]
-    if loc[0] == "nodes" and len(loc) == 5 and loc[3] == "storms":
-        return StormSpec
-    if loc[0] == "streams" and len(loc) == 3:
-        return StreamSpec
-    if loc[0] == "investments" and len(loc) == 3:
-        return Investment
-    if loc[0] == "delays" and len(loc) == 2:
-        return Delays
-    if loc[0] == "disruptions" and len(loc) == 3:
-        return Disruption
+def _strip(tp: Any) -> tuple[Any, str | None]:
+    """Unwrap Annotated: (inner type, discriminator or None)."""
+    disc = None
+    while get_origin(tp) is Annotated:
+        args = get_args(tp)
+        for meta in args[1:]:
+            if isinstance(meta, FieldInfo) and isinstance(meta.discriminator, str):
+                disc = meta.discriminator
+        tp = args[0]
+    return tp, disc
+
+
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, UnionType)
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _branches(tp: Any) -> list:
+    return [a for a in get_args(tp) if a is not type(None)]
+
+
+def _tags(branches: list, disc: str) -> list[str]:
+    out = []
+    for b in branches:
+        b, _ = _strip(b)
+        if _is_model(b) and disc in b.model_fields:
+            out.extend(str(t) for t in get_args(b.model_fields[disc].annotation))
+    return out
+
+
+def _match_label(label: Any, branches: list) -> Any:
+    """The union branch pydantic names ``label`` ('float', 'dict[date,float]', 'tagged-union[...]', ...)."""
+    for b in branches:
+        inner, disc = _strip(b)
+        origin = get_origin(inner)
+        if not isinstance(label, str):
+            continue
+        if label == getattr(inner, "__name__", None):
+            return b
+        if (origin is dict and label.startswith("dict[")) or (origin is list and label.startswith("list[")):
+            return b
+        if _is_union(inner) and label.startswith("tagged-union["):
+            return b
+        if _is_model(inner) and re.search(rf"\b{inner.__name__}\b", label):
+            return b
     return None
 
 
-def _clean_loc(loc: tuple) -> tuple:
-    """Drop pydantic's union/discriminator tags (e.g. 'port', 'float') from a location."""
-    tags = {"port", "sea_link", "rail_line", "pipeline", "border", "float", "int", "str",
-            "ChoiceSpec", "fixed", "exponential", "uniform", "triangular", "lognormal",
-            "dict[date,float]", "dict[int,float]", "list[float]", "function-after[_ordered(), Uniform]"}
-    out = []
-    for i, part in enumerate(loc):
-        if isinstance(part, str) and (part in tags or part.startswith(("function-", "tagged-union"))):
-            if i > 0 and loc[0] == "nodes" and i == 2:
-                continue
-            if part in tags and i > 0:
-                continue
-        out.append(part)
-    return tuple(out)
+def _preferred(branches: list, value: Any) -> Any:
+    """The branch the user evidently meant, judged by the shape of the value."""
+    for b in branches:
+        inner, _ = _strip(b)
+        origin = get_origin(inner)
+        if isinstance(value, dict) and (origin is dict or _is_model(inner) or _is_union(inner)):
+            return b
+        if isinstance(value, list) and origin is list:
+            return b
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and inner in (float, int):
+            return b
+        if isinstance(value, str) and inner is str:
+            return b
+    return None
 
 
-def _format_errors(err: ValidationError, path: Path, lines: dict[tuple, int]) -> list[str]:
-    problems, seen = [], set()
-    for e in err.errors():
-        loc = _clean_loc(tuple(e["loc"]))
-        dotted = ".".join(str(p) for p in loc) or "(top level)"
-        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None)
-        where = f"{path}:{line}" if line else str(path)
-        if e["type"] == "extra_forbidden":
-            msg = f"unknown field '{loc[-1]}'{_did_you_mean(_model_at(tuple(e['loc'])), str(loc[-1]))}"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
-        elif e["type"] == "union_tag_invalid":
-            msg = f"expected one of {e['ctx'].get('expected_tags')}, got {e['input']!r}" if isinstance(e.get("ctx"), dict) else e["msg"]
+@dataclass
+class _Walk:
+    """A pydantic error location resolved against the schema and the data."""
+
+    path: list = dc_field(default_factory=list)  # keys and indices as in the data
+    unions: list = dc_field(default_factory=list)  # (path, branches, branch taken, value there)
+    tp: Any = None  # the type expected at the end of the path
+    disc: str | None = None  # its discriminator, for a tagged union
+    owner: Any = None  # the model whose field the last key names
+    field: FieldInfo | None = None
+    key_error: bool = False  # the last key itself is invalid (e.g. not a date)
+    below: int = 0  # how many keys or indices the path goes below the last model field
+    value: Any = None
+
+
+def _find_key(mapping: Any, part: Any) -> Any:
+    if not isinstance(mapping, dict) or part in mapping:
+        return part
+    return next((k for k in mapping if repr(k) == part or str(k) == part), part)
+
+
+def _walk(loc: tuple, data: Any) -> _Walk:
+    w = _Walk(tp=Scenario, value=data)
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        tp, disc = _strip(w.tp)
+        disc = disc or w.disc
+        w.disc = None
+        if _is_model(tp):
+            w.owner, w.field = tp, tp.model_fields.get(part) if isinstance(part, str) else None
+            w.below = -1
+            key = _find_key(w.value, part)
+            w.path.append(key)
+            w.below += 1
+            w.value = w.value.get(key) if isinstance(w.value, dict) else None
+            w.tp = w.field.annotation if w.field else None
+            w.disc = w.field.discriminator if w.field and isinstance(w.field.discriminator, str) else None
+            i += 1
+        elif _is_union(tp):
+            branches = _branches(tp)
+            if len(branches) == 1:
+                w.tp = branches[0]
+                continue
+            if disc:
+                branch = next((b for b in branches if part in _tags([b], disc)), None)
+                if branch is None:
+                    w.tp = None
+                    continue
+                w.tp = branch
+            else:
+                branch = _match_label(part, branches)
+                w.unions.append((tuple(w.path), branches, branch, w.value))
+                w.tp = branch
+            i += 1
+        elif get_origin(tp) is dict:
+            kt, vt = get_args(tp)
+            key = _find_key(w.value, part)
+            w.path.append(key)
+            w.below += 1
+            if i + 1 < len(loc) and loc[i + 1] == "[key]":
+                w.key_error, w.tp, w.value = True, kt, key
+                i += 2
+            else:
+                w.value = w.value.get(key) if isinstance(w.value, dict) else None
+                w.tp = vt
+                i += 1
+        elif get_origin(tp) is list:
+            w.path.append(part)
+            w.below += 1
+            ok = isinstance(w.value, list) and isinstance(part, int) and 0 <= part < len(w.value)
+            w.value = w.value[part] if ok else None
+            w.tp = get_args(tp)[0]
+            i += 1
         else:
-            msg = e["msg"].removeprefix("Value error, ")
-            if "input" in e and not isinstance(e["input"], (dict, list)):
-                msg += f" (got {e['input']!r})"
-        key = (dotted, msg)
-        if key in seen:
+            w.path.append(part)
+            w.below += 1
+            w.tp, w.value = None, None
+            i += 1
+    w.tp, d = _strip(w.tp)
+    w.disc = d or w.disc
+    return w
+
+
+_NOUNS = {"kind": "node kind", "dist": "distribution"}
+
+
+def _describe(tp: Any, *, node_ids: bool = False, disc: str | None = None) -> str:
+    """What a value of this type looks like, in the words of a scenario file."""
+    tp, d = _strip(tp)
+    disc = d or disc
+    origin = get_origin(tp)
+    if tp is float:
+        return "a number"
+    if tp is int:
+        return "a whole number"
+    if tp is bool:
+        return "true or false"
+    if tp is str:
+        return "a node id" if node_ids else "a text"
+    if tp is date:
+        return "an ISO date (YYYY-MM-DD)"
+    if origin is Literal:
+        return "one of: " + ", ".join(str(a) for a in get_args(tp))
+    if origin is list:
+        item, _ = _strip(get_args(tp)[0])
+        return {float: "a list of numbers", str: "a list of texts"}.get(item, "a list")
+    if origin is dict:
+        kt, vt = get_args(tp)
+        key = {date: "ISO date", int: "year"}.get(kt, "name")
+        value = {float: "number"}.get(vt, "...")
+        return f"a mapping {{{key}: {value}}}"
+    if _is_union(tp):
+        branches = _branches(tp)
+        if disc:
+            tags = "|".join(_tags(branches, disc))
+            noun = {"kind": "a node mapping", "dist": "a distribution mapping"}.get(disc, "a mapping")
+            return f"{noun} {{{disc}: {tags}, ...}}"
+        ids = any(_strip(b)[0] is ChoiceSpec for b in branches)
+        return " or ".join(_describe(b, node_ids=ids) for b in branches)
+    if tp is ChoiceSpec:
+        return "a choice {choice: {option: [node ids], ...}, policy: ..., shares: ...}"
+    if _is_model(tp):
+        required = [k for k, f in tp.model_fields.items() if f.is_required()]
+        return "a mapping {" + ", ".join(f"{k}: ..." for k in required) + (", ...}" if required else "...}")
+    return "a valid value"
+
+
+def _got(v: Any) -> str:
+    if v is None:
+        return "nothing (an empty value)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (int, date)):
+        return str(v)
+    if isinstance(v, str):
+        return repr(v if len(v) <= 60 else v[:57] + "...")
+    if isinstance(v, list):
+        text = ", ".join(str(x) for x in v)
+        return f"a list [{text}]" if len(text) <= 50 and all(not isinstance(x, (dict, list)) for x in v) \
+            else f"a list of {len(v)} items"
+    if isinstance(v, dict):
+        return "a mapping"
+    return repr(v)
+
+
+def _bounds(f: FieldInfo | None) -> str:
+    out = []
+    for m in getattr(f, "metadata", []):
+        for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+            if getattr(m, attr, None) is not None:
+                out.append(f" {op} {_got(getattr(m, attr))}")
+    return "".join(out)
+
+
+def _close(word: Any, options: list[str]) -> str:
+    close = difflib.get_close_matches(str(word), options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _fields_of(model: Any) -> list[str]:
+    names = list(model.model_fields)
+    return [*names, "extends"] if model is Scenario else names
+
+
+_AT_FIELD = {
+    ("nodes",): "a mapping {node id: {kind: port|sea_link|rail_line|pipeline|border, ...}}",
+    ("streams",): "a mapping {stream id: {commodity: ..., volume_mt_per_year: ..., shipment_t: ..., route: [...]}}",
+    ("investments",): "a list of investments (- id: ..., node: ..., field: ..., date: ...)",
+    ("disruptions",): "a list of disruptions (- node: ..., start: ..., end: ...)",
+}
+
+
+# What a value is, where the type alone says too little: (model, field, depth below the field).
+_EXPECT_AT = {
+    ("ChoiceSpec", "choice", 0): "a mapping {option: [node ids], ...} with at least two options",
+    ("ChoiceSpec", "choice", 1): "a list of node ids",
+    ("ChoiceSpec", "choice", 2): "a node id",
+    ("StreamSpec", "route", 0): "a list of node ids and choices",
+    ("Investment", "tags", 0): "a list of tags (texts)",
+    ("Investment", "node", 0): "a node id",
+    ("OperationalDelay", "node", 0): "a node id",
+    ("Disruption", "node", 0): "a node id",
+    ("ProjectDelay", "match", 0): "an investment id or tag",
+}
+
+
+def _expected(w: _Walk, path: tuple) -> str:
+    if path in _AT_FIELD:
+        return _AT_FIELD[path]
+    if w.owner is not None and w.field is not None:
+        name = next((k for k, f in w.owner.model_fields.items() if f is w.field), None)
+        hit = _EXPECT_AT.get((w.owner.__name__, name, w.below))
+        if hit:
+            return hit
+    return _describe(w.tp, disc=w.disc)
+
+
+def _explain(e: dict, w: _Walk) -> tuple[tuple, str]:
+    """(field path as in the data, message saying what was expected) for one pydantic error."""
+    t, ctx, path = e["type"], e.get("ctx") or {}, tuple(w.path)
+    inp = e.get("input")
+    if t in ("extra_forbidden", "invalid_key") and w.owner is not None:
+        names = _fields_of(w.owner)
+        return path, f"unknown field '{path[-1]}'{_close(path[-1], names)}; expected one of: {', '.join(names)}"
+    if t == "missing":
+        return path, f"required field is missing; expected {_expected(w, path)}{_bounds(w.field)}"
+    if t in ("union_tag_invalid", "union_tag_not_found"):
+        disc = w.disc or str(ctx.get("discriminator", "")).strip("'")
+        tags = _tags(_branches(w.tp), disc) if _is_union(w.tp) else []
+        tags = tags or [x.strip(" '") for x in str(ctx.get("expected_tags", "")).split(",")]
+        if t == "union_tag_not_found":
+            return path + (disc,), f"required field is missing; expected one of: {', '.join(tags)}"
+        tag = inp.get(disc) if isinstance(inp, dict) else ctx.get("tag")
+        if not isinstance(tag, str):
+            return path + (disc,), f"expected one of: {', '.join(tags)}, got {_got(tag)}"
+        return path + (disc,), (f"unknown {_NOUNS.get(disc, disc)} {_got(tag)}{_close(tag, tags)}; "
+                                f"expected one of: {', '.join(tags)}")
+    if t in ("value_error", "assertion_error"):
+        err = ctx.get("error")
+        msg = str(err) if err is not None else e["msg"].removeprefix("Value error, ")
+        at = getattr(err, "at", ())
+        if _is_model(w.tp) and w.tp.__module__.endswith("distributions") and isinstance(inp, dict):
+            msg += " (got " + ", ".join(f"{k} {_got(v)}" for k, v in inp.items() if k != "dist") + ")"
+        return path + tuple(at), msg
+    if w.key_error:
+        what = "a name (text; quote a name that looks like a number or a date)" if w.tp is str else _describe(w.tp)
+        return path, f"expected {what} as key, got {_got(path[-1])}"
+    if t == "literal_error":
+        options = [x.strip(" '") for x in re.split(r",| or ", str(ctx.get("expected", ""))) if x.strip(" '")]
+        return path, f"expected one of: {', '.join(options)}, got {_got(inp)}{_close(inp, options)}"
+    bound = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
+             "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}.get(t)
+    if bound:
+        return path, f"expected a number {bound[1]} {_got(ctx.get(bound[0]))}, got {_got(inp)}"
+    expected = _expected(w, path)
+    if w.tp is not None and expected != "a valid value":
+        detail = f" ({ctx['error']})" if isinstance(ctx.get("error"), str) and t.startswith(("date", "datetime")) else ""
+        return path, f"expected {expected}, got {_got(inp)}{detail}"
+    return path, f"{e['msg']} (got {_got(inp)})"
+
+
+def _explain_all(errors: list[dict], data: Any) -> list[tuple[tuple, str]]:
+    """Messages for a batch of pydantic errors. Where the value could be one of
+    several types (a number or a dated mapping; a node id or a choice), report
+    only the errors of the type the value evidently is; when it is none of them,
+    say so once instead of once per type."""
+    walks = [(e, _walk(tuple(e["loc"]), data)) for e in errors]
+    decided: dict[tuple, tuple] = {}
+    for _, w in walks:
+        for upath, branches, _, value in w.unions:
+            decided.setdefault(upath, (branches, _preferred(branches, value), value))
+    out: list[tuple[tuple, str]] = []
+    covered: set[tuple] = set()
+    for e, w in walks:
+        for upath, branches, branch, _ in w.unions:
+            pref = decided[upath][1]
+            if pref is None or branch is not pref:
+                break
+        else:
+            out.append(_explain(e, w))
+            covered.update(u[0] for u in w.unions)
             continue
-        seen.add(key)
-        problems.append(f"{where}: {dotted}: {msg}")
-    return problems
+        if pref is None and upath not in covered:
+            covered.add(upath)
+            ids = any(_strip(b)[0] is ChoiceSpec for b in branches)
+            choices = " or ".join(_describe(b, node_ids=ids) for b in branches)
+            out.append((upath, f"expected {choices}, got {_got(decided[upath][2])}"))
+    for upath, (branches, pref, value) in decided.items():
+        if upath not in covered:  # safety net: no error left for this union
+            out.append((upath, f"expected {' or '.join(_describe(b) for b in branches)}, got {_got(value)}"))
+    seen: set = set()
+    return [p for p in out if not (p in seen or seen.add(p))]
+
+
+# -------------------------------------------------- validation in one pass
+
+_SECTIONS = (("investments",), ("disruptions",), ("delays", "projects"), ("delays", "operational"))
+
+
+@dataclass
+class _SetAside:
+    """What partial validation set aside after a schema error, so that the
+    reference checks on the rest neither repeat that error nor invent new ones
+    (a route naming a node whose own spec is broken is not an unknown id)."""
+
+    nodes: set = dc_field(default_factory=set)
+    all_nodes: bool = False
+    matches: set = dc_field(default_factory=set)  # ids and tags of set-aside investments
+    all_investments: bool = False
+    streams: bool = False
+    index: dict = dc_field(default_factory=dict)  # section -> original indices of the items kept
+
+    def original(self, loc: tuple) -> tuple:
+        for sec in _SECTIONS:
+            n = len(sec)
+            if tuple(loc[:n]) == sec and len(loc) > n and isinstance(loc[n], int) and sec in self.index:
+                idx = self.index[sec]
+                if 0 <= loc[n] < len(idx):
+                    return (*sec, idx[loc[n]], *loc[n + 1:])
+        return tuple(loc)
+
+
+def _unit(loc: tuple) -> tuple:
+    """The part of a scenario an error makes unusable: a node, a stream, an item, a field."""
+    if not loc:
+        return ()
+    if loc[0] in ("nodes", "streams", "investments", "disruptions"):
+        return tuple(loc[:2])
+    if loc[0] == "delays" and len(loc) >= 3 and loc[1] in ("projects", "operational"):
+        return tuple(loc[:3])
+    if loc[0] == "delays":
+        return tuple(loc[:2])
+    return tuple(loc[:1])
+
+
+def _set_aside(work: dict, units: set[tuple], aside: _SetAside) -> bool:
+    drop: dict[tuple, set[int]] = {}
+    for u in units:
+        top = u[0]
+        if len(u) == 1:
+            if top in ("start_date", "end_date"):
+                work["start_date"], work["end_date"] = date.min, date.max  # no horizon checks
+            elif top == "name":
+                work["name"] = "?"
+            elif top == "nodes":
+                work["nodes"], aside.all_nodes = {}, True
+            elif top == "streams":
+                work["streams"], aside.streams = {}, True
+            elif top == "investments":
+                work["investments"], aside.all_investments = [], True
+            elif top == "disruptions":
+                work["disruptions"] = []
+            else:
+                work.pop(top, None)
+        elif top in ("nodes", "streams"):
+            if isinstance(work.get(top), dict):
+                work[top].pop(u[1], None)
+            if top == "nodes" and isinstance(u[1], str):
+                aside.nodes.add(u[1])
+            else:
+                aside.streams = True
+        elif top == "delays" and len(u) == 2:
+            if isinstance(work.get("delays"), dict):
+                work["delays"].pop(u[1], None)
+        elif isinstance(u[-1], int):
+            drop.setdefault(u[:-1], set()).add(u[-1])
+        else:
+            return False
+    for sec, idx in drop.items():
+        items = work["investments"] if sec == ("investments",) else \
+            work["disruptions"] if sec == ("disruptions",) else work["delays"][sec[1]]
+        if sec == ("investments",):
+            for i in idx:
+                inv = items[i] if isinstance(items[i], dict) else {}
+                tags = inv.get("tags") if isinstance(inv.get("tags"), list) else []
+                aside.matches.update(t for t in [inv.get("id"), *tags] if isinstance(t, str))
+        kept = aside.index.get(sec, list(range(len(items))))
+        aside.index[sec] = [orig for j, orig in enumerate(kept) if j not in idx]
+        items[:] = [x for j, x in enumerate(items) if j not in idx]
+    return True
+
+
+def _validate(data: dict) -> tuple[Scenario | None, list[tuple[tuple, str]], _SetAside]:
+    """Validate the schema; on errors, set the broken parts aside and validate
+    the rest, so that every independent problem is found in one pass."""
+    work = copy.deepcopy(data)
+    aside = _SetAside()
+    problems: list[tuple[tuple, str]] = []
+    for _ in range(10):
+        try:
+            return Scenario.model_validate(work), problems, aside
+        except ValidationError as err:
+            errors = err.errors()
+            problems.extend((aside.original(loc), msg) for loc, msg in _explain_all(errors, work))
+            units = {_unit(tuple(e["loc"])) for e in errors}
+            if () in units or not _set_aside(work, units, aside):
+                break
+    return None, problems, aside
+
+
+def _locate(loc: tuple, prov: _Prov, requested: Path) -> tuple[_Where, tuple]:
+    """Where a merged-data path was written, and the path as written there."""
+    for n in range(len(loc), -1, -1):
+        w = prov.get(tuple(loc[:n]))
+        if w is not None:
+            return w, (*w.path, *loc[n:])
+    return _Where(requested, None, ()), tuple(loc)
+
+
+def _format(where: _Where, path: tuple, message: str, requested: Path) -> str:
+    dotted = ".".join(str(p) for p in path) or "(top level)"
+    at = f"{where.file}:{where.line}" if where.line else str(where.file)
+    note = "" if where.file == requested else f" [inherited by {requested} through extends]"
+    return f"{at}: {dotted}: {message}{note}"
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load, merge ``extends``, validate schema and references. Raise ScenarioError."""
+    """Load, merge ``extends``, validate schema, references and routes; raise
+    ScenarioError listing every problem found, one line each."""
     path = Path(path)
-    data, lines, _ = load_raw(path)
     try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(_format_errors(err, path, lines)) from None
-    problems = [f"{path}:{lines.get(loc[:2], lines.get(loc[:1], '?'))}: {'.'.join(map(str, loc))}: {msg}"
-                for loc, msg in check_references(scenario)]
+        data, prov, _, issues = _load_chain(path)
+    except ScenarioError as e:  # a parent's own mistake: say through which file it came
+        raise ScenarioError([p if p.startswith(str(path)) else f"{p} [in a parent of {path} through extends]"
+                             for p in e.problems]) from None
+    problems = [_format(i.where, i.where.path, i.message, path) for i in issues]
+    scenario, schema, aside = _validate(data)
+    found = list(schema)
+    if scenario is not None:
+        refs = check_references(scenario, _aside=aside) + check_routes(scenario)
+        found += [(aside.original(loc), msg) for loc, msg in refs]
+    for loc, msg in found:
+        where, shown = _locate(loc, prov, path)
+        problems.append(_format(where, shown, msg, path))
     if problems:
-        raise ScenarioError(problems)
-    return scenario
+        raise ScenarioError(list(dict.fromkeys(problems)))
+    return scenario  # type: ignore[return-value]
 
 
 # ------------------------------------------------------- reference checks
@@ -495,6 +1150,10 @@ DURATION_FIELDS_BY_KIND: dict[str, set[str]] = {
     "pipeline": {"transit_h"},
     "border": {"dwell_h"},
 }
+_PAYLOAD = {"sea_link": ("vessel_payload_t", "a vessel"), "rail_line": ("train_payload_t", "a train"),
+            "pipeline": ("tank_t", "the tank")}
+_TIMELINE_FIELDS = ("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "fleet", "paths_per_day",
+                    "flow_mt_per_year")
 
 
 def _route_nodes(route: list) -> list[str]:
@@ -508,99 +1167,214 @@ def _route_nodes(route: list) -> list[str]:
     return out
 
 
-def check_references(s: Scenario) -> list[tuple[tuple, str]]:
-    """Cross-field checks the schema cannot do: ids exist, fields fit node kinds,
-    dates inside the horizon, shipments fit vessels and trains."""
+def _route_steps(route: list) -> list[tuple[tuple, str, list]]:
+    """Every node of a route: (path below ``route``, node id, the ids that can
+    come just before it, None standing for the start of the route)."""
+    out: list[tuple[tuple, str, list]] = []
+    prev: list = [None]
+    for i, step in enumerate(route):
+        if isinstance(step, str):
+            out.append(((i,), step, prev))
+            prev = [step]
+            continue
+        after: list = []
+        for opt, nodes in step.choice.items():
+            p = prev
+            for j, n in enumerate(nodes):
+                out.append(((i, "choice", opt, j), n, p))
+                p = [n]
+            after.extend(p)
+        prev = after
+    return out
+
+
+def _loops(route: list) -> list[tuple[tuple, str, tuple]]:
+    """Nodes a shipment could visit twice: (path of the repeat, node, path of the
+    first visit). The options of one choice are alternatives, so a node may be in
+    several options of the same choice."""
+    out = []
+    visited: dict[str, tuple] = {}
+    for i, step in enumerate(route):
+        options = [(None, [step])] if isinstance(step, str) else list(step.choice.items())
+        new: dict[str, tuple] = {}
+        for opt, nodes in options:
+            mine: dict[str, tuple] = {}
+            for j, n in enumerate(nodes):
+                loc = (i,) if opt is None else (i, "choice", opt, j)
+                first = visited.get(n) or mine.get(n)
+                if first is not None:
+                    out.append((loc, n, first))
+                else:
+                    mine[n] = loc
+                    new.setdefault(n, loc)
+        for n, loc in new.items():
+            visited.setdefault(n, loc)
+    return out
+
+
+def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tuple[tuple, str]]:
+    """Cross-field checks the schema cannot do; each problem is (field path, message).
+
+    - every node id named in a route, a choice, an investment, a delay or a
+      disruption exists;
+    - an investment changes a field its node's kind has (``FIELDS_BY_KIND``) and
+      uses; investment ids are unique; each ``delays.projects`` match names an
+      investment id or tag; an operational delay names a duration of its node;
+    - dates lie inside the horizon: investments, operational delays and
+      disruption starts in [start_date, end_date); opening dates not before
+      start_date; timeline steps before end_date;
+    - a shipment fits every vessel, train and tank on its route;
+    - a route visits no node twice (the options of one choice are alternatives,
+      so a node may appear in several of them).
+
+    The order of node kinds along a route is checked by :func:`check_routes`.
+    """
     out: list[tuple[tuple, str]] = []
-    ids = set(s.nodes)
+    aside = _aside or _SetAside()
+    ids = set(s.nodes) | aside.nodes
+    known = ", ".join(sorted(ids))
+
+    def exists(node: str) -> bool:
+        return aside.all_nodes or node in ids
 
     def unknown(node: str) -> str:
-        close = difflib.get_close_matches(node, sorted(ids), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown node id '{node}'{hint}; known: {', '.join(sorted(ids))}"
+        if not ids:
+            return f"unknown node id '{node}'; no nodes are defined"
+        return f"unknown node id '{node}'{_close(node, sorted(ids))}; expected one of: {known}"
+
+    def inside(d: date) -> bool:
+        return s.start_date <= d < s.end_date
+
+    horizon = f"expected a date from start_date {s.start_date} to before end_date {s.end_date}"
 
     for sid, st in s.streams.items():
+        for sub, n, _ in _route_steps(st.route):
+            if not exists(n):
+                out.append((("streams", sid, "route", *sub), unknown(n)))
         for i, step in enumerate(st.route):
-            names = [step] if isinstance(step, str) else [n for o in step.choice.values() for n in o]
-            for n in names:
-                if n not in ids:
-                    out.append((("streams", sid, "route", i), unknown(n)))
             if not isinstance(step, str) and step.shares is not None and step.policy == "fixed_shares":
-                missing = set(step.choice) - set(step.shares)
+                missing = [o for o in step.choice if o not in step.shares]
                 if missing:
-                    out.append((("streams", sid, "route", i, "shares"), f"no share for options {sorted(missing)}"))
-        seen_route = _route_nodes(st.route)
-        dup = {n for n in seen_route if seen_route.count(n) > 1 and not _in_different_options(st.route, n)}
-        if dup:
-            out.append((("streams", sid, "route"), f"route visits {sorted(dup)} twice (a route must not loop)"))
-        for n in seen_route:
+                    out.append((("streams", sid, "route", i, "shares"),
+                                f"expected a share for every option, missing: {', '.join(missing)}"))
+        for sub, n, first in _loops(st.route):
+            out.append((("streams", sid, "route", *sub),
+                        f"node '{n}' is visited twice (also at route.{'.'.join(map(str, first))}); "
+                        "expected a route without loops"))
+        for n in dict.fromkeys(_route_nodes(st.route)):
             spec = s.nodes.get(n)
-            cap = (getattr(spec, "vessel_payload_t", None) or getattr(spec, "train_payload_t", None)
-                   or getattr(spec, "tank_t", None))
-            if cap is not None and st.shipment_t > cap:
+            if spec is None or spec.kind not in _PAYLOAD:
+                continue
+            attr, what = _PAYLOAD[spec.kind]
+            cap = getattr(spec, attr)
+            if st.shipment_t > cap:
                 out.append((("streams", sid, "shipment_t"),
-                            f"shipment of {st.shipment_t:g} t does not fit node '{n}' (payload {cap:g} t)"))
+                            f"a shipment of {st.shipment_t:g} t does not fit {what} of node '{n}' "
+                            f"({attr} {cap:g} t); expected shipment_t <= {cap:g}"))
         if isinstance(st.volume_mt_per_year, dict):
             for y in st.volume_mt_per_year:
                 if not 1900 <= y <= 2200:
-                    out.append((("streams", sid, "volume_mt_per_year", y), "expected a calendar year"))
-    inv_ids: set[str] = set()
+                    out.append((("streams", sid, "volume_mt_per_year", y),
+                                f"expected a calendar year (1900-2200) as key, got {y}"))
+
+    inv_ids: dict[str, int] = {}
     for i, inv in enumerate(s.investments):
         loc = ("investments", i)
         if inv.id in inv_ids:
-            out.append((loc + ("id",), f"duplicate investment id '{inv.id}'"))
-        inv_ids.add(inv.id)
-        if inv.node not in ids:
+            out.append((loc + ("id",), f"duplicate investment id '{inv.id}' (also at investments."
+                        f"{aside.original(('investments', inv_ids[inv.id]))[1]}); expected each id once"))
+        inv_ids.setdefault(inv.id, i)
+        if not inside(inv.date):
+            out.append((loc + ("date",), f"{horizon}, got {inv.date}"))
+        if inv.field != "opening" and inv.change == "set" and inv.value < 0:
+            out.append((loc + ("value",), f"expected a capacity >= 0, got {inv.value:g}"))
+        if not exists(inv.node):
             out.append((loc + ("node",), unknown(inv.node)))
             continue
-        kind = s.nodes[inv.node].kind
-        if inv.field not in FIELDS_BY_KIND[kind]:
-            allowed = ", ".join(sorted(FIELDS_BY_KIND[kind])) or "(none)"
-            out.append((loc + ("field",), f"'{inv.field}' cannot be invested in on a {kind}; expected one of: {allowed}"))
-        elif inv.field != "opening" and getattr(s.nodes[inv.node], inv.field, None) is None:
-            out.append((loc + ("field",), f"node '{inv.node}' does not use {inv.field} (it gives its capacity another way)"))
-        if inv.field != "opening" and inv.change == "set" and inv.value < 0:
-            out.append((loc + ("value",), "a capacity must be >= 0"))
-        if not s.start_date <= inv.date < s.end_date:
-            out.append((loc + ("date",), f"date {inv.date} is outside the horizon {s.start_date}..{s.end_date}"))
-    tags = {t for inv in s.investments for t in inv.tags}
+        spec = s.nodes.get(inv.node)
+        if spec is None:
+            continue
+        allowed = sorted(FIELDS_BY_KIND[spec.kind])
+        if inv.field not in allowed:
+            out.append((loc + ("field",), f"'{inv.field}' cannot be invested in on a {spec.kind} ('{inv.node}')"
+                        f"{_close(inv.field, allowed)}; expected one of: {', '.join(allowed) or '(none)'}"))
+        elif inv.field != "opening" and getattr(spec, inv.field, None) is None:
+            used = [f for f in allowed if f != "opening" and getattr(spec, f, None) is not None]
+            out.append((loc + ("field",), f"node '{inv.node}' does not use {inv.field} (it gives its capacity "
+                        f"another way); expected one of: {', '.join(used)}"))
+
+    matches = set(inv_ids) | {t for inv in s.investments for t in inv.tags}
     for i, d in enumerate(s.delays.projects):
-        if d.match not in inv_ids and d.match not in tags:
-            out.append((("delays", "projects", i, "match"), f"no investment id or tag '{d.match}'"))
+        if d.match not in matches and d.match not in aside.matches and not aside.all_investments:
+            out.append((("delays", "projects", i, "match"), f"no investment id or tag '{d.match}'"
+                        f"{_close(d.match, sorted(matches))}; expected one of: {', '.join(sorted(matches)) or '(none)'}"))
     for i, d in enumerate(s.delays.operational):
-        if d.node not in ids:
-            out.append((("delays", "operational", i, "node"), unknown(d.node)))
-        elif d.field not in DURATION_FIELDS_BY_KIND[s.nodes[d.node].kind]:
-            allowed = ", ".join(sorted(DURATION_FIELDS_BY_KIND[s.nodes[d.node].kind]))
-            out.append((("delays", "operational", i, "field"), f"expected one of: {allowed}"))
+        loc = ("delays", "operational", i)
+        if not exists(d.node):
+            out.append((loc + ("node",), unknown(d.node)))
+        elif d.node in s.nodes:
+            allowed = sorted(DURATION_FIELDS_BY_KIND[s.nodes[d.node].kind])
+            if d.field not in allowed:
+                out.append((loc + ("field",), f"'{d.field}' is not a duration of a {s.nodes[d.node].kind}"
+                            f"{_close(d.field, allowed)}; expected one of: {', '.join(allowed)}"))
+        if d.from_date is not None and not inside(d.from_date):
+            out.append((loc + ("from_date",), f"{horizon}, got {d.from_date}"))
     for i, d in enumerate(s.disruptions):
-        if d.node not in ids:
+        if not exists(d.node):
             out.append((("disruptions", i, "node"), unknown(d.node)))
-        if d.start < s.start_date or d.start >= s.end_date:
-            out.append((("disruptions", i, "start"), f"date {d.start} is outside the horizon"))
+        if not inside(d.start):
+            out.append((("disruptions", i, "start"), f"{horizon}, got {d.start}"))
     for nid, spec in s.nodes.items():
         od = getattr(spec, "opening_date", None)
-        if od is not None and not s.start_date <= od:
-            out.append((("nodes", nid, "opening_date"), f"date {od} is before the start {s.start_date}"))
-        for key in ("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "fleet", "paths_per_day", "flow_mt_per_year"):
+        if od is not None and od < s.start_date:
+            out.append((("nodes", nid, "opening_date"), f"expected a date on or after start_date {s.start_date}, "
+                        f"got {od}"))
+        for key in _TIMELINE_FIELDS:
             v = getattr(spec, key, None)
             if isinstance(v, dict):
                 for d in v:
                     if d >= s.end_date:
-                        out.append((("nodes", nid, key), f"date {d} is after the end {s.end_date}"))
-    if not s.streams:
-        out.append((("streams",), "at least one stream is needed"))
+                        out.append((("nodes", nid, key, d), f"expected a date before end_date {s.end_date}, got {d}"))
+    if not s.nodes and not aside.nodes and not aside.all_nodes:
+        out.append((("nodes",), "expected at least one node, got none"))
+    if not s.streams and not aside.streams:
+        out.append((("streams",), "expected at least one stream, got none"))
     return out
 
 
-def _in_different_options(route: list, node: str) -> bool:
-    """True when a node appears in several options of the same choice (allowed)."""
-    for step in route:
-        if not isinstance(step, str):
-            hits = sum(node in opt for opt in step.choice.values())
-            if hits > 1 and sum(1 for s in route if s == node) == 0:
-                return True
-    return False
+def check_routes(s: Scenario) -> list[tuple[tuple, str]]:
+    """Checks that every route is connected, for scenario files (tests may build
+    isolated nodes with :func:`check_references` alone). A route is connected when
+
+    - it does not start with a sea_link or a rail_line: cargo enters the corridor
+      at a port (or a border post or a pipeline), never already aboard a vessel
+      or a train; when the first step is a choice, this holds for every option;
+    - every sea_link is immediately preceded by a port, where vessels load: a
+      sea_link after a border, a rail line, a pipeline or another sea_link is a
+      gap in the route. After a choice, every option must end in a port.
+
+    Each problem is (field path, message), the path naming the offending node's
+    place in the route (``streams.S.route.I`` or ``streams.S.route.I.choice.OPT.J``).
+    """
+    out: list[tuple[tuple, str]] = []
+    for sid, st in s.streams.items():
+        for sub, n, prev in _route_steps(st.route):
+            spec = s.nodes.get(n)
+            if spec is None:
+                continue
+            loc = ("streams", sid, "route", *sub)
+            kind = spec.kind.replace("_", " ")
+            if None in prev and spec.kind in ("sea_link", "rail_line"):
+                out.append((loc, f"the route starts with {kind} '{n}'; expected a port (or a border or pipeline) "
+                            f"first: cargo enters the corridor at a port, not aboard a "
+                            f"{'vessel' if spec.kind == 'sea_link' else 'train'}"))
+            elif spec.kind == "sea_link":
+                for p in prev:
+                    pk = s.nodes[p].kind if p in s.nodes else None
+                    if p is not None and pk is not None and pk != "port":
+                        out.append((loc, f"sea link '{n}' follows {pk.replace('_', ' ')} '{p}'; expected a port "
+                                    "just before a sea link (vessels load at a port)"))
+    return out
 
 
 def duration(spec: Any) -> Any:
