@@ -1,0 +1,201 @@
+"""Mass balance on random small scenarios (hypothesis).
+
+Every run checks generated = delivered + in system itself (and raises
+MassBalanceError); here the same balance is recomputed from the records, and
+the flow is also checked edge by edge: what a node passed on is what the next
+node on the route received.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simkit import in_system_t, make_scenario
+from model.simulate import run_replication
+
+STARTS = [date(2024, 1, 1), date(2024, 11, 20), date(2025, 2, 28)]
+KINDS = ["port", "sea_link", "rail_line", "pipeline", "border"]
+
+
+def durations(lo: float, hi: float):
+    fixed = st.floats(lo, hi)
+    expo = st.floats(max(lo, 0.1), hi).map(lambda m: {"dist": "exponential", "mean": m})
+    unif = st.tuples(st.floats(lo, hi), st.floats(0, hi)).map(
+        lambda t: {"dist": "uniform", "low": t[0], "high": t[0] + t[1]})
+    return st.one_of(fixed, expo, unif)
+
+
+@st.composite
+def steps(draw, values, start: date, horizon_days: int):
+    """A constant, or dated steps {date: value} inside the horizon."""
+    if draw(st.booleans()):
+        return draw(values)
+    days = sorted(set(draw(st.lists(st.integers(1, horizon_days - 1), min_size=1, max_size=2))))
+    out = {start.isoformat(): draw(values)}
+    for d in days:
+        out[(start + timedelta(days=d)).isoformat()] = draw(values)
+    return out
+
+
+@st.composite
+def node_spec(draw, kind: str, ship_t: float, start: date, horizon_days: int) -> dict:
+    def steps_of(values):
+        return steps(values, start, horizon_days)
+
+    if kind == "port":
+        spec = {"kind": "port", "berths": draw(steps_of(st.integers(0, 3))),
+                "service": draw(st.sampled_from(["fixed", "exponential", "lognormal"]))}
+        if draw(st.booleans()):
+            spec["capacity_mt_per_year"] = draw(steps_of(st.floats(0.05, 5.0)))
+        else:
+            spec["handling_rate_t_per_h"] = draw(steps_of(st.floats(10.0, 2000.0)))
+        if draw(st.booleans()):
+            spec["yard_limit_t"] = ship_t * draw(st.integers(1, 4))
+        return spec
+    if kind == "sea_link":
+        spec = {"kind": "sea_link", "fleet": draw(steps_of(st.integers(0, 3))),
+                "vessel_payload_t": ship_t * draw(st.sampled_from([1, 1.5, 2, 3])),
+                "load_h": draw(durations(0, 12)), "crossing_h": draw(durations(1, 30)),
+                "unload_h": draw(durations(0, 12)), "max_wait_h": draw(st.floats(0, 72))}
+        if draw(st.booleans()):
+            spec["return_h"] = draw(durations(1, 30))
+        if draw(st.booleans()):
+            spec["storms"] = {"events_per_month": draw(st.floats(0, 4)), "duration_days": draw(durations(0.5, 5))}
+        return spec
+    if kind == "rail_line":
+        spec = {"kind": "rail_line", "train_payload_t": ship_t * draw(st.sampled_from([1, 2, 2.5, 4])),
+                "transit_h": draw(durations(1, 48)), "max_wait_h": draw(st.floats(0, 48))}
+        if draw(st.booleans()):
+            spec["paths_per_day"] = draw(steps_of(st.floats(0, 12)))
+        else:
+            spec["capacity_mt_per_year"] = draw(steps_of(st.floats(0.05, 5.0)))
+        if draw(st.booleans()):
+            spec["opening_date"] = (start + timedelta(days=draw(st.integers(0, horizon_days + 30)))).isoformat()
+        return spec
+    if kind == "pipeline":
+        return {"kind": "pipeline", "flow_mt_per_year": draw(steps_of(st.floats(0, 5.0))),
+                "tank_t": ship_t * draw(st.sampled_from([1, 2, 5])), "transit_h": draw(durations(0, 24))}
+    return {"kind": "border", "dwell_h": draw(durations(0, 60))}
+
+
+# one investable field per kind: (field, change, values)
+INVESTABLE = {"port": [("berths", "add", st.integers(-1, 2))],
+              "sea_link": [("fleet", "add", st.integers(-1, 2))],
+              "rail_line": [("opening", "set", st.just(0.0))],
+              "pipeline": [("flow_mt_per_year", "mul", st.floats(0, 3))],
+              "border": []}
+
+
+@st.composite
+def scenarios(draw):
+    start = draw(st.sampled_from(STARTS))
+    horizon_days = draw(st.integers(20, 420))  # long ones cross one or two new years
+    end = start + timedelta(days=horizon_days)
+    ship_t = draw(st.sampled_from([250.0, 1000.0, 3000.0]))
+    n_nodes = draw(st.integers(1, 5))
+    ids = [f"n{i}" for i in range(n_nodes)]
+    nodes = {nid: draw(node_spec(draw(st.sampled_from(KINDS)), ship_t, start, horizon_days)) for nid in ids}
+
+    streams = {}
+    for k in range(draw(st.integers(1, 2))):
+        order = draw(st.permutations(ids))
+        length = draw(st.integers(1, n_nodes))
+        route: list = list(order[:length])
+        rest = list(order[length:])
+        if len(rest) >= 2 and draw(st.booleans()):
+            cut = draw(st.integers(1, len(rest) - 1))
+            choice = {"choice": {"a": rest[:cut], "b": rest[cut:]},
+                      "policy": draw(st.sampled_from(["least_delay", "fixed_shares"]))}
+            if choice["policy"] == "fixed_shares" or draw(st.booleans()):
+                choice["shares"] = {"a": draw(st.floats(0, 1)), "b": draw(st.floats(0.01, 1))}
+            route.append(choice)
+        # up to ~1,000 shipments over the horizon (a run takes well under a second)
+        shipments_per_year = draw(st.floats(1, 1000)) * 365 / horizon_days
+        streams[f"s{k}"] = {"commodity": "c", "volume_mt_per_year": shipments_per_year * ship_t / 1e6,
+                            "shipment_t": ship_t, "route": route,
+                            "seasonality": draw(st.none() | st.lists(st.floats(0, 2), min_size=12, max_size=12)
+                                                .filter(lambda v: sum(v) > 0))}
+
+    def day(lo: int, hi: int) -> str:
+        return (start + timedelta(days=draw(st.integers(lo, hi)))).isoformat()
+
+    disruptions = []
+    for nid in draw(st.lists(st.sampled_from(ids), max_size=2)):
+        a = draw(st.integers(0, horizon_days - 1))
+        disruptions.append({"node": nid, "start": (start + timedelta(days=a)).isoformat(),
+                            "end": day(a + 1, horizon_days + 20),
+                            "capacity_factor": draw(st.sampled_from([0.0, 0.5, 1.5]))})
+    investments, delays = [], []
+    for i, nid in enumerate(draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))):
+        if not INVESTABLE[nodes[nid]["kind"]]:
+            continue
+        field, change, values = INVESTABLE[nodes[nid]["kind"]][0]
+        if change == "add" and isinstance(nodes[nid][field], dict):
+            continue  # keep a dated count from going negative
+        value = draw(values)
+        if change == "add" and (nodes[nid][field] + value) < 0:
+            value = 0
+        investments.append({"id": f"i{i}", "node": nid, "field": field, "change": change, "value": value,
+                            "date": day(0, horizon_days - 1), "tags": ["t"]})
+    if investments and draw(st.booleans()):
+        delays.append({"match": draw(st.sampled_from(["t"] + [inv["id"] for inv in investments])),
+                       "months": draw(st.floats(-3, 18))})
+    return make_scenario(nodes, streams, start=start.isoformat(), end=end.isoformat(), disruptions=disruptions,
+                         investments=investments, delays={"projects": delays})
+
+
+def routes(s) -> dict[str, list]:
+    """Each stream's route as a list of steps, a choice being a list of options."""
+    return {sid: [step if isinstance(step, str) else list(step.choice.values()) for step in st.route]
+            for sid, st in s.streams.items()}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_mass_balance_on_random_scenarios(scenario, seed):
+    r = run_replication(scenario, 0, seed)  # raises MassBalanceError if its own check fails
+
+    generated = sum(sum(s.generated_t) for s in r.streams.values())
+    delivered = sum(sum(s.delivered_t) for s in r.streams.values())
+    assert generated == pytest.approx(delivered + in_system_t(r), rel=1e-9, abs=1e-6)
+
+    for node in r.nodes.values():
+        rec = node.rec
+        assert rec.exited_t <= rec.entered_t + 1e-6
+        assert sum(rec.throughput_t) == pytest.approx(rec.exited_t, abs=1e-6)
+        assert len(rec.throughput_t) == len(r.grid)
+
+    for sid, st_rec in r.streams.items():
+        # a stream's delivered tonnes never exceed what it generated, year by year cumulatively
+        cum_gen = cum_del = 0.0
+        for g, d in zip(st_rec.generated_t, st_rec.delivered_t):
+            cum_gen += g
+            cum_del += d
+            assert cum_del <= cum_gen + 1e-6
+        assert len(st_rec.transit_h) == round(sum(st_rec.delivered_t) / scenario.streams[sid].shipment_t)
+        assert all(h >= 0 for h in st_rec.transit_h)
+
+    # edge by edge, for nodes that only one stream uses: received = passed on by the step before
+    users: dict[str, int] = {}
+    for route in routes(scenario).values():
+        for step in route:
+            for nid in ([step] if isinstance(step, str) else [n for opt in step for n in opt]):
+                users[nid] = users.get(nid, 0) + 1
+    for sid, route in routes(scenario).items():
+        rec = r.streams[sid]
+        upstream = sum(rec.generated_t)  # tonnes handed to the first step
+        for step in route:
+            options = [[step]] if isinstance(step, str) else step
+            if any(users[n] > 1 for opt in options for n in opt):
+                break
+            assert sum(r.nodes[opt[0]].rec.entered_t for opt in options) == pytest.approx(upstream, abs=1e-6)
+            for opt in options:
+                for a, b in zip(opt, opt[1:]):
+                    assert r.nodes[b].rec.entered_t == pytest.approx(r.nodes[a].rec.exited_t, abs=1e-6)
+            upstream = sum(r.nodes[opt[-1]].rec.exited_t for opt in options)
+        else:
+            assert sum(rec.delivered_t) == pytest.approx(upstream, abs=1e-6)
