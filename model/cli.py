@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
+    b.add_argument("--no-parallel", action="store_true", help="skip the 2-worker parallel efficiency run")
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
 
@@ -124,10 +125,12 @@ def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, work
     return final, t
 
 
-def _print_results(t: dict, final: Path, n_jobs: int) -> None:
+def _print_results(t: dict, final: Path, n_jobs: int, checks: str = "") -> None:
     from .report import corridor_summary, format_differences, format_summary, paired_differences
 
     print(format_summary(corridor_summary(t)))
+    if checks:  # capacity bound and sanity check (model.bound, model.sanity)
+        print("\n" + checks)
     if t["corridor"]["scenario"].nunique() > 1:
         print()
         print(format_differences(paired_differences(t)))
@@ -143,7 +146,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     n = args.replications or scenario.replications
     print(f"Running {scenario.name}: {n} replication(s), seed {seed} ...", flush=True)
     final, t = _run_and_write([(scenario, str(args.file))], seed, n, args.workers, out, args.year)
-    _print_results(t, final, n)
+    from .sanity import checks_summary
+
+    _print_results(t, final, n, checks_summary(scenario, t))
     return 0
 
 
@@ -297,7 +302,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
     load_scenario(args.scenario)  # bad input -> exit 2 before timing anything
-    res = run_bench(Path(args.scenario))
+    res = run_bench(Path(args.scenario), parallel=not args.no_parallel)
     if args.json:
         print(json.dumps(res))
     else:
@@ -305,6 +310,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"bare simpy:  {res['bare_us_per_hop']:.2f} µs per customer-station (3-station tandem)")
         print(f"ratio:       {res['ratio']:.2f} (goal <= 1.3, limit 1.5)")
         print(f"baseline replication: {res['baseline_replication_s']:.2f} s (limit 3 s)")
+        if "parallel_efficiency_2_workers" in res:
+            print(f"parallel efficiency, 2 workers: {res['parallel_efficiency_2_workers']:.0%} (goal >= 95%)")
     return 0
 
 

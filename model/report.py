@@ -26,7 +26,7 @@ from . import __version__
 from .metrics import summarise
 from .scenario import Scenario
 
-PACKAGES = ["simpy", "numpy", "pandas", "matplotlib", "pydantic", "pyyaml", "scipy"]
+PACKAGES = ["simpy", "numpy", "pandas", "matplotlib", "pydantic", "pyyaml", "scipy", "networkx"]
 
 
 def package_versions() -> dict[str, str]:
