@@ -54,7 +54,23 @@ def model_us_per_hop(scenario_path: Path, replications: int = 1) -> tuple[float,
     return wall / hops * 1e6, wall / replications
 
 
-def run_bench(scenario_path: Path) -> dict:
+def parallel_efficiency(scenario_path: Path, jobs: int = 4) -> float:
+    """T(1 worker) / (2 x T(2 workers)) for ``jobs`` replications through the batch runner
+    (process start-up and result transfer included, as users see them)."""
+    from .batch import run_many
+
+    scenario = load_scenario(scenario_path)
+    work = [(scenario, k) for k in range(jobs)]
+    t0 = time.perf_counter()
+    run_many(work, workers=1)
+    t1 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run_many(work, workers=2)
+    t2 = time.perf_counter() - t0
+    return t1 / (2 * t2)
+
+
+def run_bench(scenario_path: Path, parallel: bool = True) -> dict:
     """Interleave the two measurements and keep the best of each (least noise)."""
     bare, model, rep_s = [], [], []
     for _ in range(2):
@@ -63,9 +79,12 @@ def run_bench(scenario_path: Path) -> dict:
         model.append(m)
         rep_s.append(s)
     b, m = min(bare), min(model)
-    return {
+    out = {
         "model_us_per_hop": round(m, 3),
         "bare_us_per_hop": round(b, 3),
         "ratio": round(m / b, 3),
         "baseline_replication_s": round(min(rep_s), 3),
     }
+    if parallel:
+        out["parallel_efficiency_2_workers"] = round(parallel_efficiency(scenario_path), 3)
+    return out
