@@ -193,6 +193,15 @@ def bound_by_year(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     return pd.Series(t["bound_t"].to_numpy(), index=t["year"].to_numpy(), name="bound_t")
 
 
+def bounds_for_runs(scenarios: list[Scenario], annual_nodes: pd.DataFrame) -> pd.DataFrame:
+    """The bound table of every scenario of a run or batch (a ``scenario``
+    column added), from the capacities the runs recorded."""
+    parts = [bound_table(s, node_capacity_from_tables(annual_nodes, s.name)).assign(scenario=s.name)
+             for s in scenarios]
+    cols = ["scenario", "year", "bound_t", "cut"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
 def format_bound(bound: pd.DataFrame, delivered_mt: Mapping[int, float] | None = None) -> str:
     """Lines for the printed summary: the bound per year, what binds, and the
     share of it that was delivered."""

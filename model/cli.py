@@ -176,19 +176,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from .report import (corridor_summary, format_differences, format_summary, package_versions,
-                         paired_differences, read_results, write_atomically, write_outputs)
+                         paired_differences, read_many, write_atomically, write_outputs)
 
-    parts = []
-    for d in args.dirs:
-        try:
-            parts.append(read_results(Path(d)))
-        except FileNotFoundError as e:
-            raise UsageError(str(e)) from None
-    names = list(dict.fromkeys(n for p in parts for n in p))
-    t = {n: pd.concat([p[n] for p in parts if n in p], ignore_index=True).drop_duplicates() for n in names}
+    try:
+        t, notes = read_many([Path(d) for d in args.dirs])
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     out = _out_dir(args, "compare")
 
     def fill(tmp: Path) -> dict:

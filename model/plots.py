@@ -179,7 +179,9 @@ def delivered_vs_demand(t: dict[str, pd.DataFrame], path: Path) -> None:
         lo = np.array([r[3] for r in rows])
         hi = np.array([r[4] for r in rows])
         dem = np.array([r[5] for r in rows])
-        ax.plot(ys, m, marker="o", color=cmap(i), label=f"{s}: delivered")
+        # distinct markers and thinning lines keep identical scenarios visible on top of each other
+        ax.plot(ys, m, marker="os^Dv<>p"[i % 8], ms=max(7 - 1.5 * i, 3), lw=max(2.5 - 0.6 * i, 1),
+                color=cmap(i), label=f"{s}: delivered")
         if np.isfinite(lo).any():
             ax.fill_between(ys, lo, hi, color=cmap(i), alpha=0.2)
         ax.plot(ys, dem, ls="--", color=cmap(i), alpha=0.8, label=f"{s}: demand")
@@ -252,6 +254,38 @@ def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
     plt.close(fig)
 
 
+def _place_labels(fig, ax, pos: dict[str, tuple[float, float]], labels: dict[str, str],
+                  fontsize: float = 7, marker_px: float = 12) -> None:
+    """Put each node's label in the first corner (upper right, lower right, upper
+    left, lower left) where it covers no other marker and no label already placed,
+    so close nodes (Aktau and its oil terminal) stay readable."""
+    fig.canvas.draw()  # fixes the axis limits so data -> pixel transforms are final
+    px = fig.dpi / 72
+    xy = {n: ax.transData.transform(p) for n, p in pos.items()}
+    placed: list[tuple[float, float, float, float]] = []
+    for n, text in labels.items():
+        lines = text.split("\n")
+        w, h = 0.62 * fontsize * px * max(map(len, lines)), 1.25 * fontsize * px * len(lines)
+        off = 7 * px
+        x, y = xy[n]
+        boxes = []
+        for sx, sy in [(1, 1), (1, -1), (-1, 1), (-1, -1)]:
+            x0 = x + off if sx > 0 else x - off - w
+            y0 = y + off if sy > 0 else y - off - h
+            boxes.append(((sx, sy), (x0, y0, x0 + w, y0 + h)))
+
+        def clear(b: tuple[float, float, float, float]) -> bool:
+            hits_marker = any(b[0] - marker_px < mx < b[2] + marker_px and b[1] - marker_px < my < b[3] + marker_px
+                              for m, (mx, my) in xy.items() if m != n)
+            hits_label = any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed)
+            return not (hits_marker or hits_label)
+
+        (sx, sy), box = next(((c, b) for c, b in boxes if clear(b)), boxes[0])
+        placed.append(box)
+        ax.annotate(text, pos[n], xytext=(7 * sx, 7 * sy), textcoords="offset points", fontsize=fontsize,
+                    ha="left" if sx > 0 else "right", va="bottom" if sy > 0 else "top")
+
+
 def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None = None) -> None:
     """Nodes at their rough geographic places, coloured by utilisation in one year."""
     net, edges, nodes_df = t["network_nodes"], t["network_edges"], t["annual_nodes"]
@@ -274,13 +308,13 @@ def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None 
             kind = pos_df.loc[pos_df["node"] == n, "kind"].iloc[0]
             marker = {"port": "s", "sea_link": "o", "rail_line": "D", "pipeline": "h", "border": "^"}.get(kind, "o")
             ax.scatter([x], [y], s=260, c=[colour], marker=marker, edgecolors="black", zorder=3)
-            label = n if np.isnan(u) else f"{n}\n{u:.0%}"
-            ax.annotate(label, (x, y), xytext=(7, 7), textcoords="offset points", fontsize=7)
         ax.set_title(f"{s}, {year}", fontsize=10)
         ax.set_xlabel("longitude (°E)")
         ax.set_ylabel("latitude (°N)")
         ax.grid(alpha=0.2)
         ax.margins(0.15)
+        labels = {n: n if np.isnan(util.get(n, np.nan)) else f"{n}\n{util[n]:.0%}" for n in pos}
+        _place_labels(fig, ax, pos, labels)
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     fig.colorbar(sm, ax=list(axes.flat), label="utilisation (grey: not defined, e.g. borders)")
     fig.suptitle("Corridor schematic (■ port, ● sea link, ◆ rail, ⬢ pipeline, ▲ border)", fontsize=11)

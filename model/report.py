@@ -126,7 +126,7 @@ def manifest_for(scenarios: list[tuple[Scenario, str]], seed: int, replications:
 
 def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per scenario x year: corridor demand and delivered (Mt, mean and 95% CI),
-    the most frequent bottleneck, and transit p50/p95 (days, means)."""
+    the capacity bound (Mt, where computed), the most frequent bottleneck, and transit p50/p95 (days, means)."""
     corr = t["corridor"]
     s = summarise(corr, ["scenario", "year"], ["demand_t", "delivered_t", "transit_p50_days", "transit_p95_days"])
     wide = s.pivot_table(index=["scenario", "year"], columns="measure", values=["mean", "ci95_lo", "ci95_hi"])
@@ -137,6 +137,8 @@ def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["delivered_ci95_hi_mt"] = wide[("ci95_hi", "delivered_t")] / 1e6
     out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
     out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
+    if "bound" in t and not t["bound"].empty:
+        out["bound_mt"] = t["bound"].groupby(["scenario", "year"])["bound_t"].mean() / 1e6
     b = t["bottlenecks"]
     out["bottleneck"] = b.groupby(["scenario", "year"])["by_utilization"].agg(
         lambda v: Counter(v.dropna()).most_common(1)[0][0] if v.notna().any() else "")
@@ -149,13 +151,16 @@ def format_summary(summary: pd.DataFrame) -> str:
     lines = []
     for scn, g in summary.groupby("scenario", sort=False):
         lines.append(f"Scenario {scn}: corridor cargo (background traffic excluded), mean of replications")
-        lines.append(f"  {'year':<6}{'demand Mt':>10}{'delivered Mt':>14}{'95% CI':>16}  {'bottleneck':<22}"
-                     f"{'transit p50/p95 days':>21}")
+        has_bound = "bound_mt" in g.columns
+        lines.append(f"  {'year':<6}{'demand Mt':>10}{'delivered Mt':>14}{'95% CI':>16}"
+                     + (f"{'bound Mt':>10}" if has_bound else "")
+                     + f"  {'bottleneck':<22}{'transit p50/p95 days':>21}")
         for _, r in g.iterrows():
             ci = ("" if pd.isna(r.delivered_ci95_lo_mt)
                   else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}")
             share = "" if pd.isna(r.bottleneck_share) else f" ({r.bottleneck_share:.0%})"
-            lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}  "
+            bound = "" if not has_bound else f"{'':>10}" if pd.isna(r.bound_mt) else f"{r.bound_mt:>10.2f}"
+            lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}{bound}  "
                          f"{(r.bottleneck + share):<22}{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<8.1f}")
     return "\n".join(lines)
 
@@ -246,11 +251,46 @@ def write_outputs(folder: Path, t: dict[str, pd.DataFrame], year: int | None = N
 
 def write_results(folder: Path, t: dict[str, pd.DataFrame], scenarios: list[tuple[Scenario, str]],
                   seed: int, replications: int, wall_s: float, year: int | None = None) -> dict:
-    """Fill a run or batch folder: resolved scenarios and all outputs; return the manifest."""
+    """Fill a run or batch folder: resolved scenarios and all outputs; return the manifest.
+    Adds ``t["bound"]``, the static capacity bound of each scenario and year (model.bound)."""
+    from .bound import bounds_for_runs
+
     for s, _ in scenarios:
         (folder / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s))
+    t["bound"] = bounds_for_runs([s for s, _ in scenarios], t["annual_nodes"])
     write_outputs(folder, t, year)
     return manifest_for(scenarios, seed, replications, wall_s, t.get("_perf"))
+
+
+def read_many(folders: list[Path]) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Tables of several finished folders, concatenated, and notes for the user.
+
+    The same scenario run with the same file contents and seed in two folders is
+    one scenario (identical replications count once, extra ones add up: with common
+    random numbers replication k is the same run wherever it was made). A scenario
+    name that comes back with other contents or another seed is a different
+    scenario: it is renamed ``name@folder`` so replications are never mixed."""
+    seen: dict[str, tuple] = {}
+    parts, notes = [], []
+    for folder in map(Path, folders):
+        tables = read_results(folder)
+        man = json.loads((folder / "manifest.json").read_text())
+        renames = {}
+        for sc in man.get("scenarios", []):
+            key = (sc.get("sha256"), man.get("seed"))
+            if seen.setdefault(sc["name"], key) != key:
+                renames[sc["name"]] = f"{sc['name']}@{folder.name}"
+                notes.append(f"{folder}: scenario {sc['name']!r} differs (file or seed) from the one already read; "
+                             f"shown as {renames[sc['name']]!r}"
+                             + ("; its seed differs, so differences with it are not paired on common random numbers"
+                                if key[1] != seen[sc["name"]][1] else ""))
+        for df in tables.values():
+            if renames and "scenario" in df.columns:
+                df["scenario"] = df["scenario"].replace(renames)
+        parts.append(tables)
+    names = list(dict.fromkeys(n for p in parts for n in p))
+    t = {n: pd.concat([p[n] for p in parts if n in p], ignore_index=True).drop_duplicates() for n in names}
+    return t, notes
 
 
 def read_results(folder: Path) -> dict[str, pd.DataFrame]:

@@ -139,3 +139,40 @@ def test_summary_and_differences_tables(tight_runs):
     d = paired_differences(tight_runs)
     assert set(d["scenario"]) == {"more_ferries"} and set(d["reference"]) == {"tight"}
     assert {"delivered_mt", "transit_p50_days"} <= set(d["measure"])
+
+
+# ------------------------------------------------------------ folders: bound table, comparing folders
+
+
+def _write_folder(tmp_path, name: str, scenario: Scenario, seed: int, reps: int):
+    from model.report import write_atomically, write_results
+
+    t = run_many([(scenario, k) for k in range(reps)], seed=seed, workers=1)
+    return write_atomically(tmp_path / name, lambda tmp: write_results(tmp, t, [(scenario, "x.yaml")], seed,
+                                                                         reps, 0.0))
+
+
+def test_run_folder_holds_the_capacity_bound_and_compare_keeps_scenarios_apart(tmp_path):
+    import pandas as pd
+
+    from model.report import corridor_summary, read_many
+
+    s = _tight_scenario()
+    a = _write_folder(tmp_path, "a", s, seed=1, reps=2)
+    bound = pd.read_csv(a / "bound.csv")
+    corr = pd.read_csv(a / "corridor.csv").groupby("year")["delivered_t"].mean()
+    assert set(bound["year"]) == set(corr.index)
+    # the static bound is the ferry's capacity: it is never beaten by the mean delivered
+    assert (corr.to_numpy() <= bound.set_index("year").loc[corr.index, "bound_t"].to_numpy()).all()
+    assert set(bound["cut"]) == {"ferry"}
+    assert "bound_mt" in corridor_summary(read_many([a])[0]).columns
+
+    same = _write_folder(tmp_path, "same", s, seed=1, reps=3)  # same seed: replications 0, 1 are the same runs
+    t, notes = read_many([a, same])
+    assert notes == [] and sorted(t["corridor"]["replication"].unique()) == [0, 1, 2]
+    assert len(t["corridor"]) == 3 * t["corridor"]["year"].nunique()
+
+    other = _write_folder(tmp_path, "other", s, seed=2, reps=2)  # another seed: another scenario
+    t, notes = read_many([a, other])
+    assert set(t["corridor"]["scenario"]) == {"tight", "tight@other"}
+    assert len(notes) == 1 and "not paired" in notes[0]
