@@ -58,6 +58,17 @@ def _non_negative_timeline(v: TimelineSpec) -> TimelineSpec:
     return v
 
 
+def _count_timeline(v: TimelineSpec) -> TimelineSpec:
+    """Berths and vessels are counted, not measured: whole numbers >= 0 (a
+    fraction would be silently rounded by the engine)."""
+    _non_negative_timeline(v)
+    for d, x in (v.items() if isinstance(v, dict) else [(None, v)]):
+        if x != int(x):
+            msg = f"expected a whole number (a count of berths or vessels), got {x:g}"
+            raise _Problem(msg, d) if d is not None else ValueError(msg)
+    return v
+
+
 class _NodeBase(_Strict):
     name: str | None = Field(None, description="Display name")
     lon: float | None = Field(None, description="Longitude, for the corridor schematic")
@@ -77,9 +88,10 @@ class PortSpec(_NodeBase):
     service_cv: float = Field(0.5, gt=0, description="cv of handling time when service is lognormal")
     yard_limit_t: float | None = Field(None, gt=0)
 
-    _nonneg = field_validator("berths", "capacity_mt_per_year", "handling_rate_t_per_h")(
+    _nonneg = field_validator("capacity_mt_per_year", "handling_rate_t_per_h")(
         lambda v: v if v is None else _non_negative_timeline(v)
     )
+    _count = field_validator("berths")(_count_timeline)
 
     @model_validator(mode="after")
     def _one_rate(self) -> "PortSpec":
@@ -125,7 +137,7 @@ class SeaLinkSpec(_NodeBase):
     max_wait_h: float = Field(48.0, ge=0)
     storms: StormSpec | None = None
 
-    _nonneg = field_validator("fleet")(_non_negative_timeline)
+    _count = field_validator("fleet")(_count_timeline)
 
 
 class RailLineSpec(_NodeBase):
@@ -1150,8 +1162,9 @@ DURATION_FIELDS_BY_KIND: dict[str, set[str]] = {
     "pipeline": {"transit_h"},
     "border": {"dwell_h"},
 }
-_PAYLOAD = {"sea_link": ("vessel_payload_t", "a vessel"), "rail_line": ("train_payload_t", "a train"),
+_PAYLOAD = {"port": ("yard_limit_t", "the yard"), "sea_link": ("vessel_payload_t", "a vessel"), "rail_line": ("train_payload_t", "a train"),
             "pipeline": ("tank_t", "the tank")}
+_COUNT_FIELDS = ("berths", "fleet")
 _TIMELINE_FIELDS = ("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "fleet", "paths_per_day",
                     "flow_mt_per_year")
 
@@ -1223,7 +1236,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
     - dates lie inside the horizon: investments, operational delays and
       disruption starts in [start_date, end_date); opening dates not before
       start_date; timeline steps before end_date;
-    - a shipment fits every vessel, train and tank on its route;
+    - a shipment fits every vessel, train, tank and port yard on its route;
     - a route visits no node twice (the options of one choice are alternatives,
       so a node may appear in several of them).
 
@@ -1267,6 +1280,8 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                 continue
             attr, what = _PAYLOAD[spec.kind]
             cap = getattr(spec, attr)
+            if cap is None:  # a port without a yard limit
+                continue
             if st.shipment_t > cap:
                 out.append((("streams", sid, "shipment_t"),
                             f"a shipment of {st.shipment_t:g} t does not fit {what} of node '{n}' "
@@ -1288,6 +1303,8 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
             out.append((loc + ("date",), f"{horizon}, got {inv.date}"))
         if inv.field != "opening" and inv.change == "set" and inv.value < 0:
             out.append((loc + ("value",), f"expected a capacity >= 0, got {inv.value:g}"))
+        if inv.field in _COUNT_FIELDS and inv.change in ("set", "add") and inv.value != int(inv.value):
+            out.append((loc + ("value",), f"expected a whole number of {inv.field} (a count), got {inv.value:g}"))
         if not exists(inv.node):
             out.append((loc + ("node",), unknown(inv.node)))
             continue

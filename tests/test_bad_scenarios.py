@@ -71,6 +71,8 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "baseline_disruption_backwards.yaml": ("disruptions.0.end", "expected a date after start 2026-03-10"),
     "negative_capacity.yaml": ("nodes.alat.capacity_mt_per_year", "expected a value >= 0, got -15"),
     "negative_fleet.yaml": ("nodes.ferry.fleet.2025-01-01", "expected a value >= 0, got -1"),
+    "fractional_berths.yaml": ("nodes.alat.berths", "expected a whole number (a count of berths or vessels), got 2.5"),
+    "investment_fractional_vessels.yaml": ("investments.0.value", "expected a whole number of fleet (a count), got 0.5"),
     "negative_volume.yaml": ("streams.oil.volume_mt_per_year", "expected a volume >= 0, got -1.5"),
     "negative_shipment.yaml": ("streams.general.shipment_t", "expected a number > 0, got -1000"),
     "negative_payload.yaml": ("nodes.btk.train_payload_t", "expected a number > 0, got -2000"),
@@ -104,6 +106,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "shipment_exceeds_vessel.yaml": ("streams.general.shipment_t", "does not fit a vessel of node 'ferry'"),
     "shipment_exceeds_train.yaml": ("streams.general.shipment_t", "does not fit a train of node 'btk'"),
     "shipment_exceeds_tank.yaml": ("streams.oil.shipment_t", "does not fit the tank of node 'btc'"),
+    "shipment_exceeds_yard.yaml": ("streams.general.shipment_t", "does not fit the yard of node 'alat'"),
     # route shape
     "route_visits_twice.yaml": ("streams.oil.route.3", "node 'ferry' is visited twice (also at route.1)"),
     "route_sealink_without_port.yaml": ("streams.oil.route.2", "sea link 'ferry' follows border 'border_ge'"),
