@@ -213,12 +213,36 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     return i, n
 
 
+def _write_sweep_folder(out: Path, args: argparse.Namespace, sweep, jobs: list, ran: int, wall: float,
+                        table, summary, verdicts: list[dict], base_cmp: list[dict]) -> list[dict]:
+    """Tables, plots, the sweep file and its resolved base scenario, and the manifest
+    (written last, with ``status: complete``) into a sweep folder; return the failures."""
+    import pandas as pd
+
+    from .plots import sweep_plots
+    from .report import package_versions, scenario_yaml, write_file_atomic
+
+    write_file_atomic(out / "sweep.csv", table.to_csv(index=False))  # full precision: a baseline for later sweeps
+    write_file_atomic(out / "summary.csv", summary.to_csv(index=False))
+    write_file_atomic(out / "expectations.csv", pd.DataFrame(verdicts).to_csv(index=False))
+    if base_cmp:
+        write_file_atomic(out / "baseline_comparison.csv", pd.DataFrame(base_cmp).to_csv(index=False))
+    write_file_atomic(out / "sweep.yaml", sweep.file.read_text(encoding="utf-8"))
+    write_file_atomic(out / "base-scenario.yaml", scenario_yaml(load_scenario(sweep.base_file)))
+    sweep_plots(summary, sweep.spec.design.kind, out / "plots", sweep.spec.name)
+    failed = [v for v in verdicts if not v["passed"]] + [b for b in base_cmp if not b["passed"]]
+    manifest = {"kind": "sweep", "sweep": str(args.file), "name": sweep.spec.name, "seed": sweep.seed,
+                "replications": sweep.spec.replications, "points": len(sweep.points), "shard": args.shard,
+                "jobs": len(jobs), "jobs_run_now": ran, "versions": package_versions(), "wall_s": round(wall, 3),
+                "expectations_failed": len(failed), "status": "complete"}
+    write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+    return failed
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .batch import default_workers
-    from .plots import sweep_plots
-    from .report import package_versions
     from .sweep import collect, compare_baseline, execute, judge, load_sweep, pending, plan, summarise_points
 
     sweep = load_sweep(args.file)
@@ -253,20 +277,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     verdicts = judge(sweep, table)
     base_cmp = compare_baseline(summary, baseline, args.tolerance) if baseline is not None else []
 
-    from .report import write_file_atomic
-
-    write_file_atomic(out / "sweep.csv", table.to_csv(index=False))  # full precision: a baseline for later sweeps
-    write_file_atomic(out / "summary.csv", summary.to_csv(index=False))
-    write_file_atomic(out / "expectations.csv", pd.DataFrame(verdicts).to_csv(index=False))
-    if base_cmp:
-        write_file_atomic(out / "baseline_comparison.csv", pd.DataFrame(base_cmp).to_csv(index=False))
-    sweep_plots(summary, sweep.spec.design.kind, out / "plots", sweep.spec.name)
-    failed = [v for v in verdicts if not v["passed"]] + [b for b in base_cmp if not b["passed"]]
-    manifest = {"kind": "sweep", "sweep": str(args.file), "name": sweep.spec.name, "seed": sweep.seed,
-                "replications": sweep.spec.replications, "points": len(sweep.points), "shard": args.shard,
-                "jobs": len(jobs), "jobs_run_now": ran, "versions": package_versions(), "wall_s": round(wall, 3),
-                "expectations_failed": len(failed), "status": "complete"}
-    write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+    failed = _write_sweep_folder(out, args, sweep, jobs, ran, wall, table, summary, verdicts, base_cmp)
 
     print(f"{ran} replication(s) run now, {len(jobs) - ran} reused; results in {out}/")
     for v in verdicts:
