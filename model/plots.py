@@ -52,35 +52,6 @@ def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path) -> None:
     plt.close(fig)
 
 
-def utilisation_heatmap(nodes: pd.DataFrame, title: str, path: Path) -> None:
-    """Node x year heatmap of mean utilisation (busy share of available servers)."""
-    order = [n for n in dict.fromkeys(nodes["node"]) if nodes.loc[nodes["node"] == n, "utilization"].notna().any()]
-    piv = nodes.groupby(["node", "year"])["utilization"].mean().unstack("year").reindex(order)
-    fig, ax = plt.subplots(figsize=(1.1 * piv.shape[1] + 3, 0.45 * len(order) + 1.8))
-    im = ax.imshow(piv.to_numpy(), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns])
-    ax.set_yticks(range(len(order)), order)
-    for i in range(piv.shape[0]):
-        for j in range(piv.shape[1]):
-            v = piv.iat[i, j]
-            if not np.isnan(v):
-                ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=8,
-                        color="white" if v > 0.8 or v < 0.15 else "black")
-    fig.colorbar(im, ax=ax, label="utilisation (share of available capacity busy)")
-    ax.set_title(f"{title}: utilisation by node and year, {_years(nodes)}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def run_plots(t: dict[str, pd.DataFrame], title: str, folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "throughput_vs_capacity.png", folder / "utilisation_heatmap.png"]
-    throughput_vs_capacity(t["annual_nodes"], title, paths[0])
-    utilisation_heatmap(t["annual_nodes"], title, paths[1])
-    return paths
-
-
 # ------------------------------------------------------------- batch figures
 
 
@@ -148,12 +119,10 @@ def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
         im = ax.imshow(piv.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns], rotation=45)
         ax.set_yticks(range(len(order)), order)
-        for i in range(piv.shape[0]):
-            for j in range(piv.shape[1]):
-                v = piv.iat[i, j]
-                if not np.isnan(v):
-                    ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
-                            color="white" if v > 0.8 or v < 0.15 else "black")
+        for (i, j), v in np.ndenumerate(piv.to_numpy(dtype=float)):
+            if not np.isnan(v):
+                ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.8 or v < 0.15 else "black")
         ax.set_title(s, fontsize=10)
     fig.colorbar(im, ax=list(axes.flat), label="utilisation (%/100)")
     fig.suptitle(f"Utilisation by node and year (%), {_years(nodes_df)}", fontsize=11)

@@ -46,16 +46,22 @@ class _Problem(ValueError):
         self.at = at
 
 
-def _non_negative_timeline(v: TimelineSpec) -> TimelineSpec:
+def _non_negative(v: float | dict, key: str, what: str) -> float | dict:
+    """A number >= 0, or a non-empty mapping (``key`` -> number) of numbers >= 0;
+    a bad step is blamed on its key."""
     if isinstance(v, dict):
         if not v:
-            raise ValueError("expected a number or at least one {ISO date: number} step, got an empty mapping")
-        for d, x in v.items():
+            raise ValueError(f"expected a number or at least one {{{key}: number}}, got an empty mapping")
+        for k, x in v.items():
             if x < 0:
-                raise _Problem(f"expected a value >= 0, got {x:g}", d)
+                raise _Problem(f"expected {what} >= 0, got {x:g}", k)
     elif v < 0:
-        raise ValueError(f"expected a value >= 0, got {v:g}")
+        raise ValueError(f"expected {what} >= 0, got {v:g}")
     return v
+
+
+def _non_negative_timeline(v: TimelineSpec) -> TimelineSpec:
+    return _non_negative(v, "ISO date", "a value")
 
 
 def _count_timeline(v: TimelineSpec) -> TimelineSpec:
@@ -237,15 +243,7 @@ class StreamSpec(_Strict):
     @field_validator("volume_mt_per_year")
     @classmethod
     def _nonneg(cls, v: float | dict[int, float]) -> float | dict[int, float]:
-        if isinstance(v, dict):
-            if not v:
-                raise ValueError("expected a number or at least one {year: number}, got an empty mapping")
-            for y, x in v.items():
-                if x < 0:
-                    raise _Problem(f"expected a volume >= 0, got {x:g}", y)
-        elif v < 0:
-            raise ValueError(f"expected a volume >= 0, got {v:g}")
-        return v
+        return _non_negative(v, "year", "a volume")
 
     @field_validator("seasonality")
     @classmethod
