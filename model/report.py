@@ -135,10 +135,10 @@ def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["delivered_mt"] = wide[("mean", "delivered_t")] / 1e6
     out["delivered_ci95_lo_mt"] = wide[("ci95_lo", "delivered_t")] / 1e6
     out["delivered_ci95_hi_mt"] = wide[("ci95_hi", "delivered_t")] / 1e6
-    out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
-    out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
     if "bound" in t and not t["bound"].empty:
         out["bound_mt"] = t["bound"].groupby(["scenario", "year"])["bound_t"].mean() / 1e6
+    out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
+    out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
     b = t["bottlenecks"]
     out["bottleneck"] = b.groupby(["scenario", "year"])["by_utilization"].agg(
         lambda v: Counter(v.dropna()).most_common(1)[0][0] if v.notna().any() else "")
