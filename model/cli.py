@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--baseline", help="summary.csv of an earlier sweep to compare with")
     sw.add_argument("--tolerance", type=float, default=0.05, help="relative change allowed vs --baseline")
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
-    v = sub.add_parser("validate", help="check a scenario file; exit 0 or 2")
+    v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
     v.add_argument("file")
     b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
     b.add_argument("--json", action="store_true", help="print one JSON object")
@@ -109,7 +109,7 @@ class Progress:
 
 
 def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, workers: int | None,
-                   out: Path, year: int | None = None) -> tuple[Path, dict]:
+                   out: Path, year: int | None = None) -> tuple[Path, dict, float]:
     from .batch import run_many
     from .report import write_atomically, write_results
 
@@ -122,10 +122,10 @@ def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, work
     wall = time.perf_counter() - t0
     final = write_atomically(out, lambda tmp: write_results(tmp, t, scenarios, base_seed, max(reps.values()),
                                                             wall, year))
-    return final, t
+    return final, t, wall
 
 
-def _print_results(t: dict, final: Path, n_jobs: int, checks: str = "") -> None:
+def _print_results(t: dict, final: Path, n_jobs: int, elapsed_s: float, checks: str = "") -> None:
     from .report import corridor_summary, format_differences, format_summary, paired_differences
 
     print(format_summary(corridor_summary(t)))
@@ -134,8 +134,8 @@ def _print_results(t: dict, final: Path, n_jobs: int, checks: str = "") -> None:
     if t["corridor"]["scenario"].nunique() > 1:
         print()
         print(format_differences(paired_differences(t)))
-    wall = t["_perf"]["wall_s"].sum() if "_perf" in t else float("nan")
-    print(f"\n{n_jobs} replication(s), {wall:.1f} s of simulation. Results: {final}/ "
+    cpu = t["_perf"]["wall_s"].sum() if "_perf" in t else float("nan")
+    print(f"\n{n_jobs} replication(s): {cpu:.1f} s of simulation in {elapsed_s:.1f} s elapsed. Results: {final}/ "
           f"(summary.csv, tables *.csv, plots/*.png, report.html, manifest.json)")
 
 
@@ -145,10 +145,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     n = args.replications or scenario.replications
     print(f"Running {scenario.name}: {n} replication(s), seed {seed} ...", flush=True)
-    final, t = _run_and_write([(scenario, str(args.file))], seed, n, args.workers, out, args.year)
+    final, t, elapsed = _run_and_write([(scenario, str(args.file))], seed, n, args.workers, out, args.year)
     from .sanity import checks_summary
 
-    _print_results(t, final, n, checks_summary(scenario, t))
+    _print_results(t, final, n, elapsed, checks_summary(scenario, t))
     return 0
 
 
@@ -170,8 +170,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     seed = scenarios[0][0].seed if args.seed is None else args.seed
     print(f"Batch of {len(scenarios)} scenario(s) x {n} replication(s), seed {seed}, common random numbers ...",
           flush=True)
-    final, t = _run_and_write(scenarios, seed, n, args.workers, out, args.year)
-    _print_results(t, final, n * len(scenarios))
+    final, t, elapsed = _run_and_write(scenarios, seed, n, args.workers, out, args.year)
+    _print_results(t, final, n * len(scenarios), elapsed)
     return 0
 
 
@@ -293,7 +293,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if (args.check and failed) else 0
 
 
+def _is_sweep_file(path: str) -> bool:
+    """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither)."""
+    from .scenario import read_yaml_doc
+
+    try:
+        data = read_yaml_doc(path, "scenario", "").data
+    except ScenarioError:
+        return False  # load_scenario reports it properly
+    return "base" in data and "parameters" in data
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    if _is_sweep_file(args.file):
+        from .sweep import load_sweep
+
+        sw = load_sweep(args.file)
+        print(f"{args.file}: OK: sweep '{sw.spec.name}' on {sw.base_file}, {sw.spec.design.kind} design, "
+              f"{len(sw.points)} points x {sw.spec.replications} replications, {len(sw.spec.measures)} measures, "
+              f"{len(sw.spec.expectations)} expectations")
+        return 0
     s = load_scenario(args.file)
     kinds: dict[str, int] = {}
     for spec in s.nodes.values():

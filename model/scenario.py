@@ -470,14 +470,15 @@ def _walk_yaml(loader: Any, node: yaml.Node, path: tuple, file: Path, prov: _Pro
             _walk_yaml(loader, v, path + (i,), file, prov, issues, seen)
 
 
-def _read_yaml(path: Path) -> tuple[dict, _Prov, list[_Issue]]:
-    """One file: its mapping, the provenance of every value, and duplicate keys."""
+def _read_yaml(path: Path, kind: str = "scenario", fields: str = _TOP_FIELDS) -> tuple[dict, _Prov, list[_Issue]]:
+    """One file: its mapping, the provenance of every value, and duplicate keys.
+    ``kind`` and ``fields`` word the messages (a scenario, a sweep)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
     except IsADirectoryError:
-        raise ScenarioError([f"{path}: expected a scenario file, got a folder"]) from None
+        raise ScenarioError([f"{path}: expected a {kind} file, got a folder"]) from None
     except (PermissionError, UnicodeDecodeError) as e:
         raise ScenarioError([f"{path}: cannot read the file ({e.__class__.__name__}); "
                              "expected a UTF-8 text file"]) from None
@@ -500,11 +501,10 @@ def _read_yaml(path: Path) -> tuple[dict, _Prov, list[_Issue]]:
     finally:
         loader.dispose()
     if data is None:
-        raise ScenarioError([f"{path}: the file is empty; expected a mapping of scenario fields "
-                             f"({_TOP_FIELDS})"])
+        raise ScenarioError([f"{path}: the file is empty; expected a mapping of {kind} fields ({fields})"])
     if not isinstance(data, dict):
         line = prov[()].line if () in prov else 1
-        raise ScenarioError([f"{path}:{line}: expected a mapping of scenario fields ({_TOP_FIELDS}) "
+        raise ScenarioError([f"{path}:{line}: expected a mapping of {kind} fields ({fields}) "
                              f"at the top level, got {_got(data)}"])
     return data, prov, issues
 
@@ -743,8 +743,8 @@ def _find_key(mapping: Any, part: Any) -> Any:
     return next((k for k in mapping if repr(k) == part or str(k) == part), part)
 
 
-def _walk(loc: tuple, data: Any) -> _Walk:
-    w = _Walk(tp=Scenario, value=data)
+def _walk(loc: tuple, data: Any, root: Any = None) -> _Walk:
+    w = _Walk(tp=root or Scenario, value=data)
     i = 0
     while i < len(loc):
         part = loc[i]
@@ -884,6 +884,11 @@ def _close(word: Any, options: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def did_you_mean(word: Any, options: list[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest option, or an empty string."""
+    return _close(word, options)
+
+
 def _fields_of(model: Any) -> list[str]:
     names = list(model.model_fields)
     return [*names, "extends"] if model is Scenario else names
@@ -955,6 +960,8 @@ def _explain(e: dict, w: _Walk) -> tuple[tuple, str]:
     if t == "literal_error":
         options = [x.strip(" '") for x in re.split(r",| or ", str(ctx.get("expected", ""))) if x.strip(" '")]
         return path, f"expected one of: {', '.join(options)}, got {_got(inp)}{_close(inp, options)}"
+    if t == "too_short":
+        return path, f"expected at least {ctx.get('min_length', 1)} item(s), got {ctx.get('actual_length', 0)}"
     bound = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
              "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}.get(t)
     if bound:
@@ -966,12 +973,12 @@ def _explain(e: dict, w: _Walk) -> tuple[tuple, str]:
     return path, f"{e['msg']} (got {_got(inp)})"
 
 
-def _explain_all(errors: list[dict], data: Any) -> list[tuple[tuple, str]]:
+def _explain_all(errors: list[dict], data: Any, root: Any = None) -> list[tuple[tuple, str]]:
     """Messages for a batch of pydantic errors. Where the value could be one of
     several types (a number or a dated mapping; a node id or a choice), report
     only the errors of the type the value evidently is; when it is none of them,
     say so once instead of once per type."""
-    walks = [(e, _walk(tuple(e["loc"]), data)) for e in errors]
+    walks = [(e, _walk(tuple(e["loc"]), data, root)) for e in errors]
     decided: dict[tuple, tuple] = {}
     for _, w in walks:
         for upath, branches, _, value in w.unions:
@@ -1119,6 +1126,50 @@ def _format(where: _Where, path: tuple, message: str, requested: Path) -> str:
     at = f"{where.file}:{where.line}" if where.line else str(where.file)
     note = "" if where.file == requested else f" [inherited by {requested} through extends]"
     return f"{at}: {dotted}: {message}{note}"
+
+
+@dataclass
+class YamlDoc:
+    """A YAML file read with the line of every value, for messages that say
+    ``FILE:LINE: field.path: what was expected`` (used for sweep files)."""
+
+    path: Path
+    data: dict
+    prov: _Prov
+    issues: list[str]
+
+    def problem(self, loc: tuple, message: str) -> str:
+        where, shown = _locate(loc, self.prov, self.path)
+        return _format(where, shown, message, self.path)
+
+
+def read_yaml_doc(path: str | Path, kind: str, fields: str) -> YamlDoc:
+    """Read one YAML file (no ``extends``); ScenarioError on a missing file or bad YAML."""
+    path = Path(path)
+    data, prov, issues = _read_yaml(path, kind, fields)
+    return YamlDoc(path, data, prov, [_format(i.where, i.where.path, i.message, path) for i in issues])
+
+
+def validate_doc(model: type[BaseModel], doc: YamlDoc, loc: tuple = ()) -> tuple[Any, list[str]]:
+    """Validate ``doc.data`` (or the part at ``loc``) against a pydantic model:
+    (the instance or None, located one-line problems in the scenario style)."""
+    data = doc.data
+    for part in loc:
+        data = data[part]
+    try:
+        return model.model_validate(data), []
+    except ValidationError as err:
+        return None, [doc.problem(loc + tuple(p), msg) for p, msg in _explain_all(err.errors(), data, model)]
+
+
+def scenario_problems(data: dict) -> tuple[Scenario | None, list[tuple[tuple, str]]]:
+    """Every problem of a scenario mapping (schema, references, routes) as
+    (field path, message), without files: for scenarios made in memory (sweep points)."""
+    scenario, found, aside = _validate(data)
+    if scenario is not None:
+        found += [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
+                  + check_routes(scenario)]
+    return (scenario if not found else None), found
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -26,11 +26,12 @@ from typing import Any, Callable, Iterable, Literal, Union
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import __version__
 from .metrics import t_interval
-from .scenario import Scenario, ScenarioError, check_references, load_raw
+from .scenario import (Scenario, ScenarioError, YamlDoc, did_you_mean, load_raw, load_scenario, read_yaml_doc,
+                       scenario_problems, validate_doc)
 
 # ------------------------------------------------------------------- schema
 
@@ -143,6 +144,12 @@ class Design(_Strict):
     n: int | None = Field(None, ge=2, description="points for lhs")
     seed: int = 0
 
+    @model_validator(mode="after")
+    def _lhs_n(self) -> "Design":
+        if self.kind == "lhs" and self.n is None:
+            raise ValueError("a Latin hypercube needs n, the number of points (an integer >= 2)")
+        return self
+
 
 class SweepSpec(_Strict):
     name: str
@@ -154,19 +161,60 @@ class SweepSpec(_Strict):
     measures: list[Measure] = Field(min_length=1)
     expectations: list[Expectation] = []
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "SweepSpec":
-        if self.design.kind == "lhs" and self.design.n is None:
-            raise ValueError("design lhs needs n")
-        names = [m.name for m in self.measures]
-        for e in self.expectations:
-            if e.measure not in names:
-                raise ValueError(f"expectation on unknown measure '{e.measure}' (measures: {', '.join(names)})")
-            paths = {p.path for p in self.parameters}
-            for p in [e.in_, *e.where] if e.in_ else list(e.where):
-                if p not in paths:
-                    raise ValueError(f"expectation refers to '{p}', which is not a swept parameter")
-        return self
+
+# What a measure may read: table -> (its columns, may it select a node, a stream).
+MEASURE_TABLES: dict[str, tuple[tuple[str, ...], bool, bool]] = {
+    "corridor": (("demand_t", "delivered_t", "transit_p50_days", "transit_p95_days"), False, False),
+    "annual_nodes": (("throughput_t", "capacity_t", "utilization", "waiting_mean_h", "waiting_p95_h",
+                      "waiting_share", "mean_queue", "hours_closed"), True, False),
+    "annual_streams": (("demand_t", "delivered_t", "backlog_t", "transit_mean_days", "transit_p50_days",
+                        "transit_p95_days"), False, True),
+    "active_periods": (("active_share", "sole_share", "shifting_share"), True, False),
+}
+_SWEEP_FIELDS = "name, base, design, parameters, replications, measures, expectations"
+
+
+def check_spec(spec: SweepSpec, base: Scenario) -> list[tuple[tuple, str]]:
+    """Cross-field checks, against the base scenario: measures read columns their
+    table has, name nodes, streams and years that exist; expectations name
+    measures and swept parameters. Each problem is (field path, message)."""
+    out: list[tuple[tuple, str]] = []
+    years = list(range(base.start_date.year, base.end_date.year + (base.end_date.timetuple().tm_yday > 1)))
+    names: dict[str, int] = {}
+    for i, m in enumerate(spec.measures):
+        at = ("measures", i)
+        if m.name in names:
+            out.append((at + ("name",), f"duplicate measure name '{m.name}' (also at measures.{names[m.name]})"))
+        names.setdefault(m.name, i)
+        cols, by_node, by_stream = MEASURE_TABLES[m.table]
+        if m.column not in cols:
+            out.append((at + ("column",), f"table {m.table} has no column '{m.column}'"
+                        f"{did_you_mean(m.column, list(cols))}; expected one of: {', '.join(cols)}"))
+        for key, ids, allowed in (("node", base.nodes, by_node), ("stream", base.streams, by_stream)):
+            value = getattr(m, key)
+            if value is None:
+                continue
+            if not allowed:
+                out.append((at + (key,), f"table {m.table} has no {key} column; expected no '{key}' here"))
+            elif value not in ids:
+                out.append((at + (key,), f"unknown {key} id '{value}' in the base scenario{did_you_mean(value, list(ids))}; "
+                            f"expected one of: {', '.join(ids)}"))
+        for y in ([m.year] if m.year is not None else []) + list(m.years or []):
+            if y not in years:
+                out.append((at + ("year" if m.year is not None else "years",),
+                            f"expected a year of the base scenario ({years[0]}-{years[-1]}), got {y}"))
+    params = [p.path for p in spec.parameters]
+    for i, e in enumerate(spec.expectations):
+        at = ("expectations", i)
+        if e.measure not in names:
+            out.append((at + ("measure",), f"unknown measure '{e.measure}'{did_you_mean(e.measure, list(names))}; "
+                        f"expected one of: {', '.join(names)}"))
+        for key, path in [("in", e.in_)] * (e.in_ is not None) + [(("where", p), p) for p in e.where]:
+            if path not in params:
+                out.append((at + (key if isinstance(key, tuple) else (key,)),
+                            f"'{path}' is not a swept parameter{did_you_mean(path, params)}; "
+                            f"expected one of: {', '.join(params)}"))
+    return out
 
 
 # ------------------------------------------------------------ loading
@@ -181,10 +229,6 @@ class Sweep:
     points: list[dict[str, Any]]  # parameter path -> value
     scenarios: list[Scenario]
     seed: int
-
-
-def _err(path: Path, where: str, msg: str) -> ScenarioError:
-    return ScenarioError([f"{path}: {where}: {msg}"])
 
 
 def set_path(data: dict, dotted: str, value: Any) -> None:
@@ -203,7 +247,9 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
                 elif part in ("projects", "operational"):
                     cur[part] = []
                 else:
-                    raise KeyError(f"'{part}' not found (at {'.'.join(parts[:i + 1])})")
+                    where = ".".join(parts[:i]) or "the top level"
+                    keys = [str(k) for k in cur]
+                    raise KeyError(f"no '{part}' in {where}{did_you_mean(part, keys)}; expected one of: {', '.join(keys)}")
             cur = cur[part]
         elif isinstance(cur, list):
             item = next((x for x in cur if isinstance(x, dict)
@@ -213,7 +259,9 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
                     item = {"match": part, "months": 0}
                     cur.append(item)
                 else:
-                    raise KeyError(f"no item '{part}' (at {'.'.join(parts[:i + 1])})")
+                    names = [str(x.get("id") or x.get("match") or x.get("node")) for x in cur if isinstance(x, dict)]
+                    raise KeyError(f"no item '{part}' in {'.'.join(parts[:i])}{did_you_mean(part, names)}; "
+                                   f"expected one of: {', '.join(names)}")
             if last:
                 raise KeyError(f"'{dotted}' names a whole item; add the field to set")
             cur = item
@@ -255,53 +303,66 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     return [dict(zip([p.path for p in params], vals)) for vals in zip(*cols)]
 
 
-def _scenario_for(base_raw: dict, point: dict[str, Any], name: str, file: Path, index: int) -> Scenario:
-    data = copy.deepcopy(base_raw)
-    for path, value in point.items():
-        try:
-            set_path(data, path, value)
-        except KeyError as e:
-            raise _err(file, f"parameters.{path}", f"cannot set it in the base scenario: {e.args[0]}") from None
-    data["name"] = f"{name}-p{index:03d}"
-    try:
-        s = Scenario.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        raise _err(file, f"point {index} {point}", f"gives an invalid scenario at "
-                   f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-    problems = check_references(s)
-    if problems:
-        loc, msg = problems[0]
-        raise _err(file, f"point {index} {point}", f"gives an invalid scenario at {'.'.join(map(str, loc))}: {msg}")
-    return s
+def _blamed_parameter(spec: SweepSpec, loc: tuple) -> int:
+    """The parameter whose path shares the longest start with an error's field path."""
+    def common(path: str) -> int:
+        n = 0
+        for a, b in zip(path.split("."), map(str, loc)):
+            if a != b:
+                break
+            n += 1
+        return n
+    return max(range(len(spec.parameters)), key=lambda j: common(spec.parameters[j].path))
+
+
+def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list[Scenario], list[str]]:
+    """The scenario of every point, and problems (each kind once, at the parameter
+    it comes from, naming the first point that shows it)."""
+    scenarios, problems = [], {}
+    for i, point in enumerate(design_points(spec)):
+        data = copy.deepcopy(base_raw)
+        data["name"] = f"{spec.name}-p{i:03d}"
+        found: list[tuple[tuple, str]] = []
+        for j, (path, value) in enumerate(point.items()):
+            try:
+                set_path(data, path, value)
+            except KeyError as e:
+                found.append((("parameters", j, "path"), f"cannot set it in the base scenario: {e.args[0]}"))
+        s = None
+        if not found:
+            s, bad = scenario_problems(data)
+            found = [(("parameters", _blamed_parameter(spec, loc)),
+                      f"gives an invalid scenario at {'.'.join(map(str, loc))}: {msg}") for loc, msg in bad]
+        for loc, msg in found:
+            problems.setdefault((loc, msg), doc.problem(loc, f"{msg} (first at point {i}: {point})"))
+        if s is not None:
+            scenarios.append(s)
+    return scenarios, list(problems.values())
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep file and every scenario it makes; ScenarioError on bad input."""
+    """Read and validate a sweep file, its base scenario and every scenario it
+    makes; ScenarioError listing every problem (``FILE:LINE: field.path: ...``)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
-        raise ScenarioError([f"{path}: file not found"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise ScenarioError([f"{path}{':' + str(mark.line + 1) if mark else ''}: YAML syntax error: "
-                             f"{getattr(e, 'problem', None) or e}"]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([f"{path}: expected a mapping of sweep fields at the top level"])
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as e:
-        raise ScenarioError([f"{path}: {'.'.join(map(str, x['loc'])) or '(top level)'}: "
-                             f"{x['msg'].removeprefix('Value error, ')}" for x in e.errors()]) from None
-    base_file = (path.parent / spec.base)
+    doc = read_yaml_doc(path, "sweep", _SWEEP_FIELDS)
+    spec, problems = validate_doc(SweepSpec, doc)
+    problems = doc.issues + problems
+    if spec is None:
+        raise ScenarioError(problems)
+    base_file = path.parent / spec.base
+    if not base_file.is_file():
+        raise ScenarioError(problems + [doc.problem(("base",), f"base scenario '{spec.base}' not found (looked for "
+                                                    f"{base_file}; expected a path relative to the sweep file's folder)")])
+    base = load_scenario(base_file)  # the base's own mistakes, with its own file and lines
+    problems += [doc.problem(loc, msg) for loc, msg in check_spec(spec, base)]
+    if problems:
+        raise ScenarioError(problems)
     base_raw, _, _ = load_raw(base_file)
-    base_seed = int(base_raw.get("seed", 12345))
-    points = design_points(spec)
-    scenarios = [_scenario_for(base_raw, p, spec.name, path, i) for i, p in enumerate(points)]
-    return Sweep(spec, path, base_file, base_raw, points, scenarios, spec.seed if spec.seed is not None else base_seed)
+    scenarios, problems = point_scenarios(spec, base_raw, doc)
+    if problems:
+        raise ScenarioError(problems)
+    seed = spec.seed if spec.seed is not None else base.seed
+    return Sweep(spec, path, base_file, base_raw, design_points(spec), scenarios, seed)
 
 
 # ------------------------------------------------------------- running

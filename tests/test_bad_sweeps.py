@@ -1,0 +1,58 @@
+"""Bad sweep files are refused like bad scenarios: exit status 2, one line per
+problem ``error: FILE:LINE: field.path: what was expected``, nothing written.
+
+Every file in tests/sweeps_bad/ is a case and needs a row in ``EXPECTED``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.cli import main
+
+BAD = Path(__file__).resolve().parent / "sweeps_bad"
+CASES = sorted(BAD.glob("*.yaml"))
+
+# file -> (line and field path the error names, a piece of its message)
+EXPECTED: dict[str, tuple[str, str]] = {
+    "base_missing.yaml": ("2: base", "base scenario 'no_such_base.yaml' not found"),
+    "expectation_not_swept.yaml": ("9: expectations.0.in", "(did you mean 'nodes.ferry.fleet'?)"),
+    "expectation_unknown_measure.yaml": ("9: expectations.0.measure", "unknown measure 'delivred'"),
+    "lhs_without_n.yaml": ("3: design", "a Latin hypercube needs n"),
+    "measure_stream_on_corridor.yaml": ("7: measures.0.stream", "table corridor has no stream column"),
+    "measure_unknown_column.yaml": ("7: measures.0.column", "no column 'delivered_mt' (did you mean 'delivered_t'?)"),
+    "measure_unknown_node.yaml": ("7: measures.0.node", "unknown node id 'fery' in the base scenario"),
+    "measure_year_outside.yaml": ("7: measures.0.year", "expected a year of the base scenario (2024-2025), got 2030"),
+    "parameter_bad_value.yaml": ("4: parameters.0", "invalid scenario at nodes.ferry.fleet: expected a value >= 0"),
+    "parameter_unknown_field.yaml": ("4: parameters.0", "unknown field 'fleat' (did you mean 'fleet'?)"),
+    "replications_one.yaml": ("3: replications", "expected a number >= 2, got 1"),
+    "unknown_top_key.yaml": ("6: measure", "unknown field 'measure' (did you mean 'measures'?)"),
+    "yaml_error.yaml": ("6", "YAML syntax error"),
+    "empty_measures.yaml": ("4: measures", "expected at least 1 item(s), got 0"),
+    "parameter_bad_date.yaml": ("4: parameters.0", "invalid scenario at start_date: expected an ISO date"),
+    "top_level_list.yaml": ("1", "expected a mapping of"),  # validate cannot tell a sweep from a scenario here
+}
+
+
+def test_every_bad_sweep_has_an_expectation():
+    assert sorted(p.name for p in CASES) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("command", ["sweep", "validate"])
+def test_bad_sweep_exits_2_naming_file_line_and_field(path, command, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--out", str(out)] if command == "sweep" else ["validate", str(path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    where, piece = EXPECTED[path.name]
+    assert f"error: {path}:{where}" in err, err
+    assert piece in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_good_sweep_validates(capsys):
+    sweep = Path(__file__).resolve().parent / "sweeps" / "small_fleet.yaml"
+    assert main(["validate", str(sweep)]) == 0
+    assert "sweep 'small_fleet'" in capsys.readouterr().out
