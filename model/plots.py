@@ -374,22 +374,33 @@ def _heatmap2(g: pd.DataFrame, params: list[str], measure: str, title: str, path
 
 
 def _tornado(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    """One bar pair per parameter: the change in the measure from the base point when
+    the parameter alone is at its lowest and at its highest tested value (labelled),
+    widest first. The differences are of means over replications (see summary.csv
+    for each point's interval)."""
     base = g.iloc[0]  # the design's first point is the base point
     bars = []
     for p in params:
         others = [q for q in params if q != p]
         sel = g[(g[others] == base[others]).all(axis=1)] if others else g
-        lo, hi = sel["mean"].min(), sel["mean"].max()
-        bars.append((_short(p.removeprefix("param:")), lo - base["mean"], hi - base["mean"]))
-    bars.sort(key=lambda b: b[2] - b[1])
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 2))
-    for i, (name, lo, hi) in enumerate(bars):
-        ax.barh(i, hi, color="tab:green")
-        ax.barh(i, lo, color="tab:red")
+        sel = sel.sort_values(p)
+        lo, hi = sel.iloc[0], sel.iloc[-1]
+        bars.append((_short(p.removeprefix("param:")), lo, hi, p))
+    bars.sort(key=lambda b: abs(b[2]["mean"] - b[1]["mean"]))
+    fig, ax = plt.subplots(figsize=(8.5, 0.7 * len(bars) + 2))
+    for i, (name, lo, hi, p) in enumerate(bars):
+        for row, colour, label in ((lo, "tab:blue", "parameter at its lowest value"),
+                                   (hi, "tab:orange", "parameter at its highest value")):
+            d = row["mean"] - base["mean"]
+            ax.barh(i, d, color=colour, alpha=0.85, label=label if i == 0 else None)
+            ax.annotate(f"{row[p]:g}", (d, i), xytext=(4 if d >= 0 else -4, 0), textcoords="offset points",
+                        ha="left" if d >= 0 else "right", va="center", fontsize=8)
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
     ax.axvline(0, color="black", lw=1)
-    ax.set_xlabel(f"change in {measure} from the base point ({base['mean']:.3g})")
+    ax.set_xlabel(f"change in {measure} (mean over replications) from the base point ({base['mean']:.3g})")
     ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.margins(x=0.15)
     ax.set_title(f"{title}: one-at-a-time sensitivity of {measure}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
