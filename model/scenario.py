@@ -297,6 +297,14 @@ class OperationalDelay(_Strict):
     from_date: date | None = None
 
 
+def _after(start_field: str, v: date, info: ValidationInfo) -> date:
+    """An end date must come after the start date of the same mapping."""
+    start = info.data.get(start_field)
+    if start is not None and v <= start:
+        raise ValueError(f"expected a date after {start_field} {start}, got {v}")
+    return v
+
+
 class Disruption(_Strict):
     """A node closed, or its capacity cut to ``capacity_factor``, between two dates."""
 
@@ -305,13 +313,7 @@ class Disruption(_Strict):
     end: date
     capacity_factor: float = Field(0.0, ge=0)
 
-    @field_validator("end")
-    @classmethod
-    def _after_start(cls, v: date, info: ValidationInfo) -> date:
-        start = info.data.get("start")
-        if start is not None and v <= start:
-            raise ValueError(f"expected a date after start {start}, got {v}")
-        return v
+    _after_start = field_validator("end")(lambda v, info: _after("start", v, info))
 
 
 class Delays(_Strict):
@@ -334,13 +336,7 @@ class Scenario(_Strict):
     delays: Delays = Delays()
     disruptions: list[Disruption] = []
 
-    @field_validator("end_date")
-    @classmethod
-    def _after_start(cls, v: date, info: ValidationInfo) -> date:
-        start = info.data.get("start_date")
-        if start is not None and v <= start:
-            raise ValueError(f"expected a date after start_date {start}, got {v}")
-        return v
+    _after_start = field_validator("end_date")(lambda v, info: _after("start_date", v, info))
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (stable key for caching and manifests)."""
