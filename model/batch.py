@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from .metrics import tables
-from .scenario import Scenario
+from .schema import Scenario
 from .simulate import run_replication
 
 

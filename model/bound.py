@@ -47,7 +47,7 @@ import pandas as pd
 
 from .demand import month_rates
 from .nodes.base import YearGrid
-from .scenario import ChoiceSpec, Scenario
+from .schema import ChoiceSpec, Scenario
 
 SOURCE, SINK = "__source__", "__sink__"
 

@@ -13,7 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from .scenario import ScenarioError, load_scenario, scenario_json_schema
+from .scenario import ScenarioError, load_scenario
+from .schema import scenario_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"

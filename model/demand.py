@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from .scenario import StreamSpec
+from .schema import StreamSpec
 from .timeline import hours_since
 from .units import T_PER_MT
 
@@ -21,7 +21,7 @@ from .units import T_PER_MT
 def volume_mt(spec: StreamSpec, year: int) -> float:
     """Annual volume (Mt) of a stream in a year, interpolated between given years.
 
-    >>> from model.scenario import StreamSpec
+    >>> from model.schema import StreamSpec
     >>> s = StreamSpec(commodity="c", volume_mt_per_year={2024: 4.0, 2028: 8.0}, shipment_t=1, route=["a"])
     >>> volume_mt(s, 2023), volume_mt(s, 2026), volume_mt(s, 2030)
     (4.0, 6.0, 8.0)

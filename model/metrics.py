@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .bottleneck import shares_by_window
-from .scenario import ChoiceSpec
+from .schema import ChoiceSpec
 from .simulate import RunRecords
 
 # Transit-time histogram bins (days): fine where most shipments are, coarse in the tail.

@@ -12,7 +12,6 @@ import os
 import platform
 import shutil
 import subprocess
-import time
 from collections import Counter
 from datetime import datetime, timezone
 from importlib import metadata
@@ -24,7 +23,7 @@ import yaml
 
 from . import __version__
 from .metrics import summarise
-from .scenario import Scenario
+from .schema import Scenario
 
 PACKAGES = ["simpy", "numpy", "pandas", "matplotlib", "pydantic", "pyyaml", "scipy", "networkx"]
 

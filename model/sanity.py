@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from .nodes.base import YearGrid
-from .scenario import ChoiceSpec, Scenario
+from .schema import ChoiceSpec, Scenario
 from .timeline import resolve_node_specs, timeline_from_spec
 
 UTIL_ABS_TOL = 0.05

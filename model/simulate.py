@@ -21,7 +21,7 @@ from .distributions import Exponential
 from .nodes import NODE_CLASSES, Node, Shipment
 from .nodes.base import Context, YearGrid
 from .rng import RandomStreams
-from .scenario import ChoiceSpec, Scenario
+from .schema import ChoiceSpec, Scenario
 from .timeline import disruption_factor, duration_factors, resolve_node_specs
 
 

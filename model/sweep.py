@@ -18,20 +18,19 @@ import hashlib
 import itertools
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Union
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import __version__
 from .metrics import t_interval
-from .scenario import (Scenario, ScenarioError, YamlDoc, did_you_mean, load_raw, load_scenario, read_yaml_doc,
-                       scenario_problems, validate_doc)
+from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
+from .scenario_messages import did_you_mean
+from .schema import Scenario
 
 # ------------------------------------------------------------------- schema
 

@@ -13,7 +13,8 @@ import math
 from datetime import date
 from typing import Any
 
-from model.scenario import Scenario, check_references
+from model.scenario_checks import check_references
+from model.schema import Scenario
 from model.simulate import Corridor, RunRecords
 from model.timeline import hours_since
 from model.units import HOURS_PER_YEAR, T_PER_MT

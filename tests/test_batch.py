@@ -8,7 +8,7 @@ from model.batch import run_many
 from model.bottleneck import episodes, shares_by_window, sole_shifting
 from model.metrics import t_interval
 from model.report import long_summary, paired_differences
-from model.scenario import Scenario
+from model.schema import Scenario
 
 
 # ------------------------------------------------------------ t intervals

@@ -11,7 +11,7 @@ import pytest
 
 from simkit import make_scenario, stream
 from model.demand import month_rates, volume_mt
-from model.scenario import StreamSpec
+from model.schema import StreamSpec
 from model.simulate import run_replication
 
 SEASON = [2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]  # sums to 16

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from model.scenario import Scenario, check_references
+from model.scenario_checks import check_references
+from model.schema import Scenario
 
 FAMILY = 30  # >= the number of interval checks in tests/validation (27 now): Bonferroni
 LEVEL = 1.0 - 0.05 / FAMILY
