@@ -66,6 +66,14 @@ def _count_timeline(v: TimelineSpec) -> TimelineSpec:
     return v
 
 
+def _exactly_one(spec: BaseModel, a: str, b: str) -> BaseModel:
+    """A rate given one way or the other, never both or neither."""
+    if (getattr(spec, a) is None) == (getattr(spec, b) is None):
+        got = "both" if getattr(spec, a) is not None else "neither"
+        raise ValueError(f"expected exactly one of {a} or {b}, got {got}")
+    return spec
+
+
 class _NodeBase(_Strict):
     name: str | None = Field(None, description="Display name")
     lon: float | None = Field(None, description="Longitude, for the corridor schematic")
@@ -90,12 +98,7 @@ class PortSpec(_NodeBase):
     )
     _count = field_validator("berths")(_count_timeline)
 
-    @model_validator(mode="after")
-    def _one_rate(self) -> "PortSpec":
-        if (self.capacity_mt_per_year is None) == (self.handling_rate_t_per_h is None):
-            got = "both" if self.capacity_mt_per_year is not None else "neither"
-            raise ValueError(f"expected exactly one of capacity_mt_per_year or handling_rate_t_per_h, got {got}")
-        return self
+    _one_rate = model_validator(mode="after")(lambda self: _exactly_one(self, "capacity_mt_per_year", "handling_rate_t_per_h"))
 
 
 class StormSpec(_Strict):
@@ -153,12 +156,7 @@ class RailLineSpec(_NodeBase):
         lambda v: v if v is None else _non_negative_timeline(v)
     )
 
-    @model_validator(mode="after")
-    def _one_rate(self) -> "RailLineSpec":
-        if (self.capacity_mt_per_year is None) == (self.paths_per_day is None):
-            got = "both" if self.capacity_mt_per_year is not None else "neither"
-            raise ValueError(f"expected exactly one of capacity_mt_per_year or paths_per_day, got {got}")
-        return self
+    _one_rate = model_validator(mode="after")(lambda self: _exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
 
 
 class PipelineSpec(_NodeBase):
