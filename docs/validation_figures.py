@@ -26,7 +26,7 @@ import test_validation_links as L  # noqa: E402
 import test_validation_queues as Q  # noqa: E402
 from vstats import SEED, interval, per_replication  # noqa: E402
 
-from model.batch import run_many  # noqa: E402
+from model.runner import run_many  # noqa: E402
 from model.bound import bound_table  # noqa: E402
 from model.distributions import as_distribution  # noqa: E402
 from model.sanity import check_run, mmc_wq  # noqa: E402

@@ -1,7 +1,55 @@
 """Caspian corridor freight simulator: a simpy model of the Middle Corridor.
 
-Dependencies point one way: scenario -> timeline -> nodes/demand -> simulate
--> metrics -> plots/report; the CLI orchestrates on top.
+The library API (``docs/api.md``)::
+
+    import model
+    s = model.load("scenarios/baseline.yaml")      # a validated Scenario
+    r = model.run(s, replications=3)              # Results: typed tables
+    r.corridor_summary                            # delivered Mt per year with 95% intervals
+    b = model.batch([s, "scenarios/tripp_delay_2y.yaml"], replications=5)
+    b.differences                                 # paired by replication
+    folder = r.write("results/my-run")            # tables, plots, report.html, manifest
+    model.read(folder) == r                       # True
+    sw = model.sweep("scenarios/sweeps/tripp_delay.yaml", out="results/sweep")
+
+Names are imported on first use, so ``import model`` stays light (the engine,
+pandas and matplotlib load when a function that needs them is called).
+Layers, each importing only from those before it: foundation (units,
+distributions, rng, timeline, years, specs) -> node kinds (``model.nodes``) ->
+scenario (schema, route, scenario_*) -> engine (demand, simulate) -> analysis
+(measures, stats, metrics, bottleneck, bound, sanity, summary) -> outputs
+(folders, results, report, html, plots) -> orchestration (runner, sweeps, bench,
+api, cli). ``tests/test_layers.py`` checks it.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_API = {
+    "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "results",
+    "Results": "results", "RunInfo": "results", "Scenario": "schema", "ScenarioError": "scenario",
+    "sweep": "api", "SweepResults": "sweeps",
+}
+
+__all__ = ["__version__", *_API]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .api import batch, compare, load, run
+    from .results import Results, RunInfo, read
+    from .scenario import ScenarioError
+    from .schema import Scenario
+    from .api import sweep
+    from .sweeps import SweepResults
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

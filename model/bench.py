@@ -57,7 +57,7 @@ def model_us_per_hop(scenario_path: Path, replications: int = 1) -> tuple[float,
 def parallel_efficiency(scenario_path: Path, jobs: int = 4) -> float:
     """T(1 worker) / (2 x T(2 workers)) for ``jobs`` replications through the batch runner
     (process start-up and result transfer included, as users see them)."""
-    from .batch import run_many
+    from .runner import run_many
 
     scenario = load_scenario(scenario_path)
     work = [(scenario, k) for k in range(jobs)]

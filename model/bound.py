@@ -45,9 +45,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .demand import month_rates
-from .nodes.base import YearGrid
-from .schema import ChoiceSpec, Scenario
+from .demand import expected_tonnes_by_year
+from .route import Route
+from .schema import Scenario
+from .years import YearGrid
 
 SOURCE, SINK = "__source__", "__sink__"
 
@@ -89,40 +90,17 @@ def _capacity_lookup(node_capacity_t: pd.DataFrame | Mapping, years: list[int]) 
     return out
 
 
-def _expected_tonnes_by_year(scenario: Scenario, sid: str) -> dict[int, float]:
-    """Expected tonnes a stream generates in each calendar year of the horizon."""
-    spec = scenario.streams[sid]
-    grid = YearGrid(scenario.start_date, scenario.end_date)
-    out = {y: 0.0 for y in grid.years}
-    for m in month_rates(spec, scenario.start_date, scenario.end_date):
-        y = grid.years[grid.index(m.start_h)]
-        out[y] += m.shipments_per_h * (m.end_h - m.start_h) * spec.shipment_t
-    return out
-
-
-def _steps(route: list) -> list[list[list[str]]]:
-    """A route as a list of steps, each a list of alternative node chains."""
-    return [[[step]] if isinstance(step, str) else [list(opt) for opt in step.choice.values()] for step in route]
-
-
 def _background_use(scenario: Scenario, years: list[int]) -> dict[int, dict[str, float]]:
+    """Expected background tonnes through each node per year (known splits only:
+    behind a least-delay choice nothing is subtracted, which keeps the bound an upper bound)."""
     use: dict[int, dict[str, float]] = {y: {} for y in years}
     for sid, st in scenario.streams.items():
         if not st.background:
             continue
-        tonnes = _expected_tonnes_by_year(scenario, sid)
-        for step in st.route:
-            if isinstance(step, str):
-                parts = [([step], 1.0)]
-            elif isinstance(step, ChoiceSpec) and step.policy == "fixed_shares" and step.shares:
-                total = sum(step.shares.values())
-                parts = [(opt, step.shares.get(name, 0.0) / total) for name, opt in step.choice.items()]
-            else:
-                parts = []  # split unknown in advance: subtract nothing (stays an upper bound)
-            for nodes, share in parts:
-                for n in nodes:
-                    for y in years:
-                        use[y][n] = use[y].get(n, 0.0) + share * tonnes.get(y, 0.0)
+        tonnes = expected_tonnes_by_year(scenario, sid)
+        for n, share in Route.of(st).usage(known_only=True).items():
+            for y in years:
+                use[y][n] = use[y].get(n, 0.0) + share * tonnes.get(y, 0.0)
     return use
 
 
@@ -147,7 +125,8 @@ def corridor_graph(scenario: Scenario, capacity: Mapping[str, float],
         if st.background:
             continue
         prev_outs = [SOURCE]
-        for alternatives in _steps(st.route):
+        for step in Route.of(st).steps:
+            alternatives = step.options
             outs = []
             for chain in alternatives:
                 for n in chain:

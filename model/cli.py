@@ -1,8 +1,10 @@
-"""Command line: ``python run.py [run|validate|bench|schema] ...``.
+"""Command line: ``corridor [run|batch|compare|sweep|validate|bench|schema] ...``
+(also ``python run.py ...`` and ``python -m model ...``).
 
-Exit status: 0 success, 2 bad input (one line per problem, file and field
-path, nothing written). A traceback means a bug in the model, never a
-user's mistake.
+A thin layer over the library API (:mod:`model.api`): parse, call, print.
+Exit status: 0 success, 1 a sweep expectation failed under ``--check``, 2 bad
+input (one line per problem, file and field path, nothing written), 130
+interrupted. A traceback means a bug in the model, never a user's mistake.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from . import __version__
 from .scenario import ScenarioError, load_scenario
 from .schema import scenario_json_schema
 
@@ -46,7 +50,8 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run.py", description="Caspian corridor freight simulator")
+    p = argparse.ArgumentParser(prog="corridor", description="Caspian corridor freight simulator")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
     r = sub.add_parser("run", help="run a scenario's replications and write a run folder")
     r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
@@ -87,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _out_dir(args: argparse.Namespace, name: str) -> Path:
-    from .report import default_run_dir
+    from .folders import default_run_dir
 
     out = Path(args.out) if args.out else default_run_dir(RESULTS, name)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -104,40 +109,35 @@ class Progress:
 
     def __call__(self, label: str) -> None:
         self.done += 1
-        msg = f"[{self.done}/{self.total}] {label} done ({time.perf_counter() - self.t0:.0f} s)"
+        elapsed = time.perf_counter() - self.t0
+        eta = f", about {elapsed / self.done * (self.total - self.done):.0f} s to go" if self.done < self.total else ""
+        msg = f"[{self.done}/{self.total}] {label} done ({elapsed:.0f} s{eta})"
         print(("\r" + msg) if self.tty else msg, end="" if self.tty and self.done < self.total else "\n",
               file=sys.stderr, flush=True)
 
 
-def _run_and_write(scenarios: list[tuple], seed: int | None, n: int | None, workers: int | None,
-                   out: Path, year: int | None = None) -> tuple[Path, dict, float]:
-    from .batch import run_many
-    from .report import write_atomically, write_results
+def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks: bool = True) -> int:
+    """Run scenarios (one: a run; several: a batch), write the folder, print the summary."""
+    from .api import batch
+    from .report import format_results
+    from .sanity import checks_summary
 
-    reps = {s.name: (n or s.replications) for s, _ in scenarios}
-    jobs = [(s, k) for s, _ in scenarios for k in range(reps[s.name])]
-    base_seed = scenarios[0][0].seed if seed is None else seed
+    n = args.replications or max(s.replications for s in scenarios)
+    progress = Progress(n * len(scenarios))
     t0 = time.perf_counter()
-    progress = Progress(len(jobs))
-    t = run_many(jobs, seed=base_seed, workers=workers, on_done=lambda s, k: progress(f"{s.name} replication {k}"))
-    wall = time.perf_counter() - t0
-    final = write_atomically(out, lambda tmp: write_results(tmp, t, scenarios, base_seed, max(reps.values()),
-                                                            wall, year))
-    return final, t, wall
-
-
-def _print_results(t: dict, final: Path, n_jobs: int, elapsed_s: float, checks: str = "") -> None:
-    from .report import corridor_summary, format_differences, format_summary, paired_differences
-
-    print(format_summary(corridor_summary(t)))
-    if checks:  # capacity bound and sanity check (model.bound, model.sanity)
-        print("\n" + checks)
-    if t["corridor"]["scenario"].nunique() > 1:
-        print()
-        print(format_differences(paired_differences(t)))
-    cpu = t["_perf"]["wall_s"].sum() if "_perf" in t else float("nan")
-    print(f"\n{n_jobs} replication(s): {cpu:.1f} s of simulation in {elapsed_s:.1f} s elapsed. Results: {final}/ "
-          f"(summary.csv, tables *.csv, plots/*.png, report.html, manifest.json)")
+    res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers,
+                progress=lambda s, k: progress(f"{s.name} replication {k + 1}"))
+    res = replace(res, info=replace(res.info, files=tuple(args.sources)))
+    final = res.write(out, year=args.year)
+    print(format_results(res))
+    if checks:  # capacity bound and sanity check (model.bound, model.sanity), per scenario
+        for s in res.scenarios:
+            print("\n" + (f"{s.name}: " if len(res.scenarios) > 1 else "")
+                  + checks_summary(s, res.annual_nodes, res.corridor, res.bound))
+    cpu = float(res.perf["wall_s"].sum())
+    print(f"\n{len(res.perf)} replication(s): {cpu:.1f} s of simulation in {time.perf_counter() - t0:.1f} s elapsed. "
+          f"Results: {final}/ (summary.csv, tables *.csv, plots/*.png, report.html, manifest.json)")
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -146,58 +146,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     n = args.replications or scenario.replications
     print(f"Running {scenario.name}: {n} replication(s), seed {seed} ...", flush=True)
-    final, t, elapsed = _run_and_write([(scenario, str(args.file))], seed, n, args.workers, out, args.year)
-    from .sanity import checks_summary
-
-    _print_results(t, final, n, elapsed, checks_summary(scenario, t))
-    return 0
+    args.sources = [str(args.file)]
+    return _run_and_print([scenario], args, out)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     problems, scenarios = [], []
     for f in args.files:
         try:
-            scenarios.append((load_scenario(f), f))
+            scenarios.append(load_scenario(f))
         except ScenarioError as e:
             problems.extend(e.problems)
     if problems:
         raise ScenarioError(problems)
-    names = [s.name for s, _ in scenarios]
+    names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UsageError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
     out = _out_dir(args, "batch-" + "-vs-".join(names)[:80])
-    n = args.replications or max(s.replications for s, _ in scenarios)
-    seed = scenarios[0][0].seed if args.seed is None else args.seed
+    n = args.replications or max(s.replications for s in scenarios)
+    seed = scenarios[0].seed if args.seed is None else args.seed
     print(f"Batch of {len(scenarios)} scenario(s) x {n} replication(s), seed {seed}, common random numbers ...",
           flush=True)
-    final, t, elapsed = _run_and_write(scenarios, seed, n, args.workers, out, args.year)
-    _print_results(t, final, n * len(scenarios), elapsed)
-    return 0
+    args.sources = list(args.files)
+    return _run_and_print(scenarios, args, out)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .report import (corridor_summary, format_differences, format_summary, package_versions,
-                         paired_differences, read_many, write_atomically, write_outputs)
+    from .api import compare
+    from .report import format_results
+    from .results import NotAResultError
 
     try:
-        t, notes = read_many([Path(d) for d in args.dirs])
-    except FileNotFoundError as e:
+        res, notes = compare(args.dirs)
+    except NotAResultError as e:
         raise UsageError(str(e)) from None
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     out = _out_dir(args, "compare")
-
-    def fill(tmp: Path) -> dict:
-        write_outputs(tmp, t, args.year)
-        return {"kind": "compare", "sources": [str(Path(d).resolve()) for d in args.dirs],
-                "versions": package_versions()}
-
-    final = write_atomically(out, fill)
-    print(format_summary(corridor_summary(t)))
-    if t["corridor"]["scenario"].nunique() > 1:
-        print()
-        print(format_differences(paired_differences(t)))
+    final = res.write(out, year=args.year)
+    print(format_results(res))
     print(f"\nComparison written to {final}/")
     return 0
 
@@ -214,37 +202,11 @@ def _shard(text: str | None) -> tuple[int, int] | None:
     return i, n
 
 
-def _write_sweep_folder(out: Path, args: argparse.Namespace, sweep, jobs: list, ran: int, wall: float,
-                        table, summary, verdicts: list[dict], base_cmp: list[dict]) -> list[dict]:
-    """Tables, plots, the sweep file and its resolved base scenario, and the manifest
-    (written last, with ``status: complete``) into a sweep folder; return the failures."""
-    import pandas as pd
-
-    from .plots import sweep_plots
-    from .report import package_versions, scenario_yaml, write_file_atomic
-
-    write_file_atomic(out / "sweep.csv", table.to_csv(index=False))  # full precision: a baseline for later sweeps
-    write_file_atomic(out / "summary.csv", summary.to_csv(index=False))
-    write_file_atomic(out / "expectations.csv", pd.DataFrame(verdicts).to_csv(index=False))
-    if base_cmp:
-        write_file_atomic(out / "baseline_comparison.csv", pd.DataFrame(base_cmp).to_csv(index=False))
-    write_file_atomic(out / "sweep.yaml", sweep.file.read_text(encoding="utf-8"))
-    write_file_atomic(out / "base-scenario.yaml", scenario_yaml(load_scenario(sweep.base_file)))
-    sweep_plots(summary, sweep.spec.design.kind, out / "plots", sweep.spec.name)
-    failed = [v for v in verdicts if not v["passed"]] + [b for b in base_cmp if not b["passed"]]
-    manifest = {"kind": "sweep", "sweep": str(args.file), "name": sweep.spec.name, "seed": sweep.seed,
-                "replications": sweep.spec.replications, "points": len(sweep.points), "shard": args.shard,
-                "jobs": len(jobs), "jobs_run_now": ran, "versions": package_versions(), "wall_s": round(wall, 3),
-                "expectations_failed": len(failed), "status": "complete"}
-    write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
-    return failed
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .batch import default_workers
-    from .sweep import collect, compare_baseline, execute, judge, load_sweep, pending, plan, summarise_points
+    from .runner import default_workers
+    from .sweeps import load_sweep, pending, plan, run_sweep
 
     sweep = load_sweep(args.file)
     shard = _shard(args.shard)
@@ -263,24 +225,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out.exists() and any(out.iterdir()) and not args.resume:
         raise UsageError(f"--out: {out} already holds a sweep; add --resume to continue it, or choose another folder")
     jobs = plan(sweep, shard)
-    store = out / "jobs"
     workers = args.workers or default_workers()
     print(f"Sweep {sweep.spec.name}: {len({j[0] for j in jobs})} point(s) x {sweep.spec.replications} replication(s)"
           f"{' (shard ' + args.shard + ')' if shard else ''}, "
           f"{'Dask at ' + args.scheduler if args.scheduler else str(workers) + ' worker(s)'}", flush=True)
-    progress = Progress(pending(store, jobs))
-    t0 = time.perf_counter()
-    ran = execute(sweep, store, jobs, workers, args.scheduler,
-                  on_done=lambda i, k: progress(f"point {i} replication {k}"))
-    wall = time.perf_counter() - t0
-    table = collect(sweep, store, jobs)
-    summary = summarise_points(table)
-    verdicts = judge(sweep, table)
-    base_cmp = compare_baseline(summary, baseline, args.tolerance) if baseline is not None else []
-
-    failed = _write_sweep_folder(out, args, sweep, jobs, ran, wall, table, summary, verdicts, base_cmp)
-
-    print(f"{ran} replication(s) run now, {len(jobs) - ran} reused; results in {out}/")
+    progress = Progress(pending(out / "jobs", jobs))
+    res = run_sweep(sweep, out, workers=workers, scheduler=args.scheduler, shard=shard, baseline=baseline,
+                    tolerance=args.tolerance, progress=lambda i, k: progress(f"point {i} replication {k + 1}"))
+    res.write(out)
+    verdicts, base_cmp = res.expectations.to_dict("records"), res.baseline_comparison.to_dict("records")
+    print(f"{res.jobs_run_now} replication(s) run now, {res.jobs - res.jobs_run_now} reused; results in {out}/")
     for v in verdicts:
         if not v["passed"]:
             print(f"FAILED  {v['expectation']} at point {v['point']} {v['params']}: {v['detail']}")
@@ -291,7 +245,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"expectations: {n_ok} passed, {len(verdicts) - n_ok} failed"
           + (f"; baseline: {sum(b['passed'] for b in base_cmp)} within tolerance, "
              f"{sum(not b['passed'] for b in base_cmp)} changed" if base_cmp else ""))
-    return 1 if (args.check and failed) else 0
+    return 1 if (args.check and res.failed) else 0
 
 
 def _is_sweep_file(path: str) -> bool:
@@ -307,7 +261,7 @@ def _is_sweep_file(path: str) -> bool:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if _is_sweep_file(args.file):
-        from .sweep import load_sweep
+        from .sweeps import load_sweep
 
         sw = load_sweep(args.file)
         print(f"{args.file}: OK: sweep '{sw.spec.name}' on {sw.base_file}, {sw.spec.design.kind} design, "

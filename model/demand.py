@@ -13,9 +13,10 @@ from datetime import date
 
 import numpy as np
 
-from .schema import StreamSpec
+from .schema import Scenario, StreamSpec
 from .timeline import hours_since
 from .units import T_PER_MT
+from .years import YearGrid
 
 
 def volume_mt(spec: StreamSpec, year: int) -> float:
@@ -53,4 +54,15 @@ def month_rates(spec: StreamSpec, start: date, end: date) -> list[MonthRate]:
         tonnes = volume_mt(spec, y) * T_PER_MT * season[m - 1] / total
         out.append(MonthRate(hours_since(start, lo), hours_since(start, hi), tonnes / month_h / spec.shipment_t))
         y, m = ny, nm
+    return out
+
+
+def expected_tonnes_by_year(scenario: Scenario, sid: str) -> dict[int, float]:
+    """Expected tonnes a stream generates in each calendar year of the horizon."""
+    spec = scenario.streams[sid]
+    grid = YearGrid(scenario.start_date, scenario.end_date)
+    out = {y: 0.0 for y in grid.years}
+    for m in month_rates(spec, scenario.start_date, scenario.end_date):
+        y = grid.years[grid.index(m.start_h)]
+        out[y] += m.shipments_per_h * (m.end_h - m.start_h) * spec.shipment_t
     return out

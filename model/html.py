@@ -6,7 +6,14 @@ import base64
 import html
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+from .measures import label
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .results import Results
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1300px;margin:2em auto;padding:0 1em;color:#222}
@@ -32,9 +39,14 @@ def _img(path: Path) -> str:
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
 
 
-def write_html_report(path: Path, t: dict[str, pd.DataFrame], corridor: pd.DataFrame, diffs: pd.DataFrame,
-                      plots: list[Path], title: str) -> None:
-    reps = t["corridor"]["replication"].nunique()
+def _headers(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Column labels with units from the registry, instead of snake_case names."""
+    return df.rename(columns={c: label(c, table) for c in df.columns})
+
+
+def write_html_report(path: Path, results: "Results", plots: list[Path], title: str) -> None:
+    corridor, diffs = results.corridor_summary, results.differences
+    reps = results.corridor["replication"].nunique()
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body>",
              f"<h1>Caspian corridor: {html.escape(title)}</h1>",
@@ -45,13 +57,13 @@ def write_html_report(path: Path, t: dict[str, pd.DataFrame], corridor: pd.DataF
     for col in c.columns:
         if c[col].dtype.kind == "f":
             c[col] = c[col].round(2)
-    parts.append(c.to_html(index=False, na_rep="–"))
+    parts.append(_headers(c, "corridor_summary").to_html(index=False, na_rep="–"))
     if not diffs.empty:
         d = diffs.copy()
         for col in ["mean_difference", "sd", "ci95_lo", "ci95_hi"]:
             d[col] = d[col].round(3)
         parts.append("<h2>Differences against the reference scenario (paired by replication)</h2>")
-        parts.append(d.to_html(index=False, na_rep="–"))
+        parts.append(_headers(d, "differences").to_html(index=False, na_rep="–"))
     for p in plots:
         parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>")
         parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")

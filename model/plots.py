@@ -16,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .nodes import kind_of  # noqa: E402
+
 
 def node_colours(nodes: list[str]) -> dict[str, tuple]:
     cmap = plt.get_cmap("tab20")
@@ -133,7 +135,7 @@ def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
 def delivered_vs_demand(t: dict[str, pd.DataFrame], path: Path) -> None:
     """Corridor delivered (line, 95% CI band), demand (dashed) and the capacity bound
     (dotted, where computed), scenarios overlaid."""
-    from .metrics import t_interval
+    from .stats import t_interval
 
     corr = t["corridor"]
     scen = _scenarios(corr)
@@ -275,7 +277,7 @@ def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None 
             u = util.get(n, np.nan)
             colour = "lightgrey" if np.isnan(u) else cmap(u)
             kind = pos_df.loc[pos_df["node"] == n, "kind"].iloc[0]
-            marker = {"port": "s", "sea_link": "o", "rail_line": "D", "pipeline": "h", "border": "^"}.get(kind, "o")
+            marker = kind_of(kind).marker
             ax.scatter([x], [y], s=260, c=[colour], marker=marker, edgecolors="black", zorder=3)
         ax.set_title(f"{s}, {year}", fontsize=10)
         ax.set_xlabel("longitude (°E)")

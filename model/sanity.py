@@ -52,9 +52,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .nodes.base import YearGrid
-from .schema import ChoiceSpec, Scenario
-from .timeline import resolve_node_specs, timeline_from_spec
+from .bound import format_bound
+from .demand import expected_tonnes_by_year
+from .nodes import kind_of
+from .route import Route
+from .schema import Scenario
+from .timeline import resolve_node_specs
+from .years import YearGrid
 
 UTIL_ABS_TOL = 0.05
 LINK_UTIL_MAX = 1.02
@@ -136,45 +140,24 @@ def kingman_wq(lam: float, mean_s: float, ca2: float, cs2: float) -> float:
 
 # ------------------------------------------------------------- the check
 
-def _stream_tonnes(scenario: Scenario, sid: str, years: list[int]) -> dict[int, float]:
-    from .bound import _expected_tonnes_by_year
-
-    return _expected_tonnes_by_year(scenario, sid)
-
-
 def _arrivals_at(scenario: Scenario, specs: Mapping, nid: str) -> list[tuple[str, float, float]]:
-    """(stream, share of the stream reaching the node, batch size) for each stream using the node."""
+    """(stream, share of the stream reaching the node, batch size) for each stream
+    using the node: cargo that comes off a vessel or a train (a kind with a
+    ``carrier``) arrives in batches of that load."""
     out = []
     for sid, st in scenario.streams.items():
-        prev: list[str] = []
-        for step in st.route:
-            chains = [([step], 1.0)] if isinstance(step, str) else _choice_chains(step)
-            hit = None
-            for chain, share in chains:
-                if nid in chain:
-                    i = chain.index(nid)
-                    before = chain[i - 1] if i > 0 else (prev[0] if len(prev) == 1 else None)
-                    hit = (share, before)
-            if hit is not None:
-                share, before = hit
-                b = 1.0
-                if before is not None:
-                    spec = specs[before]
-                    payload = getattr(spec, "vessel_payload_t", None) or getattr(spec, "train_payload_t", None)
-                    if payload:
-                        b = max(1.0, math.floor(payload / st.shipment_t + 1e-9))
-                out.append((sid, share, b))
-                break
-            prev = [chain[-1] for chain, _ in chains]
+        hit = Route.of(st).reach(nid)
+        if hit is None:
+            continue
+        share, before = hit
+        b = 1.0
+        if before is not None:
+            carrier = kind_of(specs[before].kind).carrier
+            payload = getattr(specs[before], carrier) if carrier else None
+            if payload:
+                b = max(1.0, math.floor(payload / st.shipment_t + 1e-9))
+        out.append((sid, share, b))
     return out
-
-
-def _choice_chains(step: ChoiceSpec) -> list[tuple[list[str], float]]:
-    names = list(step.choice)
-    if step.policy == "fixed_shares" and step.shares:
-        total = sum(step.shares.values())
-        return [(step.choice[n], step.shares.get(n, 0.0) / total) for n in names]
-    return [(step.choice[n], 1.0 / len(names)) for n in names]  # split unknown: equal (for the size mix only)
 
 
 def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFrame) -> pd.DataFrame:
@@ -190,7 +173,7 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
     grid = YearGrid(scenario.start_date, scenario.end_date)
     hours = dict(zip(grid.years, grid.hours()))
     specs = resolve_node_specs(scenario)
-    tonnes = {sid: _stream_tonnes(scenario, sid, grid.years) for sid in scenario.streams}
+    tonnes = {sid: expected_tonnes_by_year(scenario, sid) for sid in scenario.streams}
     rows: list[dict] = []
 
     def row(nid, kind, year, measure, sim, est, method, large, note=""):
@@ -199,14 +182,17 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
 
     for (nid, year), m in mean.iterrows():
         spec = specs.get(nid)
-        if spec is None or spec.kind == "border":
+        if spec is None:
+            continue
+        kind = kind_of(spec.kind)
+        if kind.utilisation_check == "none":
             continue
         h = hours[year]
         thr, cap, util, wait = m.throughput_t, m.capacity_t, m.utilization, m.waiting_mean_h
         if not (cap > 0) or math.isnan(util):
             continue
         rho = thr / cap
-        if spec.kind in ("sea_link", "rail_line"):
+        if kind.utilisation_check == "lower_bound":
             large = util < rho - UTIL_ABS_TOL or util > LINK_UTIL_MAX
             row(nid, spec.kind, year, "utilization", util, rho, "throughput/capacity (lower bound)", large,
                 "part loads raise utilisation above throughput/capacity" if not large else
@@ -226,14 +212,10 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
         et, et2 = float(p @ sizes), float(p @ sizes**2)
         ca2 = float(p @ batch)
         lam = thr / h / et
-        if spec.kind == "port":
-            c = float(grid.integrate(timeline_from_spec(spec.berths, scenario.start_date))[grid.years.index(year)]) / h
-            if c <= 0:
-                continue
-            rate = cap / (c * h)  # tonnes per berth-hour
-            unit_scv = {"exponential": 1.0, "fixed": 0.0, "lognormal": spec.service_cv**2}[spec.service]
-        else:  # pipeline: one pump, pumping time t / rate
-            c, rate, unit_scv = 1.0, cap / h, 0.0
+        model = kind.service(spec, grid, grid.years.index(year), cap) if kind.service else None
+        if model is None:
+            continue
+        c, rate, unit_scv = model.servers, model.rate_t_per_h, model.unit_scv
         mean_s = et / rate
         cs2 = et2 * (1.0 + unit_scv) / et**2 - 1.0
         if lam * h < MIN_SHIPMENTS:
@@ -250,7 +232,7 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
             eb2 = eb * ca2  # E[B^2] = E[B] x (customer-weighted mean batch size)
             est = pk_wq(lam, mean_s, cs2) + mean_s * (eb2 - eb) / (2.0 * eb * (1.0 - rho))
             method = ("Pollaczek–Khinchine (M/G/1" if ca2 == 1.0 else "M^X/G/1 (batches") + f", cs²={cs2:.2g})"
-        elif spec.kind == "port" and exact:
+        elif exact:
             est, method = mmc_wq(lam, mean_s, int(round(c))), "Erlang C (M/M/c)"
         else:
             est = allen_cunneen_wq(lam, mean_s, c, ca2, cs2)
@@ -285,23 +267,20 @@ def format_sanity(rows: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def checks_summary(scenario: Scenario, tables: Mapping[str, pd.DataFrame]) -> str:
+def checks_summary(scenario: Scenario, annual_nodes: pd.DataFrame, corridor: pd.DataFrame,
+                   bound: pd.DataFrame) -> str:
     """The capacity bound and the sanity check of one scenario's run, as printed
-    after the summary (``python run.py run``). Never fails a run: a check that
-    cannot be computed says so in one line."""
-    from .bound import bound_table, format_bound
-
+    after the summary. Never fails a run: a check that cannot be computed says
+    so in one line."""
+    mine = (lambda df: df[df["scenario"] == scenario.name] if "scenario" in df.columns else df)
     parts = []
     try:
-        nodes = tables["annual_nodes"]
-        corr = tables["corridor"]
-        corr = corr[corr["scenario"] == scenario.name] if "scenario" in corr.columns else corr
-        delivered = (corr.groupby("year")["delivered_t"].mean() / 1e6).to_dict()
-        parts.append(format_bound(bound_table(scenario, nodes[nodes["scenario"] == scenario.name]), delivered))
+        delivered = (mine(corridor).groupby("year")["delivered_t"].mean() / 1e6).to_dict()
+        parts.append(format_bound(mine(bound), delivered))
     except Exception as e:  # a diagnostic must not break a completed run
         parts.append(f"Capacity bound: not computed ({e.__class__.__name__}: {e})")
     try:
-        parts.append(format_sanity(check_run(scenario, tables)))
+        parts.append(format_sanity(check_run(scenario, mine(annual_nodes))))
     except Exception as e:
         parts.append(f"Sanity check: not computed ({e.__class__.__name__}: {e})")
     return "\n".join(parts)

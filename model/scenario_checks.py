@@ -9,8 +9,12 @@ from dataclasses import field as dc_field
 from datetime import date
 
 
+from .nodes import KINDS
+from .route import Route
 from .scenario_messages import did_you_mean
 from .schema import Scenario
+
+_COUNT_FIELDS = {f for k in KINDS.values() for f in k.counts}
 
 
 _SECTIONS = (("investments",), ("disruptions",), ("delays", "projects"), ("delays", "operational"))
@@ -39,89 +43,12 @@ class _SetAside:
         return tuple(loc)
 
 
-FIELDS_BY_KIND: dict[str, set[str]] = {
-    "port": {"berths", "capacity_mt_per_year", "handling_rate_t_per_h"},
-    "sea_link": {"fleet"},
-    "rail_line": {"paths_per_day", "capacity_mt_per_year", "opening"},
-    "pipeline": {"flow_mt_per_year"},
-    "border": set(),
-}
-DURATION_FIELDS_BY_KIND: dict[str, set[str]] = {
-    "port": {"handling_time"},
-    "sea_link": {"load_h", "crossing_h", "unload_h", "return_h"},
-    "rail_line": {"transit_h"},
-    "pipeline": {"transit_h"},
-    "border": {"dwell_h"},
-}
-_PAYLOAD = {"port": ("yard_limit_t", "the yard"), "sea_link": ("vessel_payload_t", "a vessel"), "rail_line": ("train_payload_t", "a train"),
-            "pipeline": ("tank_t", "the tank")}
-_COUNT_FIELDS = ("berths", "fleet")
-_TIMELINE_FIELDS = ("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "fleet", "paths_per_day",
-                    "flow_mt_per_year")
-
-
-def _route_nodes(route: list) -> list[str]:
-    out: list[str] = []
-    for step in route:
-        if isinstance(step, str):
-            out.append(step)
-        else:
-            for opt in step.choice.values():
-                out.extend(opt)
-    return out
-
-
-def _route_steps(route: list) -> list[tuple[tuple, str, list]]:
-    """Every node of a route: (path below ``route``, node id, the ids that can
-    come just before it, None standing for the start of the route)."""
-    out: list[tuple[tuple, str, list]] = []
-    prev: list = [None]
-    for i, step in enumerate(route):
-        if isinstance(step, str):
-            out.append(((i,), step, prev))
-            prev = [step]
-            continue
-        after: list = []
-        for opt, nodes in step.choice.items():
-            p = prev
-            for j, n in enumerate(nodes):
-                out.append(((i, "choice", opt, j), n, p))
-                p = [n]
-            after.extend(p)
-        prev = after
-    return out
-
-
-def _loops(route: list) -> list[tuple[tuple, str, tuple]]:
-    """Nodes a shipment could visit twice: (path of the repeat, node, path of the
-    first visit). The options of one choice are alternatives, so a node may be in
-    several options of the same choice."""
-    out = []
-    visited: dict[str, tuple] = {}
-    for i, step in enumerate(route):
-        options = [(None, [step])] if isinstance(step, str) else list(step.choice.items())
-        new: dict[str, tuple] = {}
-        for opt, nodes in options:
-            mine: dict[str, tuple] = {}
-            for j, n in enumerate(nodes):
-                loc = (i,) if opt is None else (i, "choice", opt, j)
-                first = visited.get(n) or mine.get(n)
-                if first is not None:
-                    out.append((loc, n, first))
-                else:
-                    mine[n] = loc
-                    new.setdefault(n, loc)
-        for n, loc in new.items():
-            visited.setdefault(n, loc)
-    return out
-
-
 def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tuple[tuple, str]]:
     """Cross-field checks the schema cannot do; each problem is (field path, message).
 
     - every node id named in a route, a choice, an investment, a delay or a
       disruption exists;
-    - an investment changes a field its node's kind has (``FIELDS_BY_KIND``) and
+    - an investment changes a field its node's kind has (``NodeKind.investable``) and
       uses; investment ids are unique; each ``delays.projects`` match names an
       investment id or tag; an operational delay names a duration of its node;
     - dates lie inside the horizon: investments, operational delays and
@@ -152,7 +79,8 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
     horizon = f"expected a date from start_date {s.start_date} to before end_date {s.end_date}"
 
     for sid, st in s.streams.items():
-        for sub, n, _ in _route_steps(st.route):
+        route = Route.of(st)
+        for sub, n, _ in route.positions():
             if not exists(n):
                 out.append((("streams", sid, "route", *sub), unknown(n)))
         for i, step in enumerate(st.route):
@@ -161,15 +89,15 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                 if missing:
                     out.append((("streams", sid, "route", i, "shares"),
                                 f"expected a share for every option, missing: {', '.join(missing)}"))
-        for sub, n, first in _loops(st.route):
+        for sub, n, first in route.loops():
             out.append((("streams", sid, "route", *sub),
                         f"node '{n}' is visited twice (also at route.{'.'.join(map(str, first))}); "
                         "expected a route without loops"))
-        for n in dict.fromkeys(_route_nodes(st.route)):
+        for n in route.nodes():
             spec = s.nodes.get(n)
-            if spec is None or spec.kind not in _PAYLOAD:
+            if spec is None or KINDS[spec.kind].fits is None:
                 continue
-            attr, what = _PAYLOAD[spec.kind]
+            attr, what = KINDS[spec.kind].fits
             cap = getattr(spec, attr)
             if cap is None:  # a port without a yard limit
                 continue
@@ -202,7 +130,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         spec = s.nodes.get(inv.node)
         if spec is None:
             continue
-        allowed = sorted(FIELDS_BY_KIND[spec.kind])
+        allowed = sorted(KINDS[spec.kind].investable)
         if inv.field not in allowed:
             out.append((loc + ("field",), f"'{inv.field}' cannot be invested in on a {spec.kind} ('{inv.node}')"
                         f"{did_you_mean(inv.field, allowed)}; expected one of: {', '.join(allowed) or '(none)'}"))
@@ -221,7 +149,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         if not exists(d.node):
             out.append((loc + ("node",), unknown(d.node)))
         elif d.node in s.nodes:
-            allowed = sorted(DURATION_FIELDS_BY_KIND[s.nodes[d.node].kind])
+            allowed = sorted(KINDS[s.nodes[d.node].kind].durations)
             if d.field not in allowed:
                 out.append((loc + ("field",), f"'{d.field}' is not a duration of a {s.nodes[d.node].kind}"
                             f"{did_you_mean(d.field, allowed)}; expected one of: {', '.join(allowed)}"))
@@ -237,7 +165,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         if od is not None and od < s.start_date:
             out.append((("nodes", nid, "opening_date"), f"expected a date on or after start_date {s.start_date}, "
                         f"got {od}"))
-        for key in _TIMELINE_FIELDS:
+        for key in KINDS[spec.kind].timelines:
             v = getattr(spec, key, None)
             if isinstance(v, dict):
                 for d in v:
@@ -254,34 +182,34 @@ def check_routes(s: Scenario) -> list[tuple[tuple, str]]:
     """Checks that every route is connected, for scenario files (tests may build
     isolated nodes with :func:`check_references` alone). A route is connected when
 
-    - it does not start with a sea_link or a rail_line: cargo enters the corridor
-      at a port (or a border post or a pipeline), never already aboard a vessel
-      or a train; when the first step is a choice, this holds for every option;
-    - every sea_link is immediately preceded by a port, where vessels load: a
-      sea_link after a border, a rail line, a pipeline or another sea_link is a
-      gap in the route. After a choice, every option must end in a port.
+    - it does not start with a kind that cargo cannot enter at (``NodeKind.entry``
+      false: a sea link or a rail line): cargo enters the corridor at a port (or a
+      border post or a pipeline), never already aboard a vessel or a train; when
+      the first step is a choice, this holds for every option;
+    - every node whose kind names the kinds that may precede it
+      (``NodeKind.after``: a port before a sea link, where vessels load) follows
+      one of them. After a choice, every option must end in one.
 
     Each problem is (field path, message), the path naming the offending node's
     place in the route (``streams.S.route.I`` or ``streams.S.route.I.choice.OPT.J``).
     """
     out: list[tuple[tuple, str]] = []
     for sid, st in s.streams.items():
-        for sub, n, prev in _route_steps(st.route):
+        for sub, n, prev in Route.of(st).positions():
             spec = s.nodes.get(n)
             if spec is None:
                 continue
             loc = ("streams", sid, "route", *sub)
-            kind = spec.kind.replace("_", " ")
-            if None in prev and spec.kind in ("sea_link", "rail_line"):
-                out.append((loc, f"the route starts with {kind} '{n}'; expected a port (or a border or pipeline) "
-                            f"first: cargo enters the corridor at a port, not aboard a "
-                            f"{'vessel' if spec.kind == 'sea_link' else 'train'}"))
-            elif spec.kind == "sea_link":
+            kind = KINDS[spec.kind]
+            if None in prev and not kind.entry:
+                aboard = "a vessel" if kind.carrier == "vessel_payload_t" else "a train"
+                out.append((loc, f"the route starts with {kind.label} '{n}'; expected a port (or a border or pipeline) "
+                            f"first: cargo enters the corridor at a port, not aboard {aboard}"))
+            elif kind.after is not None:
                 for p in prev:
-                    pk = s.nodes[p].kind if p in s.nodes else None
-                    if p is not None and pk is not None and pk != "port":
-                        out.append((loc, f"sea link '{n}' follows {pk.replace('_', ' ')} '{p}'; expected a port "
-                                    "just before a sea link (vessels load at a port)"))
+                    pk = KINDS[s.nodes[p].kind] if p in s.nodes else None
+                    if p is not None and pk is not None and pk.name not in kind.after:
+                        wanted = " or ".join(KINDS[k].label for k in sorted(kind.after))
+                        out.append((loc, f"{kind.label} '{n}' follows {pk.label} '{p}'; expected a {wanted} "
+                                    f"just before a {kind.label} (vessels load at a port)"))
     return out
-
-

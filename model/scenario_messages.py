@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from .nodes import KINDS
 from .schema import ChoiceSpec, Scenario
 
 
@@ -259,7 +260,7 @@ def _fields_of(model: Any) -> list[str]:
 
 
 _AT_FIELD = {
-    ("nodes",): "a mapping {node id: {kind: port|sea_link|rail_line|pipeline|border, ...}}",
+    ("nodes",): "a mapping {node id: {kind: " + "|".join(KINDS) + ", ...}}",
     ("streams",): "a mapping {stream id: {commodity: ..., volume_mt_per_year: ..., shipment_t: ..., route: [...]}}",
     ("investments",): "a list of investments (- id: ..., node: ..., field: ..., date: ...)",
     ("disruptions",): "a list of disruptions (- node: ..., start: ..., end: ...)",

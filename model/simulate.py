@@ -1,9 +1,10 @@
-"""Build the network from a scenario, run one replication, return raw records.
+"""Build the network from a scenario, run one replication, return plain records.
 
-The simulation records into plain lists (see ``nodes.base``); turning them
-into tables is ``model.metrics``'s job. At the end of every run the mass
-balance is checked from two independent sets of counters: tonnes generated and
-delivered per stream, and tonnes that entered and left each node.
+The simulation records into plain lists (see ``nodes.base``) and returns a
+:class:`RunRecords` holding only plain data (no simpy objects, no live nodes):
+turning it into tables is ``model.metrics``'s job. At the end of every run the
+mass balance is checked from two independent sets of counters: tonnes
+generated and delivered per stream, and tonnes that entered and left each node.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import numpy as np
 import simpy
 
 from .demand import month_rates
-from .distributions import Exponential
-from .nodes import NODE_CLASSES, Node, Shipment
-from .nodes.base import Context, YearGrid
+from .distributions import Exponential, Sampler
+from .nodes import Node, NodeRecord, Shipment, kind_of
+from .nodes.base import Context
 from .rng import RandomStreams
-from .schema import ChoiceSpec, Scenario
+from .route import Route, Step
+from .schema import Scenario, StreamSpec
+from .specs import NodeSpecBase
 from .timeline import disruption_factor, duration_factors, resolve_node_specs
+from .years import YearGrid
 
 
 class MassBalanceError(RuntimeError):
@@ -31,6 +35,9 @@ class MassBalanceError(RuntimeError):
 
 @dataclass
 class StreamRecord:
+    """What one stream recorded in one replication: tonnes generated and delivered
+    per year, each delivered shipment's transit time, tonnes sent down each option."""
+
     n_years: int
     generated_t: list[float] = field(default_factory=list)
     delivered_t: list[float] = field(default_factory=list)
@@ -45,13 +52,18 @@ class StreamRecord:
 
 @dataclass
 class RunRecords:
-    """Everything one replication produced, before any table is built."""
+    """Everything one replication produced, before any table is built: plain data only.
+
+    ``specs`` are the node specs with every (delayed) investment folded in, as
+    the engine built them; the analysis computes capacities from them and the
+    node records (``NodeKind.capacity_t``)."""
 
     scenario: Scenario
     replication: int
     seed: int
     grid: YearGrid
-    nodes: dict[str, Node]
+    specs: dict[str, NodeSpecBase]
+    nodes: dict[str, NodeRecord]
     streams: dict[str, StreamRecord]
     wall_s: float = 0.0
     hops: int = 0
@@ -79,33 +91,31 @@ class Corridor:
         self.grid = YearGrid(scenario.start_date, scenario.end_date)
         self.streams = RandomStreams(self.seed, replication)
         ctx = Context(self.env, self.grid, self.streams, scenario.start_date)
-        specs = resolve_node_specs(scenario)
+        self.specs = resolve_node_specs(scenario)
         self.nodes: dict[str, Node] = {
-            nid: NODE_CLASSES[spec.kind](nid, spec, ctx, disruption_factor(scenario, nid), duration_factors(scenario, nid))
-            for nid, spec in specs.items()
+            nid: kind_of(spec.kind).engine(nid, spec, ctx, disruption_factor(scenario, nid),
+                                           duration_factors(scenario, nid))
+            for nid, spec in self.specs.items()
         }
         self.records = {sid: StreamRecord(len(self.grid)) for sid in scenario.streams}
         self._next_id = 0
         for k, (sid, st) in enumerate(scenario.streams.items()):
-            plan = [self._step(step, sid, i) for i, step in enumerate(st.route)]
+            plan = [self._step(step, sid) for step in Route.of(st).steps]
             self.env.process(self._source(k, sid, st, plan))
 
-    def _step(self, step: str | ChoiceSpec, sid: str, i: int) -> Node | Choice:
-        if isinstance(step, str):
-            return self.nodes[step]
-        names = list(step.choice)
-        shares = np.array([(step.shares or {}).get(n, 1.0) for n in names], dtype=float)
-        return Choice(names, [[self.nodes[n] for n in step.choice[name]] for name in names], step.policy,
-                      shares, self.streams.rng(f"choice:{sid}:{i}"))
+    def _step(self, step: Step, sid: str) -> Node | Choice:
+        if not step.is_choice:
+            return self.nodes[step.options[0][0]]
+        return Choice(list(step.names), [[self.nodes[n] for n in chain] for chain in step.options],
+                      step.policy or "fixed_shares", np.array(step.weights(), dtype=float),
+                      self.streams.rng(f"choice:{sid}:{step.index}"))
 
     # demand ------------------------------------------------------------------
 
-    def _source(self, k: int, sid: str, spec, plan: list) -> Generator:
+    def _source(self, k: int, sid: str, spec: StreamSpec, plan: list) -> Generator:
         env = self.env
         rec = self.records[sid]
         draw = Exponential(dist="exponential", mean=1.0)
-        from .distributions import Sampler
-
         unit_exp = Sampler(draw, self.streams.rng(f"arrivals:{sid}"))
         plan = tuple(plan)
         size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
@@ -168,10 +178,9 @@ class Corridor:
     def run(self) -> RunRecords:
         t0 = time.perf_counter()
         self.env.run(until=self.grid.horizon_h)
-        for n in self.nodes.values():
-            n.finish()
-        out = RunRecords(self.scenario, self.replication, self.seed, self.grid, self.nodes, self.records,
-                         wall_s=time.perf_counter() - t0, hops=sum(n.rec.hops for n in self.nodes.values()))
+        nodes = {nid: n.finish() for nid, n in self.nodes.items()}
+        out = RunRecords(self.scenario, self.replication, self.seed, self.grid, dict(self.specs), nodes, self.records,
+                         wall_s=time.perf_counter() - t0, hops=sum(r.hops for r in nodes.values()))
         check_mass_balance(out)
         return out
 

@@ -1,5 +1,11 @@
-"""pytest configuration for the suite: markers. Helpers for building and running
-small scenarios are in ``simkit.py``."""
+"""pytest configuration for the suite: the two lanes. Helpers for building and
+running small scenarios are in ``simkit.py``.
+
+``pytest`` runs the fast lane (everything not marked ``slow``: under 3 minutes
+on 2 cores). ``pytest -m slow`` runs the slow lane: the statistical checks of
+``tests/validation`` (every test there is slow), the scenario library, and the
+longest sweep and CLI checks. ``.ci/run`` runs both.
+"""
 
 from __future__ import annotations
 
@@ -7,4 +13,10 @@ import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes several seconds (still runs by default, and in CI)")
+    config.addinivalue_line("markers", "slow: takes several seconds; run with -m slow (CI runs it)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "validation" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

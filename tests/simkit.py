@@ -48,7 +48,7 @@ def mt_over(hours: float, mt_per_year: float) -> float:
 
 
 def in_system_t(r: RunRecords) -> float:
-    return sum(n.rec.entered_t - n.rec.exited_t for n in r.nodes.values())
+    return sum(n.entered_t - n.exited_t for n in r.nodes.values())
 
 
 def run_with_spy(scenario: Scenario, spied: dict[str, str], seed: int = 1, replication: int = 0

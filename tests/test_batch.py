@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from model.batch import run_many
+from model.runner import run_many
 from model.bottleneck import episodes, shares_by_window, sole_shifting
-from model.metrics import t_interval
-from model.report import long_summary, paired_differences
+from model.stats import t_interval
+from model.summary import long_summary, paired_differences
 from model.schema import Scenario
 
 
@@ -145,17 +145,15 @@ def test_summary_and_differences_tables(tight_runs):
 
 
 def _write_folder(tmp_path, name: str, scenario: Scenario, seed: int, reps: int):
-    from model.report import write_atomically, write_results
+    import model
 
-    t = run_many([(scenario, k) for k in range(reps)], seed=seed, workers=1)
-    return write_atomically(tmp_path / name, lambda tmp: write_results(tmp, t, [(scenario, "x.yaml")], seed,
-                                                                         reps, 0.0))
+    return model.run(scenario, replications=reps, seed=seed, workers=1).write(tmp_path / name, plots=False)
 
 
 def test_run_folder_holds_the_capacity_bound_and_compare_keeps_scenarios_apart(tmp_path):
     import pandas as pd
 
-    from model.report import corridor_summary, read_many
+    from model.results import read_many
 
     s = _tight_scenario()
     a = _write_folder(tmp_path, "a", s, seed=1, reps=2)
@@ -165,14 +163,15 @@ def test_run_folder_holds_the_capacity_bound_and_compare_keeps_scenarios_apart(t
     # the static bound is the ferry's capacity: it is never beaten by the mean delivered
     assert (corr.to_numpy() <= bound.set_index("year").loc[corr.index, "bound_t"].to_numpy()).all()
     assert set(bound["cut"]) == {"ferry"}
-    assert "bound_mt" in corridor_summary(read_many([a])[0]).columns
+    assert read_many([a])[0].corridor_summary["bound_mt"].notna().all()
 
     same = _write_folder(tmp_path, "same", s, seed=1, reps=3)  # same seed: replications 0, 1 are the same runs
     t, notes = read_many([a, same])
-    assert notes == [] and sorted(t["corridor"]["replication"].unique()) == [0, 1, 2]
-    assert len(t["corridor"]) == 3 * t["corridor"]["year"].nunique()
+    assert notes == [] and sorted(t.corridor["replication"].unique()) == [0, 1, 2]
+    assert len(t.corridor) == 3 * t.corridor["year"].nunique()
+    assert len(t.perf) == 3  # one row per replication, whichever folder it came from
 
     other = _write_folder(tmp_path, "other", s, seed=2, reps=2)  # another seed: another scenario
     t, notes = read_many([a, other])
-    assert set(t["corridor"]["scenario"]) == {"tight", "tight@other"}
+    assert set(t.corridor["scenario"]) == {"tight", "tight@other"}
     assert len(notes) == 1 and "not paired" in notes[0]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from simkit import hour, make_scenario, mt_over, run_with_spy, stream
+from model.metrics import capacity_t
 from model.simulate import run_replication
 
 RAIL = {"kind": "rail_line", "paths_per_day": 2, "train_payload_t": 1000, "transit_h": 20, "max_wait_h": 24}
@@ -19,10 +20,10 @@ def test_rail_line_closed_until_opening_date_carries_nothing_before():
                       end="2026-01-01")
     r = run_replication(s, 0, 21)
     rail = r.nodes["rail"]
-    assert rail.rec.throughput_t[0] == 0 and rail.trains[0] == 0
+    assert rail.throughput_t[0] == 0 and rail.busy[0] == 0
     assert r.streams["x"].delivered_t[0] == 0
-    np.testing.assert_allclose(rail.capacity_t(), [0.0, 2 * 1000 * 365])
-    assert abs(rail.rec.throughput_t[1] - 2 * 1000 * 365) <= 1000 + 1e-6
+    np.testing.assert_allclose(capacity_t(r, "rail"), [0.0, 2 * 1000 * 365])
+    assert abs(rail.throughput_t[1] - 2 * 1000 * 365) <= 1000 + 1e-6
     assert r.streams["x"].delivered_t[1] > 0
 
 
@@ -36,7 +37,7 @@ def test_rail_opening_mid_year_first_train_leaves_at_opening():
     assert opening == 4368.0
     assert t.min() == opening
     assert t[1] == opening + 12.0
-    assert r.nodes["rail"].capacity_t()[0] == pytest.approx(2 * 1000 * (8784 - opening) / 24)
+    assert capacity_t(r, "rail")[0] == pytest.approx(2 * 1000 * (8784 - opening) / 24)
 
 
 @pytest.mark.parametrize("delay, opening", [
@@ -59,8 +60,8 @@ def test_opening_delayed_past_the_horizon_never_opens():
     s = make_scenario({"rail": RAIL}, {"x": stream(["rail"], 1.0, 500)}, investments=inv,
                       delays={"projects": [{"match": "open", "months": 6}]})
     r = run_replication(s, 0, 24)
-    assert r.nodes["rail"].trains == [0]
-    assert r.nodes["rail"].capacity_t()[0] == 0
+    assert r.nodes["rail"].busy == [0]
+    assert capacity_t(r, "rail")[0] == 0
     assert sum(r.streams["x"].delivered_t) == 0
     assert r.nodes["rail"].in_system_t() == pytest.approx(sum(r.streams["x"].generated_t))
 
@@ -88,8 +89,8 @@ def test_port_capacity_doubles_at_the_investment_date(delay, doubled_from):
     mt = [2.0 if doubled_from is not None and y >= doubled_from else 1.0 for y in range(3)]
     expected = [mt_over(h, m) for h, m in zip(hours, mt)]
     port = r.nodes["port"]
-    np.testing.assert_allclose(port.capacity_t(), expected)
-    np.testing.assert_allclose(port.rec.throughput_t, expected, rtol=0.02)
+    np.testing.assert_allclose(capacity_t(r, "port"), expected)
+    np.testing.assert_allclose(port.throughput_t, expected, rtol=0.02)
 
 
 def test_mid_year_investment_capacity_is_integrated_over_the_year():
@@ -100,9 +101,9 @@ def test_mid_year_investment_capacity_is_integrated_over_the_year():
                       {"x": stream(["port"], 3.0, 1000)}, investments=inv)
     r = run_replication(s, 0, 26)
     cap = 100 * 4368 + 300 * 4416
-    assert r.nodes["port"].capacity_t()[0] == pytest.approx(cap)
+    assert capacity_t(r, "port")[0] == pytest.approx(cap)
     # saturated: within one partial service per berth at the year end and at the step
-    assert abs(r.nodes["port"].rec.throughput_t[0] - cap) <= 4 * 1000
+    assert abs(r.nodes["port"].throughput_t[0] - cap) <= 4 * 1000
 
 
 def test_fleet_addition_raises_sea_link_throughput():
@@ -114,8 +115,8 @@ def test_fleet_addition_raises_sea_link_throughput():
     s = make_scenario({"sea": sea}, {"x": stream(["sea"], 1.5, 1000)}, end="2026-01-01", investments=inv)
     r = run_replication(s, 0, 27)
     node = r.nodes["sea"]
-    np.testing.assert_allclose(node.capacity_t(), [2 * 1000 * 8784 / 50, 4 * 1000 * 8760 / 50])
-    thr = node.rec.throughput_t
+    np.testing.assert_allclose(capacity_t(r, "sea"), [2 * 1000 * 8784 / 50, 4 * 1000 * 8760 / 50])
+    thr = node.throughput_t
     # within one partial cycle per vessel at each end of the year, plus the start-up in 2024
     assert abs(thr[0] - 2 * 1000 * 8784 / 50) <= 2 * 2 * 1000
     assert abs(thr[1] - 4 * 1000 * 8760 / 50) <= 2 * 4 * 1000

@@ -164,7 +164,7 @@ def test_mass_balance_on_random_scenarios(scenario, seed):
     assert generated == pytest.approx(delivered + in_system_t(r), rel=1e-9, abs=1e-6)
 
     for node in r.nodes.values():
-        rec = node.rec
+        rec = node
         assert rec.exited_t <= rec.entered_t + 1e-6
         assert sum(rec.throughput_t) == pytest.approx(rec.exited_t, abs=1e-6)
         assert len(rec.throughput_t) == len(r.grid)
@@ -192,10 +192,10 @@ def test_mass_balance_on_random_scenarios(scenario, seed):
             options = [[step]] if isinstance(step, str) else step
             if any(users[n] > 1 for opt in options for n in opt):
                 break
-            assert sum(r.nodes[opt[0]].rec.entered_t for opt in options) == pytest.approx(upstream, abs=1e-6)
+            assert sum(r.nodes[opt[0]].entered_t for opt in options) == pytest.approx(upstream, abs=1e-6)
             for opt in options:
                 for a, b in zip(opt, opt[1:]):
-                    assert r.nodes[b].rec.entered_t == pytest.approx(r.nodes[a].rec.exited_t, abs=1e-6)
-            upstream = sum(r.nodes[opt[-1]].rec.exited_t for opt in options)
+                    assert r.nodes[b].entered_t == pytest.approx(r.nodes[a].exited_t, abs=1e-6)
+            upstream = sum(r.nodes[opt[-1]].exited_t for opt in options)
         else:
             assert sum(rec.delivered_t) == pytest.approx(upstream, abs=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from simkit import hour, make_scenario, mt_over, run_with_spy, stream
-from model.metrics import tables
+from model.metrics import capacity_t, tables
 from model.simulate import run_replication
 
 # ----------------------------------------------------------- fixed-time journeys
@@ -57,7 +57,7 @@ def test_lone_shipment_takes_the_sum_of_fixed_times():
     # no shipment waited anywhere: for a port, a berth; for a vessel or train, the departure;
     # for the pipeline, the pump
     for node in r.nodes.values():
-        assert node.rec.wait_h and max(node.rec.wait_h) == pytest.approx(0.0, abs=1e-9), node.id
+        assert node.wait_h and max(node.wait_h) == pytest.approx(0.0, abs=1e-9), node.kind
 
 
 @pytest.mark.parametrize("kind", ["sea", "rail"])
@@ -90,11 +90,11 @@ def test_port_service_queues_fifo_on_one_berth():
     assert transit.min() == pytest.approx(10.0)
     # waits are recorded at service start, in FIFO order; at most one shipment is
     # still in service at the horizon
-    waits = np.array(r.nodes["port"].rec.wait_h)
+    waits = np.array(r.nodes["port"].wait_h)
     assert len(waits) - len(transit) in (0, 1)
     assert (waits >= 0).all() and (waits > 0).any()
     np.testing.assert_allclose(transit, waits[: len(transit)] + 10.0, atol=1e-9)
-    assert r.nodes["port"].rec.throughput_t[0] == pytest.approx(1000 * len(transit))
+    assert r.nodes["port"].throughput_t[0] == pytest.approx(1000 * len(transit))
 
 
 # ------------------------------------------------------------------ saturation
@@ -113,13 +113,13 @@ def test_port_at_saturation_moves_its_stated_capacity(service, cv):
     r = run_replication(s, 0, 11)
     port = r.nodes["port"]
     # capacity: the stated Mt/yr over the calendar year's hours (8,784 in 2024, 8,760 in 2025)
-    np.testing.assert_allclose(port.capacity_t(), [mt_over(8784, 2.0), mt_over(8760, 2.0)])
-    thr = np.array(port.rec.throughput_t)
-    np.testing.assert_allclose(thr, port.capacity_t(), rtol=0.02)
+    np.testing.assert_allclose(capacity_t(r, "port"), [mt_over(8784, 2.0), mt_over(8760, 2.0)])
+    thr = np.array(port.throughput_t)
+    np.testing.assert_allclose(thr, capacity_t(r, "port"), rtol=0.02)
     if service == "fixed":
         # a saturated berth completes a service every 17.52 h: in a year (after the start-up of
         # year 1) each of the 4 berths completes floor or ceil of its hours / 17.52
-        assert abs(thr[1] - port.capacity_t()[1]) < 4 * 1000
+        assert abs(thr[1] - capacity_t(r, "port")[1]) < 4 * 1000
 
 
 def test_port_exponential_saturation_within_poisson_interval():
@@ -129,7 +129,7 @@ def test_port_exponential_saturation_within_poisson_interval():
                       {"x": stream(["port"], 4.0, 1000)})
     r = run_replication(s, 0, 12)
     n_expected = mt_over(8784, 2.0) / 1000
-    n = r.nodes["port"].rec.throughput_t[0] / 1000
+    n = r.nodes["port"].throughput_t[0] / 1000
     assert abs(n - n_expected) <= 4 * math.sqrt(n_expected)
 
 
@@ -152,8 +152,8 @@ def test_sea_link_at_saturation_matches_fleet_payload_round_trips():
     r = run_replication(s, 0, 4)
     sea = r.nodes["sea"]
     hours = np.array([8784.0, 8760.0])
-    np.testing.assert_allclose(sea.capacity_t(), FLEET * PAYLOAD * hours / CYCLE)
-    thr = np.array(sea.rec.throughput_t)
+    np.testing.assert_allclose(capacity_t(r, "sea"), FLEET * PAYLOAD * hours / CYCLE)
+    thr = np.array(sea.throughput_t)
     assert abs(thr[1] - FLEET * PAYLOAD * 8760 / CYCLE) < FLEET * PAYLOAD  # 525,600 +- 3,000
     assert FLEET * PAYLOAD * 175 <= thr[1] <= FLEET * PAYLOAD * 176
     # year 1 starts empty: vessels start as the first shipments arrive, so allow one more cycle
@@ -172,11 +172,11 @@ def test_rail_line_at_saturation_carries_paths_times_payload():
                       {"x": stream(["rail"], 4.0, 500)}, end="2026-01-01")
     r = run_replication(s, 0, 6)
     rail = r.nodes["rail"]
-    np.testing.assert_allclose(rail.capacity_t(), [3 * 2000 * 366, 3 * 2000 * 365])
-    thr = np.array(rail.rec.throughput_t)
+    np.testing.assert_allclose(capacity_t(r, "rail"), [3 * 2000 * 366, 3 * 2000 * 365])
+    thr = np.array(rail.throughput_t)
     assert abs(thr[1] - 3 * 2000 * 365) <= 2000 + 1e-6
     # a train leaves on every path: 3 a day, 8 h apart
-    assert abs(rail.trains[1] - 3 * 365) <= 1
+    assert abs(rail.busy[1] - 3 * 365) <= 1
 
 
 def test_pipeline_at_saturation_carries_its_flow():
@@ -188,8 +188,8 @@ def test_pipeline_at_saturation_carries_its_flow():
                       {"x": stream(["pipe"], 3.5, 2000)}, end="2026-01-01")
     r = run_replication(s, 0, 7)
     pipe = r.nodes["pipe"]
-    np.testing.assert_allclose(pipe.capacity_t(), [200 * 8784, 200 * 8760])
-    thr = np.array(pipe.rec.throughput_t)
+    np.testing.assert_allclose(capacity_t(r, "pipe"), [200 * 8784, 200 * 8760])
+    thr = np.array(pipe.throughput_t)
     assert abs(thr[1] - 200 * 8760) <= 2000 + 1e-6
     assert 200 * 8784 - 2000 * 10 <= thr[0] <= 200 * 8784
 
@@ -208,10 +208,10 @@ def test_pipeline_tank_limit_blocks_upstream():
     s = make_scenario(nodes, {"x": stream(["port", "pipe"], 1.0, 1000)}, end="2026-01-01")
     r = run_replication(s, 0, 8)
     port, pipe = r.nodes["port"], r.nodes["pipe"]
-    assert port.rec.throughput_t[0] == 8 * 1000
-    assert pipe.rec.throughput_t[0] == 0
+    assert port.throughput_t[0] == 8 * 1000
+    assert pipe.throughput_t[0] == 0
     # from 2025 the pipe drains at 100 t/h: 876,000 t a year, within one parcel
-    assert abs(pipe.rec.throughput_t[1] - 876_000) <= 1000 + 1e-6
+    assert abs(pipe.throughput_t[1] - 876_000) <= 1000 + 1e-6
 
 
 # ---------------------------------------------------- storms and disruptions
@@ -228,13 +228,13 @@ def test_storm_closure_stops_departures_and_costs_throughput():
     r = run_replication(stormy, 0, 9)
     calm_r = run_replication(calm, 0, 9)
 
-    assert r.nodes["sea"].rec.closed_h == [0.0, pytest.approx(960.0)]
+    assert r.nodes["sea"].closed_h == [0.0, pytest.approx(960.0)]
     nodes = tables(r)["annual_nodes"]
     assert nodes["hours_closed"].tolist() == [0.0, pytest.approx(960.0)]
 
     mar1 = hour("2024-03-01", start=date(2023, 12, 1))
     # the storm starts in the first 10 h of March except with probability e^-13.4
-    t = np.array(r.nodes["sea"].departures_h)  # every sailing, out and back
+    t = np.array(r.nodes["sea"].extra["departures_h"])  # every sailing, out and back
     assert not ((t >= mar1 + 10) & (t < mar1 + 960)).any()
     assert (t < mar1).any() and (t >= mar1 + 960).any()
     # vessels held by the storm leave as soon as it ends
@@ -242,7 +242,7 @@ def test_storm_closure_stops_departures_and_costs_throughput():
 
     # Each vessel's first departure inside the closure is at most 27 h after it starts
     # (departures are 27 h then 23 h apart), so it loses 933-960 h: 18 to 20 deliveries.
-    drop = calm_r.nodes["sea"].rec.throughput_t[1] - r.nodes["sea"].rec.throughput_t[1]
+    drop = calm_r.nodes["sea"].throughput_t[1] - r.nodes["sea"].throughput_t[1]
     gap = max(CROSS + UNLOAD, RETURN + LOAD)
     assert FLEET * PAYLOAD * math.floor((960 - gap) / CYCLE) <= drop <= FLEET * PAYLOAD * math.ceil(960 / CYCLE)
     # and capacity counts the expected storm wait per departure. Departures come one leg (23 or 27 h)
@@ -250,7 +250,7 @@ def test_storm_closure_stops_departures_and_costs_throughput():
     # the saturated stormy link carries (about 470,000 t here; the former "closed share x mean
     # residual" formula gave 170,000 t, see tests/validation/). A vessel's deliveries in 2024 are
     # (8,784 - 933..960) / 50 +- 1 = 156.5..157.0 +- 1, so the tolerance is two per vessel.
-    assert abs(r.nodes["sea"].capacity_t()[1] - r.nodes["sea"].rec.throughput_t[1]) <= 2 * FLEET * PAYLOAD
+    assert abs(capacity_t(r, "sea")[1] - r.nodes["sea"].throughput_t[1]) <= 2 * FLEET * PAYLOAD
 
 
 def test_storm_holds_every_vessel_on_either_leg():
@@ -262,7 +262,7 @@ def test_storm_holds_every_vessel_on_either_leg():
     storms = {"events_per_month": [0, 0, 1000] + [0] * 9, "duration_days": 40}
     s = make_scenario({"sea": saturated_sea(fleet=10, storms=storms)}, {"x": stream(["sea"], 0.9, PAYLOAD)})
     r = run_replication(s, 0, 15)
-    t = np.array(r.nodes["sea"].departures_h)
+    t = np.array(r.nodes["sea"].extra["departures_h"])
     mar1 = hour("2024-03-01")
     assert not ((t >= mar1 + 10) & (t < mar1 + 960)).any()
     reopen = t[t >= mar1 + 960].min()
@@ -288,7 +288,7 @@ def test_disruption_factor_zero_carries_nothing_between_its_dates(node_id, spied
     a, b = hour("2024-03-01"), hour("2024-05-01")
     if node_id == "sea":
         r = run_replication(s, 0, 10)
-        t = np.array(r.nodes["sea"].departures_h)  # every sailing, out and back
+        t = np.array(r.nodes["sea"].extra["departures_h"])  # every sailing, out and back
     else:
         r, times = run_with_spy(s, {node_id: spied}, seed=10)
         t = np.array(times[node_id])
@@ -298,18 +298,18 @@ def test_disruption_factor_zero_carries_nothing_between_its_dates(node_id, spied
     assert t[t >= b].min() < b + (LOAD + 1e-9 if node_id == "sea" else 1e-9)
     node = r.nodes[node_id]
     if node_id == "border":
-        assert np.isnan(node.capacity_t()).all()
+        assert np.isnan(capacity_t(r, node_id)).all()
         return
     open_h = 8784 - (b - a)
     per_h = {"sea": FLEET * PAYLOAD / CYCLE,  # 60 t/h
              "rail": 4 * 1000 / 24,          # 4 paths of 1,000 t a day
              "port": 2 * 100.0,              # 2 berths x 100 t/h
              "pipe": 200.0}[node_id]         # 1.752 Mt/yr
-    assert node.capacity_t()[0] == pytest.approx(per_h * open_h)
+    assert capacity_t(r, node_id)[0] == pytest.approx(per_h * open_h)
     if node_id in ("port", "pipe"):
         # saturated: throughput = capacity within a partial service per berth at the start,
         # at the closure and at the year end (5 shipments)
-        assert abs(node.rec.throughput_t[0] - node.capacity_t()[0]) <= 5 * 1000
+        assert abs(node.throughput_t[0] - capacity_t(r, node_id)[0]) <= 5 * 1000
 
 
 def test_partial_disruption_scales_port_capacity():
@@ -319,8 +319,8 @@ def test_partial_disruption_scales_port_capacity():
                       {"x": stream(["port"], 2.5, 1000)}, end="2026-01-01", disruptions=dis)
     r = run_replication(s, 0, 13)
     port = r.nodes["port"]
-    np.testing.assert_allclose(port.capacity_t(), [mt_over(8784, 1.0), mt_over(8760, 0.5)])
-    np.testing.assert_allclose(port.rec.throughput_t, port.capacity_t(), rtol=0.02)
+    np.testing.assert_allclose(capacity_t(r, "port"), [mt_over(8784, 1.0), mt_over(8760, 0.5)])
+    np.testing.assert_allclose(port.throughput_t, capacity_t(r, "port"), rtol=0.02)
 
 
 def test_border_closed_by_disruption_holds_shipments_until_it_reopens():
@@ -330,7 +330,7 @@ def test_border_closed_by_disruption_holds_shipments_until_it_reopens():
     s = make_scenario({"b": {"kind": "border", "dwell_h": 12}}, {"x": stream(["b"], 0.2, 1000)},
                       disruptions=dis)
     r = run_replication(s, 0, 14)
-    waits = np.array(r.nodes["b"].rec.wait_h)
+    waits = np.array(r.nodes["b"].wait_h)
     closed_h = hour("2024-04-01") - hour("2024-03-01")
     assert (waits > 0).any() and waits.max() <= closed_h
     # dwell is fixed, so order is kept: each delivered shipment took its wait + 12 h

@@ -8,7 +8,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from simkit import make_scenario, stream
-from model.batch import run_scenario
+from model.runner import run_scenario
 from model.metrics import tables
 from model.simulate import run_replication
 
@@ -45,7 +45,7 @@ def scenario():
 def assert_tables_equal(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
     assert a.keys() == b.keys()
     for name in a:
-        if name == "_perf":  # wall-clock times
+        if name == "perf":  # wall-clock times
             assert_frame_equal(a[name].drop(columns="wall_s"), b[name].drop(columns="wall_s"))
             continue
         assert_frame_equal(a[name], b[name], check_exact=True, obj=name)

@@ -44,7 +44,7 @@ def test_branch_not_yet_open_is_never_chosen(policy, shares):
     a, b = branch_counts(r, "x", "a"), branch_counts(r, "x", "b")
     assert b[0] == 0 and a[0] > 1000  # ~2,000 shipments a year
     assert b[1] > 0
-    assert r.nodes["rail_b"].rec.hops == b.sum()  # nothing reached b except by choice
+    assert r.nodes["rail_b"].hops == b.sum()  # nothing reached b except by choice
     if policy == "least_delay":
         assert b[1] > a[1]
 

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.batch import run_many
-from model.metrics import t_interval
+pytestmark = pytest.mark.slow  # runs every library scenario: the slow lane
+
+from model.runner import run_many
+from model.stats import t_interval
 from model.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

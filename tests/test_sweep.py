@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.sweep import collect, design_points, execute, judge, load_sweep, plan, set_path
+from model.sweeps import collect, design_points, execute, judge, load_sweep, plan, set_path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -64,6 +64,7 @@ def test_check_passes_on_true_and_fails_on_false_expectation(tmp_path, capsys):
     assert run_sweep(tmp_path / "bad", "--resume", "--workers", "2", name="small_false.yaml") == 0
 
 
+@pytest.mark.slow
 def test_workers_and_dask_give_identical_tables(tmp_path):
     sweep = load_sweep(SWEEPS / "small_fleet.yaml")
     jobs = plan(sweep)
@@ -78,6 +79,7 @@ def test_workers_and_dask_give_identical_tables(tmp_path):
     pd.testing.assert_frame_equal(one, collect(sweep, tmp_path / "dask", jobs))
 
 
+@pytest.mark.slow
 def test_shards_together_equal_the_whole(tmp_path):
     assert run_sweep(tmp_path / "all", "--workers", "2") == 0
     assert run_sweep(tmp_path / "s1", "--shard", "1/2", "--workers", "2") == 0
@@ -92,6 +94,7 @@ def test_shards_together_equal_the_whole(tmp_path):
     assert not p1 & p2
 
 
+@pytest.mark.slow
 def test_sigkill_and_resume_gives_the_uninterrupted_table(tmp_path):
     out = tmp_path / "killed"
     cmd = [sys.executable, str(ROOT / "run.py"), "sweep", str(SWEEPS / "small_fleet.yaml"), "--out", str(out),
@@ -115,6 +118,7 @@ def test_sigkill_and_resume_gives_the_uninterrupted_table(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), pd.read_csv(tmp_path / "clean" / "sweep.csv"))
 
 
+@pytest.mark.slow
 def test_baseline_comparison_flags_changes(tmp_path, capsys):
     assert run_sweep(tmp_path / "a", "--workers", "2") == 0
     summary = pd.read_csv(tmp_path / "a" / "summary.csv")

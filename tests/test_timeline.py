@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from simkit import make_scenario, stream
-from model.nodes.base import YearGrid
+from model.years import YearGrid
 from model.timeline import (Timeline, add_months, combine, disruption_factor, duration_factors,
                             effective_investment_dates, hours_since, resolve_node_specs, timeline_from_spec)
 from model.units import mt_per_year_from_t_per_h, paths_per_day_from_mt_per_year, t_per_h_from_mt_per_year

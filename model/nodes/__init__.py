@@ -1,18 +1,30 @@
-"""Node kinds: one module each, all sharing the recording in ``base``."""
+"""Node kinds: one module each (spec, engine, capacity, sanity model, marker), gathered here.
 
-from .base import Node, Shipment
-from .border import Border
-from .pipeline import Pipeline
-from .port import Port
-from .rail import RailLine
-from .sealink import SeaLink
+``KINDS`` is the registry every other part of the model reads: the scenario
+schema builds its ``kind:`` union from it, the checks read investable fields
+and route rules, the analysis reads capacity formulas and service models, the
+plots read markers. Adding a kind is one module and one entry below.
+"""
 
-NODE_CLASSES = {
-    "port": Port,
-    "sea_link": SeaLink,
-    "rail_line": RailLine,
-    "pipeline": Pipeline,
-    "border": Border,
-}
+from __future__ import annotations
 
-__all__ = ["Node", "Shipment", "NODE_CLASSES", "Port", "SeaLink", "RailLine", "Pipeline", "Border"]
+from .base import Node, NodeRecord, Shipment
+from .kind import NodeKind, ServiceModel
+from . import border, pipeline, port, rail, sealink
+
+KINDS: dict[str, NodeKind] = {k.name: k for k in (port.KIND, sealink.KIND, rail.KIND, pipeline.KIND, border.KIND)}
+
+
+class UnknownKindError(KeyError):
+    """A node kind that no module registers: a bug or a stale file, never silently a default."""
+
+
+def kind_of(name: str) -> NodeKind:
+    """The registered kind called ``name``; :class:`UnknownKindError` otherwise."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise UnknownKindError(f"unknown node kind {name!r}; registered kinds: {', '.join(KINDS)}") from None
+
+
+__all__ = ["KINDS", "Node", "NodeKind", "NodeRecord", "ServiceModel", "Shipment", "UnknownKindError", "kind_of"]

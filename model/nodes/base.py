@@ -1,24 +1,35 @@
-"""What every node shares: shipments, the year grid, recording, closures.
+"""What every node engine shares: shipments, recording, closures; the hooks a kind overrides.
 
-Recording is into plain Python lists and per-year float lists; DataFrames are
-built once, after the run (``model.metrics``). A node's *active periods* (the
-Roser bottleneck method) are recorded as (start_h, end_h) intervals: a node is
-active while all its servers are busy, or while it is closed.
+Recording is into a plain :class:`NodeRecord` (lists and per-year floats, no
+simpy objects), which is all that leaves the engine: DataFrames are built once,
+after the run (``model.metrics``). A node's *active periods* (the Roser
+bottleneck method) are recorded as (start_h, end_h) intervals: a node is active
+while all its servers are busy, or while it is closed.
+
+A node kind subclasses :class:`Node` and overrides:
+
+* ``visit(s)``: the generator a shipment's process delegates to while at the node;
+* ``is_open(now)``, ``opens_at()``, ``expected_delay_h(t)``: what routing asks;
+* ``available_servers()``: the timeline of servers available (berths, vessels,
+  train paths per day, a pump): its per-year integral is the denominator of
+  utilisation;
+* ``rated_t_per_h()``: the timeline of its rated flow in tonnes per hour, where
+  it has one (ports, pipelines), recorded per year as ``rated_t``;
+* ``finish()``: close open records at the horizon (call the base's).
 """
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generator
 
-import numpy as np
 import simpy
 
 from ..distributions import Fixed, Sampler
 from ..rng import RandomStreams
-from ..timeline import Timeline, hours_since
+from ..timeline import Timeline
+from ..years import YearGrid
 
 
 class Shipment:
@@ -33,63 +44,6 @@ class Shipment:
         self.created_h = created_h
         self.yard: simpy.Container | None = None  # upstream yard space it still holds
         self.event: simpy.Event | None = None
-
-
-class YearGrid:
-    """Calendar years of the horizon as simulation-hour boundaries.
-
-    >>> g = YearGrid(date(2024, 1, 1), date(2026, 1, 1))
-    >>> g.years, g.bounds_h
-    ([2024, 2025], [0.0, 8784.0, 17544.0])
-    >>> g.index(8784.0)
-    1
-    """
-
-    def __init__(self, start: date, end: date) -> None:
-        self.start = start
-        self.years = list(range(start.year, (end.year if end.month == 1 and end.day == 1 else end.year + 1)))
-        bounds = [0.0]
-        for y in self.years[1:]:
-            bounds.append(hours_since(start, date(y, 1, 1)))
-        bounds.append(hours_since(start, end))
-        self.bounds_h = bounds
-        self.horizon_h = bounds[-1]
-        self._cache = (bounds[0], bounds[1], 0)
-
-    def __len__(self) -> int:
-        return len(self.years)
-
-    def index(self, h: float) -> int:
-        """Year index of an hour (hours at or past the horizon count in the last year)."""
-        lo, hi, i = self._cache
-        if lo <= h < hi:
-            return i
-        i = min(max(bisect.bisect_right(self.bounds_h, h) - 1, 0), len(self.years) - 1)
-        self._cache = (self.bounds_h[i], self.bounds_h[i + 1], i)
-        return i
-
-    def hours(self) -> np.ndarray:
-        return np.diff(self.bounds_h)
-
-    def add_interval(self, acc: list[float], a: float, b: float, weight: float = 1.0) -> None:
-        """Add ``weight`` x overlap-hours of [a, b) to each year's accumulator."""
-        lo, hi, i = self._cache
-        if lo <= a and b < hi:  # the usual case: inside the current year
-            acc[i] += weight * (b - a)
-            return
-        b = min(b, self.horizon_h)
-        if b <= a:
-            return
-        i = self.index(a)
-        while a < b and i < len(acc):
-            hi = min(b, self.bounds_h[i + 1])
-            acc[i] += weight * (hi - a)
-            a = hi
-            i += 1
-
-    def integrate(self, tl: Timeline) -> np.ndarray:
-        """Per-year integral of a timeline (value x hours)."""
-        return np.array([tl.integral(lo, hi) for lo, hi in zip(self.bounds_h, self.bounds_h[1:])])
 
 
 @dataclass
@@ -107,23 +61,39 @@ class Context:
 
 @dataclass
 class NodeRecord:
-    """Per-node raw records of one replication."""
+    """What one node recorded in one replication: plain numbers and lists.
 
+    Per-year lists have one slot per year of the run's :class:`YearGrid`.
+    ``busy`` is in the units of ``server_h`` (server-hours; trains run for a
+    rail line, whose ``server_h`` counts paths), so utilisation is their ratio.
+    """
+
+    kind: str
     n_years: int
     throughput_t: list[float] = field(default_factory=list)
-    busy_h: list[float] = field(default_factory=list)  # server-hours busy
+    busy: list[float] = field(default_factory=list)
     closed_h: list[float] = field(default_factory=list)
+    server_h: list[float] = field(default_factory=list)  # available servers x hours (filled at the end)
+    rated_t: list[float] = field(default_factory=list)  # integral of the rated flow, where there is one
     wait_year: list[int] = field(default_factory=list)
     wait_h: list[float] = field(default_factory=list)
     entered_t: float = 0.0
     exited_t: float = 0.0
     hops: int = 0
     active: list[tuple[float, float]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
 
     def __post_init__(self) -> None:
+        nan = float("nan")
         self.throughput_t = [0.0] * self.n_years
-        self.busy_h = [0.0] * self.n_years
+        self.busy = [0.0] * self.n_years
         self.closed_h = [0.0] * self.n_years
+        self.server_h = [nan] * self.n_years
+        self.rated_t = [nan] * self.n_years
+
+    def in_system_t(self) -> float:
+        """Tonnes that entered and have not left (queued, in service, in transit)."""
+        return self.entered_t - self.exited_t
 
 
 class Node:
@@ -138,7 +108,7 @@ class Node:
         self.ctx = ctx
         self.env = ctx.env
         self.grid = ctx.grid
-        self.rec = NodeRecord(len(ctx.grid))
+        self.rec = NodeRecord(self.kind, len(ctx.grid))
         self.factor = factor  # disruptions: capacity multiplier over time (0 = closed)
         self.duration_factor = duration_factor  # operational delays per duration field
         self._active_since: float | None = None
@@ -197,9 +167,16 @@ class Node:
                 self.rec.active.append((self._active_since, now))
             self._active_since = None
 
-    def finish(self) -> None:
-        """Close open records at the horizon."""
+    def finish(self) -> NodeRecord:
+        """Close open records at the horizon and return the record."""
         self.set_active(False)
+        servers = self.available_servers()
+        if servers is not None:
+            self.rec.server_h = list(self.grid.integrate(servers))
+        rated = self.rated_t_per_h()
+        if rated is not None:
+            self.rec.rated_t = list(self.grid.integrate(rated))
+        return self.rec
 
     def wait_factor_open(self) -> Generator:
         """Wait while the node's disruption factor is 0 (closed)."""
@@ -225,17 +202,10 @@ class Node:
     def expected_delay_h(self, t: float) -> float:
         return 0.0
 
-    def capacity_t(self) -> np.ndarray:
-        """Available capacity per year in tonnes (NaN where unlimited)."""
-        return np.full(len(self.grid), np.nan)
+    def available_servers(self) -> Timeline | None:
+        """Servers available over time (None: utilisation is not defined)."""
+        return None
 
-    def server_hours(self) -> np.ndarray:
-        """Available server-hours per year, the denominator of utilisation."""
-        return np.full(len(self.grid), np.nan)
-
-    def busy(self) -> np.ndarray:
-        """Per-year busy measure in the units of ``server_hours``."""
-        return np.array(self.rec.busy_h)
-
-    def in_system_t(self) -> float:
-        return self.rec.entered_t - self.rec.exited_t
+    def rated_t_per_h(self) -> Timeline | None:
+        """Rated flow in tonnes per hour over time (None: the kind has none)."""
+        return None

@@ -6,10 +6,20 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 
 from __future__ import annotations
 
-from typing import Generator
+from typing import Generator, Literal
 
 from ..distributions import as_distribution
+from ..specs import DurationSpec, NodeSpecBase
 from .base import Node, Shipment
+from .kind import NodeKind, no_capacity
+
+
+class BorderSpec(NodeSpecBase):
+    """Border or customs post: every shipment dwells a drawn time; unlimited lanes."""
+
+    kind: Literal["border"]
+    dwell_h: DurationSpec
+
 
 
 class Border(Node):
@@ -44,3 +54,9 @@ class Border(Node):
 
     def is_open(self, now: float) -> bool:
         return self.factor.at(now) > 0
+
+
+KIND = NodeKind(
+    name="border", label="border", spec=BorderSpec, engine=Border, capacity_t=no_capacity,
+    durations=frozenset({"dwell_h"}), marker="^",
+)

@@ -10,15 +10,32 @@ The pipeline is *active* while pumping or closed.
 from __future__ import annotations
 
 import math
-from typing import Generator
+from typing import Generator, Literal
 
 import numpy as np
 import simpy
 
+from pydantic import Field, field_validator
+
 from ..distributions import as_distribution
+from ..specs import DurationSpec, NodeSpecBase, non_negative_timeline, TimelineSpec
 from ..timeline import Timeline, combine
 from ..units import t_per_h_from_mt_per_year
-from .base import Node, Shipment
+from ..years import YearGrid
+from .base import Node, NodeRecord, Shipment
+from .kind import NodeKind, ServiceModel
+
+
+class PipelineSpec(NodeSpecBase):
+    """Continuous flow available to this cargo, fed from a tank buffer."""
+
+    kind: Literal["pipeline"]
+    flow_mt_per_year: TimelineSpec
+    tank_t: float = Field(gt=0)
+    transit_h: DurationSpec = 0.0
+
+    _nonneg = field_validator("flow_mt_per_year")(non_negative_timeline)
+
 
 
 class Pipeline(Node):
@@ -50,7 +67,7 @@ class Pipeline(Node):
             self.record_wait(start - arrived)
             self.set_active(True)
             yield env.timeout(s.t / self.rate.at(start))
-            self.grid.add_interval(self.rec.busy_h, start, env.now)
+            self.grid.add_interval(self.rec.busy, start, env.now)
             self.set_active(False)
         self.tank.get(s.t)
         self.queued_t -= s.t
@@ -69,8 +86,26 @@ class Pipeline(Node):
     def opens_at(self) -> float | None:
         return self.rate.first_hour_where(lambda r: r > 0)
 
-    def capacity_t(self) -> np.ndarray:
-        return self.grid.integrate(self.rate)
+    def available_servers(self) -> Timeline:
+        """One pump, available while the flow rate is above zero."""
+        return combine(lambda r: 1.0 if r > 0 else 0.0, self.rate)
 
-    def server_hours(self) -> np.ndarray:
-        return self.grid.integrate(combine(lambda r: 1.0 if r > 0 else 0.0, self.rate))
+    def rated_t_per_h(self) -> Timeline:
+        return self.rate
+
+
+def capacity_t(spec: PipelineSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
+    """The flow available to this cargo, integrated over the year."""
+    return np.asarray(rec.rated_t, dtype=float)
+
+
+def service(spec: PipelineSpec, grid: YearGrid, y: int, capacity_t: float) -> ServiceModel:
+    """One pump; pumping a parcel takes its tonnes / rate, a fixed time per tonne."""
+    return ServiceModel(1.0, capacity_t / float(grid.hours()[y]), 0.0)
+
+
+KIND = NodeKind(
+    name="pipeline", label="pipeline", spec=PipelineSpec, engine=Pipeline, capacity_t=capacity_t,
+    investable=frozenset({"flow_mt_per_year"}), durations=frozenset({"transit_h"}), timelines=("flow_mt_per_year",),
+    fits=("tank_t", "the tank"), utilisation_check="equal", service=service, marker="h",
+)

@@ -18,15 +18,41 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Generator
+from typing import Generator, Literal
 
 import numpy as np
 import simpy
 
+from pydantic import Field, field_validator, model_validator
+
 from ..distributions import Exponential, Fixed, Lognormal
-from ..timeline import Timeline, combine
+from ..specs import NodeSpecBase, TimelineSpec, count_timeline, exactly_one, non_negative_timeline
+from ..timeline import Timeline, combine, timeline_from_spec
 from ..units import t_per_h_from_mt_per_year
-from .base import Node, Shipment
+from ..years import YearGrid
+from .base import Node, NodeRecord, Shipment
+from .kind import NodeKind, ServiceModel
+
+
+class PortSpec(NodeSpecBase):
+    """A port terminal: ``berths`` parallel handling positions, each handling
+    cargo at ``handling_rate_t_per_h`` (or the rate implied by
+    ``capacity_mt_per_year`` spread over the berths)."""
+
+    kind: Literal["port"]
+    berths: TimelineSpec = 1
+    capacity_mt_per_year: TimelineSpec | None = None
+    handling_rate_t_per_h: TimelineSpec | None = None
+    service: Literal["fixed", "exponential", "lognormal"] = "exponential"
+    service_cv: float = Field(0.5, gt=0, description="cv of handling time when service is lognormal")
+    yard_limit_t: float | None = Field(None, gt=0)
+
+    _nonneg = field_validator("capacity_mt_per_year", "handling_rate_t_per_h")(
+        lambda v: v if v is None else non_negative_timeline(v)
+    )
+    _count = field_validator("berths")(count_timeline)
+
+    _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "handling_rate_t_per_h"))
 
 
 
@@ -112,7 +138,7 @@ class Port(Node):
         if self._handling_factor is not None:
             service *= self._handling_factor.at(start)
         yield env.timeout(service)
-        grid.add_interval(rec.busy_h, start, env.now)
+        grid.add_interval(rec.busy, start, env.now)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
@@ -126,6 +152,12 @@ class Port(Node):
 
     # what metrics and routing ask --------------------------------------------
 
+    def available_servers(self) -> Timeline:
+        return self.available
+
+    def rated_t_per_h(self) -> Timeline:
+        return self.cap_rate
+
     def expected_delay_h(self, t: float) -> float:
         rate = self.cap_rate.at(self.env.now)
         return math.inf if rate <= 0 else (self.queued_t + t) / rate
@@ -136,8 +168,27 @@ class Port(Node):
     def opens_at(self) -> float | None:
         return self.available.first_hour_where(lambda v: v > 0)
 
-    def capacity_t(self) -> np.ndarray:
-        return self.grid.integrate(self.cap_rate)
 
-    def server_hours(self) -> np.ndarray:
-        return self.grid.integrate(self.available)
+def capacity_t(spec: PortSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
+    """Berths x handling rate (or the stated Mt/yr), times disruption factors: the
+    rated tonnes the engine integrated over each year."""
+    return np.asarray(rec.rated_t, dtype=float)
+
+
+def service(spec: PortSpec, grid: YearGrid, y: int, capacity_t: float) -> ServiceModel | None:
+    """``c`` berths (time-averaged over the year), each handling capacity / (c x hours)."""
+    hours = float(grid.hours()[y])
+    c = float(grid.integrate(timeline_from_spec(spec.berths, grid.start))[y]) / hours
+    if c <= 0:
+        return None
+    unit_scv = {"exponential": 1.0, "fixed": 0.0, "lognormal": spec.service_cv**2}[spec.service]
+    return ServiceModel(c, capacity_t / (c * hours), unit_scv)
+
+
+KIND = NodeKind(
+    name="port", label="port", spec=PortSpec, engine=Port, capacity_t=capacity_t,
+    investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h"}),
+    durations=frozenset({"handling_time"}),
+    timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h"), counts=("berths",),
+    fits=("yard_limit_t", "the yard"), utilisation_check="equal", service=service, marker="s",
+)

@@ -17,15 +17,41 @@ from __future__ import annotations
 import math
 from collections import deque
 from functools import partial
-from typing import Generator
+from datetime import date
+from typing import Generator, Literal
 
 import numpy as np
 import simpy
 
+from pydantic import Field, field_validator, model_validator
+
 from ..distributions import as_distribution
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, exactly_one, non_negative_timeline
 from ..timeline import Timeline, combine, hours_since
 from ..units import paths_per_day_from_mt_per_year
-from .base import Node, Shipment
+from ..years import YearGrid
+from .base import Node, NodeRecord, Shipment
+from .kind import NodeKind
+
+
+class RailLineSpec(NodeSpecBase):
+    """Train paths per day (or an annual capacity converted with the train
+    payload); trains leave full, or after ``max_wait_h`` with what is waiting."""
+
+    kind: Literal["rail_line"]
+    paths_per_day: TimelineSpec | None = None
+    capacity_mt_per_year: TimelineSpec | None = None
+    train_payload_t: float = Field(gt=0)
+    transit_h: DurationSpec = 24.0
+    opening_date: date | None = None
+    max_wait_h: float = Field(24.0, ge=0)
+
+    _nonneg = field_validator("paths_per_day", "capacity_mt_per_year")(
+        lambda v: v if v is None else non_negative_timeline(v)
+    )
+
+    _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
+
 
 _EPS = 1e-9
 
@@ -50,7 +76,6 @@ class RailLine(Node):
         self.queue: deque[tuple[Shipment, float]] = deque()
         self.queued_t = 0.0
         self._arrival: simpy.Event = self.env.event()
-        self.trains = [0] * len(self.grid)
         self._in_headway = False
         self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
         self.env.process(self._dispatcher())
@@ -119,7 +144,7 @@ class RailLine(Node):
             self.record_wait(env.now - arrived)
             train.append(s)
             load_t += s.t
-        self.trains[self.grid.index(env.now)] += 1
+        self.rec.busy[self.grid.index(env.now)] += 1  # trains run
         transit = self.draw_transit() * self.dfactor("transit_h")
         env.timeout(transit).callbacks.append(partial(self._arrive, train))
 
@@ -142,12 +167,19 @@ class RailLine(Node):
     def opens_at(self) -> float | None:
         return self.paths.first_hour_where(lambda p: p > 0)
 
-    def capacity_t(self) -> np.ndarray:
-        return self.grid.integrate(self.paths) / 24.0 * self.payload
+    def available_servers(self) -> Timeline:
+        """Train paths: per-year integral / 24 h is the number of paths offered."""
+        return combine(lambda p: p / 24.0, self.paths)
 
-    def server_hours(self) -> np.ndarray:
-        """Paths available per year (utilisation = trains run / paths)."""
-        return self.grid.integrate(self.paths) / 24.0
 
-    def busy(self) -> np.ndarray:
-        return np.array(self.trains, dtype=float)
+def capacity_t(spec: RailLineSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
+    """Paths offered in the year x train payload."""
+    return np.asarray(rec.server_h, dtype=float) * spec.train_payload_t
+
+
+KIND = NodeKind(
+    name="rail_line", label="rail line", spec=RailLineSpec, engine=RailLine, capacity_t=capacity_t,
+    investable=frozenset({"paths_per_day", "capacity_mt_per_year", "opening"}), durations=frozenset({"transit_h"}),
+    timelines=("paths_per_day", "capacity_mt_per_year"), fits=("train_payload_t", "a train"),
+    carrier="train_payload_t", entry=False, utilisation_check="lower_bound", marker="D",
+)

@@ -27,14 +27,59 @@ import bisect
 import math
 from collections import deque
 from datetime import datetime
-from typing import Generator
+from typing import Generator, Literal
 
 import numpy as np
 import simpy
 
+from pydantic import Field, field_validator
+
 from ..distributions import as_distribution
-from ..timeline import combine, date_at, union_intervals as _union
-from .base import Node, Shipment
+from ..specs import DurationSpec, NodeSpecBase, Problem, Strict, TimelineSpec, count_timeline
+from ..timeline import Timeline, combine, date_at, union_intervals as _union
+from ..years import YearGrid
+from .base import Node, NodeRecord, Shipment
+from .kind import NodeKind
+
+
+class StormSpec(Strict):
+    """Episodic closures: events arrive as a Poisson process with a rate per
+    calendar month (one number, or 12 numbers Jan..Dec), each lasting a drawn
+    number of days. No vessel departs while the link is closed."""
+
+    events_per_month: float | list[float]
+    duration_days: DurationSpec
+
+    @field_validator("events_per_month")
+    @classmethod
+    def _twelve(cls, v: float | list[float]) -> float | list[float]:
+        if isinstance(v, list):
+            if len(v) != 12:
+                raise ValueError(f"expected one rate or 12 monthly rates (January to December), got {len(v)} rates")
+            for i, x in enumerate(v):
+                if x < 0:
+                    raise Problem(f"expected a rate >= 0, got {x:g}", i)
+        elif v < 0:
+            raise ValueError(f"expected a rate >= 0, got {v:g}")
+        return v
+
+
+class SeaLinkSpec(NodeSpecBase):
+    """A fleet shuttling between two ports: vessels load at the origin, sail when
+    full or after ``max_wait_h`` with cargo aboard, cross, unload, return."""
+
+    kind: Literal["sea_link"]
+    fleet: TimelineSpec
+    vessel_payload_t: float = Field(gt=0)
+    load_h: DurationSpec = 8.0
+    crossing_h: DurationSpec = 20.0
+    unload_h: DurationSpec = 8.0
+    return_h: DurationSpec | None = None
+    max_wait_h: float = Field(48.0, ge=0)
+    storms: StormSpec | None = None
+
+    _count = field_validator("fleet")(count_timeline)
+
 
 _EPS = 1e-9
 
@@ -63,6 +108,7 @@ class SeaLink(Node):
         self._turns: deque[simpy.Event] = deque()
         self.idle = 0  # vessels in service waiting for cargo
         self.departures_h: list[float] = []  # every sailing, out and back (a light log for checks)
+        self.rec.extra["departures_h"] = self.departures_h
         self.storms = self._draw_storms() if spec.storms is not None else []
         for a, b in self.storms:
             self.grid.add_interval(self.rec.closed_h, a, b)
@@ -122,18 +168,19 @@ class SeaLink(Node):
         return self.open_at(self.env.now) > self.env.now
 
     def mean_cycle_h(self) -> float:
-        return sum(d.mean for d in self.dists.values())
+        return mean_cycle_h(self.spec)
 
     def _leg(self, name: str, at: float) -> float:
         f = self._leg_factor[name]
         return self.draw[name]() * (1.0 if f is None else f.at(at))
 
-    def finish(self) -> None:
+    def finish(self) -> NodeRecord:
         """Closures count as active time (Roser: blocked by its own state)."""
-        super().finish()
+        rec = super().finish()
         horizon = self.grid.horizon_h
         closed = [(a, min(b, horizon)) for a, b in self.closures if a < horizon]
-        self.rec.active = _union(self.rec.active + closed)
+        rec.active = _union(rec.active + closed)
+        return rec
 
     # cargo ---------------------------------------------------------------------
 
@@ -224,7 +271,7 @@ class SeaLink(Node):
                 yield env.event()
             self.departures_h.append(back)
             yield env.timeout(back + self._leg("return_h", back) - env.now)
-            self.grid.add_interval(self.rec.busy_h, busy_from, env.now)
+            self.grid.add_interval(self.rec.busy, busy_from, env.now)
 
     # what metrics and routing ask ----------------------------------------------
 
@@ -242,40 +289,53 @@ class SeaLink(Node):
     def opens_at(self) -> float | None:
         return self.fleet.first_hour_where(lambda n: n > 0)
 
-    def capacity_t(self) -> np.ndarray:
-        """fleet x payload x round trips a year, each round trip lengthened by the
-        expected wait for storms at its two departures.
+    def available_servers(self) -> Timeline:
+        """Vessels in service (utilisation is busy vessel-hours over these)."""
+        return self.fleet
 
-        Departures are not random instants: each comes one leg after the vessel's
-        previous departure, which was made while the link was open (x_out = return
-        + load before a crossing, x_back = crossing + unload before a return). As
-        storms start at rate lam per open hour (memoryless), the expected wait at a
-        check x hours after an open departure is the chance a storm starts in
-        between and is still on, times what is left of it:
-        w(x) = E_D[ int_0^x lam e^(-lam u) (D - (x - u))^+ du ] (one storm per leg).
-        lam is the year's storms per open hour, from the recorded closed share:
-        lam = share / ((1 - share) E[D]). (The former formula, share x E[D^2]/(2E[D])
-        per departure, treated departures as random instants and overstated the
-        loss, by 4-8% at Caspian storm rates and by far more for long storms:
-        tests/validation/test_validation_sealink.py.)"""
-        vessel_h = self.grid.integrate(self.fleet)
-        closed_share = np.array(self.rec.closed_h) / self.grid.hours()
-        cycle_h = np.full(len(closed_share), self.mean_cycle_h())
-        if self.spec.storms is not None and closed_share.any():
-            d_h = 24.0 * _quantiles(as_distribution(self.spec.storms.duration_days))
-            mean = {k: dist.mean for k, dist in self.dists.items()}
-            x_out = mean["return_h"] + mean["load_h"]
-            x_back = mean["crossing_h"] + mean["unload_h"]
-            for i, share in enumerate(closed_share):
-                if share >= 1.0:
-                    cycle_h[i] = math.inf
-                elif share > 0.0:
-                    lam = share / ((1.0 - share) * float(d_h.mean()))
-                    cycle_h[i] += _storm_wait_h(x_out, lam, d_h) + _storm_wait_h(x_back, lam, d_h)
-        return vessel_h * self.payload / cycle_h
 
-    def server_hours(self) -> np.ndarray:
-        return self.grid.integrate(self.fleet)
+def _durations(spec: SeaLinkSpec) -> dict:
+    return {"load_h": as_distribution(spec.load_h), "crossing_h": as_distribution(spec.crossing_h),
+            "unload_h": as_distribution(spec.unload_h),
+            "return_h": as_distribution(spec.return_h if spec.return_h is not None else spec.crossing_h)}
+
+
+def mean_cycle_h(spec: SeaLinkSpec) -> float:
+    """Mean round trip without storms: load, cross, unload, return."""
+    return sum(d.mean for d in _durations(spec).values())
+
+
+def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
+    """fleet x payload x round trips a year, each round trip lengthened by the
+    expected wait for storms at its two departures.
+
+    Departures are not random instants: each comes one leg after the vessel's
+    previous departure, which was made while the link was open (x_out = return
+    + load before a crossing, x_back = crossing + unload before a return). As
+    storms start at rate lam per open hour (memoryless), the expected wait at a
+    check x hours after an open departure is the chance a storm starts in
+    between and is still on, times what is left of it:
+    w(x) = E_D[ int_0^x lam e^(-lam u) (D - (x - u))^+ du ] (one storm per leg).
+    lam is the year's storms per open hour, from the recorded closed share:
+    lam = share / ((1 - share) E[D]). (The former formula, share x E[D^2]/(2E[D])
+    per departure, treated departures as random instants and overstated the
+    loss, by 4-8% at Caspian storm rates and by far more for long storms:
+    tests/validation/test_validation_links.py.)"""
+    vessel_h = np.asarray(rec.server_h, dtype=float)
+    closed_share = np.array(rec.closed_h) / grid.hours()
+    cycle_h = np.full(len(closed_share), mean_cycle_h(spec))
+    if spec.storms is not None and closed_share.any():
+        d_h = 24.0 * _quantiles(as_distribution(spec.storms.duration_days))
+        mean = {k: dist.mean for k, dist in _durations(spec).items()}
+        x_out = mean["return_h"] + mean["load_h"]
+        x_back = mean["crossing_h"] + mean["unload_h"]
+        for i, share in enumerate(closed_share):
+            if share >= 1.0:
+                cycle_h[i] = math.inf
+            elif share > 0.0:
+                lam = share / ((1.0 - share) * float(d_h.mean()))
+                cycle_h[i] += _storm_wait_h(x_out, lam, d_h) + _storm_wait_h(x_back, lam, d_h)
+    return vessel_h * spec.vessel_payload_t / cycle_h
 
 
 def _quantiles(dist, n: int = 2000) -> np.ndarray:
@@ -306,3 +366,10 @@ def _storm_wait_h(x: float, lam: float, d_h: np.ndarray) -> float:
     a = np.minimum(x, d_h)
     return float(np.mean(np.exp(-lam * x) * (np.exp(lam * a) * (d_h - a) - d_h + np.expm1(lam * a) / lam)))
 
+
+KIND = NodeKind(
+    name="sea_link", label="sea link", spec=SeaLinkSpec, engine=SeaLink, capacity_t=capacity_t,
+    investable=frozenset({"fleet"}), durations=frozenset({"load_h", "crossing_h", "unload_h", "return_h"}),
+    timelines=("fleet",), counts=("fleet",), fits=("vessel_payload_t", "a vessel"), carrier="vessel_payload_t",
+    entry=False, after=frozenset({"port"}), utilisation_check="lower_bound", marker="o",
+)

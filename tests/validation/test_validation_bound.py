@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.batch import run_many
+from model.runner import run_many
 from model.bound import bound_by_year, bound_table, node_capacity_from_tables
 from model.sanity import check_run, format_sanity
 from model.scenario import load_scenario

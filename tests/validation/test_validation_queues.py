@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.batch import run_many
+from model.runner import run_many
 from model.sanity import mmc_wq, pk_wq
 from vstats import SEED, check, per_replication, poisson_stream, port, scenario
 

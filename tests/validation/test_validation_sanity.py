@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from model.batch import run_many
+from model.runner import run_many
 from model.sanity import (allen_cunneen_wq, check_run, disagreements, erlang_c, format_sanity, kingman_wq, mmc_wq,
                           pk_wq)
 from vstats import SEED, poisson_stream, port, scenario

@@ -20,10 +20,7 @@ from .simulate import run_replication
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None) -> dict[str, pd.DataFrame]:
     """One replication -> its tidy tables (runs in a worker process)."""
-    rec = run_replication(scenario, k, seed)
-    out = tables(rec)
-    out["_perf"] = pd.DataFrame([{"scenario": scenario.name, "replication": k, "wall_s": rec.wall_s, "hops": rec.hops}])
-    return out
+    return tables(run_replication(scenario, k, seed))
 
 
 def default_workers() -> int:
@@ -62,6 +59,7 @@ def run_many(
 
 def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,
                  workers: int | None = None) -> dict[str, pd.DataFrame]:
-    """All replications of one scenario."""
+    """All replications of one scenario, as per-replication tables (``model.run``
+    gives the full :class:`~model.results.Results`)."""
     n = replications or scenario.replications
     return run_many(((scenario, k) for k in range(n)), seed=seed, workers=workers)

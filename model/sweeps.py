@@ -27,7 +27,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import __version__
-from .metrics import t_interval
+from .measures import TABLES
+from .stats import t_interval
 from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
 from .scenario_messages import did_you_mean
 from .schema import Scenario
@@ -37,6 +38,13 @@ from .schema import Scenario
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# What a measure may read: table -> (its columns, may it select a node, a stream); from the registry.
+MEASURE_TABLES: dict[str, tuple[tuple[str, ...], bool, bool]] = {
+    t.name: (tuple(t.measures()), t.entity == "node", t.entity == "stream") for t in TABLES.values() if t.sweepable
+}
+MeasureTable = Literal[tuple(MEASURE_TABLES)]  # type: ignore[valid-type]
 
 
 class RangeSpec(_Strict):
@@ -90,7 +98,7 @@ class Measure(_Strict):
     """One number per replication, read from a result table."""
 
     name: str
-    table: Literal["corridor", "annual_nodes", "annual_streams", "active_periods"] = "corridor"
+    table: MeasureTable = "corridor"
     column: str
     year: int | None = None
     years: list[int] | None = None
@@ -161,15 +169,6 @@ class SweepSpec(_Strict):
     expectations: list[Expectation] = []
 
 
-# What a measure may read: table -> (its columns, may it select a node, a stream).
-MEASURE_TABLES: dict[str, tuple[tuple[str, ...], bool, bool]] = {
-    "corridor": (("demand_t", "delivered_t", "transit_p50_days", "transit_p95_days"), False, False),
-    "annual_nodes": (("throughput_t", "capacity_t", "utilization", "waiting_mean_h", "waiting_p95_h",
-                      "waiting_share", "mean_queue", "hours_closed"), True, False),
-    "annual_streams": (("demand_t", "delivered_t", "backlog_t", "transit_mean_days", "transit_p50_days",
-                        "transit_p95_days"), False, True),
-    "active_periods": (("active_share", "sole_share", "shifting_share"), True, False),
-}
 _SWEEP_FIELDS = "name, base, design, parameters, replications, measures, expectations"
 
 
@@ -396,7 +395,7 @@ def measure_values(t: dict[str, pd.DataFrame], measures: list[Measure]) -> dict[
 
 def run_job(scenario: Scenario, seed: int, replication: int, measures: list[Measure]) -> dict[str, float]:
     """One replication of one point -> its measures (runs in a worker or on a Dask worker)."""
-    from .batch import replicate
+    from .runner import replicate
 
     return measure_values(replicate(scenario, replication, seed), measures)
 
@@ -411,7 +410,7 @@ def pending(store: Path, jobs: list[tuple[int, int, Scenario, str]]) -> int:
 
 
 def _write_json_atomic(path: Path, obj: Any) -> None:
-    from .report import write_file_atomic
+    from .folders import write_file_atomic
 
     write_file_atomic(path, json.dumps(obj))
 
@@ -564,3 +563,74 @@ def compare_baseline(summary: pd.DataFrame, baseline: pd.DataFrame, tolerance: f
         out.append({"point": r.point, "measure": r.measure, "passed": rel <= tolerance,
                     "detail": f"{r.mean:.4g} vs baseline {ref:.4g} ({rel:+.1%}, tolerance {tolerance:.1%})"})
     return out
+
+
+# ------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResults:
+    """A finished (or resumed) sweep: the tidy table (point x replication x
+    measure), the per-point summary with 95% intervals, every expectation's
+    verdict and, against an earlier sweep, each point's change."""
+
+    sweep: Sweep
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    expectations: pd.DataFrame
+    baseline_comparison: pd.DataFrame
+    jobs: int
+    jobs_run_now: int
+    wall_s: float
+    shard: tuple[int, int] | None = None
+
+    @property
+    def failed(self) -> list[dict]:
+        """Failed expectations and baseline points that moved beyond the tolerance."""
+        rows = [r for r in self.expectations.to_dict("records") if not r["passed"]]
+        return rows + [r for r in self.baseline_comparison.to_dict("records") if not r["passed"]]
+
+    def write(self, out: str | Path) -> Path:
+        """Tables, plots, the sweep file and its resolved base scenario, and the
+        manifest (written last, with ``status: complete``) into the sweep folder."""
+        from .folders import package_versions, scenario_yaml, write_file_atomic
+        from .plots import sweep_plots
+
+        out = Path(out)
+        sw = self.sweep
+        write_file_atomic(out / "sweep.csv", self.table.to_csv(index=False))  # full precision: a baseline later
+        write_file_atomic(out / "summary.csv", self.summary.to_csv(index=False))
+        write_file_atomic(out / "expectations.csv", self.expectations.to_csv(index=False))
+        if not self.baseline_comparison.empty:
+            write_file_atomic(out / "baseline_comparison.csv", self.baseline_comparison.to_csv(index=False))
+        write_file_atomic(out / "sweep.yaml", sw.file.read_text(encoding="utf-8"))
+        write_file_atomic(out / "base-scenario.yaml", scenario_yaml(load_scenario(sw.base_file)))
+        sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name)
+        manifest = {"kind": "sweep", "sweep": str(sw.file), "name": sw.spec.name, "seed": sw.seed,
+                    "replications": sw.spec.replications, "points": len(sw.points),
+                    "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
+                    "jobs": self.jobs, "jobs_run_now": self.jobs_run_now, "versions": package_versions(),
+                    "wall_s": round(self.wall_s, 3), "expectations_failed": len(self.failed), "status": "complete"}
+        write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+        return out
+
+
+def run_sweep(path: str | Path | Sweep, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
+              shard: tuple[int, int] | None = None, baseline: pd.DataFrame | None = None, tolerance: float = 0.05,
+              progress: Callable[[int, int], None] | None = None) -> SweepResults:
+    """Run the jobs of a sweep not yet stored in ``out/jobs`` (so a second call
+    with the same ``out`` resumes), then gather, summarise and judge them.
+    ``progress(point, replication)`` is called as each job finishes."""
+    import time
+
+    sweep = path if isinstance(path, Sweep) else load_sweep(path)
+    jobs = plan(sweep, shard)
+    t0 = time.perf_counter()
+    ran = execute(sweep, Path(out) / "jobs", jobs, workers, scheduler, on_done=progress)
+    wall = time.perf_counter() - t0
+    table = collect(sweep, Path(out) / "jobs", jobs)
+    summary = summarise_points(table)
+    verdicts = pd.DataFrame(judge(sweep, table), columns=["expectation", "point", "params", "passed", "detail"])
+    base_cmp = pd.DataFrame(compare_baseline(summary, baseline, tolerance) if baseline is not None else [],
+                            columns=["point", "measure", "passed", "detail"])
+    return SweepResults(sweep, table, summary, verdicts, base_cmp, len(jobs), ran, wall, shard)

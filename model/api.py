@@ -1,0 +1,99 @@
+"""The library API: load scenarios, run them, read results. The command line is a thin layer on this.
+
+>>> import model
+>>> s = model.load("scenarios/baseline.yaml")            # doctest: +SKIP
+>>> r = model.run(s, replications=2)                       # doctest: +SKIP
+>>> r.corridor_summary[["year", "delivered_mt"]]           # doctest: +SKIP
+>>> model.read(r.write("results/my-run")) == r             # doctest: +SKIP
+True
+
+Every function takes plain values and returns typed objects: a
+:class:`~model.schema.Scenario`, :class:`~model.results.Results` or
+:class:`~model.sweeps.SweepResults`. Bad input raises
+:class:`~model.scenario.ScenarioError` whose ``problems`` are the same
+``FILE:LINE: field.path: ...`` lines the command line prints.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence, Union
+
+from .runner import run_many
+from .results import Results, RunInfo, read, read_many
+from .scenario import load_scenario
+from .schema import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sweeps import SweepResults
+
+ScenarioLike = Union[Scenario, str, Path]
+Progress = Callable[[Scenario, int], None]
+"""Called as each replication finishes: (scenario, replication number from 0)."""
+
+__all__ = ["load", "run", "batch", "sweep", "read", "compare", "Results", "RunInfo", "Scenario"]
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (``extends`` resolved); raises
+    :class:`~model.scenario.ScenarioError` listing every problem."""
+    return load_scenario(path)
+
+
+def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:
+    if isinstance(s, Scenario):
+        return s, ""
+    return load_scenario(s), str(s)
+
+
+def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None, seed: int | None = None,
+          workers: int | None = None, progress: Progress | None = None) -> Results:
+    """Several scenarios x replications with common random numbers: replication k
+    of every scenario uses the same random streams, so differences are paired.
+    The first scenario is the reference of ``Results.differences``.
+
+    ``replications`` defaults to the largest of the scenarios' own; ``seed`` to
+    the first scenario's; ``workers`` to all cores (results do not depend on it)."""
+    resolved = [_resolve(s) for s in scenarios]
+    if not resolved:
+        raise ValueError("batch: expected at least one scenario")
+    names = [s.name for s, _ in resolved]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
+    n = replications or max(s.replications for s, _ in resolved)
+    base_seed = resolved[0][0].seed if seed is None else seed
+    jobs = [(s, k) for s, _ in resolved for k in range(n)]
+    t0 = time.perf_counter()
+    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress)
+    info = RunInfo("run" if len(resolved) == 1 else "batch", base_seed, n, tuple(f for _, f in resolved),
+                   round(time.perf_counter() - t0, 3))
+    return Results.build([s for s, _ in resolved], per_rep, info)
+
+
+def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | None = None,
+        workers: int | None = None, progress: Progress | None = None) -> Results:
+    """All replications of one scenario (a :class:`Scenario` or a file path).
+    ``replications`` and ``seed`` default to the scenario's own."""
+    return batch([scenario], replications=replications, seed=seed, workers=workers, progress=progress)
+
+
+def sweep(path: str | Path, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
+          shard: tuple[int, int] | None = None) -> "SweepResults":
+    """Run a sweep file's points x replications (resuming what ``out/jobs`` already
+    holds), judge its expectations, and write the sweep folder ``out``.
+    ``SweepResults.failed`` lists what failed; the tables are the same whatever
+    the workers, shards or scheduler."""
+    from .runner import default_workers
+    from .sweeps import run_sweep
+
+    res = run_sweep(path, out, workers=workers or default_workers(), scheduler=scheduler, shard=shard)
+    res.write(out)
+    return res
+
+
+def compare(folders: Sequence[str | Path]) -> tuple[Results, list[str]]:
+    """Finished run or batch folders read as one comparison (nothing is rerun),
+    and notes for the user (scenarios renamed because they differ)."""
+    return read_many([Path(f) for f in folders])

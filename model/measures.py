@@ -1,0 +1,246 @@
+"""The registry of output tables and their columns: each column declared once.
+
+A :class:`Table` names its columns in order, each a :class:`Column` with its
+unit, a human-readable label and a description. Everything that reads or
+writes a table uses it: the metrics build their DataFrames through
+:meth:`Table.frame`, summaries take the measures to summarise from it, sweep
+files may only name measures it declares, the report shows its labels as
+headers, and ``docs/outputs.md`` is checked against it. Adding an output
+measure is one :class:`Column` here plus the code that computes it.
+
+>>> TABLES["annual_streams"].column("delivered_t").label
+'Delivered (t)'
+>>> "transit_p95_days" in TABLES["corridor"].measures()
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Dtype = Literal["str", "int", "float", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    unit: str
+    """``t``, ``h``, ``days``, ``share`` (0-1), ``count``, ``Mt``, ``t·km``, ``s``, ``deg``, or '' for labels."""
+    label: str
+    description: str
+    dtype: Dtype = "float"
+    measure: bool = True
+    """A number that varies by replication and is summarised (mean, 95% interval);
+    False for keys and labels."""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    entity: Literal["node", "stream"] | None = None
+    """The column naming what a row describes, where a sweep measure may select one."""
+    sweepable: bool = False
+    """Per-replication table a sweep measure may read."""
+
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"table {self.name} has no column {name!r}")
+
+    def measures(self) -> list[str]:
+        """The columns summarised over replications."""
+        return [c.name for c in self.columns if c.measure]
+
+    def frame(self, rows: Iterable[Sequence | dict]) -> pd.DataFrame:
+        """A DataFrame of this table from rows (tuples in column order, or dicts)."""
+        rows = list(rows)
+        if rows and isinstance(rows[0], dict):
+            df = pd.DataFrame(rows)
+        else:
+            df = pd.DataFrame(rows, columns=self.names())
+        return self.conform(df)
+
+    def conform(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Columns in declared order with declared dtypes; missing text is ''.
+        A column missing from ``df`` or not declared is an error (a bug)."""
+        missing = [c for c in self.names() if c not in df.columns]
+        extra = [c for c in df.columns if c not in self.names()]
+        if missing or extra:
+            raise ValueError(f"table {self.name}: columns missing {missing}, not declared {extra}")
+        out = df[self.names()].copy()
+        for c in self.columns:
+            col = out[c.name]
+            if c.dtype == "str":
+                out[c.name] = col.astype(object).where(col.notna(), "").astype(str)
+            elif c.dtype == "int":
+                out[c.name] = col.astype(np.int64)
+            elif c.dtype == "bool":
+                out[c.name] = col.astype(bool)
+            else:
+                out[c.name] = pd.to_numeric(col, errors="coerce").astype(np.float64)
+        return out.reset_index(drop=True)
+
+
+def _c(name: str, unit: str, label: str, description: str, dtype: Dtype = "float", measure: bool = True) -> Column:
+    return Column(name, unit, label, description, dtype, measure)
+
+
+def _key(name: str, label: str, description: str, dtype: Dtype = "str") -> Column:
+    return Column(name, "", label, description, dtype, measure=False)
+
+
+SCENARIO = _key("scenario", "Scenario", "Scenario name")
+REPLICATION = _key("replication", "Replication", "Replication number, from 0 (same k = same random numbers)", "int")
+YEAR = _key("year", "Year", "Calendar year", "int")
+NODE = _key("node", "Node", "Node id")
+STREAM = _key("stream", "Stream", "Stream id")
+
+TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("annual_nodes", "Per scenario x replication x year x node: load, capacity and queues.", (
+        SCENARIO, REPLICATION, YEAR, NODE,
+        _key("kind", "Kind", "Node kind"),
+        _c("throughput_t", "t", "Throughput (t)", "Tonnes that left the node in the year"),
+        _c("capacity_t", "t", "Capacity (t)", "Available capacity in the year (NaN: unlimited); sea links: "
+           "fleet x payload x round trips lengthened by storms; rail: paths x payload; ports, pipelines: rated flow"),
+        _c("utilization", "share", "Utilisation", "Busy share of what was available (berth-, vessel-, "
+           "pump-hours; train paths used)"),
+        _c("waiting_mean_h", "h", "Mean wait (h)", "Mean wait before service of shipments whose service began"),
+        _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait"),
+        _c("waiting_share", "share", "Share of all waiting", "The node's share of all waiting in the network"),
+        _c("mean_queue", "count", "Mean queue (shipments)", "Time-averaged number of shipments waiting"),
+        _c("hours_closed", "h", "Hours closed", "Hours closed by storms in the year"),
+    ), entity="node", sweepable=True),
+    Table("annual_streams", "Per scenario x replication x year x stream: demand, delivery, transit.", (
+        SCENARIO, REPLICATION, YEAR, STREAM,
+        _key("commodity", "Commodity", "Commodity of the stream"),
+        _key("background", "Background", "Other traffic sharing the nodes, left out of corridor totals", "bool"),
+        _c("demand_t", "t", "Demand (t)", "Tonnes generated in the year"),
+        _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
+        _c("backlog_t", "t", "Backlog (t)", "Tonnes generated and not yet delivered at the year's end"),
+        _c("transit_mean_days", "days", "Transit mean (days)", "Mean transit time of shipments delivered in the year"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit time"),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time"),
+    ), entity="stream", sweepable=True),
+    Table("active_periods", "Per scenario x replication x year x node: the active-period bottleneck shares.", (
+        SCENARIO, REPLICATION, YEAR, NODE,
+        _c("active_share", "share", "Active", "Share of the year all servers were busy or the node was closed"),
+        _c("sole_share", "share", "Sole bottleneck", "Share of the year the node was the sole bottleneck"),
+        _c("shifting_share", "share", "Shifting bottleneck", "Share of the year the node was a shifting bottleneck"),
+    ), entity="node", sweepable=True),
+    Table("bottlenecks", "Per scenario x replication x year: the node with the highest utilisation and the one "
+          "with the largest share of all waiting.", (
+        SCENARIO, REPLICATION, YEAR,
+        _key("by_utilization", "Busiest node", "Node with the highest utilisation"),
+        _c("utilization", "share", "Its utilisation", "That node's utilisation"),
+        _key("by_waiting", "Most waiting at", "Node with the largest share of all waiting ('' if none waited)"),
+        _c("waiting_share", "share", "Its share of waiting", "That node's share of all waiting"),
+    )),
+    Table("corridor", "Per scenario x replication x year: corridor totals (background traffic excluded).", (
+        SCENARIO, REPLICATION, YEAR,
+        _c("demand_t", "t", "Demand (t)", "Corridor tonnes generated"),
+        _c("delivered_t", "t", "Delivered (t)", "Corridor tonnes delivered"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of corridor shipments delivered"),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
+    ), sweepable=True),
+    Table("transit_hist", "Per scenario x replication: histogram of corridor transit times over the horizon.", (
+        SCENARIO, REPLICATION,
+        _key("bin_lo_days", "From (days)", "Lower edge of the bin", "float"),
+        _key("bin_hi_days", "To (days)", "Upper edge of the bin", "float"),
+        _c("count", "count", "Shipments", "Corridor shipments delivered with a transit in the bin", "int"),
+    )),
+    Table("network_nodes", "Per scenario: node attributes, for the schematic.", (
+        SCENARIO, NODE,
+        _key("kind", "Kind", "Node kind"),
+        _key("name", "Name", "Display name"),
+        _key("lon", "Longitude", "Longitude (degrees east)", "float"),
+        _key("lat", "Latitude", "Latitude (degrees north)", "float"),
+    )),
+    Table("network_edges", "Per scenario: consecutive nodes along any route.", (
+        SCENARIO,
+        _key("from_node", "From", "Upstream node"),
+        _key("to_node", "To", "Downstream node"),
+    )),
+    Table("perf", "Per scenario x replication: computing cost.", (
+        SCENARIO, REPLICATION,
+        _key("wall_s", "Wall time (s)", "Seconds the replication's simulation took", "float"),
+        _key("hops", "Shipment-hops", "Shipment visits to nodes", "int"),
+    )),
+    Table("bound", "Per scenario x year: the static max-flow capacity bound and what binds.", (
+        SCENARIO, YEAR,
+        _c("bound_t", "t", "Capacity bound (t)", "Most corridor cargo the network could carry in the year"),
+        _key("cut", "Binding nodes", "Nodes of a minimum cut, ' + '-joined"),
+    )),
+    Table("summary", "Per scenario x year x node/stream/corridor x measure: mean and 95% interval over "
+          "replications.", (
+        SCENARIO, YEAR,
+        _key("entity_type", "Of", "node, stream or corridor"),
+        _key("entity", "Which", "Node or stream id, or 'corridor'"),
+        _key("measure", "Measure", "Column of the per-replication table"),
+        _key("n", "Replications", "Replications with a value", "int"),
+        _key("mean", "Mean", "Mean over replications", "float"),
+        _key("sd", "SD", "Standard deviation over replications", "float"),
+        _key("ci95_lo", "95% CI low", "Student-t 95% interval, low end", "float"),
+        _key("ci95_hi", "95% CI high", "Student-t 95% interval, high end", "float"),
+    )),
+    Table("corridor_summary", "Per scenario x year: the printed table.", (
+        SCENARIO, YEAR,
+        _key("demand_mt", "Demand (Mt)", "Corridor demand, mean", "float"),
+        _key("delivered_mt", "Delivered (Mt)", "Corridor delivered, mean", "float"),
+        _key("delivered_ci95_lo_mt", "Delivered 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
+        _key("delivered_ci95_hi_mt", "Delivered 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
+        _key("bound_mt", "Capacity bound (Mt)", "The static max-flow bound", "float"),
+        _key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
+        _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications", "float"),
+        _key("bottleneck", "Busiest node", "Most frequent highest-utilisation node"),
+        _key("bottleneck_share", "In share of replications", "Share of replications naming it", "float"),
+    )),
+    Table("differences", "(Batches) each scenario minus the reference, paired by replication.", (
+        SCENARIO,
+        _key("reference", "Reference", "The reference scenario (the first)"),
+        YEAR,
+        _key("measure", "Measure", "delivered_mt or transit_p50_days"),
+        _key("n", "Pairs", "Replications paired", "int"),
+        _key("mean_difference", "Mean difference", "Mean of the paired differences", "float"),
+        _key("sd", "SD", "Standard deviation of the paired differences", "float"),
+        _key("ci95_lo", "95% CI low", "Student-t 95% interval, low end", "float"),
+        _key("ci95_hi", "95% CI high", "Student-t 95% interval, high end", "float"),
+    )),
+]}
+
+PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "bottlenecks", "corridor", "transit_hist",
+                   "network_nodes", "network_edges", "perf")
+"""Tables built in the worker from one replication's records (the rest are built once from these)."""
+
+
+def label(name: str, table: str | None = None) -> str:
+    """The human-readable header of a column (from ``table``, or the first table
+    declaring it); the name itself if none does."""
+    tables = [TABLES[table]] if table else list(TABLES.values())
+    for t in tables:
+        for c in t.columns:
+            if c.name == name:
+                return c.label
+    return name
+
+
+def markdown() -> str:
+    """The registry as Markdown (``docs/outputs.md`` is this text)."""
+    lines = ["# Output tables", "", "Generated from `model/measures.py` (`python -c \"import model.measures as m; "
+             "print(m.markdown())\"`); a test checks that this page matches it.", ""]
+    for t in TABLES.values():
+        lines += [f"## `{t.name}.csv`", "", t.description, "", "| column | unit | label | description |",
+                  "|---|---|---|---|"]
+        lines += [f"| `{c.name}` | {c.unit or '–'} | {c.label} | {c.description} |" for c in t.columns]
+        lines.append("")
+    return "\n".join(lines)

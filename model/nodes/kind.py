@@ -1,0 +1,89 @@
+"""What the rest of the model knows about a node kind: one :class:`NodeKind` each.
+
+A node kind lives in one module, ``model/nodes/<kind>.py``, which exports its
+scenario spec (a pydantic model), its engine class (a :class:`~model.nodes.base.Node`),
+and a ``KIND = NodeKind(...)`` that gathers everything the scenario checks,
+the analysis and the plots ask of it: which fields investments and operational
+delays may change, which fields are dated or counted, what a shipment must fit,
+where it may stand in a route, its annual capacity formula, its service model
+for the queueing sanity check, and its plot marker. ``model.nodes`` collects
+the ``KIND`` of every module into the registry; a kind not registered there is
+an error everywhere (:func:`model.nodes.kind_of`).
+
+Adding a node kind is one new module and one line in ``model/nodes/__init__.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..specs import NodeSpecBase
+    from ..years import YearGrid
+    from .base import Node, NodeRecord
+
+
+@dataclass(frozen=True)
+class ServiceModel:
+    """A node as a queue for the analytic sanity check of one year: ``servers``
+    (time-averaged, may be fractional), the handling rate per server in tonnes
+    per hour, and the squared coefficient of variation of the service time of
+    one tonne-unit (0 fixed, 1 exponential)."""
+
+    servers: float
+    rate_t_per_h: float
+    unit_scv: float
+
+
+CapacityFn = Callable[["NodeSpecBase", "NodeRecord", "YearGrid"], np.ndarray]
+ServiceFn = Callable[["NodeSpecBase", "YearGrid", int, float], "ServiceModel | None"]
+
+
+def no_capacity(spec: "NodeSpecBase", rec: "NodeRecord", grid: "YearGrid") -> np.ndarray:
+    """A node that adds time but sets no limit (capacity NaN in every year)."""
+    return np.full(len(grid), np.nan)
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """Everything outside a node kind's own module needs to know about it."""
+
+    name: str
+    """The ``kind:`` tag in scenario files (``port``, ``sea_link``...)."""
+    label: str
+    """How messages and plots name it (``sea link``)."""
+    spec: type["NodeSpecBase"]
+    """Its scenario spec: a pydantic model with ``kind: Literal[name]``."""
+    engine: type["Node"]
+    """Its simpy engine class."""
+    capacity_t: CapacityFn
+    """Available capacity per year in tonnes (NaN: unlimited), from the resolved
+    spec and the run's record: the analysis side of the node."""
+    investable: frozenset[str] = frozenset()
+    """Fields a dated investment may change (``opening`` opens a closed node)."""
+    durations: frozenset[str] = frozenset()
+    """Duration fields an operational delay may stretch."""
+    timelines: tuple[str, ...] = ()
+    """Fields that take ``{ISO date: value}`` steps (checked against the horizon)."""
+    counts: tuple[str, ...] = ()
+    """Counted fields (berths, vessels): whole numbers, also in investments."""
+    fits: tuple[str, str] | None = None
+    """(field, what it is) that a shipment must fit (a vessel, a tank, a yard)."""
+    carrier: str | None = None
+    """Field holding the load of one vessel or train: cargo leaving this node
+    arrives downstream in batches of that size (for the sanity check)."""
+    entry: bool = True
+    """May a route start here? (Cargo enters at a port, not aboard a vessel.)"""
+    after: frozenset[str] | None = None
+    """Kinds that may stand just before this one in a route (None: any)."""
+    utilisation_check: Literal["equal", "lower_bound", "none"] = "none"
+    """How the sanity check compares utilisation with throughput / capacity:
+    equal (busy time is tonnes / rate), a lower bound (part loads), or not at all."""
+    service: ServiceFn | None = None
+    """The node as a queue in a year, for the waiting-time sanity check (None:
+    waiting is not checked)."""
+    marker: str = "o"
+    """Matplotlib marker in the corridor schematic."""
