@@ -128,6 +128,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("demand_t", "t", "Demand (t)", "Tonnes generated in the year"),
         _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
         _c("backlog_t", "t", "Backlog (t)", "Tonnes generated and not yet delivered at the year's end"),
+        _c("delivered_tkm", "t·km", "Delivered (t·km)", "Tonne-kilometres delivered in the year: each delivered "
+           "shipment's tonnes x the distance_km of the nodes it went through (a node without one counts 0)"),
         _c("transit_mean_days", "days", "Transit mean (days)", "Mean transit time of shipments delivered in the year"),
         _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit time"),
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time"),

@@ -85,7 +85,7 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
             days = transit[y] / 24.0
             rows.append((
                 r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
-                rec.generated_t[y], rec.delivered_t[y], float(backlog[y]),
+                rec.generated_t[y], rec.delivered_t[y], float(backlog[y]), rec.delivered_tkm[y],
                 _stat(days, np.mean), _stat(days, np.median), _stat(days, lambda a: np.percentile(a, 95)),
             ))
     return TABLES["annual_streams"].frame(rows)

@@ -44,10 +44,12 @@ class StreamRecord:
     transit_year: list[int] = field(default_factory=list)
     transit_h: list[float] = field(default_factory=list)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
+    delivered_tkm: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.generated_t = [0.0] * self.n_years
         self.delivered_t = [0.0] * self.n_years
+        self.delivered_tkm = [0.0] * self.n_years
 
 
 @dataclass
@@ -157,19 +159,23 @@ class Corridor:
         return choice.names[i], choice.options[i]
 
     def _journey(self, s: Shipment, rec: StreamRecord, plan: tuple) -> Generator:
+        km = 0.0
         for step in plan:
             if step.__class__ is Choice:
                 name, nodes = self._choose(step, s.t)
                 rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
                 for node in nodes:
+                    km += node.km
                     yield from node.visit(s)
             else:
+                km += step.km
                 yield from step.visit(s)
         if s.yard is not None:
             Node.release_yard(s)
         now = self.env.now
         y = self.grid.index(now)
         rec.delivered_t[y] += s.t
+        rec.delivered_tkm[y] += s.t * km
         rec.transit_year.append(y)
         rec.transit_h.append(now - s.created_h)
 

@@ -71,10 +71,11 @@ def exactly_one(spec: BaseModel, a: str, b: str) -> BaseModel:
 
 
 class NodeSpecBase(Strict):
-    """Fields every node kind has: a display name and a place on the map."""
+    """Fields every node kind has: a display name, a place on the map, a length."""
 
     name: str | None = Field(None, description="Display name")
     lon: float | None = Field(None, description="Longitude, for the corridor schematic")
     lat: float | None = Field(None, description="Latitude, for the corridor schematic")
+    distance_km: float | None = Field(None, ge=0, description="Length of the leg, for tonne-km (none: 0 km)")
 
 

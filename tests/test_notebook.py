@@ -1,11 +1,12 @@
 """The example notebook ``examples/notebook.ipynb`` runs from top to bottom.
 
-``test_notebook_runs`` is in the slow lane (``pytest -m slow``): it runs three
-short simulations in a Jupyter kernel. The check that the notebook is stored
-without outputs is fast and in the default lane. nbclient, nbformat and ipykernel are in the ``test`` extra; if they are
-missing the test fails (it never skips). The kernel is the ``python3`` one,
-which jupyter_client starts with the interpreter running pytest, so the
-notebook sees this environment's ``model``.
+``test_notebook_runs`` is in the slow lane (``pytest -m slow``): it runs
+three short simulations in a Jupyter kernel. nbclient, nbformat and ipykernel
+are in the ``test`` extra; if they are missing the test fails (it never
+skips). The kernel is the ``python3`` one, which jupyter_client starts with
+the interpreter running pytest, so the notebook sees this environment's
+``model``. The check that the notebook is stored without outputs is fast and
+in the default lane.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ class Node:
         self.rec = NodeRecord(self.kind, len(ctx.grid))
         self.factor = factor  # disruptions: capacity multiplier over time (0 = closed)
         self.duration_factor = duration_factor  # operational delays per duration field
+        self.km = float(getattr(spec, "distance_km", None) or 0.0)  # for tonne-km
         self._active_since: float | None = None
 
     # -- helpers used by the node kinds -------------------------------------
