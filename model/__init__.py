@@ -45,11 +45,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sweeps import SweepResults
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        import importlib
+_SUBMODULES = {"measures", "nodes", "route", "metrics", "simulate", "bound", "sanity", "summary", "plots", "report",
+               "results", "schema", "scenario", "stats", "sweeps", "runner", "api", "cli", "timeline", "units"}
 
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _API:
         value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:  # model.measures.TABLES etc. without a separate import
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -12,7 +12,7 @@ per simpy event would cost more than the event itself.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -22,6 +22,14 @@ _BLOCK = 512
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    if TYPE_CHECKING:  # every shape has both, as a field or a property (not a pydantic field here)
+
+        @property
+        def mean(self) -> float: ...
+
+        @property
+        def scv(self) -> float: ...
 
     def scaled(self, factor: float) -> "Distribution":
         """The same shape with every duration multiplied by ``factor``."""

@@ -58,6 +58,10 @@ class Table:
                 return c
         raise KeyError(f"table {self.name} has no column {name!r}")
 
+    def keys(self) -> list[str]:
+        """The columns that identify a row (every column that is not a measure)."""
+        return [c.name for c in self.columns if not c.measure]
+
     def measures(self) -> list[str]:
         """The columns summarised over replications."""
         return [c.name for c in self.columns if c.measure]
@@ -175,8 +179,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     )),
     Table("perf", "Per scenario x replication: computing cost.", (
         SCENARIO, REPLICATION,
-        _key("wall_s", "Wall time (s)", "Seconds the replication's simulation took", "float"),
-        _key("hops", "Shipment-hops", "Shipment visits to nodes", "int"),
+        _c("wall_s", "s", "Wall time (s)", "Seconds the replication's simulation took"),
+        _c("hops", "count", "Shipment-hops", "Shipment visits to nodes", "int"),
     )),
     Table("bound", "Per scenario x year: the static max-flow capacity bound and what binds.", (
         SCENARIO, YEAR,

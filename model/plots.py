@@ -126,6 +126,7 @@ def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
                 ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
                         color="white" if v > 0.8 or v < 0.15 else "black")
         ax.set_title(s, fontsize=10)
+    assert im is not None  # plt.subplots made at least one panel
     fig.colorbar(im, ax=list(axes.flat), label="utilisation (%/100)")
     fig.suptitle(f"Utilisation by node and year (%), {_years(nodes_df)}", fontsize=11)
     fig.savefig(path, dpi=110, bbox_inches="tight")

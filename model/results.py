@@ -124,6 +124,12 @@ class Results:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        """A short account (the tables are attributes: ``r.corridor_summary``...)."""
+        rows = ", ".join(f"{n} ({len(df)})" for n, df in self.tables().items())
+        return (f"Results({self.info.kind} of {', '.join(self.names)}: {self.info.replications} replication(s), "
+                f"seed {self.info.seed}; tables (rows): {rows})")
+
     # ------------------------------------------------------------------ writing
 
     def manifest(self) -> dict:
@@ -179,11 +185,15 @@ def _manifest(folder: Path) -> dict:
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
-    """One table of a folder, with its declared dtypes (empty if the file is absent)."""
+    """One table of a folder, with its declared dtypes (empty if the file is absent).
+    A folder written by an older version may lack a column added since (it reads as
+    missing values) or hold one since removed (dropped)."""
     path = Path(folder) / f"{name}.csv"
     if not path.exists():
         return _empty(name)
     df = pd.read_csv(path)
+    declared = TABLES[name].names()
+    df = df.reindex(columns=declared)
     return TABLES[name].conform(df)
 
 
@@ -232,8 +242,9 @@ def read_many(folders: list[Path]) -> tuple[Results, list[str]]:
         if renames:
             tables = {n: df.assign(scenario=df["scenario"].replace(renames)) for n, df in tables.items()}
         parts.append(tables)
-    per_rep = {n: pd.concat([p[n] for p in parts], ignore_index=True).drop_duplicates(
-        subset=["scenario", "replication"] if n == "perf" else None) for n in PER_REPLICATION}
+    # a row is identified by its keys: the same replication read from two folders counts once
+    per_rep = {n: pd.concat([p[n] for p in parts], ignore_index=True).drop_duplicates(subset=TABLES[n].keys())
+               for n in PER_REPLICATION}
     reps = int(per_rep["corridor"].groupby("scenario")["replication"].nunique().max()) if len(per_rep["corridor"]) else 0
     info = RunInfo("compare", seeds.pop() if len(seeds) == 1 else None, reps,
                    tuple(f for _, f in scenarios.values()), 0.0)

@@ -81,7 +81,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     """The same, with libyaml's faster parser when PyYAML has it."""
 
 
-def _timestamp(loader: Any, node: yaml.Node) -> Any:
+def _timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
     except ValueError:
@@ -107,7 +107,7 @@ def _yaml_error(path: Path, e: yaml.YAMLError) -> ScenarioError:
     if "'\\t'" in problem:
         msg += "; expected indentation with spaces, not tabs"
     elif "flow sequence" in (context or "") or "flow mapping" in (context or ""):
-        closing = "]" if "sequence" in context else "}"
+        closing = "]" if "sequence" in (context or "") else "}"
         msg += f"; expected the '{closing}' that closes it"
     elif "mapping values are not allowed" in problem:
         msg += "; check the indentation of this line and the one above (or quote a value containing ': ')"
@@ -250,8 +250,9 @@ class _Merger:
         for i, item in enumerate(base):
             entry = [i, None]
             order.append(entry)
-            if ident(item) is not None:
-                by_id.setdefault(ident(item), entry)  # a parent's duplicate is reported by check_references
+            k = ident(item)
+            if k is not None:
+                by_id.setdefault(k, entry)  # a parent's duplicate is reported by check_references
         first: dict[str, int] = {}
         for j, item in enumerate(over):
             k = ident(item)
@@ -308,8 +309,8 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = (), shown: tuple[Path, ...]
         raise ScenarioError([f"{at}: extends: expected the file name of one parent scenario, got {_got(parent)}"])
     parent_path = path.parent / parent
     if parent_path.resolve() in (*seen, resolved):
-        chain = " -> ".join(str(p) for p in (*shown, path, parent_path))
-        raise ScenarioError([f"{at}: extends: '{parent}' closes a cycle ({chain}); expected a chain of parents "
+        cycle = " -> ".join(str(p) for p in (*shown, path, parent_path))
+        raise ScenarioError([f"{at}: extends: '{parent}' closes a cycle ({cycle}); expected a chain of parents "
                              "that ends in a file without extends"])
     if not parent_path.is_file():
         raise ScenarioError([f"{at}: extends: parent file '{parent}' not found (looked for {parent_path}; "
@@ -385,8 +386,8 @@ def _set_aside(work: dict, units: set[tuple], aside: _SetAside) -> bool:
             work["disruptions"] if sec == ("disruptions",) else work["delays"][sec[1]]
         if sec == ("investments",):
             for i in idx:
-                inv = items[i] if isinstance(items[i], dict) else {}
-                tags = inv.get("tags") if isinstance(inv.get("tags"), list) else []
+                inv: dict = items[i] if isinstance(items[i], dict) else {}
+                tags = inv["tags"] if isinstance(inv.get("tags"), list) else []
                 aside.matches.update(t for t in [inv.get("id"), *tags] if isinstance(t, str))
         kept = aside.index.get(sec, list(range(len(items))))
         aside.index[sec] = [orig for j, orig in enumerate(kept) if j not in idx]
@@ -492,6 +493,7 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.append(_format(where, shown, msg, path))
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
-    return scenario  # type: ignore[return-value]
+    assert scenario is not None  # no problems: the schema validated
+    return scenario
 
 

@@ -95,9 +95,9 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                         "expected a route without loops"))
         for n in route.nodes():
             spec = s.nodes.get(n)
-            if spec is None or KINDS[spec.kind].fits is None:
+            if spec is None or (fits := KINDS[spec.kind].fits) is None:
                 continue
-            attr, what = KINDS[spec.kind].fits
+            attr, what = fits
             cap = getattr(spec, attr)
             if cap is None:  # a port without a yard limit
                 continue
@@ -113,7 +113,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
 
     inv_ids: dict[str, int] = {}
     for i, inv in enumerate(s.investments):
-        loc = ("investments", i)
+        loc: tuple = ("investments", i)
         if inv.id in inv_ids:
             out.append((loc + ("id",), f"duplicate investment id '{inv.id}' (also at investments."
                         f"{aside.original(('investments', inv_ids[inv.id]))[1]}); expected each id once"))
@@ -144,22 +144,22 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         if d.match not in matches and d.match not in aside.matches and not aside.all_investments:
             out.append((("delays", "projects", i, "match"), f"no investment id or tag '{d.match}'"
                         f"{did_you_mean(d.match, sorted(matches))}; expected one of: {', '.join(sorted(matches)) or '(none)'}"))
-    for i, d in enumerate(s.delays.operational):
+    for i, op in enumerate(s.delays.operational):
         loc = ("delays", "operational", i)
-        if not exists(d.node):
-            out.append((loc + ("node",), unknown(d.node)))
-        elif d.node in s.nodes:
-            allowed = sorted(KINDS[s.nodes[d.node].kind].durations)
-            if d.field not in allowed:
-                out.append((loc + ("field",), f"'{d.field}' is not a duration of a {s.nodes[d.node].kind}"
-                            f"{did_you_mean(d.field, allowed)}; expected one of: {', '.join(allowed)}"))
-        if d.from_date is not None and not inside(d.from_date):
-            out.append((loc + ("from_date",), f"{horizon}, got {d.from_date}"))
-    for i, d in enumerate(s.disruptions):
-        if not exists(d.node):
-            out.append((("disruptions", i, "node"), unknown(d.node)))
-        if not inside(d.start):
-            out.append((("disruptions", i, "start"), f"{horizon}, got {d.start}"))
+        if not exists(op.node):
+            out.append((loc + ("node",), unknown(op.node)))
+        elif op.node in s.nodes:
+            allowed = sorted(KINDS[s.nodes[op.node].kind].durations)
+            if op.field not in allowed:
+                out.append((loc + ("field",), f"'{op.field}' is not a duration of a {s.nodes[op.node].kind}"
+                            f"{did_you_mean(op.field, allowed)}; expected one of: {', '.join(allowed)}"))
+        if op.from_date is not None and not inside(op.from_date):
+            out.append((loc + ("from_date",), f"{horizon}, got {op.from_date}"))
+    for i, dis in enumerate(s.disruptions):
+        if not exists(dis.node):
+            out.append((("disruptions", i, "node"), unknown(dis.node)))
+        if not inside(dis.start):
+            out.append((("disruptions", i, "start"), f"{horizon}, got {dis.start}"))
     for nid, spec in s.nodes.items():
         od = getattr(spec, "opening_date", None)
         if od is not None and od < s.start_date:

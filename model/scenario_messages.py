@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from .nodes import KINDS
 from .schema import ChoiceSpec, Scenario
@@ -45,7 +46,7 @@ def _branches(tp: Any) -> list:
 
 
 def _tags(branches: list, disc: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for b in branches:
         b, _ = _strip(b)
         if _is_model(b) and disc in b.model_fields:
@@ -268,7 +269,7 @@ _AT_FIELD = {
 
 
 # What a value is, where the type alone says too little: (model, field, depth below the field).
-_EXPECT_AT = {
+_EXPECT_AT: dict[tuple, str] = {
     ("ChoiceSpec", "choice", 0): "a mapping {option: [node ids], ...} with at least two options",
     ("ChoiceSpec", "choice", 1): "a list of node ids",
     ("ChoiceSpec", "choice", 2): "a node id",
@@ -292,7 +293,7 @@ def _expected(w: _Walk, path: tuple) -> str:
     return _describe(w.tp, disc=w.disc)
 
 
-def _explain(e: dict, w: _Walk) -> tuple[tuple, str]:
+def _explain(e: ErrorDetails, w: _Walk) -> tuple[tuple, str]:
     """(field path as in the data, message saying what was expected) for one pydantic error."""
     t, ctx, path = e["type"], e.get("ctx") or {}, tuple(w.path)
     inp = e.get("input")
@@ -338,7 +339,7 @@ def _explain(e: dict, w: _Walk) -> tuple[tuple, str]:
     return path, f"{e['msg']} (got {_got(inp)})"
 
 
-def _explain_all(errors: list[dict], data: Any, root: Any = None) -> list[tuple[tuple, str]]:
+def _explain_all(errors: list[ErrorDetails], data: Any, root: Any = None) -> list[tuple[tuple, str]]:
     """Messages for a batch of pydantic errors. Where the value could be one of
     several types (a number or a dated mapping; a node id or a choice), report
     only the errors of the type the value evidently is; when it is none of them,
@@ -367,7 +368,6 @@ def _explain_all(errors: list[dict], data: Any, root: Any = None) -> list[tuple[
     for upath, (branches, pref, value) in decided.items():
         if upath not in covered:  # safety net: no error left for this union
             out.append((upath, f"expected {' or '.join(_describe(b) for b in branches)}, got {_got(value)}"))
-    seen: set = set()
-    return [p for p in out if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(out))
 
 

@@ -12,17 +12,20 @@ import difflib
 import hashlib
 import json
 from datetime import date
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .distributions import as_distribution
 from .nodes import KINDS
-from .specs import Problem, Strict, non_negative
+from .specs import NodeSpecBase, Problem, Strict, non_negative
 
 
 # A node spec: one of the registered kinds, told apart by its ``kind`` tag.
-NodeSpec = Annotated[Union[tuple(k.spec for k in KINDS.values())], Field(discriminator="kind")]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot follow a union built from the registry: it sees what every kind's spec has
+    NodeSpec = NodeSpecBase
+else:
+    NodeSpec = Annotated[Union[tuple(k.spec for k in KINDS.values())], Field(discriminator="kind")]
 
 
 class ChoiceSpec(Strict):

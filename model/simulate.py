@@ -119,7 +119,7 @@ class Corridor:
         rec = self.records[sid]
         draw = Exponential(dist="exponential", mean=1.0)
         unit_exp = Sampler(draw, self.streams.rng(f"arrivals:{sid}"))
-        plan = tuple(plan)
+        steps = tuple(plan)
         size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
         process, journey = env.process, self._journey
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
@@ -135,7 +135,7 @@ class Corridor:
                 s = Shipment(self._next_id, k, size_t, env.now)
                 self._next_id += 1
                 generated[index(env.now)] += size_t
-                process(journey(s, rec, plan))
+                process(journey(s, rec, steps))
 
     # journeys ----------------------------------------------------------------
 
@@ -146,7 +146,7 @@ class Corridor:
         if not open_:
             def opens(i: int) -> float:
                 hs = [n.opens_at() for n in choice.options[i]]
-                return math.inf if any(h is None for h in hs) else max(hs)
+                return math.inf if any(h is None for h in hs) else max(h for h in hs if h is not None)
             i = min(range(len(choice.options)), key=opens)
             return choice.names[i], choice.options[i]
         if choice.policy == "least_delay":

@@ -8,7 +8,7 @@ option at fault.
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,5 +77,8 @@ class NodeSpecBase(Strict):
     lon: float | None = Field(None, description="Longitude, for the corridor schematic")
     lat: float | None = Field(None, description="Latitude, for the corridor schematic")
     distance_km: float | None = Field(None, ge=0, description="Length of the leg, for tonne-km (none: 0 km)")
+
+    if TYPE_CHECKING:  # each kind's spec declares its own ``kind: Literal[...]`` tag (not a field here)
+        kind: str
 
 

@@ -20,7 +20,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,10 @@ class _Strict(BaseModel):
 MEASURE_TABLES: dict[str, tuple[tuple[str, ...], bool, bool]] = {
     t.name: (tuple(t.measures()), t.entity == "node", t.entity == "stream") for t in TABLES.values() if t.sweepable
 }
-MeasureTable = Literal[tuple(MEASURE_TABLES)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # mypy cannot follow a Literal built from the registry: it sees a table name
+    MeasureTable = str
+else:
+    MeasureTable = Literal[tuple(MEASURE_TABLES)]
 
 
 class RangeSpec(_Strict):
@@ -77,7 +80,9 @@ class Parameter(_Strict):
         given = [self.values is not None, self.range is not None, self.low is not None or self.high is not None]
         if sum(given) != 1:
             raise ValueError("give exactly one of values, range, or low and high")
-        if self.low is not None and (self.high is None or self.high <= self.low):
+        if (self.low is None) != (self.high is None):
+            raise ValueError("give both low and high")
+        if self.low is not None and self.high is not None and self.high <= self.low:
             raise ValueError("low needs a larger high")
         if self.values is not None and not self.values:
             raise ValueError("values needs at least one value")
@@ -207,9 +212,9 @@ def check_spec(spec: SweepSpec, base: Scenario) -> list[tuple[tuple, str]]:
         if e.measure not in names:
             out.append((at + ("measure",), f"unknown measure '{e.measure}'{did_you_mean(e.measure, list(names))}; "
                         f"expected one of: {', '.join(names)}"))
-        for key, path in [("in", e.in_)] * (e.in_ is not None) + [(("where", p), p) for p in e.where]:
+        for sub, path in [("in", e.in_)] * (e.in_ is not None) + [(("where", p), p) for p in e.where]:
             if path not in params:
-                out.append((at + (key if isinstance(key, tuple) else (key,)),
+                out.append((at + (sub if isinstance(sub, tuple) else (sub,)),
                             f"'{path}' is not a swept parameter{did_you_mean(path, params)}; "
                             f"expected one of: {', '.join(params)}"))
     return out
@@ -291,7 +296,12 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
             levels = p.levels()
             col = [levels[min(int(x * len(levels)), len(levels) - 1)] for x in u]
         else:
-            lo, hi = (p.low, p.high) if p.low is not None else (p.range.start, p.range.stop)
+            if p.low is not None:
+                assert p.high is not None  # Parameter._one_way: low needs a larger high
+                lo, hi = p.low, p.high
+            else:
+                r = cast(RangeSpec, p.range)
+                lo, hi = r.start, r.stop
             col = [lo + x * (hi - lo) for x in u]
             if p.integer:
                 col = [int(round(v)) for v in col]
@@ -316,7 +326,8 @@ def _blamed_parameter(spec: SweepSpec, loc: tuple) -> int:
 def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list[Scenario], list[str]]:
     """The scenario of every point, and problems (each kind once, at the parameter
     it comes from, naming the first point that shows it)."""
-    scenarios, problems = [], {}
+    scenarios: list[Scenario] = []
+    problems: dict[tuple, str] = {}
     for i, point in enumerate(design_points(spec)):
         data = copy.deepcopy(base_raw)
         data["name"] = f"{spec.name}-p{i:03d}"
@@ -518,6 +529,7 @@ def judge(sweep: Sweep, table: pd.DataFrame) -> list[dict]:
     for e in sweep.spec.expectations:
         pts = [i for i in present if _selected(sweep.points[i], e.where)]
         if e.op:
+            assert e.value is not None  # Expectation._kind: op needs a value
             for i in pts:
                 mean, lo, hi = _interval(by[(i, e.measure)])
                 if e.op == "==":
@@ -529,13 +541,15 @@ def judge(sweep: Sweep, table: pd.DataFrame) -> list[dict]:
                 out.append({"expectation": e.label(), "point": i, "params": sweep.points[i], "passed": bool(ok),
                             "detail": f"mean {mean:.4g}, 95% CI [{lo:.4g}, {hi:.4g}] vs {e.op} {e.value:g}"})
         else:
+            assert e.in_ is not None  # Expectation._kind: monotone needs 'in'
+            along: str = e.in_
             others = [p for p in sweep.points[0] if p != e.in_]
             groups: dict[tuple, list[int]] = {}
             for i in pts:
                 groups.setdefault(tuple(sweep.points[i][p] for p in others), []).append(i)
             sign = 1.0 if e.monotone == "increasing" else -1.0
             for _, idx in groups.items():
-                idx.sort(key=lambda i: sweep.points[i][e.in_])
+                idx.sort(key=lambda i: sweep.points[i][along])
                 for a, b in zip(idx, idx[1:]):
                     diff = sign * (by[(b, e.measure)] - by[(a, e.measure)])
                     mean, lo, hi = _interval(diff)

@@ -18,7 +18,7 @@ import bisect
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 HOURS_PER_DAY = 24.0
 
@@ -59,6 +59,9 @@ class Timeline:
     point the first value holds."""
 
     points: tuple[tuple[float, float], ...]
+    if TYPE_CHECKING:  # caches set in __init__, not dataclass fields (not compared, not shown)
+        _hours: list[float]
+        _const: float | None
 
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         pts = sorted((float(h), float(v)) for h, v in points)
@@ -75,9 +78,9 @@ class Timeline:
 
     def at(self, hour: float) -> float:
         """Value in force at ``hour`` (a step at exactly ``hour`` is in force)."""
-        if self._const is not None:  # type: ignore[attr-defined]
-            return self._const  # type: ignore[attr-defined]
-        i = bisect.bisect_right(self._hours, hour) - 1  # type: ignore[attr-defined]
+        if self._const is not None:
+            return self._const
+        i = bisect.bisect_right(self._hours, hour) - 1
         return self.points[max(i, 0)][1]
 
     def change_hours(self) -> list[float]:
@@ -111,7 +114,7 @@ class Timeline:
         """Integral of the step function over [a, b) (value x hours)."""
         if b <= a:
             return 0.0
-        edges = [a] + [h for h in self._hours if a < h < b] + [b]  # type: ignore[attr-defined]
+        edges = [a] + [h for h in self._hours if a < h < b] + [b]
         return sum(self.at(lo) * (hi - lo) for lo, hi in zip(edges, edges[1:]))
 
     def with_step(self, hour: float, value: float, mode: str = "set") -> "Timeline":

@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "yaml_error.yaml": ("6", "YAML syntax error"),
     "empty_measures.yaml": ("4: measures", "expected at least 1 item(s), got 0"),
     "parameter_bad_date.yaml": ("4: parameters.0", "invalid scenario at start_date: expected an ISO date"),
+    "parameter_high_without_low.yaml": ("5: parameters.0", "give both low and high"),
     "top_level_list.yaml": ("1", "expected a mapping of"),  # validate cannot tell a sweep from a scenario here
 }
 

@@ -185,6 +185,7 @@ class Node:
             nxt = self.factor.next_change_after(self.env.now)
             if nxt is None:
                 yield self.env.event()  # closed for good: never resumes
+            assert nxt is not None
             self.set_active(True)
             yield self.env.timeout(nxt - self.env.now)
         self.set_active(False)

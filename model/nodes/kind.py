@@ -16,7 +16,7 @@ Adding a node kind is one new module and one line in ``model/nodes/__init__.py``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Callable, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -38,8 +38,11 @@ class ServiceModel:
     unit_scv: float
 
 
-CapacityFn = Callable[["NodeSpecBase", "NodeRecord", "YearGrid"], np.ndarray]
-ServiceFn = Callable[["NodeSpecBase", "YearGrid", int, float], "ServiceModel | None"]
+SpecT = TypeVar("SpecT", bound="NodeSpecBase")
+"""A kind's own spec class: its capacity formula and service model take that spec."""
+
+CapacityFn = Callable[[SpecT, "NodeRecord", "YearGrid"], np.ndarray]
+ServiceFn = Callable[[SpecT, "YearGrid", int, float], "ServiceModel | None"]
 
 
 def no_capacity(spec: "NodeSpecBase", rec: "NodeRecord", grid: "YearGrid") -> np.ndarray:
@@ -48,18 +51,18 @@ def no_capacity(spec: "NodeSpecBase", rec: "NodeRecord", grid: "YearGrid") -> np
 
 
 @dataclass(frozen=True)
-class NodeKind:
+class NodeKind(Generic[SpecT]):
     """Everything outside a node kind's own module needs to know about it."""
 
     name: str
     """The ``kind:`` tag in scenario files (``port``, ``sea_link``...)."""
     label: str
     """How messages and plots name it (``sea link``)."""
-    spec: type["NodeSpecBase"]
+    spec: type[SpecT]
     """Its scenario spec: a pydantic model with ``kind: Literal[name]``."""
     engine: type["Node"]
     """Its simpy engine class."""
-    capacity_t: CapacityFn
+    capacity_t: CapacityFn[SpecT]
     """Available capacity per year in tonnes (NaN: unlimited), from the resolved
     spec and the run's record: the analysis side of the node."""
     investable: frozenset[str] = frozenset()
@@ -82,7 +85,7 @@ class NodeKind:
     utilisation_check: Literal["equal", "lower_bound", "none"] = "none"
     """How the sanity check compares utilisation with throughput / capacity:
     equal (busy time is tonnes / rate), a lower bound (part loads), or not at all."""
-    service: ServiceFn | None = None
+    service: ServiceFn[SpecT] | None = None
     """The node as a queue in a year, for the waiting-time sanity check (None:
     waiting is not checked)."""
     marker: str = "o"

@@ -151,6 +151,7 @@ class RailLine(Node):
     @staticmethod
     def _arrive(train: list[Shipment], _event: simpy.Event) -> None:
         for s in train:
+            assert s.event is not None  # set in visit()
             s.event.succeed()
 
     # what metrics and routing ask ----------------------------------------------

@@ -205,7 +205,7 @@ class SeaLink(Node):
             self._arrival = self.env.event()
         yield self._arrival if timeout is None else self.wait_or_timeout(self._arrival, timeout)
 
-    def _gather(self) -> Generator:
+    def _gather(self) -> Generator[simpy.Event, object, tuple[list[Shipment], float]]:
         """Take shipments in arrival order until the next one would not fit, or
         until max_wait_h after the first was taken; return the load. Each
         shipment's wait at the link ends when its vessel starts loading."""
@@ -265,6 +265,7 @@ class SeaLink(Node):
             arrive = depart + self._leg("crossing_h", depart)
             yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
             for s in hold:
+                assert s.event is not None  # set in visit()
                 s.event.succeed()
             back = self.open_at(env.now)
             if back == math.inf:
