@@ -15,7 +15,7 @@ The library API (``docs/api.md``)::
 Names are imported on first use, so ``import model`` stays light (the engine,
 pandas and matplotlib load when a function that needs them is called).
 Layers, each importing only from those before it: foundation (units,
-distributions, rng, timeline, years, specs) -> node kinds (``model.nodes``) ->
+distributions, rng, timeline, years, specs, weather) -> node kinds (``model.nodes``) ->
 scenario (schema, route, scenario_*) -> engine (demand, simulate) -> analysis
 (measures, stats, metrics, bottleneck, bound, sanity, summary) -> outputs
 (folders, results, report, html, plots) -> orchestration (runner, sweeps, bench,

@@ -123,7 +123,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait"),
         _c("waiting_share", "share", "Share of all waiting", "The node's share of all waiting in the network"),
         _c("mean_queue", "count", "Mean queue (shipments)", "Time-averaged number of shipments waiting"),
-        _c("hours_closed", "h", "Hours closed", "Hours closed by storms in the year"),
+        _c("hours_closed", "h", "Hours closed", "Hours closed in the year by storms (sea links; terminals of a "
+           "sea area) and by disruptions (every kind)"),
     ), entity="node", sweepable=True),
     Table("annual_streams", "Per scenario x replication x year x stream: demand, delivery, transit.", (
         SCENARIO, REPLICATION, YEAR, STREAM,

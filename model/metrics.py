@@ -69,7 +69,7 @@ def node_table(r: RunRecords) -> pd.DataFrame:
                 r.scenario.name, r.replication, year, nid, node.kind, node.throughput_t[y], cap[y], util[y],
                 _stat(waits[y], np.mean), _stat(waits[y], lambda a: np.percentile(a, 95)),
                 wsum / waits_total[y] if waits_total[y] > 0 else 0.0,
-                wsum / hours[y], node.closed_h[y],
+                wsum / hours[y], node.closed_h[y] + node.disrupted_h[y],
             ))
     return TABLES["annual_nodes"].frame(rows)
 

@@ -194,6 +194,7 @@ def check_routes(s: Scenario) -> list[tuple[tuple, str]]:
     place in the route (``streams.S.route.I`` or ``streams.S.route.I.choice.OPT.J``).
     """
     out: list[tuple[tuple, str]] = []
+    out += _check_calls(s) + _check_weather(s)
     for sid, st in s.streams.items():
         for sub, n, prev in Route.of(st).positions():
             spec = s.nodes.get(n)
@@ -212,4 +213,45 @@ def check_routes(s: Scenario) -> list[tuple[tuple, str]]:
                         wanted = " or ".join(KINDS[k].label for k in sorted(kind.after))
                         out.append((loc, f"{kind.label} '{n}' follows {pk.label} '{p}'; expected a {wanted} "
                                     f"just before a {kind.label} (vessels load at a port)"))
+    return out
+
+
+def _check_weather(s: Scenario) -> list[tuple[tuple, str]]:
+    """A node's ``storms`` naming a sea area names one of the scenario's ``weather``."""
+    out: list[tuple[tuple, str]] = []
+    areas = sorted(s.weather)
+    for nid, spec in s.nodes.items():
+        area = getattr(spec, "storms", None)
+        if isinstance(area, str) and area not in s.weather:
+            out.append((("nodes", nid, "storms"), f"unknown sea area '{area}'{did_you_mean(area, areas)}; expected "
+                        f"one of the scenario's weather areas: {', '.join(areas) or '(none: add weather: {AREA: ...})'}"))
+    return out
+
+
+def _check_calls(s: Scenario) -> list[tuple[tuple, str]]:
+    """Terminals that vessels call at (``NodeKind.calls_at``: a sea link's load_at,
+    unload_at) exist, are ports, and stand just before (after) the link in every
+    route through it."""
+    out: list[tuple[tuple, str]] = []
+    ports = sorted(n for n, spec in s.nodes.items() if spec.kind == "port")
+    for nid, spec in s.nodes.items():
+        for fld, side in KINDS[spec.kind].calls_at:
+            target = getattr(spec, fld, None)
+            if target is None:
+                continue
+            if target not in s.nodes or s.nodes[target].kind != "port":
+                out.append((("nodes", nid, fld), f"expected the id of a port terminal{did_you_mean(target, ports)}, "
+                            f"got '{target}'; ports: {', '.join(ports) or '(none)'}"))
+                continue
+            for sid, st in s.streams.items():
+                positions = Route.of(st).positions()
+                for sub, n, prev in positions:
+                    if n != nid:
+                        continue
+                    near = prev if side == "before" else [p.node for p in positions if nid in p.before]
+                    if near and any(x != target for x in near):
+                        where = "just before" if side == "before" else "just after"
+                        out.append((("streams", sid, "route", *sub), f"{KINDS[spec.kind].label} '{nid}' "
+                                    f"{'loads' if side == 'before' else 'unloads'} at '{target}' ({fld}); expected "
+                                    f"'{target}' {where} it in the route, got {', '.join(str(x) for x in near)}"))
     return out

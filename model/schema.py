@@ -19,6 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from .distributions import as_distribution
 from .nodes import KINDS
 from .specs import NodeSpecBase, Problem, Strict, non_negative
+from .weather import StormSpec
 
 
 # A node spec: one of the registered kinds, told apart by its ``kind`` tag.
@@ -170,6 +171,7 @@ class Scenario(Strict):
     investments: list[Investment] = []
     delays: Delays = Delays()
     disruptions: list[Disruption] = []
+    weather: dict[str, StormSpec] = Field({}, description="Sea areas whose storms several links and terminals share")
 
     _after_start = field_validator("end_date")(lambda v, info: _after("start_date", v, info))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Generator
+from typing import Callable, Generator
 
 import numpy as np
 import simpy
@@ -82,6 +82,43 @@ class Choice:
     rng: np.random.Generator
 
 
+class Via:
+    """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
+
+    __slots__ = ("visit", "km", "node")
+
+    def __init__(self, visit: Callable[[Shipment], Generator], node: Node) -> None:
+        self.visit, self.km, self.node = visit, node.km, node
+
+    def is_open(self, now: float) -> bool:
+        return self.node.is_open(now)
+
+    def opens_at(self) -> float | None:
+        return self.node.opens_at()
+
+    def expected_delay_h(self, t: float) -> float:
+        return self.node.expected_delay_h(t)
+
+
+def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> set[tuple]:
+    """Route positions (paths) of terminals that a neighbouring sea link loads at
+    (the link comes next) or unloads at (it came just before): there the
+    shipment passes through and the vessel's call does the work."""
+    after: dict[tuple, list[str]] = {}
+    for p in route.positions():
+        for b in p.before:
+            if b is not None:
+                after.setdefault(b, []).append(p.node)
+    out = set()
+    for p in route.positions():
+        nxt = [specs[n] for n in after.get(p.node, [])]
+        prv = [specs[b] for b in p.before if b is not None]
+        if any(getattr(x, "load_at", None) == p.node for x in nxt) or \
+                any(getattr(x, "unload_at", None) == p.node for x in prv):
+            out.add(p.path)
+    return out
+
+
 class Corridor:
     """The network for one replication: nodes, demand sources, journeys."""
 
@@ -92,23 +129,33 @@ class Corridor:
         self.env = simpy.Environment()
         self.grid = YearGrid(scenario.start_date, scenario.end_date)
         self.streams = RandomStreams(self.seed, replication)
-        ctx = Context(self.env, self.grid, self.streams, scenario.start_date)
+        ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather)
         self.specs = resolve_node_specs(scenario)
         self.nodes: dict[str, Node] = {
             nid: kind_of(spec.kind).engine(nid, spec, ctx, disruption_factor(scenario, nid),
                                            duration_factors(scenario, nid))
             for nid, spec in self.specs.items()
         }
+        for node in self.nodes.values():
+            node.link(self.nodes)
         self.records = {sid: StreamRecord(len(self.grid)) for sid in scenario.streams}
         self._next_id = 0
         for k, (sid, st) in enumerate(scenario.streams.items()):
-            plan = [self._step(step, sid) for step in Route.of(st).steps]
+            route = Route.of(st)
+            self._passes = passes_through(route, self.specs)
+            plan = [self._step(step, sid) for step in route.steps]
             self.env.process(self._source(k, sid, st, plan))
 
-    def _step(self, step: Step, sid: str) -> Node | Choice:
+    def _via(self, path: tuple, nid: str) -> Node | Via:
+        node = self.nodes[nid]
+        return Via(node.pass_through, node) if path in self._passes else node
+
+    def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
-            return self.nodes[step.options[0][0]]
-        return Choice(list(step.names), [[self.nodes[n] for n in chain] for chain in step.options],
+            return self._via((step.index,), step.options[0][0])
+        return Choice(list(step.names),
+                      [[self._via((step.index, "choice", name, j), n) for j, n in enumerate(chain)]
+                       for name, chain in zip(step.names, step.options)],
                       step.policy or "fixed_shares", np.array(step.weights(), dtype=float),
                       self.streams.rng(f"choice:{sid}:{step.index}"))
 

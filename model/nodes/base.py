@@ -15,20 +15,26 @@ A node kind subclasses :class:`Node` and overrides:
   utilisation;
 * ``rated_t_per_h()``: the timeline of its rated flow in tonnes per hour, where
   it has one (ports, pipelines), recorded per year as ``rated_t``;
+* ``link(nodes)``: take references to other nodes once all exist (a sea link
+  to the terminals its vessels call at);
+* ``pass_through(s)``: the visit of a shipment whose handling a neighbour's
+  vessel does (a terminal where a sea link loads or unloads it);
 * ``finish()``: close open records at the horizon (call the base's).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Generator
+from typing import Any, Generator, Mapping
 
 import simpy
 
-from ..distributions import Fixed, Sampler
+from ..distributions import Fixed, Sampler, as_distribution
 from ..rng import RandomStreams
-from ..timeline import Timeline
+from ..timeline import Timeline, union_intervals
+from ..weather import StormSpec, storm_calendar, thinned
 from ..years import YearGrid
 
 
@@ -54,9 +60,22 @@ class Context:
     grid: YearGrid
     streams: RandomStreams
     start: date
+    weather: Mapping[str, StormSpec] = field(default_factory=dict)
+    _calendars: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
     def sampler(self, dist: Any, name: str) -> Sampler:
         return Sampler(dist, self.streams.rng(name))
+
+    def area_storms(self, area: str, share: float, who: str) -> list[tuple[float, float]]:
+        """The storms of a sea area that close ``who`` (each with probability
+        ``share``); the area's calendar is drawn once per replication and shared."""
+        if area not in self._calendars:
+            spec = self.weather[area]
+            self._calendars[area] = storm_calendar(
+                spec, self.streams.rng(f"weather:{area}"),
+                self.sampler(as_distribution(spec.duration_days), f"weather:{area}:days"), self.start,
+                self.grid.horizon_h)
+        return thinned(self._calendars[area], share, self.streams.rng(f"{who}:storm_share"))
 
 
 @dataclass
@@ -72,7 +91,8 @@ class NodeRecord:
     n_years: int
     throughput_t: list[float] = field(default_factory=list)
     busy: list[float] = field(default_factory=list)
-    closed_h: list[float] = field(default_factory=list)
+    closed_h: list[float] = field(default_factory=list)  # closed by weather
+    disrupted_h: list[float] = field(default_factory=list)  # closed by a disruption (capacity factor 0)
     server_h: list[float] = field(default_factory=list)  # available servers x hours (filled at the end)
     rated_t: list[float] = field(default_factory=list)  # integral of the rated flow, where there is one
     wait_year: list[int] = field(default_factory=list)
@@ -88,6 +108,7 @@ class NodeRecord:
         self.throughput_t = [0.0] * self.n_years
         self.busy = [0.0] * self.n_years
         self.closed_h = [0.0] * self.n_years
+        self.disrupted_h = [0.0] * self.n_years
         self.server_h = [nan] * self.n_years
         self.rated_t = [nan] * self.n_years
 
@@ -112,6 +133,8 @@ class Node:
         self.factor = factor  # disruptions: capacity multiplier over time (0 = closed)
         self.duration_factor = duration_factor  # operational delays per duration field
         self.km = float(getattr(spec, "distance_km", None) or 0.0)  # for tonne-km
+        for a, b in self.factor_closures():
+            self.grid.add_interval(self.rec.disrupted_h, a, min(b, self.grid.horizon_h))
         self._active_since: float | None = None
 
     # -- helpers used by the node kinds -------------------------------------
@@ -179,6 +202,28 @@ class Node:
             self.rec.rated_t = list(self.grid.integrate(rated))
         return self.rec
 
+    def factor_closures(self) -> list[tuple[float, float]]:
+        """Periods a disruption closes the node (capacity factor 0; end inf: for good)."""
+        out, start = [], None
+        for h, v in self.factor.points:
+            if v <= 0 and start is None:
+                start = h
+            elif v > 0 and start is not None:
+                out.append((start, h))
+                start = None
+        if start is not None:
+            out.append((start, math.inf))
+        return out
+
+    def weather_closures(self) -> list[tuple[float, float]]:
+        """Storms that close this node: those of its sea area (``storms: AREA``), kept
+        with probability ``storm_share``; none for a node without ``storms``."""
+        area = getattr(self.spec, "storms", None)
+        if not isinstance(area, str):
+            return []
+        return union_intervals(self.ctx.area_storms(area, getattr(self.spec, "storm_share", 1.0),
+                                                    f"{self.kind}:{self.id}"))
+
     def wait_factor_open(self) -> Generator:
         """Wait while the node's disruption factor is 0 (closed)."""
         while self.factor.at(self.env.now) <= 0:
@@ -191,6 +236,14 @@ class Node:
         self.set_active(False)
 
     # -- the interface -------------------------------------------------------
+
+    def link(self, nodes: dict[str, "Node"]) -> None:
+        """Called once all nodes exist: take references to the nodes this one works with."""
+
+    def pass_through(self, s: Shipment) -> Generator:
+        """A visit where a neighbouring node's vessel or train does this node's work
+        (a terminal a sea link loads at); by default the same as ``visit``."""
+        return self.visit(s)
 
     def visit(self, s: Shipment) -> Generator:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -82,6 +82,10 @@ class NodeKind(Generic[SpecT]):
     """May a route start here? (Cargo enters at a port, not aboard a vessel.)"""
     after: frozenset[str] | None = None
     """Kinds that may stand just before this one in a route (None: any)."""
+    calls_at: tuple[tuple[str, Literal["before", "after"]], ...] = ()
+    """Fields naming a port terminal this node's vessels call at, and where that
+    terminal must stand in every route through the node: just ``before`` it (where
+    vessels load) or just ``after`` it (where they unload)."""
     utilisation_check: Literal["equal", "lower_bound", "none"] = "none"
     """How the sanity check compares utilisation with throughput / capacity:
     equal (busy time is tonnes / rate), a lower bound (part loads), or not at all."""

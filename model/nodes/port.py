@@ -1,22 +1,38 @@
-"""Port terminal: ``berths`` parallel handling positions (a simpy resource).
+"""Port terminal: ``berths`` of one kind, worked at a handling rate; vessels, trains and ships call.
 
-A shipment waits for a berth, is handled for ``t / rate`` hours (rate per
-berth, drawn fixed / exponential / lognormal around that mean), then, when the
-port has a yard limit, waits with the berth held until the yard has room for
-it (blocked by downstream). The yard space is freed when the next node starts
-serving the shipment (a vessel or train loads it).
+A *call* holds one berth for ``call_h`` (mooring, papers, inspections: a drawn
+fixed part) plus tonnes / (handling rate per berth), drawn fixed / exponential
+/ lognormal around that mean. Berths are granted first come, first served, and
+none is granted while the terminal is closed (a disruption with capacity factor
+0): callers wait out the closure.
 
-Berths are a counter and a FIFO queue of waiting shipments rather than a
-``simpy.Resource``: a shipment that finds a free berth starts at once (no
-request or release events), which halves the events per port visit, and a
-berth count that changes over time is just a new limit for the counter (a
-reduction lets the shipments in service finish and grants no new berth until
-fewer are held than allowed).
+Who calls:
+
+* a **sea-link vessel** whose ``load_at`` or ``unload_at`` names this terminal:
+  it loads (unloads) its whole cargo in one call, so the terminal's berths and
+  handling rate set the fleet's port time, and thereby the link's capacity;
+  the shipments it carries pass through the terminal's yard without a call of
+  their own (:meth:`Port.pass_through`);
+* every **other shipment** that visits the terminal (background traffic: a ship
+  of other cargo; or a stream whose vessel is not modelled): one call each
+  (:meth:`Port.visit`). With ``call_h`` 0 this is the classic multi-server
+  queue of shipments on berths.
+
+When the terminal has a yard limit, a shipment handled here (or passing
+through) holds yard space until the next node starts serving it (a vessel or
+train loads it); a full yard keeps the berth held (blocked by downstream).
+
+Berths are a counter and a FIFO queue of waiting callers rather than a
+``simpy.Resource``: a caller that finds a free berth starts at once (no
+request or release events), and a berth count that changes over time is just a
+new limit for the counter (a reduction lets the calls in service finish and
+grants no new berth until fewer are held than allowed).
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date
 from collections import deque
 from typing import Generator, Literal
 
@@ -25,8 +41,8 @@ import simpy
 
 from pydantic import Field, field_validator, model_validator
 
-from ..distributions import Exponential, Fixed, Lognormal
-from ..specs import NodeSpecBase, TimelineSpec, count_timeline, exactly_one, non_negative_timeline
+from ..distributions import Exponential, Fixed, Lognormal, as_distribution
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, count_timeline, non_negative_timeline
 from ..timeline import Timeline, combine, timeline_from_spec
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
@@ -34,25 +50,48 @@ from .base import Node, NodeRecord, Shipment
 from .kind import NodeKind, ServiceModel
 
 
+TERMINAL_KINDS = ("general", "container", "rail_ferry", "ro_ro", "bulk", "grain", "oil", "rail")
+
+
 class PortSpec(NodeSpecBase):
-    """A port terminal: ``berths`` parallel handling positions, each handling
-    cargo at ``handling_rate_t_per_h`` (or the rate implied by
-    ``capacity_mt_per_year`` spread over the berths)."""
+    """A port terminal: ``berths`` of one kind, each working cargo at a handling
+    rate given one of three ways: ``handling_rate_t_per_h`` per berth;
+    ``minutes_per_move`` x ``t_per_move`` (container cranes: one move per
+    ``minutes_per_move`` per berth); or ``capacity_mt_per_year`` spread over the
+    berths (when the sources state only that)."""
 
     kind: Literal["port"]
+    port: str | None = Field(None, description="The port this terminal belongs to (for grouping in reports)")
+    terminal: Literal[TERMINAL_KINDS] = Field("general", description="Kind of terminal")  # type: ignore[valid-type]
     berths: TimelineSpec = 1
     capacity_mt_per_year: TimelineSpec | None = None
     handling_rate_t_per_h: TimelineSpec | None = None
+    minutes_per_move: TimelineSpec | None = Field(None, description="Crane minutes per container move, per berth")
+    t_per_move: float | None = Field(None, gt=0, description="Tonnes per container move (with minutes_per_move)")
+    call_h: DurationSpec = Field(0.0, description="Fixed part of every call at a berth: mooring, papers (hours)")
     service: Literal["fixed", "exponential", "lognormal"] = "exponential"
     service_cv: float = Field(0.5, gt=0, description="cv of handling time when service is lognormal")
     yard_limit_t: float | None = Field(None, gt=0)
+    storms: str | None = Field(None, description="Sea area (scenario weather) whose storms close this terminal")
+    storm_share: float = Field(1.0, ge=0, le=1, description="Chance that a storm of the area closes this terminal")
+    stated_capacity_mt_per_year: float | None = Field(
+        None, ge=0, description="Annual capacity as published: a check against berths x rate, not the mechanism")
 
-    _nonneg = field_validator("capacity_mt_per_year", "handling_rate_t_per_h")(
+    _nonneg = field_validator("capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move")(
         lambda v: v if v is None else non_negative_timeline(v)
     )
     _count = field_validator("berths")(count_timeline)
 
-    _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "handling_rate_t_per_h"))
+    @model_validator(mode="after")
+    def _one_rate(self) -> "PortSpec":
+        given = [f for f in ("capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move")
+                 if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("expected exactly one of capacity_mt_per_year, handling_rate_t_per_h or "
+                             f"minutes_per_move (with t_per_move), got {' and '.join(given) or 'none'}")
+        if (self.minutes_per_move is None) != (self.t_per_move is None):
+            raise ValueError("minutes_per_move and t_per_move go together (t per move x moves per hour)")
+        return self
 
 
 
@@ -66,12 +105,19 @@ class Port(Node):
         if spec.capacity_mt_per_year is not None:
             self.cap_rate = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(spec.capacity_mt_per_year).points)
         else:
-            self.cap_rate = combine(lambda r, b: r * b, self.tl(spec.handling_rate_t_per_h), self.berths)
-        self.cap_rate = combine(lambda c, f: c * f, self.cap_rate, self.factor)
-        self.available = combine(lambda b, f: b if f > 0 else 0.0, self.berths, self.factor)
+            self.cap_rate = combine(lambda r, b: r * b, rate_per_berth(spec, self.ctx.start), self.berths)
+        storms = self.weather_closures()
+        for a, b in storms:
+            self.grid.add_interval(self.rec.closed_h, a, b)
+        open_ = combine(lambda f, w: f * w, self.factor, _open_timeline(storms))
+        self.cap_rate = combine(lambda c, f: c * f, self.cap_rate, open_)
+        self.available = combine(lambda b, f: b if f > 0 else 0.0, self.berths, open_)
         shape = {"fixed": Fixed(value=1.0), "exponential": Exponential(dist="exponential", mean=1.0),
                  "lognormal": Lognormal(dist="lognormal", mean=1.0, cv=spec.service_cv)}[spec.service]
         self.unit_service = self.sampler(shape, "service")
+        self.draw_call_h = self.sampler(as_distribution(spec.call_h), "call_h")
+        self._no_call_h = isinstance(spec.call_h, (int, float)) and spec.call_h == 0
+        self._call_factor = self.duration_factor.get("call_h")
         self.waiting: deque[simpy.Event] = deque()  # shipments waiting for a berth, FIFO
         self.n_held = 0  # berths held: in service, or blocked by a full yard
         self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
@@ -111,22 +157,24 @@ class Port(Node):
             self.n_held += 1
             self.waiting.popleft().succeed()
 
-    # the shipment's visit --------------------------------------------------
+    # calls and visits --------------------------------------------------------
 
-    def visit(self, s: Shipment) -> Generator:
+    def call(self, tonnes: float, s: Shipment | None = None) -> Generator:
+        """Wait for a berth, hold it for call_h + tonnes / rate, return the hours
+        spent at the berth. With ``s``, a shipment's own call: its upstream yard
+        space is freed when its service starts, and it then needs room in this
+        terminal's yard, holding the berth until it finds it."""
         env, rec, grid = self.env, self.rec, self.grid
-        rec.entered_t += s.t
-        rec.hops += 1
         arrived = env.now
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
         else:
-            self.queued_t += s.t
+            self.queued_t += tonnes
             turn = env.event()
             self.waiting.append(turn)
             yield turn  # _grant() has counted the berth as held
-            self.queued_t -= s.t
-        if s.yard is not None:
+            self.queued_t -= tonnes
+        if s is not None and s.yard is not None:
             self.release_yard(s)
         start = env.now
         rec.wait_year.append(grid.index(start))
@@ -134,21 +182,46 @@ class Port(Node):
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
-        service = s.t / self._rate_per_berth * self.unit_service()
+        service = tonnes / self._rate_per_berth * self.unit_service()
         if self._handling_factor is not None:
             service *= self._handling_factor.at(start)
+        if not self._no_call_h:
+            fixed = self.draw_call_h()
+            service += fixed if self._call_factor is None else fixed * self._call_factor.at(start)
         yield env.timeout(service)
         grid.add_interval(rec.busy, start, env.now)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
-        if self.yard is not None:
+        if s is not None and self.yard is not None:
             yield self.yard.put(s.t)  # blocked by a full yard: the berth stays held
             s.yard = self.yard
         self.n_held -= 1
         self._grant()
+        return env.now - start
+
+    def visit(self, s: Shipment) -> Generator:
+        """A shipment that is its own call (background traffic, or a stream whose vessel is not modelled)."""
+        rec = self.rec
+        rec.entered_t += s.t
+        rec.hops += 1
+        yield from self.call(s.t, s)
         rec.exited_t += s.t
-        rec.throughput_t[grid.index(env.now)] += s.t
+        rec.throughput_t[self.grid.index(self.env.now)] += s.t
+
+    def pass_through(self, s: Shipment) -> Generator:
+        """A shipment that a modelled vessel loads here or has unloaded here: the
+        vessel's call does the work; the shipment needs only room in the yard."""
+        rec = self.rec
+        rec.entered_t += s.t
+        rec.hops += 1
+        if self.yard is not None:
+            if s.yard is not None:
+                self.release_yard(s)
+            yield self.yard.put(s.t)
+            s.yard = self.yard
+        rec.exited_t += s.t
+        rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     # what metrics and routing ask --------------------------------------------
 
@@ -169,6 +242,24 @@ class Port(Node):
         return self.available.first_hour_where(lambda v: v > 0)
 
 
+def _open_timeline(closures: list[tuple[float, float]]) -> Timeline:
+    """1 while open, 0 during the given (sorted, disjoint) closures."""
+    points = [(0.0, 1.0)]
+    for a, b in closures:
+        points += [(a, 0.0), (b, 1.0)]
+    return Timeline(points)
+
+
+def rate_per_berth(spec: PortSpec, start: date) -> Timeline:
+    """Tonnes per hour one berth works: the handling rate, or t_per_move x 60 / minutes_per_move."""
+    if spec.minutes_per_move is not None:
+        assert spec.t_per_move is not None  # PortSpec._one_rate
+        per_move = spec.t_per_move
+        return combine(lambda m: 60.0 / m * per_move if m > 0 else 0.0, timeline_from_spec(spec.minutes_per_move, start))
+    assert spec.handling_rate_t_per_h is not None  # PortSpec._one_rate
+    return timeline_from_spec(spec.handling_rate_t_per_h, start)
+
+
 def capacity_t(spec: PortSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
     """Berths x handling rate (or the stated Mt/yr), times disruption factors: the
     rated tonnes the engine integrated over each year."""
@@ -187,8 +278,8 @@ def service(spec: PortSpec, grid: YearGrid, y: int, capacity_t: float) -> Servic
 
 KIND = NodeKind(
     name="port", label="port", spec=PortSpec, engine=Port, capacity_t=capacity_t,
-    investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h"}),
-    durations=frozenset({"handling_time"}),
-    timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h"), counts=("berths",),
+    investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"}),
+    durations=frozenset({"handling_time", "call_h"}),
+    timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"), counts=("berths",),
     fits=("yard_limit_t", "the yard"), utilisation_check="equal", service=service, marker="s",
 )

@@ -26,8 +26,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
-from datetime import datetime
-from typing import Generator, Literal
+from typing import Generator, Literal, cast
 
 import numpy as np
 import simpy
@@ -35,33 +34,13 @@ import simpy
 from pydantic import Field, field_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, Problem, Strict, TimelineSpec, count_timeline
-from ..timeline import Timeline, combine, date_at, union_intervals as _union
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, count_timeline
+from ..timeline import Timeline, combine, union_intervals as _union
+from ..weather import StormSpec, storm_calendar
 from ..years import YearGrid
 from .base import Node, NodeRecord, Shipment
 from .kind import NodeKind
-
-
-class StormSpec(Strict):
-    """Episodic closures: events arrive as a Poisson process with a rate per
-    calendar month (one number, or 12 numbers Jan..Dec), each lasting a drawn
-    number of days. No vessel departs while the link is closed."""
-
-    events_per_month: float | list[float]
-    duration_days: DurationSpec
-
-    @field_validator("events_per_month")
-    @classmethod
-    def _twelve(cls, v: float | list[float]) -> float | list[float]:
-        if isinstance(v, list):
-            if len(v) != 12:
-                raise ValueError(f"expected one rate or 12 monthly rates (January to December), got {len(v)} rates")
-            for i, x in enumerate(v):
-                if x < 0:
-                    raise Problem(f"expected a rate >= 0, got {x:g}", i)
-        elif v < 0:
-            raise ValueError(f"expected a rate >= 0, got {v:g}")
-        return v
+from .port import Port
 
 
 class SeaLinkSpec(NodeSpecBase):
@@ -76,7 +55,12 @@ class SeaLinkSpec(NodeSpecBase):
     unload_h: DurationSpec = 8.0
     return_h: DurationSpec | None = None
     max_wait_h: float = Field(48.0, ge=0)
-    storms: StormSpec | None = None
+    storms: StormSpec | str | None = Field(None, description="Storms: inline (this link's own), or the name "
+                                           "of a sea area in the scenario's weather (shared with its other links)")
+    storm_share: float = Field(1.0, ge=0, le=1, description="Chance that a storm of the area closes this link")
+    load_at: str | None = Field(None, description="Port terminal (node id) where vessels load: a berth call "
+                                "of call_h + cargo / handling rate replaces load_h")
+    unload_at: str | None = Field(None, description="Port terminal (node id) where vessels unload, in place of unload_h")
 
     _count = field_validator("fleet")(count_timeline)
 
@@ -112,50 +96,35 @@ class SeaLink(Node):
         self.storms = self._draw_storms() if spec.storms is not None else []
         for a, b in self.storms:
             self.grid.add_interval(self.rec.closed_h, a, b)
-        self.closures = _union(self.storms + self._factor_closures())
+        self.closures = _union(self.storms + self.factor_closures())
         self._closure_starts = [a for a, _ in self.closures]
+        self.load_port: Port | None = None
+        self.unload_port: Port | None = None
+        self.rec.extra["load_call_h"] = [0.0] * len(self.grid)  # hours at berth loading, per year
+        self.rec.extra["unload_call_h"] = [0.0] * len(self.grid)
+        self.rec.extra["round_trips"] = [0] * len(self.grid)
         for i in range(int(self.fleet.maximum())):
             self.env.process(self._vessel(i))
 
+    def link(self, nodes: dict[str, Node]) -> None:
+        """The terminals its vessels call at (``load_at``, ``unload_at``)."""
+        if self.spec.load_at is not None:
+            self.load_port = cast(Port, nodes[self.spec.load_at])
+        if self.spec.unload_at is not None:
+            self.unload_port = cast(Port, nodes[self.spec.unload_at])
+
     # closures ------------------------------------------------------------------
 
-    def _factor_closures(self) -> list[tuple[float, float]]:
-        """Periods a disruption closes the link (capacity factor 0)."""
-        out, start = [], None
-        for h, v in self.factor.points:
-            if v <= 0 and start is None:
-                start = h
-            elif v > 0 and start is not None:
-                out.append((start, h))
-                start = None
-        if start is not None:
-            out.append((start, math.inf))
-        return out
-
     def _draw_storms(self) -> list[tuple[float, float]]:
-        """The storm calendar: Poisson starts at the month's rate while open, drawn durations."""
+        """This link's storm calendar: its own (an inline ``storms``), or the storms
+        of its sea area (``storms: AREA``, shared by every link and port of the
+        area), each closing this link with probability ``storm_share``."""
         storms = self.spec.storms
-        rates = storms.events_per_month if isinstance(storms.events_per_month, list) else [storms.events_per_month] * 12
-        rng = self.ctx.streams.rng(f"{self.kind}:{self.id}:storms")
-        dur = self.sampler(as_distribution(storms.duration_days), "storm_days")
-        start = datetime(self.ctx.start.year, self.ctx.start.month, self.ctx.start.day)
-        out: list[tuple[float, float]] = []
-        t, horizon = 0.0, self.grid.horizon_h
-        while t < horizon:
-            when = date_at(self.ctx.start, t)
-            y, m = (when.year + 1, 1) if when.month == 12 else (when.year, when.month + 1)
-            month_end = (datetime(y, m, 1) - start).total_seconds() / 3600
-            days = (datetime(y, m, 1) - datetime(when.year, when.month, 1)).days
-            rate = rates[when.month - 1] / (days * 24.0)
-            gap = rng.exponential(1.0 / rate) if rate > 0 else math.inf
-            if t + gap >= month_end:  # memoryless: restart at the next month's rate
-                t = month_end
-                continue
-            a = t + gap
-            b = a + dur() * 24.0
-            out.append((a, b))
-            t = b
-        return out
+        if isinstance(storms, str):
+            return self.ctx.area_storms(storms, self.spec.storm_share, f"{self.kind}:{self.id}")
+        return storm_calendar(storms, self.ctx.streams.rng(f"{self.kind}:{self.id}:storms"),
+                              self.sampler(as_distribution(storms.duration_days), "storm_days"),
+                              self.ctx.start, self.grid.horizon_h)
 
     def open_at(self, t: float) -> float:
         """The earliest time >= t at which the link is open (inf: never again)."""
@@ -250,7 +219,7 @@ class SeaLink(Node):
                 yield turn
             else:
                 self._gathering = True
-            hold, _ = yield from self._gather()
+            hold, load_t = yield from self._gather()
             if self._turns:
                 self._turns.popleft().succeed()
             else:
@@ -258,12 +227,23 @@ class SeaLink(Node):
             self.idle -= 1
             self.set_active(self.idle == 0)
             busy_from = env.now
-            depart = self.open_at(env.now + self._leg("load_h", env.now))
+            if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
+                at_berth = yield from self.load_port.call(load_t)
+                self.rec.extra["load_call_h"][self.grid.index(env.now)] += at_berth
+                ready = env.now
+            else:
+                ready = env.now + self._leg("load_h", env.now)
+            depart = self.open_at(ready)
             if depart == math.inf:
                 yield env.event()  # closed for good: the cargo stays aboard
             self.departures_h.append(depart)
             arrive = depart + self._leg("crossing_h", depart)
-            yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
+            if self.unload_port is not None:
+                yield env.timeout(arrive - env.now)
+                at_berth = yield from self.unload_port.call(load_t)
+                self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
+            else:
+                yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
             for s in hold:
                 assert s.event is not None  # set in visit()
                 s.event.succeed()
@@ -273,6 +253,7 @@ class SeaLink(Node):
             self.departures_h.append(back)
             yield env.timeout(back + self._leg("return_h", back) - env.now)
             self.grid.add_interval(self.rec.busy, busy_from, env.now)
+            self.rec.extra["round_trips"][self.grid.index(env.now)] += 1
 
     # what metrics and routing ask ----------------------------------------------
 
@@ -324,19 +305,40 @@ def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray
     tests/validation/test_validation_links.py.)"""
     vessel_h = np.asarray(rec.server_h, dtype=float)
     closed_share = np.array(rec.closed_h) / grid.hours()
-    cycle_h = np.full(len(closed_share), mean_cycle_h(spec))
-    if spec.storms is not None and closed_share.any():
-        d_h = 24.0 * _quantiles(as_distribution(spec.storms.duration_days))
-        mean = {k: dist.mean for k, dist in _durations(spec).items()}
-        x_out = mean["return_h"] + mean["load_h"]
-        x_back = mean["crossing_h"] + mean["unload_h"]
-        for i, share in enumerate(closed_share):
-            if share >= 1.0:
-                cycle_h[i] = math.inf
-            elif share > 0.0:
-                lam = share / ((1.0 - share) * float(d_h.mean()))
-                cycle_h[i] += _storm_wait_h(x_out, lam, d_h) + _storm_wait_h(x_back, lam, d_h)
+    mean = {k: dist.mean for k, dist in _durations(spec).items()}
+    port = _port_hours(spec, rec, len(closed_share), mean)
+    cycle_h = np.array([mean["crossing_h"] + mean["return_h"] + lo + un for lo, un in port])
+    d_h = 24.0 * _quantiles(as_distribution(spec.storms.duration_days)) if spec.storms is not None else None
+    for i, share in enumerate(closed_share):
+        if d_h is None or share <= 0.0:
+            continue
+        if share >= 1.0:
+            cycle_h[i] = math.inf
+            continue
+        lam = share / ((1.0 - share) * float(d_h.mean()))
+        x_out = mean["return_h"] + port[i][0]
+        x_back = mean["crossing_h"] + port[i][1]
+        cycle_h[i] += _storm_wait_h(x_out, lam, d_h) + _storm_wait_h(x_back, lam, d_h)
     return vessel_h * spec.vessel_payload_t / cycle_h
+
+
+def _port_hours(spec: SeaLinkSpec, rec: NodeRecord, n_years: int, mean: dict) -> list[tuple[float, float]]:
+    """Mean hours in port per round trip, loading and unloading, per year: the
+    drawn load_h / unload_h means, or where vessels call at terminals the hours
+    they held a berth (waits for a berth are not capacity), measured that year
+    (or the nearest year with calls)."""
+    trips = rec.extra.get("round_trips", [0] * n_years)
+    out = []
+    for key, field in (("load_call_h", spec.load_at), ("unload_call_h", spec.unload_at)):
+        if field is None:
+            out.append([mean[key.replace("_call", "")]] * n_years)
+            continue
+        per = [rec.extra[key][i] / trips[i] if trips[i] else math.nan for i in range(n_years)]
+        known = [i for i in range(n_years) if not math.isnan(per[i])]
+        out.append([per[i] if not math.isnan(per[i]) else
+                    (per[min(known, key=lambda j: abs(j - i))] if known else mean[key.replace("_call", "")])
+                    for i in range(n_years)])
+    return list(zip(out[0], out[1]))
 
 
 def _quantiles(dist, n: int = 2000) -> np.ndarray:
@@ -372,5 +374,6 @@ KIND = NodeKind(
     name="sea_link", label="sea link", spec=SeaLinkSpec, engine=SeaLink, capacity_t=capacity_t,
     investable=frozenset({"fleet"}), durations=frozenset({"load_h", "crossing_h", "unload_h", "return_h"}),
     timelines=("fleet",), counts=("fleet",), fits=("vessel_payload_t", "a vessel"), carrier="vessel_payload_t",
-    entry=False, after=frozenset({"port"}), utilisation_check="lower_bound", marker="o",
+    entry=False, after=frozenset({"port"}), calls_at=(("load_at", "before"), ("unload_at", "after")),
+    utilisation_check="lower_bound", marker="o",
 )
