@@ -180,6 +180,7 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
         rows.append({"node": nid, "kind": kind, "year": year, "measure": measure, "simulated": sim,
                      "estimate": est, "method": method, "large": bool(large), "note": note})
 
+    called = {getattr(sp, f, None) for sp in specs.values() for f, _ in kind_of(sp.kind).calls_at} - {None}
     for (nid, year), m in mean.iterrows():
         spec = specs.get(nid)
         if spec is None:
@@ -192,19 +193,23 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
         if not (cap > 0) or math.isnan(util):
             continue
         rho = thr / cap
+        if nid in called:  # vessels call: berth time adds call time to the tonnes handled
+            large = util < rho - UTIL_ABS_TOL or util > LINK_UTIL_MAX
+            row(nid, spec.kind, year, "utilization", util, rho, "throughput/capacity (lower bound)", large,
+                "vessel calls add call time; waits of calls have no closed form here")
+            continue
         if kind.utilisation_check == "lower_bound":
             large = util < rho - UTIL_ABS_TOL or util > LINK_UTIL_MAX
             row(nid, spec.kind, year, "utilization", util, rho, "throughput/capacity (lower bound)", large,
                 "part loads raise utilisation above throughput/capacity" if not large else
                 ("busy time below the tonnes carried" if util < rho - UTIL_ABS_TOL else "utilisation above 1"))
             continue
-        row(nid, spec.kind, year, "utilization", util, rho, "throughput/capacity", abs(util - rho) > UTIL_ABS_TOL)
-
-        # waiting ---------------------------------------------------------------
+        model = kind.service(spec, grid, grid.years.index(year), cap) if kind.service else None
         arrivals = _arrivals_at(scenario, specs, nid)
         w = np.array([tonnes[sid].get(year, 0.0) * share / scenario.streams[sid].shipment_t
                       for sid, share, _ in arrivals])  # shipments per year, by stream
-        if w.sum() <= 0 or math.isnan(wait):
+        if model is None or w.sum() <= 0:
+            row(nid, spec.kind, year, "utilization", util, rho, "throughput/capacity", abs(util - rho) > UTIL_ABS_TOL)
             continue
         sizes = np.array([scenario.streams[sid].shipment_t for sid, _, _ in arrivals])
         batch = np.array([b for _, _, b in arrivals])
@@ -212,12 +217,21 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
         et, et2 = float(p @ sizes), float(p @ sizes**2)
         ca2 = float(p @ batch)
         lam = thr / h / et
-        model = kind.service(spec, grid, grid.years.index(year), cap) if kind.service else None
-        if model is None:
-            continue
         c, rate, unit_scv = model.servers, model.rate_t_per_h, model.unit_scv
-        mean_s = et / rate
-        cs2 = et2 * (1.0 + unit_scv) / et**2 - 1.0
+        # busy share: tonnes / rate plus the fixed part of each call, over the berths
+        util_est = rho + lam * model.fixed_h / c
+        row(nid, spec.kind, year, "utilization", util, util_est,
+            "throughput/capacity" + (" + calls x call time" if model.fixed_h else ""),
+            abs(util - util_est) > UTIL_ABS_TOL)
+
+        # waiting ---------------------------------------------------------------
+        if math.isnan(wait):
+            continue
+        handling = et / rate
+        mean_s = handling + model.fixed_h
+        es2 = et2 * (1.0 + unit_scv) / rate**2 + 2 * handling * model.fixed_h + model.fixed_h**2 * (1 + model.fixed_scv)
+        cs2 = es2 / mean_s**2 - 1.0
+        rho = lam * mean_s / c  # the load of the berths, call time included
         if lam * h < MIN_SHIPMENTS:
             continue
         if rho >= RHO_MAX_FOR_WAIT:

@@ -55,6 +55,10 @@ def node_spec(draw, kind: str, ship_t: float, start: date, horizon_days: int) ->
             spec["handling_rate_t_per_h"] = draw(steps_of(st.floats(10.0, 2000.0)))
         if draw(st.booleans()):
             spec["yard_limit_t"] = ship_t * draw(st.integers(1, 4))
+        if draw(st.booleans()):
+            spec["call_h"] = draw(durations(0, 24))
+        if draw(st.booleans()):
+            spec["storms"], spec["storm_share"] = "area", draw(st.floats(0, 1))
         return spec
     if kind == "sea_link":
         spec = {"kind": "sea_link", "fleet": draw(steps_of(st.integers(0, 3))),
@@ -65,6 +69,8 @@ def node_spec(draw, kind: str, ship_t: float, start: date, horizon_days: int) ->
             spec["return_h"] = draw(durations(1, 30))
         if draw(st.booleans()):
             spec["storms"] = {"events_per_month": draw(st.floats(0, 4)), "duration_days": draw(durations(0.5, 5))}
+        elif draw(st.booleans()):
+            spec["storms"], spec["storm_share"] = "area", draw(st.floats(0, 1))
         return spec
     if kind == "rail_line":
         spec = {"kind": "rail_line", "train_payload_t": ship_t * draw(st.sampled_from([1, 2, 2.5, 4])),
@@ -144,8 +150,33 @@ def scenarios(draw):
     if investments and draw(st.booleans()):
         delays.append({"match": draw(st.sampled_from(["t"] + [inv["id"] for inv in investments])),
                        "months": draw(st.floats(-3, 18))})
+    _call_at_terminals(draw, nodes, streams)
+    weather = {"area": {"events_per_month": draw(st.floats(0, 4)), "duration_days": draw(durations(0.5, 5))}}
     return make_scenario(nodes, streams, start=start.isoformat(), end=end.isoformat(), disruptions=disruptions,
-                         investments=investments, delays={"projects": delays})
+                         investments=investments, delays={"projects": delays}, weather=weather)
+
+
+def _call_at_terminals(draw, nodes: dict, streams: dict) -> None:
+    """Some sea links load at the port just before them, or unload at the one just
+    after, in every route (vessels then call at those terminals' berths)."""
+    from model.route import Route
+
+    before: dict[str, set] = {}
+    after: dict[str, set] = {}
+    for st_ in streams.values():
+        for p in Route.of(st_["route"]).positions():
+            before.setdefault(p.node, set()).update(p.before)
+            for b in p.before:
+                if b is not None:
+                    after.setdefault(b, set()).add(p.node)
+    for nid, spec in nodes.items():
+        if spec["kind"] != "sea_link":
+            continue
+        for field, near in (("load_at", before.get(nid, set())), ("unload_at", after.get(nid, set()))):
+            if len(near) == 1 and None not in near:
+                (other,) = near
+                if nodes[other]["kind"] == "port" and draw(st.booleans()):
+                    spec[field] = other
 
 
 def routes(s) -> dict[str, list]:

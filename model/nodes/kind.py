@@ -30,12 +30,16 @@ if TYPE_CHECKING:  # pragma: no cover
 class ServiceModel:
     """A node as a queue for the analytic sanity check of one year: ``servers``
     (time-averaged, may be fractional), the handling rate per server in tonnes
-    per hour, and the squared coefficient of variation of the service time of
-    one tonne-unit (0 fixed, 1 exponential)."""
+    per hour, the squared coefficient of variation of the service time of one
+    tonne-unit (0 fixed, 1 exponential), and a fixed part added to every service."""
 
     servers: float
     rate_t_per_h: float
     unit_scv: float
+    fixed_h: float = 0.0
+    """Mean fixed part of every service (a call's mooring and papers), hours."""
+    fixed_scv: float = 0.0
+    """Its squared coefficient of variation."""
 
 
 SpecT = TypeVar("SpecT", bound="NodeSpecBase")

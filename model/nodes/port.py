@@ -273,7 +273,8 @@ def service(spec: PortSpec, grid: YearGrid, y: int, capacity_t: float) -> Servic
     if c <= 0:
         return None
     unit_scv = {"exponential": 1.0, "fixed": 0.0, "lognormal": spec.service_cv**2}[spec.service]
-    return ServiceModel(c, capacity_t / (c * hours), unit_scv)
+    call = as_distribution(spec.call_h)
+    return ServiceModel(c, capacity_t / (c * hours), unit_scv, call.mean, call.scv)
 
 
 KIND = NodeKind(

@@ -121,7 +121,9 @@ class SeaLink(Node):
         area), each closing this link with probability ``storm_share``."""
         storms = self.spec.storms
         if isinstance(storms, str):
+            self.rec.extra["storm_days"] = as_distribution(self.ctx.weather[storms].duration_days)
             return self.ctx.area_storms(storms, self.spec.storm_share, f"{self.kind}:{self.id}")
+        self.rec.extra["storm_days"] = as_distribution(storms.duration_days)
         return storm_calendar(storms, self.ctx.streams.rng(f"{self.kind}:{self.id}:storms"),
                               self.sampler(as_distribution(storms.duration_days), "storm_days"),
                               self.ctx.start, self.grid.horizon_h)
@@ -308,7 +310,8 @@ def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray
     mean = {k: dist.mean for k, dist in _durations(spec).items()}
     port = _port_hours(spec, rec, len(closed_share), mean)
     cycle_h = np.array([mean["crossing_h"] + mean["return_h"] + lo + un for lo, un in port])
-    d_h = 24.0 * _quantiles(as_distribution(spec.storms.duration_days)) if spec.storms is not None else None
+    days = rec.extra.get("storm_days")  # the storms' duration distribution (its own or its area's)
+    d_h = 24.0 * _quantiles(days) if days is not None else None
     for i, share in enumerate(closed_share):
         if d_h is None or share <= 0.0:
             continue
