@@ -61,6 +61,8 @@ class SeaLinkSpec(NodeSpecBase):
     load_at: str | None = Field(None, description="Port terminal (node id) where vessels load: a berth call "
                                 "of call_h + cargo / handling rate replaces load_h")
     unload_at: str | None = Field(None, description="Port terminal (node id) where vessels unload, in place of unload_h")
+    return_cargo_t: float = Field(0.0, ge=0, description="Tonnes (or their handling equivalent) carried back on "
+                                  "each return leg and handled at both calls; not tracked as cargo")
 
     _count = field_validator("fleet")(count_timeline)
 
@@ -230,7 +232,7 @@ class SeaLink(Node):
             self.set_active(self.idle == 0)
             busy_from = env.now
             if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
-                at_berth = yield from self.load_port.call(load_t)
+                at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t)
                 self.rec.extra["load_call_h"][self.grid.index(env.now)] += at_berth
                 ready = env.now
             else:
@@ -242,7 +244,7 @@ class SeaLink(Node):
             arrive = depart + self._leg("crossing_h", depart)
             if self.unload_port is not None:
                 yield env.timeout(arrive - env.now)
-                at_berth = yield from self.unload_port.call(load_t)
+                at_berth = yield from self.unload_port.call(load_t + self.spec.return_cargo_t)
                 self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
             else:
                 yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
