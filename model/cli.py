@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .scenario import ScenarioError, load_scenario
@@ -49,16 +50,23 @@ def _seed(text: str) -> int:
     return v
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line ``error: ...`` and exit status 2 (``--help`` shows usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="corridor", description="Caspian corridor freight simulator")
+    p = _Parser(prog="corridor", description="Caspian corridor freight simulator")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("run", help="run a scenario's replications and write a run folder")
     r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
     r.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     r.add_argument("--replications", type=_positive, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
-    r.add_argument("--out", help="run folder to create (default: results/<scenario>-<time>)")
+    r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
     r.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
@@ -126,7 +134,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
     progress = Progress(n * len(scenarios))
     t0 = time.perf_counter()
     res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers,
-                progress=lambda s, k: progress(f"{s.name} replication {k + 1}"))
+                progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"))
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
     final = res.write(out, year=args.year)
     print(format_results(res))

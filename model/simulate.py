@@ -76,7 +76,7 @@ class Choice:
     """A resolved branch point: options are lists of nodes."""
 
     names: list[str]
-    options: list[list[Node]]
+    options: list[list[Node | Via]]
     policy: str
     shares: np.ndarray
     rng: np.random.Generator
@@ -100,22 +100,23 @@ class Via:
         return self.node.expected_delay_h(t)
 
 
-def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> set[tuple]:
+def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, str]:
     """Route positions (paths) of terminals that a neighbouring sea link loads at
-    (the link comes next) or unloads at (it came just before): there the
-    shipment passes through and the vessel's call does the work."""
-    after: dict[tuple, list[str]] = {}
+    (the link comes next: "load") or unloads at (it came just before: "unload"):
+    there the shipment passes through and the vessel's call does the work."""
+    after: dict[str, list[str]] = {}
     for p in route.positions():
         for b in p.before:
             if b is not None:
                 after.setdefault(b, []).append(p.node)
-    out = set()
+    out: dict[tuple, str] = {}
     for p in route.positions():
         nxt = [specs[n] for n in after.get(p.node, [])]
         prv = [specs[b] for b in p.before if b is not None]
-        if any(getattr(x, "load_at", None) == p.node for x in nxt) or \
-                any(getattr(x, "unload_at", None) == p.node for x in prv):
-            out.add(p.path)
+        if any(getattr(x, "unload_at", None) == p.node for x in prv):
+            out[p.path] = "unload"
+        elif any(getattr(x, "load_at", None) == p.node for x in nxt):
+            out[p.path] = "load"
     return out
 
 
@@ -148,7 +149,10 @@ class Corridor:
 
     def _via(self, path: tuple, nid: str) -> Node | Via:
         node = self.nodes[nid]
-        return Via(node.pass_through, node) if path in self._passes else node
+        if path not in self._passes:
+            return node
+        counted = self._passes[path] == "unload"
+        return Via(lambda s: node.pass_through(s, counted), node)
 
     def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
@@ -186,7 +190,7 @@ class Corridor:
 
     # journeys ----------------------------------------------------------------
 
-    def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node]]:
+    def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node | Via]]:
         """Pick a branch: only open branches; if none is open, the one opening first."""
         now = self.env.now
         open_ = [i for i, opt in enumerate(choice.options) if all(n.is_open(now) for n in opt)]

@@ -240,9 +240,10 @@ class Node:
     def link(self, nodes: dict[str, "Node"]) -> None:
         """Called once all nodes exist: take references to the nodes this one works with."""
 
-    def pass_through(self, s: Shipment) -> Generator:
+    def pass_through(self, s: Shipment, counted: bool = True) -> Generator:
         """A visit where a neighbouring node's vessel or train does this node's work
-        (a terminal a sea link loads at); by default the same as ``visit``."""
+        (a terminal a sea link loads at: ``counted`` False, the vessel's call counts
+        the tonnes); by default the same as ``visit``."""
         return self.visit(s)
 
     def visit(self, s: Shipment) -> Generator:  # pragma: no cover - abstract

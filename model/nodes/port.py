@@ -159,11 +159,14 @@ class Port(Node):
 
     # calls and visits --------------------------------------------------------
 
-    def call(self, tonnes: float, s: Shipment | None = None) -> Generator:
+    def call(self, tonnes: float, s: Shipment | None = None, loaded_t: float = 0.0
+             ) -> Generator[simpy.Event, object, float]:
         """Wait for a berth, hold it for call_h + tonnes / rate, return the hours
         spent at the berth. With ``s``, a shipment's own call: its upstream yard
         space is freed when its service starts, and it then needs room in this
-        terminal's yard, holding the berth until it finds it."""
+        terminal's yard, holding the berth until it finds it. ``loaded_t``: cargo a
+        vessel loads in this call, counted as the terminal's throughput when the
+        call ends (the shipments passed through uncounted)."""
         env, rec, grid = self.env, self.rec, self.grid
         arrived = env.now
         if self.n_held < self._avail and not self.waiting:
@@ -198,6 +201,8 @@ class Port(Node):
             s.yard = self.yard
         self.n_held -= 1
         self._grant()
+        if loaded_t:
+            rec.throughput_t[grid.index(env.now)] += loaded_t
         return env.now - start
 
     def visit(self, s: Shipment) -> Generator:
@@ -209,9 +214,11 @@ class Port(Node):
         rec.exited_t += s.t
         rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
-    def pass_through(self, s: Shipment) -> Generator:
+    def pass_through(self, s: Shipment, counted: bool = True) -> Generator:
         """A shipment that a modelled vessel loads here or has unloaded here: the
-        vessel's call does the work; the shipment needs only room in the yard."""
+        vessel's call does the work; the shipment needs only room in the yard. Its
+        tonnes count as throughput here once handled: now, after an unloading
+        (``counted``), or when the vessel that loads it ends its call."""
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
@@ -221,7 +228,8 @@ class Port(Node):
             yield self.yard.put(s.t)
             s.yard = self.yard
         rec.exited_t += s.t
-        rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        if counted:
+            rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     # what metrics and routing ask --------------------------------------------
 

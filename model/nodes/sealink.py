@@ -232,7 +232,7 @@ class SeaLink(Node):
             self.set_active(self.idle == 0)
             busy_from = env.now
             if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
-                at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t)
+                at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t, loaded_t=load_t)
                 self.rec.extra["load_call_h"][self.grid.index(env.now)] += at_berth
                 ready = env.now
             else:
