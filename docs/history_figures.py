@@ -1,4 +1,4 @@
-"""Figures of docs/validation.md §6 "History 2023-2025": simulated vs published.
+"""Figures of docs/validation.md §5 "History 2023-2025": simulated vs published.
 
     .venv/bin/python docs/history_figures.py        # about a minute on 2 cores
 

@@ -105,8 +105,8 @@ def main() -> None:
         print(f"  sanity: {int(rows_s['large'].sum())} large of {len(rows_s)}")
         th = nodes.groupby(["node", "year"])[["throughput_t", "capacity_t", "utilization", "hours_closed"]].mean()
         if n in ("baseline", "as_built_2024_saturated"):
-            for node in ["aktau", "aktau_oil", "kuryk", "alat", "caspian_ferry", "caspian_feeder", "tanker_shuttle",
-                         "btc", "btk", "ge_mainline"]:
+            for node in ["aktau_container", "aktau_oil", "kuryk_ferry", "alat_container", "alat_ferry", "alat_general",
+                         "alat_rail", "caspian_ferry", "caspian_feeder", "tanker_shuttle", "btc", "btk", "ge_mainline"]:
                 for y in (2024, 2025):
                     r = th.loc[(node, y)]
                     print(f"  {node} {y}: throughput {r.throughput_t / 1e6:.2f} Mt, capacity {r.capacity_t / 1e6:.2f} Mt, "
@@ -136,7 +136,7 @@ def main() -> None:
         d = corr.groupby("year")["delivered_t"].mean() / 1e6
         ax2.plot(b["year"], b["bound_t"] / 1e6, "--", color=colour, lw=1.2)
         ax2.plot(d.index, d.values, "o-", color=colour, ms=3.5, lw=1.2, label=f"{n}: delivered (solid), bound (dashed)")
-    ax2.plot([2023, 2024], [2.76, 4.48], "ks", ms=5, label="carried, published (2.76, 4.48 Mt)")
+    ax2.plot([2023, 2024, 2025], [2.76, 4.48, 4.12], "ks", ms=5, label="carried, published (2.76, 4.48, 4.12 Mt)")
     ax2.plot([2024], [6.0], "k^", ms=6, label="stated capacity 2024 (6 Mt/yr)")
     ax2.set_xlabel("year")
     ax2.set_ylabel("corridor cargo, Mt (background traffic excluded)")
