@@ -132,7 +132,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("background", "Background", "Other traffic sharing the nodes, left out of corridor totals", "bool"),
         _c("demand_t", "t", "Demand (t)", "Tonnes generated in the year"),
         _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
-        _c("backlog_t", "t", "Backlog (t)", "Tonnes generated and not yet delivered at the year's end"),
+        _c("diverted_t", "t", "Diverted (t)", "Tonnes whose shippers chose an outside route at generation"),
+        _c("reneged_t", "t", "Reneged (t)", "Tonnes that left a queue for another route when their patience ran out"),
+        _c("backlog_t", "t", "Backlog (t)", "Tonnes generated, not delivered and not lost at the year's end: "
+           "still queued or moving in the corridor"),
         _c("delivered_tkm", "t·km", "Delivered (t·km)", "Tonne-kilometres delivered in the year: each delivered "
            "shipment's tonnes x the distance_km of the nodes it went through (a node without one counts 0)"),
         _c("transit_mean_days", "days", "Transit mean (days)", "Mean transit time of shipments delivered in the year"),
@@ -157,6 +160,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         SCENARIO, REPLICATION, YEAR,
         _c("demand_t", "t", "Demand (t)", "Corridor tonnes generated"),
         _c("delivered_t", "t", "Delivered (t)", "Corridor tonnes delivered"),
+        _c("lost_t", "t", "Lost to other routes (t)", "Corridor tonnes diverted at generation or reneged from a queue"),
         _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of corridor shipments delivered"),
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
     ), sweepable=True),
@@ -166,6 +170,13 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("bin_hi_days", "To (days)", "Upper edge of the bin", "float"),
         _c("count", "count", "Shipments", "Corridor shipments delivered with a transit in the bin", "int"),
     )),
+    Table("routes", "Per scenario x replication x year x stream x route option: tonnes sent down each option "
+          "of the corridor's choice points, and tonnes that took an outside route instead.", (
+        SCENARIO, REPLICATION, YEAR, STREAM,
+        _key("kind", "Where", "corridor (a choice point's option) or outside (a route outside the model)"),
+        _key("option", "Option", "Option name"),
+        _c("tonnes_t", "t", "Tonnes (t)", "Tonnes that took the option in the year"),
+    ), entity="stream"),
     Table("network_nodes", "Per scenario: node attributes, for the schematic.", (
         SCENARIO, NODE,
         _key("kind", "Kind", "Node kind"),
@@ -206,6 +217,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("delivered_mt", "Delivered (Mt)", "Corridor delivered, mean", "float"),
         _key("delivered_ci95_lo_mt", "Delivered 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
         _key("delivered_ci95_hi_mt", "Delivered 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
+        _key("lost_mt", "Lost to other routes (Mt)", "Corridor cargo diverted or reneged, mean", "float"),
+        _key("lost_ci95_lo_mt", "Lost 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
+        _key("lost_ci95_hi_mt", "Lost 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
         _key("bound_mt", "Capacity bound (Mt)", "The static max-flow bound", "float"),
         _key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
         _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications", "float"),
@@ -226,7 +240,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 
 PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "bottlenecks", "corridor", "transit_hist",
-                   "network_nodes", "network_edges", "perf")
+                   "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""
 
 

@@ -80,12 +80,14 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
         transit = _by_year(rec.transit_year, rec.transit_h, len(grid))
-        backlog = np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t)
+        backlog = (np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(rec.diverted_t)
+                   - np.cumsum(rec.reneged_t))
         for y, year in enumerate(grid.years):
             days = transit[y] / 24.0
             rows.append((
                 r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
-                rec.generated_t[y], rec.delivered_t[y], float(backlog[y]), rec.delivered_tkm[y],
+                rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], float(backlog[y]),
+                rec.delivered_tkm[y],
                 _stat(days, np.mean), _stat(days, np.median), _stat(days, lambda a: np.percentile(a, 95)),
             ))
     return TABLES["annual_streams"].frame(rows)
@@ -123,6 +125,7 @@ def corridor_table(r: RunRecords) -> pd.DataFrame:
             "scenario": r.scenario.name, "replication": r.replication, "year": year,
             "demand_t": sum(rec.generated_t[y] for _, rec in streams),
             "delivered_t": sum(rec.delivered_t[y] for _, rec in streams),
+            "lost_t": sum(rec.diverted_t[y] + rec.reneged_t[y] for _, rec in streams),
             "transit_p50_days": _stat(days, np.median),
             "transit_p95_days": _stat(days, lambda a: np.percentile(a, 95)),
         })
@@ -161,6 +164,18 @@ def network_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     return nodes, TABLES["network_edges"].frame([(scenario.name, a, b) for a, b in edges])
 
 
+def route_table(r: RunRecords) -> pd.DataFrame:
+    """Tonnes per stream, year and route option: the options of the corridor's
+    choice points (where shipments went), and the outside routes they took instead."""
+    rows = []
+    for sid, rec in r.streams.items():
+        for kind, per in (("corridor", rec.branch_t), ("outside", rec.outside_t)):
+            for option, tonnes in per.items():
+                rows += [(r.scenario.name, r.replication, year, sid, kind, option, tonnes[y])
+                         for y, year in enumerate(r.grid.years)]
+    return TABLES["routes"].frame(rows)
+
+
 def perf_table(r: RunRecords) -> pd.DataFrame:
     """What the replication cost: seconds of simulation and shipment-hops."""
     return TABLES["perf"].frame([(r.scenario.name, r.replication, r.wall_s, r.hops)])
@@ -177,6 +192,7 @@ def tables(r: RunRecords) -> dict[str, pd.DataFrame]:
         "bottlenecks": bottleneck_table(nodes),
         "corridor": corridor_table(r),
         "transit_hist": transit_hist_table(r),
+        "routes": route_table(r),
         "perf": perf_table(r),
     }
     if r.replication == 0:

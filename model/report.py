@@ -19,7 +19,9 @@ def format_summary(summary: pd.DataFrame) -> str:
     for scn, g in summary.groupby("scenario", sort=False):
         lines.append(f"Scenario {scn}: corridor cargo (background traffic excluded), mean of replications")
         has_bound = "bound_mt" in g.columns
+        has_lost = "lost_mt" in g.columns and bool((g["lost_mt"].fillna(0) > 0).any())
         lines.append(f"  {'year':<6}{'demand Mt':>10}{'delivered Mt':>14}{'95% CI':>16}"
+                     + (f"{'lost Mt':>9}{'95% CI':>14}" if has_lost else "")
                      + (f"{'bound Mt':>10}" if has_bound else "")
                      + f"  {'bottleneck':<22}{'transit p50/p95 days':>21}")
         for _, r in g.iterrows():
@@ -27,7 +29,11 @@ def format_summary(summary: pd.DataFrame) -> str:
                   else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}")
             share = "" if pd.isna(r.bottleneck_share) else f" ({r.bottleneck_share:.0%})"
             bound = "" if not has_bound else f"{'':>10}" if pd.isna(r.bound_mt) else f"{r.bound_mt:>10.2f}"
-            lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}{bound}  "
+            lost = ""
+            if has_lost:
+                lci = "" if pd.isna(r.lost_ci95_lo_mt) else f"{r.lost_ci95_lo_mt:.2f}–{r.lost_ci95_hi_mt:.2f}"
+                lost = f"{r.lost_mt:>9.2f}{lci:>14}"
+            lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}{lost}{bound}  "
                          f"{(r.bottleneck + share):<22}{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<8.1f}")
     return "\n".join(lines)
 

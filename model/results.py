@@ -64,6 +64,7 @@ class Results:
     bottlenecks: pd.DataFrame
     corridor: pd.DataFrame
     transit_hist: pd.DataFrame
+    routes: pd.DataFrame
     network_nodes: pd.DataFrame
     network_edges: pd.DataFrame
     perf: pd.DataFrame

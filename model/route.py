@@ -45,6 +45,7 @@ class Step:
     names: tuple[str, ...] = ()
     policy: str | None = None
     shares: Mapping[str, float] | None = None
+    tariffs: Mapping[str, float] | None = None
 
     @property
     def is_choice(self) -> bool:
@@ -88,7 +89,8 @@ class Route:
             if isinstance(step, Mapping):
                 step = ChoiceSpec.model_validate(step)
             steps.append(Step(i, tuple(tuple(c) for c in step.choice.values()), tuple(step.choice), step.policy,
-                              dict(step.shares) if step.shares is not None else None))
+                              dict(step.shares) if step.shares is not None else None,
+                              dict(step.tariffs_usd_per_t)))
         return cls(tuple(steps))
 
     def nodes(self) -> list[str]:

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .distributions import as_distribution
 from .nodes import KINDS
-from .specs import NodeSpecBase, Problem, Strict, non_negative
+from .specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
 from .weather import StormSpec
 
 
@@ -33,8 +33,11 @@ class ChoiceSpec(Strict):
     """A route's branch point: each option is a sub-route of node ids."""
 
     choice: dict[str, list[str]]
-    policy: Literal["fixed_shares", "least_delay"] = "fixed_shares"
+    policy: Literal["fixed_shares", "least_delay", "logit"] = "fixed_shares"
     shares: dict[str, float] | None = None
+    tariffs_usd_per_t: dict[str, float] = Field(
+        {}, description="logit: tariff of each option (missing: 0); with the stream's value of time and the "
+        "model's queue-aware expected time it makes the option's generalised cost")
 
     @model_validator(mode="after")
     def _shares(self) -> "ChoiceSpec":
@@ -45,6 +48,10 @@ class ChoiceSpec(Strict):
         for opt, nodes in self.choice.items():
             if not nodes:
                 raise Problem("expected at least one node id in this option, got an empty list", "choice", opt)
+        for opt in self.tariffs_usd_per_t:
+            if opt not in self.choice:
+                raise Problem(f"tariff for unknown option '{opt}'; expected one of the options: {names}",
+                              "tariffs_usd_per_t", opt)
         if self.policy == "fixed_shares" and self.shares is None:
             raise Problem(f"policy fixed_shares (the default) needs shares {{option: share}} for options {names}; "
                            "add shares or set policy: least_delay", "shares")
@@ -63,9 +70,21 @@ class ChoiceSpec(Strict):
         return self
 
 
+class OutsideOption(Strict):
+    """A route outside the model (the Northern route, Suez, CPC): its tariff and
+    door-to-door transit time for this cargo, compared with the corridor's."""
+
+    tariff_usd_per_t: float = Field(0.0, ge=0)
+    transit_days: float = Field(ge=0)
+
+
 class StreamSpec(Strict):
     """A demand stream: annual volume by year (linear between given years,
-    constant outside), cut into shipments, Poisson arrivals."""
+    constant outside), cut into shipments, Poisson arrivals. With ``outside``
+    options, each shipment chooses the corridor or one of them at generation, by a
+    logit of generalised cost (tariff + value of time x expected time); with
+    ``patience_days``, one that has waited longer in a queue leaves for the best
+    outside option."""
 
     commodity: str
     volume_mt_per_year: float | dict[int, float]
@@ -75,6 +94,12 @@ class StreamSpec(Strict):
     background: bool = Field(
         False, description="Other traffic sharing the nodes; left out of corridor totals"
     )
+    value_of_time_usd_per_t_day: float = Field(0.0, ge=0, description="What a day in transit costs a tonne")
+    tariff_usd_per_t: float = Field(0.0, ge=0, description="The corridor's tariff for this cargo, end to end")
+    outside: dict[str, OutsideOption] = Field({}, description="Routes outside the model it may take instead")
+    logit_scale_per_usd: float = Field(0.05, gt=0, description="Logit scale: 1 / spread of shippers' costs (USD/t)")
+    patience_days: DurationSpec | None = Field(
+        None, description="How long a shipment waits in a queue before it leaves for an outside option")
 
     @field_validator("volume_mt_per_year")
     @classmethod

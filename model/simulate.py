@@ -10,6 +10,7 @@ generated and delivered per stream, and tonnes that entered and left each node.
 from __future__ import annotations
 
 import math
+from functools import partial
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Generator
@@ -18,7 +19,7 @@ import numpy as np
 import simpy
 
 from .demand import month_rates
-from .distributions import Exponential, Sampler
+from .distributions import Exponential, Sampler, as_distribution
 from .nodes import Node, NodeRecord, Shipment, kind_of
 from .nodes.base import Context
 from .rng import RandomStreams
@@ -45,11 +46,16 @@ class StreamRecord:
     transit_h: list[float] = field(default_factory=list)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
+    diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
+    reneged_t: list[float] = field(default_factory=list)  # left a queue when its patience ran out
+    outside_t: dict[str, list[float]] = field(default_factory=dict)  # diverted tonnes by outside option
 
     def __post_init__(self) -> None:
         self.generated_t = [0.0] * self.n_years
         self.delivered_t = [0.0] * self.n_years
         self.delivered_tkm = [0.0] * self.n_years
+        self.diverted_t = [0.0] * self.n_years
+        self.reneged_t = [0.0] * self.n_years
 
 
 @dataclass
@@ -80,6 +86,57 @@ class Choice:
     policy: str
     shares: np.ndarray
     rng: np.random.Generator
+    tariffs: np.ndarray | None = None  # logit: USD/t per option
+    scale: float = 0.05  # logit: per USD
+    vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
+
+
+def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
+    """Multinomial logit shares of options with generalised costs ``cost`` (USD/t):
+    exp(-scale x cost) normalised; infinite cost gets share 0.
+
+    >>> logit_shares(np.array([10.0, 10.0 + np.log(3) / 0.1]), 0.1).round(4)
+    array([0.75, 0.25])
+    """
+    c = np.asarray(cost, dtype=float)
+    finite = np.isfinite(c)
+    if not finite.any():
+        return np.full(len(c), 1.0 / len(c))
+    w = np.where(finite, np.exp(-scale * (np.where(finite, c, 0.0) - c[finite].min())), 0.0)
+    return w / w.sum()
+
+
+def logit_draw(cost: np.ndarray, scale: float, u: float) -> int:
+    """The option a uniform draw ``u`` picks under the logit shares of ``cost``."""
+    p = logit_shares(cost, scale)
+    return int(min(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1))
+
+
+@dataclass
+class Outside:
+    """A stream's choice at generation: the corridor (tariff + value of time x the
+    corridor's expected time) against its outside options (tariff + value of time
+    x their transit time), by a logit of these generalised costs."""
+
+    names: list[str]
+    costs: np.ndarray  # USD/t of each outside option
+    tariff: float  # the corridor's tariff, USD/t
+    vot_per_h: float
+    scale: float
+    rng: np.random.Generator
+
+    @classmethod
+    def of(cls, spec: StreamSpec, rng: np.random.Generator) -> "Outside":
+        vot = spec.value_of_time_usd_per_t_day
+        names = list(spec.outside)
+        costs = np.array([o.tariff_usd_per_t + vot * o.transit_days for o in spec.outside.values()])
+        return cls(names, costs, spec.tariff_usd_per_t, vot / 24.0, spec.logit_scale_per_usd, rng)
+
+    def choose(self, corridor_h: float) -> str | None:
+        """None for the corridor, else the outside option chosen."""
+        cost = np.concatenate([[self.tariff + self.vot_per_h * corridor_h], self.costs])
+        i = logit_draw(cost, self.scale, self.rng.random())
+        return None if i == 0 else self.names[i - 1]
 
 
 class Via:
@@ -157,11 +214,14 @@ class Corridor:
     def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
             return self._via((step.index,), step.options[0][0])
+        st = self.scenario.streams[sid]
         return Choice(list(step.names),
                       [[self._via((step.index, "choice", name, j), n) for j, n in enumerate(chain)]
                        for name, chain in zip(step.names, step.options)],
                       step.policy or "fixed_shares", np.array(step.weights(), dtype=float),
-                      self.streams.rng(f"choice:{sid}:{step.index}"))
+                      self.streams.rng(f"choice:{sid}:{step.index}"),
+                      np.array([(step.tariffs or {}).get(n, 0.0) for n in step.names], dtype=float),
+                      st.logit_scale_per_usd, st.value_of_time_usd_per_t_day / 24.0)
 
     # demand ------------------------------------------------------------------
 
@@ -173,6 +233,9 @@ class Corridor:
         steps = tuple(plan)
         size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
         process, journey = env.process, self._journey
+        outside = Outside.of(spec, self.streams.rng(f"outside:{sid}")) if spec.outside else None
+        patience = (Sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
+                    if spec.patience_days is not None else None)
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
                 yield env.timeout(month.start_h - env.now)
@@ -186,7 +249,39 @@ class Corridor:
                 s = Shipment(self._next_id, k, size_t, env.now)
                 self._next_id += 1
                 generated[index(env.now)] += size_t
+                if outside is not None:
+                    gone_to = outside.choose(self._expected_h(steps, size_t))
+                    if gone_to is not None:  # the shipper books another route
+                        y = index(env.now)
+                        rec.diverted_t[y] += size_t
+                        rec.outside_t.setdefault(gone_to, [0.0] * len(self.grid))[y] += size_t
+                        continue
+                if patience is not None:
+                    env.timeout(patience() * 24.0).callbacks.append(partial(self._renege, s, rec))
                 process(journey(s, rec, steps))
+
+    def _renege(self, s: Shipment, rec: StreamRecord, _event: simpy.Event) -> None:
+        """Patience ran out: a shipment still waiting in a queue leaves the corridor."""
+        node = s.waiting
+        if node is None or s.gone:
+            return  # moving, in service, aboard, or delivered: it stays
+        node.renege(s)
+        if s.yard is not None:
+            Node.release_yard(s)
+        rec.reneged_t[self.grid.index(self.env.now)] += s.t
+
+    def _expected_h(self, steps: tuple, t: float) -> float:
+        """The corridor's queue-aware expected time for a shipment of t tonnes now
+        (at a choice, the quickest open option), in hours."""
+        now, total = self.env.now, 0.0
+        for step in steps:
+            if step.__class__ is Choice:
+                times = [sum(n.expected_delay_h(t) for n in opt) for opt in step.options
+                         if all(n.is_open(now) for n in opt)]
+                total += min(times) if times else math.inf
+            else:
+                total += step.expected_delay_h(t)
+        return total
 
     # journeys ----------------------------------------------------------------
 
@@ -202,6 +297,11 @@ class Corridor:
             return choice.names[i], choice.options[i]
         if choice.policy == "least_delay":
             i = min(open_, key=lambda j: sum(n.expected_delay_h(t) for n in choice.options[j]))
+        elif choice.policy == "logit":
+            assert choice.tariffs is not None
+            cost = np.array([choice.tariffs[j] + choice.vot_per_h * sum(n.expected_delay_h(t) for n in choice.options[j])
+                             for j in open_])
+            i = open_[logit_draw(cost, choice.scale, choice.rng.random())]
         else:
             w = choice.shares[open_]
             if w.sum() <= 0:
@@ -243,15 +343,16 @@ class Corridor:
 
 
 def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
-    """generated = delivered + in system (by node), from independent counters."""
+    """generated = delivered + in system (by node) + diverted or reneged, from independent counters."""
     generated = sum(sum(s.generated_t) for s in r.streams.values())
     delivered = sum(sum(s.delivered_t) for s in r.streams.values())
     in_nodes = sum(n.in_system_t() for n in r.nodes.values())
-    gap = generated - delivered - in_nodes
+    lost = sum(sum(s.diverted_t) + sum(s.reneged_t) for s in r.streams.values())
+    gap = generated - delivered - in_nodes - lost
     if abs(gap) > rel_tol * max(generated, 1.0):
         raise MassBalanceError(
             f"mass balance violated: generated {generated:.3f} t, delivered {delivered:.3f} t, "
-            f"in system {in_nodes:.3f} t, gap {gap:.3f} t"
+            f"in system {in_nodes:.3f} t, diverted or reneged {lost:.3f} t, gap {gap:.3f} t"
         )
 
 

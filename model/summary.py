@@ -62,13 +62,17 @@ def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     the capacity bound (Mt, where computed), the most frequent bottleneck, and transit p50/p95 (days, means).
     With one replication the intervals are NaN (not computable), never an error."""
     corr = t["corridor"]
-    s = summarise(corr, ["scenario", "year"], ["demand_t", "delivered_t", "transit_p50_days", "transit_p95_days"])
+    s = summarise(corr, ["scenario", "year"], ["demand_t", "delivered_t", "lost_t", "transit_p50_days",
+                                               "transit_p95_days"])
     wide = s.pivot(index=["scenario", "year"], columns="measure", values=["mean", "ci95_lo", "ci95_hi"])
     out = pd.DataFrame(index=wide.index)
     out["demand_mt"] = wide[("mean", "demand_t")] / 1e6
     out["delivered_mt"] = wide[("mean", "delivered_t")] / 1e6
     out["delivered_ci95_lo_mt"] = wide[("ci95_lo", "delivered_t")] / 1e6
     out["delivered_ci95_hi_mt"] = wide[("ci95_hi", "delivered_t")] / 1e6
+    out["lost_mt"] = wide[("mean", "lost_t")] / 1e6
+    out["lost_ci95_lo_mt"] = wide[("ci95_lo", "lost_t")] / 1e6
+    out["lost_ci95_hi_mt"] = wide[("ci95_hi", "lost_t")] / 1e6
     out["bound_mt"] = float("nan")
     if "bound" in t and not t["bound"].empty:
         out["bound_mt"] = t["bound"].groupby(["scenario", "year"])["bound_t"].mean() / 1e6

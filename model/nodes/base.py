@@ -15,6 +15,8 @@ A node kind subclasses :class:`Node` and overrides:
   utilisation;
 * ``rated_t_per_h()``: the timeline of its rated flow in tonnes per hour, where
   it has one (ports, pipelines), recorded per year as ``rated_t``;
+* ``renege(s)``: a shipment whose patience ran out leaves the queue it is in
+  (the node marked it ``s.waiting``);
 * ``link(nodes)``: take references to other nodes once all exist (a sea link
   to the terminals its vessels call at);
 * ``pass_through(s)``: the visit of a shipment whose handling a neighbour's
@@ -41,7 +43,7 @@ from ..years import YearGrid
 class Shipment:
     """A consignment moving along its route (block train, wagon group, parcel)."""
 
-    __slots__ = ("sid", "stream", "t", "created_h", "yard", "event")
+    __slots__ = ("sid", "stream", "t", "created_h", "yard", "event", "waiting", "gone")
 
     def __init__(self, sid: int, stream: int, t: float, created_h: float) -> None:
         self.sid = sid
@@ -50,6 +52,8 @@ class Shipment:
         self.created_h = created_h
         self.yard: simpy.Container | None = None  # upstream yard space it still holds
         self.event: simpy.Event | None = None
+        self.waiting: Node | None = None  # the node in whose queue it waits (it may renege from there)
+        self.gone = False  # reneged: left the corridor for another route
 
 
 @dataclass
@@ -236,6 +240,13 @@ class Node:
         self.set_active(False)
 
     # -- the interface -------------------------------------------------------
+
+    def renege(self, s: Shipment) -> None:
+        """Take a waiting shipment out of this node's queue (its patience ran out):
+        it leaves the node (counted out, not as throughput). Kinds with a queue
+        that shipments may leave override this; the engine calls it only while
+        ``s.waiting`` is this node."""
+        raise NotImplementedError(f"{self.kind} does not let shipments leave its queue")
 
     def link(self, nodes: dict[str, "Node"]) -> None:
         """Called once all nodes exist: take references to the nodes this one works with."""

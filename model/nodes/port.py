@@ -118,7 +118,7 @@ class Port(Node):
         self.draw_call_h = self.sampler(as_distribution(spec.call_h), "call_h")
         self._no_call_h = isinstance(spec.call_h, (int, float)) and spec.call_h == 0
         self._call_factor = self.duration_factor.get("call_h")
-        self.waiting: deque[simpy.Event] = deque()  # shipments waiting for a berth, FIFO
+        self.waiting: deque[tuple[simpy.Event, Shipment | None]] = deque()  # callers waiting for a berth, FIFO
         self.n_held = 0  # berths held: in service, or blocked by a full yard
         self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
         self.n_busy = 0
@@ -154,8 +154,13 @@ class Port(Node):
     def _grant(self) -> None:
         """Hand free berths to waiting shipments, first come first served."""
         while self.waiting and self.n_held < self._avail:
+            turn, s = self.waiting.popleft()
+            if s is not None and s.gone:
+                continue  # left while waiting (reneged)
             self.n_held += 1
-            self.waiting.popleft().succeed()
+            if s is not None:
+                s.waiting = None
+            turn.succeed()
 
     # calls and visits --------------------------------------------------------
 
@@ -169,12 +174,16 @@ class Port(Node):
         call ends (the shipments passed through uncounted)."""
         env, rec, grid = self.env, self.rec, self.grid
         arrived = env.now
+        while self.waiting and self.waiting[0][1] is not None and self.waiting[0][1].gone:
+            self.waiting.popleft()  # callers that left while waiting
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
         else:
             self.queued_t += tonnes
             turn = env.event()
-            self.waiting.append(turn)
+            self.waiting.append((turn, s))
+            if s is not None:
+                s.waiting = self
             yield turn  # _grant() has counted the berth as held
             self.queued_t -= tonnes
         if s is not None and s.yard is not None:
@@ -204,6 +213,14 @@ class Port(Node):
         if loaded_t:
             rec.throughput_t[grid.index(env.now)] += loaded_t
         return env.now - start
+
+    def renege(self, s: Shipment) -> None:
+        """A shipment waiting for a berth leaves: out of the queued tonnes now, out of
+        the queue when its turn would have come."""
+        s.gone = True
+        s.waiting = None
+        self.queued_t -= s.t
+        self.rec.exited_t += s.t
 
     def visit(self, s: Shipment) -> Generator:
         """A shipment that is its own call (background traffic, or a stream whose vessel is not modelled)."""

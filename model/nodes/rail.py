@@ -91,6 +91,7 @@ class RailLine(Node):
         s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
+        s.waiting = self
         if self._in_headway:
             self.set_active(True)
         # wake the dispatcher only when it waits for a first shipment or a full train
@@ -99,6 +100,18 @@ class RailLine(Node):
         yield s.event
         rec.exited_t += s.t
         rec.throughput_t[self.grid.index(self.env.now)] += s.t
+
+    def _drop_gone(self) -> None:
+        """Forget shipments at the head of the queue that have left (reneged)."""
+        while self.queue and self.queue[0][0].gone:
+            self.queue.popleft()
+
+    def renege(self, s: Shipment) -> None:
+        """A waiting shipment leaves: out of the queued tonnes now, out of the queue lazily."""
+        s.gone = True
+        s.waiting = None
+        self.queued_t -= s.t
+        self.rec.exited_t += s.t
 
     def _wait(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
@@ -118,6 +131,7 @@ class RailLine(Node):
                 yield env.timeout(nxt - env.now)
                 continue
             self.set_active(False)
+            self._drop_gone()
             if not self.queue:
                 yield from self._wait(None)
                 continue
@@ -139,6 +153,9 @@ class RailLine(Node):
         load_t = 0.0
         while self.queue and load_t + self.queue[0][0].t <= self.payload + _EPS:
             s, arrived = self.queue.popleft()
+            if s.gone:
+                continue
+            s.waiting = None
             self.queued_t -= s.t
             self.release_yard(s)
             self.record_wait(env.now - arrived)

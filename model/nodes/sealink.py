@@ -164,6 +164,7 @@ class SeaLink(Node):
         s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
+        s.waiting = self
         # wake the gathering vessel only when this arrival can end its wait: it had no
         # cargo yet, or what waits now fills it or no longer fits (saves an event per shipment)
         if not self._arrival.triggered and (self._space_t is None or self.queued_t >= self._space_t - _EPS
@@ -172,6 +173,18 @@ class SeaLink(Node):
         yield s.event
         rec.exited_t += s.t
         rec.throughput_t[self.grid.index(self.env.now)] += s.t
+
+    def _drop_gone(self) -> None:
+        """Forget shipments at the head of the queue that have left (reneged)."""
+        while self.queue and self.queue[0][0].gone:
+            self.queue.popleft()
+
+    def renege(self, s: Shipment) -> None:
+        """A waiting shipment leaves: out of the queued tonnes now, out of the queue lazily."""
+        s.gone = True
+        s.waiting = None
+        self.queued_t -= s.t
+        self.rec.exited_t += s.t
 
     def _wait_cargo(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
@@ -187,13 +200,16 @@ class SeaLink(Node):
         load_t = 0.0
         deadline = math.inf
         while True:
+            self._drop_gone()
             while self.queue and load_t + self.queue[0][0].t <= self.payload + _EPS:
                 s, arrived = self.queue.popleft()
+                s.waiting = None
                 self.queued_t -= s.t
                 hold.append((s, arrived))
                 load_t += s.t
                 if deadline == math.inf:
                     deadline = env.now + self.spec.max_wait_h
+                self._drop_gone()
             if self.queue or load_t >= self.payload - _EPS or env.now >= deadline:
                 self._space_t = None
                 now = env.now
