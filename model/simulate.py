@@ -109,7 +109,7 @@ def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
 def logit_draw(cost: np.ndarray, scale: float, u: float) -> int:
     """The option a uniform draw ``u`` picks under the logit shares of ``cost``."""
     p = logit_shares(cost, scale)
-    return int(min(np.searchsorted(np.cumsum(p), u, side="right"), len(p) - 1))
+    return min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(p) - 1)
 
 
 @dataclass

@@ -103,6 +103,7 @@ class NodeRecord:
     wait_h: list[float] = field(default_factory=list)
     entered_t: float = 0.0
     exited_t: float = 0.0
+    left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
     hops: int = 0
     active: list[tuple[float, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)

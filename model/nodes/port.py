@@ -221,6 +221,7 @@ class Port(Node):
         s.waiting = None
         self.queued_t -= s.t
         self.rec.exited_t += s.t
+        self.rec.left_t += s.t
 
     def visit(self, s: Shipment) -> Generator:
         """A shipment that is its own call (background traffic, or a stream whose vessel is not modelled)."""

@@ -112,6 +112,7 @@ class RailLine(Node):
         s.waiting = None
         self.queued_t -= s.t
         self.rec.exited_t += s.t
+        self.rec.left_t += s.t
 
     def _wait(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:

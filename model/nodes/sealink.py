@@ -185,6 +185,7 @@ class SeaLink(Node):
         s.waiting = None
         self.queued_t -= s.t
         self.rec.exited_t += s.t
+        self.rec.left_t += s.t
 
     def _wait_cargo(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:

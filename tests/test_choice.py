@@ -1,0 +1,87 @@
+"""Cargo that reacts: logit shares by generalised cost, outside options at
+generation, patience after which queued cargo leaves; every tonne accounted for."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simkit import binomial_tolerance, make_scenario, stream
+from model.metrics import tables
+from model.simulate import logit_shares, run_replication
+
+SHIP = 1000.0
+
+
+def test_logit_shares_match_the_closed_form():
+    # two options 20 USD/t apart at scale 0.1 per USD: 1 / (1 + e^-2) and the rest
+    p = logit_shares(np.array([100.0, 120.0]), 0.1)
+    assert p[0] == pytest.approx(1 / (1 + math.exp(-2.0)))
+    assert p.sum() == pytest.approx(1.0)
+    assert logit_shares(np.array([5.0, math.inf]), 0.1).tolist() == [1.0, 0.0]
+
+
+def test_logit_choice_splits_a_static_two_option_case_as_the_closed_form():
+    """Two idle borders with the same dwell: expected times are equal, so only the
+    tariffs (0 and 10 USD/t) differ: shares 1/(1+e^-1) = 0.731 and 0.269 at scale 0.1."""
+    nodes = {"p": {"kind": "port", "berths": 50, "handling_rate_t_per_h": 1e6, "service": "fixed"},
+             "a": {"kind": "border", "dwell_h": 5}, "b": {"kind": "border", "dwell_h": 5}}
+    choice = {"choice": {"a": ["a"], "b": ["b"]}, "policy": "logit", "tariffs_usd_per_t": {"b": 10.0}}
+    s = make_scenario(nodes, {"x": stream(["p", choice], 4.0, SHIP, logit_scale_per_usd=0.1,
+                                          value_of_time_usd_per_t_day=5.0)})
+    r = run_replication(s, 0, 11)
+    a, b = (sum(r.streams["x"].branch_t[o]) / SHIP for o in ("a", "b"))
+    n, p = a + b, 1 / (1 + math.exp(-1.0))
+    assert abs(a - n * p) <= binomial_tolerance(int(n), p)
+
+
+def test_outside_options_take_the_logit_share_at_generation():
+    """The corridor costs 50 USD/t + 2 USD/t-day x ~1 day; the outside route 60 + 2 x 1
+    day: a 10-USD gap at scale 0.2 sends 1/(1+e^2) = 11.9% outside."""
+    nodes = {"b": {"kind": "border", "dwell_h": 24}}
+    s = make_scenario(nodes, {"x": stream(["b"], 2.0, SHIP, tariff_usd_per_t=50.0, value_of_time_usd_per_t_day=2.0,
+                                          logit_scale_per_usd=0.2,
+                                          outside={"north": {"tariff_usd_per_t": 60.0, "transit_days": 1.0}})})
+    r = run_replication(s, 0, 12)
+    rec = r.streams["x"]
+    n = sum(rec.generated_t) / SHIP
+    out = sum(rec.diverted_t) / SHIP
+    p = 1 / (1 + math.exp(2.0))
+    assert abs(out - n * p) <= binomial_tolerance(int(n), p)
+    assert sum(rec.outside_t["north"]) == sum(rec.diverted_t)
+    t = tables(r)
+    assert t["corridor"]["lost_t"].sum() == pytest.approx(sum(rec.diverted_t))
+    assert set(t["routes"]["option"]) == {"north"}
+
+
+def test_zero_patience_reneges_everything_that_would_wait():
+    """One berth, fixed 1-h service, demand twice its capacity: with patience 0 a
+    shipment that finds the berth busy leaves at once, one that finds it free is
+    served. Nothing ever waits, and every tonne is delivered or reneged."""
+    nodes = {"p": {"kind": "port", "berths": 1, "handling_rate_t_per_h": SHIP, "service": "fixed"}}
+    s = make_scenario(nodes, {"x": stream(["p"], 17.5, SHIP, patience_days=0.0)})
+    r = run_replication(s, 0, 13)
+    rec, port = r.streams["x"], r.nodes["p"]
+    assert max(port.wait_h) == 0.0  # nobody served after a wait
+    generated, delivered, reneged = sum(rec.generated_t), sum(rec.delivered_t), sum(rec.reneged_t)
+    assert reneged > 0.3 * generated
+    assert generated == pytest.approx(delivered + reneged + port.in_system_t(), abs=SHIP + 1e-6)
+    # M/D/1/1 (Erlang loss with one server): the share served is 1 / (1 + rho), rho = 2
+    n, p = generated / SHIP, 1 / 3
+    assert abs(delivered / SHIP - n * p) <= binomial_tolerance(int(n), p, z=5)
+
+
+def test_patience_bounds_the_time_queued_cargo_waits():
+    """A ferry that carries half the demand: with a 10-day patience no shipment
+    delivered waited much more than 10 days at the link (it may have been loaded
+    at the last moment), and the rest reneged."""
+    nodes = {"p": {"kind": "port", "berths": 2, "handling_rate_t_per_h": 5000, "service": "fixed"},
+             "sea": {"kind": "sea_link", "fleet": 1, "vessel_payload_t": 3000, "load_h": 4, "crossing_h": 20,
+                     "unload_h": 4, "max_wait_h": 0}}
+    s = make_scenario(nodes, {"x": stream(["p", "sea"], 1.2, SHIP, patience_days=10.0)}, end="2025-01-01")
+    r = run_replication(s, 0, 14)
+    waits = np.array(r.nodes["sea"].wait_h)
+    assert waits.max() <= 10 * 24 + 1e-6
+    assert sum(r.streams["x"].reneged_t) > 0.2 * sum(r.streams["x"].generated_t)
