@@ -102,7 +102,8 @@ def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
     finite = np.isfinite(c)
     if not finite.any():
         return np.full(len(c), 1.0 / len(c))
-    w = np.where(finite, np.exp(-scale * (np.where(finite, c, 0.0) - c[finite].min())), 0.0)
+    gap = np.where(finite, c - c[finite].min(), 0.0)  # >= 0 where finite: no overflow
+    w = np.where(finite, np.exp(-scale * gap), 0.0)
     return w / w.sum()
 
 

@@ -98,6 +98,19 @@ class Timeline:
                 return h
         return None
 
+    def positive_from(self, hour: float) -> float | None:
+        """Earliest hour >= ``hour`` at which the value is above 0 (None: never again).
+
+        >>> Timeline([(0, 1), (10, 0), (20, 2)]).positive_from(12.0)
+        20.0
+        """
+        if self.at(hour) > 0:
+            return hour
+        for h in self.change_hours():
+            if h > hour and self.at(h) > 0:
+                return h
+        return None
+
     def first_hour_where(self, predicate) -> float | None:
         """Earliest hour >= 0 at which ``predicate(value)`` holds, or None."""
         if predicate(self.at(0.0)):

@@ -77,8 +77,9 @@ class Pipeline(Node):
         self.leave(s)
 
     def expected_delay_h(self, t: float) -> float:
-        r = self.rate.at(self.env.now)
-        return math.inf if r <= 0 else (self.queued_t + t) / r
+        now = self.env.now
+        h = self.rate.positive_from(now)
+        return math.inf if h is None else (h - now) + (self.queued_t + t) / self.rate.at(h)
 
     def is_open(self, now: float) -> bool:
         return self.rate.at(now) > 0

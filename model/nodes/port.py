@@ -258,8 +258,10 @@ class Port(Node):
         return self.cap_rate
 
     def expected_delay_h(self, t: float) -> float:
-        rate = self.cap_rate.at(self.env.now)
-        return math.inf if rate <= 0 else (self.queued_t + t) / rate
+        """Queue and own handling at the rated flow; while closed, plus the time to reopening."""
+        now = self.env.now
+        h = self.cap_rate.positive_from(now)
+        return math.inf if h is None else (h - now) + (self.queued_t + t) / self.cap_rate.at(h)
 
     def is_open(self, now: float) -> bool:
         return self.available.at(now) > 0

@@ -175,10 +175,11 @@ class RailLine(Node):
     # what metrics and routing ask ----------------------------------------------
 
     def expected_delay_h(self, t: float) -> float:
-        p = self.paths.at(self.env.now)
-        if p <= 0:
+        now = self.env.now
+        h = self.paths.positive_from(now)
+        if h is None:
             return math.inf
-        return (self.queued_t + t) / (p * self.payload / 24.0) + self.transit.mean
+        return (h - now) + (self.queued_t + t) / (self.paths.at(h) * self.payload / 24.0) + self.transit.mean
 
     def is_open(self, now: float) -> bool:
         return self.paths.at(now) > 0

@@ -279,12 +279,13 @@ class SeaLink(Node):
     # what metrics and routing ask ----------------------------------------------
 
     def expected_delay_h(self, t: float) -> float:
-        n = self.fleet.at(self.env.now)
-        if n <= 0:
+        now = self.env.now
+        h = self.fleet.positive_from(now)
+        if h is None:
             return math.inf
-        per_h = n * self.payload / self.mean_cycle_h()
+        per_h = self.fleet.at(h) * self.payload / self.mean_cycle_h()
         d = self.dists
-        return (self.queued_t + t) / per_h + d["load_h"].mean + d["crossing_h"].mean + d["unload_h"].mean
+        return (h - now) + (self.queued_t + t) / per_h + d["load_h"].mean + d["crossing_h"].mean + d["unload_h"].mean
 
     def is_open(self, now: float) -> bool:
         return self.fleet.at(now) > 0
