@@ -123,6 +123,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait"),
         _c("waiting_share", "share", "Share of all waiting", "The node's share of all waiting in the network"),
         _c("mean_queue", "count", "Mean queue (shipments)", "Time-averaged number of shipments waiting"),
+        _c("chartered_vessel_days", "count", "Chartered vessel-days", "Vessel-days on charter in the year "
+           "(sea links with a charter pool; 0 elsewhere)"),
+        _c("charter_cost_usd", "usd", "Charter cost (USD)", "Chartered vessel-days x the day rate"),
         _c("hours_closed", "h", "Hours closed", "Hours closed in the year by storms (sea links; terminals of a "
            "sea area) and by disruptions (every kind)"),
     ), entity="node", sweepable=True),

@@ -63,13 +63,17 @@ def node_table(r: RunRecords) -> pd.DataFrame:
         cap = capacity_t(r, nid)
         util = utilization(r, nid)
         waits = per_node[nid]
+        charter_days = [h / 24.0 for h in node.extra.get("charter_h", [0.0] * len(grid))]
+        charter = getattr(r.specs[nid], "charter", None)
+        day_rate = charter.day_rate_usd if charter is not None else 0.0
         for y, year in enumerate(grid.years):
             wsum = waits[y].sum()
             rows.append((
                 r.scenario.name, r.replication, year, nid, node.kind, node.throughput_t[y], cap[y], util[y],
                 _stat(waits[y], np.mean), _stat(waits[y], lambda a: np.percentile(a, 95)),
                 wsum / waits_total[y] if waits_total[y] > 0 else 0.0,
-                wsum / hours[y], node.closed_h[y] + node.disrupted_h[y],
+                wsum / hours[y], charter_days[y], charter_days[y] * day_rate,
+                node.closed_h[y] + node.disrupted_h[y],
             ))
     return TABLES["annual_nodes"].frame(rows)
 

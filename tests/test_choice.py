@@ -85,3 +85,34 @@ def test_patience_bounds_the_time_queued_cargo_waits():
     waits = np.array(r.nodes["sea"].wait_h)
     assert waits.max() <= 10 * 24 + 1e-6
     assert sum(r.streams["x"].reneged_t) > 0.2 * sum(r.streams["x"].generated_t)
+
+
+def _charter_link(volume_mt: float, **charter):
+    nodes = {"p": {"kind": "port", "berths": 4, "handling_rate_t_per_h": 5000, "service": "fixed"},
+             "sea": {"kind": "sea_link", "fleet": 1, "vessel_payload_t": 3000, "load_h": 4, "crossing_h": 20,
+                     "unload_h": 4, "max_wait_h": 0,
+                     "charter": {"vessels": 2, "queue_t": 20000, "lead_days": 10, "min_days": 30,
+                                 "day_rate_usd": 12000, **charter}}}
+    return make_scenario(nodes, {"x": stream(["p", "sea"], volume_mt, SHIP)})
+
+
+def test_charter_vessels_come_only_above_the_threshold_and_after_their_lead_time():
+    """One vessel carries 3,000 t per 48-h cycle = 0.55 Mt a year. At 0.3 Mt a year the
+    queue never reaches 20,000 t: no charter. At 1.5 Mt it does within days: the first
+    chartered vessel loads no earlier than the first check that saw the queue above the
+    threshold plus the 10-day lead time, and the link carries more than its own vessel can."""
+    calm = run_replication(_charter_link(0.3), 0, 21)
+    assert calm.nodes["sea"].extra["charter_starts_h"] == []
+    assert sum(calm.nodes["sea"].extra["charter_h"]) == 0
+    busy = run_replication(_charter_link(1.5), 0, 21)
+    starts = busy.nodes["sea"].extra["charter_starts_h"]
+    # the queue passes 20,000 t after about 20,000 / (171 - 62.5 t/h) ~ 8 days: checks are daily
+    assert starts and min(starts) >= 10 * 24 + 24 and (min(starts) - 10 * 24) % 24 == pytest.approx(0, abs=1e-6)
+    assert len(busy.nodes["sea"].extra["charter_starts_h"]) >= 2
+    own = 8784 / 48 * 3000
+    assert sum(busy.nodes["sea"].throughput_t) > 1.5 * own
+    t = tables(busy)["annual_nodes"].set_index("node")
+    days = t.loc["sea", "chartered_vessel_days"]
+    assert 0 < days <= 2 * 366 and t.loc["sea", "charter_cost_usd"] == pytest.approx(days * 12000)
+    # utilisation counts the chartered vessel-hours as available
+    assert t.loc["sea", "utilization"] <= 1.0 + 1e-9

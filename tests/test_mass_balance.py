@@ -71,6 +71,9 @@ def node_spec(draw, kind: str, ship_t: float, start: date, horizon_days: int) ->
             spec["storms"] = {"events_per_month": draw(st.floats(0, 4)), "duration_days": draw(durations(0.5, 5))}
         elif draw(st.booleans()):
             spec["storms"], spec["storm_share"] = "area", draw(st.floats(0, 1))
+        if draw(st.booleans()):
+            spec["charter"] = {"vessels": draw(st.integers(1, 2)), "queue_t": ship_t * draw(st.integers(1, 10)),
+                               "lead_days": draw(st.floats(0, 20)), "min_days": draw(st.floats(0, 60))}
         return spec
     if kind == "rail_line":
         spec = {"kind": "rail_line", "train_payload_t": ship_t * draw(st.sampled_from([1, 2, 2.5, 4])),

@@ -43,8 +43,8 @@ def test_every_column_has_a_unit_class_and_a_label():
         for c in t.columns:
             assert c.label and c.description, (t.name, c.name)
             if c.measure:
-                assert c.unit in {"t", "h", "days", "share", "count", "t·km", "s"}, (t.name, c.name, c.unit)
-                suffix = {"t": "_t", "h": "_h", "days": "_days", "t·km": "_tkm", "s": "_s"}.get(c.unit, "")
+                assert c.unit in {"t", "h", "days", "share", "count", "t·km", "s", "usd"}, (t.name, c.name, c.unit)
+                suffix = {"t": "_t", "h": "_h", "days": "_days", "t·km": "_tkm", "s": "_s", "usd": "_usd"}.get(c.unit, "")
                 assert c.name.endswith(suffix) or c.name.startswith("hours_"), c.name  # units in names
 
 

@@ -34,13 +34,25 @@ import simpy
 from pydantic import Field, field_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, count_timeline
+from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
 from ..timeline import Timeline, combine, union_intervals as _union
 from ..weather import StormSpec, storm_calendar
 from ..years import YearGrid
 from .base import Node, NodeRecord, Shipment
 from .kind import NodeKind
 from .port import Port
+
+
+class CharterSpec(Strict):
+    """Vessels an operator charters when cargo piles up (ASCO chartered 3 extra feeders
+    for 5 months in 2025, §3), and releases when the queue has cleared."""
+
+    vessels: int = Field(ge=1, description="Most vessels on charter at once")
+    queue_t: float = Field(gt=0, description="Queued tonnes above which the operator charters one more")
+    lead_days: float = Field(30.0, ge=0, description="From the decision to the vessel's first loading")
+    min_days: float = Field(90.0, ge=0, description="Shortest charter")
+    day_rate_usd: float = Field(0.0, ge=0, description="Hire per vessel-day")
+    check_days: float = Field(1.0, gt=0, description="How often the operator looks at the queue")
 
 
 class SeaLinkSpec(NodeSpecBase):
@@ -61,6 +73,7 @@ class SeaLinkSpec(NodeSpecBase):
     load_at: str | None = Field(None, description="Port terminal (node id) where vessels load: a berth call "
                                 "of call_h + cargo / handling rate replaces load_h")
     unload_at: str | None = Field(None, description="Port terminal (node id) where vessels unload, in place of unload_h")
+    charter: CharterSpec | None = Field(None, description="Vessels chartered when cargo piles up")
     return_cargo_t: float = Field(0.0, ge=0, description="Tonnes (or their handling equivalent) carried back on "
                                   "each return leg and handled at both calls; not tracked as cargo")
 
@@ -105,6 +118,12 @@ class SeaLink(Node):
         self.rec.extra["load_call_h"] = [0.0] * len(self.grid)  # hours at berth loading, per year
         self.rec.extra["unload_call_h"] = [0.0] * len(self.grid)
         self.rec.extra["round_trips"] = [0] * len(self.grid)
+        self.rec.extra["charter_h"] = [0.0] * len(self.grid)  # chartered vessel-hours per year
+        self.rec.extra["charter_starts_h"] = []
+        self._chartered = self._ordered = 0
+        self._on_hire: dict[int, float] = {}  # charter number -> start hour, while on hire
+        if spec.charter is not None:
+            self.env.process(self._charter_desk())
         for i in range(int(self.fleet.maximum())):
             self.env.process(self._vessel(i))
 
@@ -147,7 +166,7 @@ class SeaLink(Node):
         f = self._leg_factor[name]
         return self.draw[name]() * (1.0 if f is None else f.at(at))
 
-    def finish(self) -> NodeRecord:
+    def _finish_closures(self) -> NodeRecord:
         """Closures count as active time (Roser: blocked by its own state)."""
         rec = super().finish()
         horizon = self.grid.horizon_h
@@ -232,49 +251,101 @@ class SeaLink(Node):
                     return
                 yield env.timeout(later[0] - env.now)
                 continue
-            self.idle += 1
-            self.set_active(self.idle == 0)
-            if self._gathering:  # wait for the vessel before to finish taking cargo
-                turn = env.event()
-                self._turns.append(turn)
-                yield turn
-            else:
-                self._gathering = True
-            hold, load_t = yield from self._gather()
-            if self._turns:
-                self._turns.popleft().succeed()
-            else:
-                self._gathering = False
-            self.idle -= 1
-            self.set_active(self.idle == 0)
-            busy_from = env.now
-            if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
-                at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t, loaded_t=load_t)
-                self.rec.extra["load_call_h"][self.grid.index(env.now)] += at_berth
-                ready = env.now
-            else:
-                ready = env.now + self._leg("load_h", env.now)
-            depart = self.open_at(ready)
-            if depart == math.inf:
-                yield env.event()  # closed for good: the cargo stays aboard
-            self.departures_h.append(depart)
-            arrive = depart + self._leg("crossing_h", depart)
-            if self.unload_port is not None:
-                yield env.timeout(arrive - env.now)
-                at_berth = yield from self.unload_port.call(load_t + self.spec.return_cargo_t)
-                self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
-            else:
-                yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
-            for s in hold:
-                assert s.event is not None  # set in visit()
-                s.event.succeed()
-            back = self.open_at(env.now)
-            if back == math.inf:
-                yield env.event()
-            self.departures_h.append(back)
-            yield env.timeout(back + self._leg("return_h", back) - env.now)
-            self.grid.add_interval(self.rec.busy, busy_from, env.now)
-            self.rec.extra["round_trips"][self.grid.index(env.now)] += 1
+            yield from self._round_trip()
+
+    def _round_trip(self) -> Generator:
+        """One cycle of a vessel: wait its turn for cargo, load, cross, unload, return."""
+        env = self.env
+        self.idle += 1
+        self.set_active(self.idle == 0)
+        if self._gathering:  # wait for the vessel before to finish taking cargo
+            turn = env.event()
+            self._turns.append(turn)
+            yield turn
+        else:
+            self._gathering = True
+        hold, load_t = yield from self._gather()
+        if self._turns:
+            self._turns.popleft().succeed()
+        else:
+            self._gathering = False
+        self.idle -= 1
+        self.set_active(self.idle == 0)
+        busy_from = env.now
+        if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
+            at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t, loaded_t=load_t)
+            self.rec.extra["load_call_h"][self.grid.index(env.now)] += at_berth
+            ready = env.now
+        else:
+            ready = env.now + self._leg("load_h", env.now)
+        depart = self.open_at(ready)
+        if depart == math.inf:
+            yield env.event()  # closed for good: the cargo stays aboard
+        self.departures_h.append(depart)
+        arrive = depart + self._leg("crossing_h", depart)
+        if self.unload_port is not None:
+            yield env.timeout(arrive - env.now)
+            at_berth = yield from self.unload_port.call(load_t + self.spec.return_cargo_t)
+            self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
+        else:
+            yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
+        for s in hold:
+            assert s.event is not None  # set in visit()
+            s.event.succeed()
+        back = self.open_at(env.now)
+        if back == math.inf:
+            yield env.event()
+        self.departures_h.append(back)
+        yield env.timeout(back + self._leg("return_h", back) - env.now)
+        self.grid.add_interval(self.rec.busy, busy_from, env.now)
+        self.rec.extra["round_trips"][self.grid.index(env.now)] += 1
+
+    # chartering ----------------------------------------------------------------
+
+    def _charter_desk(self) -> Generator:
+        """The operator looks at the queue every check_days: above queue_t tonnes, and
+        with fewer than ``vessels`` chartered or on order, it orders one, which arrives
+        lead_days later."""
+        c = self.spec.charter
+        assert c is not None
+        while True:
+            yield self.env.timeout(c.check_days * 24.0)
+            if self.queued_t > c.queue_t and self._chartered + self._ordered < c.vessels:
+                self._ordered += 1
+                self.env.process(self._chartered_vessel())
+
+    def _chartered_vessel(self) -> Generator:
+        """A chartered vessel: arrives after the lead time, sails round trips, and is
+        released after a trip once it has served min_days and the queue has fallen
+        below half the threshold."""
+        c = self.spec.charter
+        assert c is not None
+        env = self.env
+        yield env.timeout(c.lead_days * 24.0)
+        self._ordered -= 1
+        self._chartered += 1
+        start = env.now
+        key = len(self.rec.extra["charter_starts_h"])
+        self.rec.extra["charter_starts_h"].append(start)
+        self._on_hire[key] = start
+        while True:
+            yield from self._round_trip()
+            if env.now - start >= c.min_days * 24.0 and self.queued_t < c.queue_t / 2:
+                break
+        self._chartered -= 1
+        del self._on_hire[key]
+        self.grid.add_interval(self.rec.extra["charter_h"], start, env.now)
+
+    def finish(self) -> NodeRecord:
+        """Closures count as active time (Roser: blocked by its own state); chartered
+        vessel-hours (counted up to the horizon for those still on hire) join the
+        vessel-hours available."""
+        rec = self._finish_closures()
+        if self.spec.charter is not None:
+            for start in self._on_hire.values():  # still on hire at the horizon
+                self.grid.add_interval(rec.extra["charter_h"], start, self.grid.horizon_h)
+            rec.server_h = [v + h for v, h in zip(rec.server_h, rec.extra["charter_h"])]
+        return rec
 
     # what metrics and routing ask ----------------------------------------------
 
