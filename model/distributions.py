@@ -21,7 +21,7 @@ _BLOCK = 512
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     if TYPE_CHECKING:  # every shape has both, as a field or a property (not a pydantic field here)
 

@@ -323,6 +323,8 @@ def _explain(e: ErrorDetails, w: _Walk) -> tuple[tuple, str]:
     if w.key_error:
         what = "a name (text; quote a name that looks like a number or a date)" if w.tp is str else _describe(w.tp)
         return path, f"expected {what} as key, got {_got(path[-1])}"
+    if t == "finite_number":
+        return path, f"expected a finite number, got {_got(inp)}"
     if t == "literal_error":
         options = [x.strip(" '") for x in re.split(r",| or ", str(ctx.get("expected", ""))) if x.strip(" '")]
         return path, f"expected one of: {', '.join(options)}, got {_got(inp)}{_close(inp, options)}"

@@ -21,7 +21,7 @@ DurationSpec = Union[float, Distribution]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Problem(ValueError):

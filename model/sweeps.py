@@ -37,7 +37,7 @@ from .schema import Scenario
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # What a measure may read: table -> (its columns, may it select a node, a stream); from the registry.
@@ -131,7 +131,7 @@ class Expectation(_Strict):
     in_: str | None = Field(None, alias="in")
     where: dict[str, dict[str, float]] = {}
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _kind(self) -> "Expectation":

@@ -79,6 +79,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "replications_zero.yaml": ("replications", "expected a number >= 1, got 0"),
     "seasonality_11_values.yaml": ("streams.general.seasonality", "expected 12 monthly factors"),
     "storms_13_rates.yaml": ("nodes.ferry.storms.events_per_month", "got 13 rates"),
+    "nan_and_inf.yaml": ("nodes.caspian_ferry.vessel_payload_t", "expected a finite number, got inf"),
     "port_two_rates.yaml": ("nodes.alat", "expected exactly one of capacity_mt_per_year, handling_rate_t_per_h or "
                             "minutes_per_move (with t_per_move), got capacity_mt_per_year and handling_rate_t_per_h"),
     # choices
