@@ -13,7 +13,7 @@ import math
 from functools import partial
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Generator
+from typing import Callable, Generator, Sequence
 
 import numpy as np
 import simpy
@@ -28,6 +28,12 @@ from .schema import Scenario, StreamSpec
 from .specs import NodeSpecBase
 from .timeline import disruption_factor, duration_factors, resolve_node_specs
 from .years import YearGrid
+
+
+EXPECTED_REFRESH_H = 6.0
+"""How often (simulated hours) a stream re-estimates the corridor's expected time for its
+shippers' choice: queues build and clear over days, and estimating it for every shipment
+cost about a tenth of a replication."""
 
 
 class MassBalanceError(RuntimeError):
@@ -107,10 +113,25 @@ def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
     return w / w.sum()
 
 
-def logit_draw(cost: np.ndarray, scale: float, u: float) -> int:
-    """The option a uniform draw ``u`` picks under the logit shares of ``cost``."""
-    p = logit_shares(cost, scale)
-    return min(int(np.searchsorted(np.cumsum(p), u, side="right")), len(p) - 1)
+def logit_draw(cost: Sequence[float], scale: float, u: float) -> int:
+    """The option a uniform draw ``u`` picks under the logit shares of ``cost``
+    (plain Python: it runs once per shipment, on two or three options, where numpy's
+    per-call overhead would cost more than the arithmetic).
+
+    >>> logit_draw([10.0, 10.0 + math.log(3) / 0.1], 0.1, 0.74), logit_draw([10.0, 20.0], 0.1, 0.99)
+    (0, 1)
+    """
+    finite = [c for c in cost if c != math.inf]
+    if not finite:
+        return min(int(u * len(cost)), len(cost) - 1)
+    low = min(finite)
+    w = [math.exp(-scale * (c - low)) if c != math.inf else 0.0 for c in cost]
+    target, acc = u * sum(w), 0.0
+    for i, x in enumerate(w):
+        acc += x
+        if target < acc:
+            return i
+    return len(w) - 1
 
 
 @dataclass
@@ -120,7 +141,7 @@ class Outside:
     x their transit time), by a logit of these generalised costs."""
 
     names: list[str]
-    costs: np.ndarray  # USD/t of each outside option
+    costs: list[float]  # USD/t of each outside option
     tariff: float  # the corridor's tariff, USD/t
     vot_per_h: float
     scale: float
@@ -130,13 +151,12 @@ class Outside:
     def of(cls, spec: StreamSpec, rng: np.random.Generator) -> "Outside":
         vot = spec.value_of_time_usd_per_t_day
         names = list(spec.outside)
-        costs = np.array([o.tariff_usd_per_t + vot * o.transit_days for o in spec.outside.values()])
+        costs = [o.tariff_usd_per_t + vot * o.transit_days for o in spec.outside.values()]
         return cls(names, costs, spec.tariff_usd_per_t, vot / 24.0, spec.logit_scale_per_usd, rng)
 
     def choose(self, corridor_h: float) -> str | None:
         """None for the corridor, else the outside option chosen."""
-        cost = np.concatenate([[self.tariff + self.vot_per_h * corridor_h], self.costs])
-        i = logit_draw(cost, self.scale, self.rng.random())
+        i = logit_draw([self.tariff + self.vot_per_h * corridor_h, *self.costs], self.scale, self.rng.random())
         return None if i == 0 else self.names[i - 1]
 
 
@@ -237,6 +257,7 @@ class Corridor:
         outside = Outside.of(spec, self.streams.rng(f"outside:{sid}")) if spec.outside else None
         patience = (Sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
                     if spec.patience_days is not None else None)
+        seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
                 yield env.timeout(month.start_h - env.now)
@@ -251,7 +272,9 @@ class Corridor:
                 self._next_id += 1
                 generated[index(env.now)] += size_t
                 if outside is not None:
-                    gone_to = outside.choose(self._expected_h(steps, size_t))
+                    if env.now - seen_at >= EXPECTED_REFRESH_H:  # queues move over days: refresh a few times a day
+                        seen_at, corridor_h = env.now, self._expected_h(steps, size_t)
+                    gone_to = outside.choose(corridor_h)
                     if gone_to is not None:  # the shipper books another route
                         y = index(env.now)
                         rec.diverted_t[y] += size_t
@@ -300,8 +323,8 @@ class Corridor:
             i = min(open_, key=lambda j: sum(n.expected_delay_h(t) for n in choice.options[j]))
         elif choice.policy == "logit":
             assert choice.tariffs is not None
-            cost = np.array([choice.tariffs[j] + choice.vot_per_h * sum(n.expected_delay_h(t) for n in choice.options[j])
-                             for j in open_])
+            cost = [float(choice.tariffs[j]) + choice.vot_per_h * sum(n.expected_delay_h(t) for n in choice.options[j])
+                    for j in open_]
             i = open_[logit_draw(cost, choice.scale, choice.rng.random())]
         else:
             w = choice.shares[open_]

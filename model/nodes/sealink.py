@@ -98,6 +98,8 @@ class SeaLink(Node):
             "return_h": as_distribution(spec.return_h if spec.return_h is not None else spec.crossing_h),
         }
         self.draw = {k: self.sampler(d, k) for k, d in self.dists.items()}
+        self._mean_cycle_h = mean_cycle_h(spec)
+        self._fixed_legs_h = self.dists["load_h"].mean + self.dists["crossing_h"].mean + self.dists["unload_h"].mean
         self._leg_factor = {k: self.duration_factor.get(k) for k in self.dists}
         self.queue: deque[tuple[Shipment, float]] = deque()
         self.queued_t = 0.0
@@ -160,7 +162,7 @@ class SeaLink(Node):
         return self.open_at(self.env.now) > self.env.now
 
     def mean_cycle_h(self) -> float:
-        return mean_cycle_h(self.spec)
+        return self._mean_cycle_h
 
     def _leg(self, name: str, at: float) -> float:
         f = self._leg_factor[name]
@@ -354,9 +356,8 @@ class SeaLink(Node):
         h = self.fleet.positive_from(now)
         if h is None:
             return math.inf
-        per_h = self.fleet.at(h) * self.payload / self.mean_cycle_h()
-        d = self.dists
-        return (h - now) + (self.queued_t + t) / per_h + d["load_h"].mean + d["crossing_h"].mean + d["unload_h"].mean
+        per_h = self.fleet.at(h) * self.payload / self._mean_cycle_h
+        return (h - now) + (self.queued_t + t) / per_h + self._fixed_legs_h
 
     def is_open(self, now: float) -> bool:
         return self.fleet.at(now) > 0
