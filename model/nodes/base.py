@@ -27,6 +27,7 @@ A node kind subclasses :class:`Node` and overrides:
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generator, Mapping
@@ -277,3 +278,26 @@ class Node:
     def rated_t_per_h(self) -> Timeline | None:
         """Rated flow in tonnes per hour over time (None: the kind has none)."""
         return None
+
+
+class QueuedNode(Node):
+    """A node whose waiting shipments sit in ``self.queue``, a deque of (shipment,
+    arrival hour), with their tonnes in ``self.queued_t`` (sea links, rail lines):
+    a shipment that reneges leaves the tonnes at once and the deque lazily."""
+
+    queue: "deque[tuple[Shipment, float]]"
+    queued_t: float
+
+    def _drop_gone(self) -> None:
+        """Forget shipments at the head of the queue that have left (reneged)."""
+        while self.queue and self.queue[0][0].gone:
+            self.queue.popleft()
+
+    def renege(self, s: Shipment) -> None:
+        """A waiting shipment leaves: out of the queued tonnes now, out of the queue lazily."""
+        s.gone = True
+        s.waiting = None
+        self.queued_t -= s.t
+        self.rec.exited_t += s.t
+        self.rec.left_t += s.t
+

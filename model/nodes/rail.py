@@ -30,7 +30,7 @@ from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, exactly_one, non_n
 from ..timeline import Timeline, combine, hours_since
 from ..units import paths_per_day_from_mt_per_year
 from ..years import YearGrid
-from .base import Node, NodeRecord, Shipment
+from .base import NodeRecord, QueuedNode, Shipment
 from .kind import NodeKind
 
 
@@ -56,7 +56,7 @@ class RailLineSpec(NodeSpecBase):
 _EPS = 1e-9
 
 
-class RailLine(Node):
+class RailLine(QueuedNode):
     kind = "rail_line"
 
     def __init__(self, *args, **kw) -> None:
@@ -100,19 +100,6 @@ class RailLine(Node):
         yield s.event
         rec.exited_t += s.t
         rec.throughput_t[self.grid.index(self.env.now)] += s.t
-
-    def _drop_gone(self) -> None:
-        """Forget shipments at the head of the queue that have left (reneged)."""
-        while self.queue and self.queue[0][0].gone:
-            self.queue.popleft()
-
-    def renege(self, s: Shipment) -> None:
-        """A waiting shipment leaves: out of the queued tonnes now, out of the queue lazily."""
-        s.gone = True
-        s.waiting = None
-        self.queued_t -= s.t
-        self.rec.exited_t += s.t
-        self.rec.left_t += s.t
 
     def _wait(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:

@@ -38,7 +38,7 @@ from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_time
 from ..timeline import Timeline, combine, union_intervals as _union
 from ..weather import StormSpec, storm_calendar
 from ..years import YearGrid
-from .base import Node, NodeRecord, Shipment
+from .base import Node, NodeRecord, QueuedNode, Shipment
 from .kind import NodeKind
 from .port import Port
 
@@ -83,7 +83,7 @@ class SeaLinkSpec(NodeSpecBase):
 _EPS = 1e-9
 
 
-class SeaLink(Node):
+class SeaLink(QueuedNode):
     kind = "sea_link"
 
     def __init__(self, *args, **kw) -> None:
@@ -194,19 +194,6 @@ class SeaLink(Node):
         yield s.event
         rec.exited_t += s.t
         rec.throughput_t[self.grid.index(self.env.now)] += s.t
-
-    def _drop_gone(self) -> None:
-        """Forget shipments at the head of the queue that have left (reneged)."""
-        while self.queue and self.queue[0][0].gone:
-            self.queue.popleft()
-
-    def renege(self, s: Shipment) -> None:
-        """A waiting shipment leaves: out of the queued tonnes now, out of the queue lazily."""
-        s.gone = True
-        s.waiting = None
-        self.queued_t -= s.t
-        self.rec.exited_t += s.t
-        self.rec.left_t += s.t
 
     def _wait_cargo(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
