@@ -18,7 +18,7 @@ and the schematic (its edges).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -167,9 +167,3 @@ class Route:
                 for n in chain:
                     out[n] = out.get(n, 0.0) + share
         return out
-
-
-def routes(streams: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, Route]:
-    """The route of every stream of a scenario (``scenario.streams``)."""
-    items: Sequence = list(streams.items()) if isinstance(streams, Mapping) else list(streams)
-    return {sid: Route.of(st) for sid, st in items}
