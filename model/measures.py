@@ -123,6 +123,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait"),
         _c("waiting_share", "share", "Share of all waiting", "The node's share of all waiting in the network"),
         _c("mean_queue", "count", "Mean queue (shipments)", "Time-averaged number of shipments waiting"),
+        _c("turned_away_t", "t", "Turned away (t)", "Tonnes that found the node's waiting room (yard, tank, "
+           "sidings) full and left for another route (when_full: divert; 0 elsewhere)"),
         _c("chartered_vessel_days", "count", "Chartered vessel-days", "Vessel-days on charter in the year "
            "(sea links with a charter pool; 0 elsewhere)"),
         _c("charter_cost_usd", "usd", "Charter cost (USD)", "Chartered vessel-days x the day rate"),
@@ -137,6 +139,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
         _c("diverted_t", "t", "Diverted (t)", "Tonnes whose shippers chose an outside route at generation"),
         _c("reneged_t", "t", "Reneged (t)", "Tonnes that left a queue for another route when their patience ran out"),
+        _c("turned_away_t", "t", "Turned away (t)", "Tonnes that found a waiting room (yard, tank, sidings) full "
+           "and left for another route (when_full: divert)"),
         _c("backlog_t", "t", "Backlog (t)", "Tonnes generated, not delivered and not lost at the year's end: "
            "still queued or moving in the corridor"),
         _c("delivered_tkm", "t·km", "Delivered (t·km)", "Tonne-kilometres delivered in the year: each delivered "
@@ -163,7 +167,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         SCENARIO, REPLICATION, YEAR,
         _c("demand_t", "t", "Demand (t)", "Corridor tonnes generated"),
         _c("delivered_t", "t", "Delivered (t)", "Corridor tonnes delivered"),
-        _c("lost_t", "t", "Lost to other routes (t)", "Corridor tonnes diverted at generation or reneged from a queue"),
+        _c("lost_t", "t", "Lost to other routes (t)", "Corridor tonnes diverted at generation, reneged from a "
+           "queue, or turned away by a full waiting room"),
         _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of corridor shipments delivered"),
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
     ), sweepable=True),
@@ -220,7 +225,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("delivered_mt", "Delivered (Mt)", "Corridor delivered, mean", "float"),
         _key("delivered_ci95_lo_mt", "Delivered 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
         _key("delivered_ci95_hi_mt", "Delivered 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
-        _key("lost_mt", "Lost to other routes (Mt)", "Corridor cargo diverted or reneged, mean", "float"),
+        _key("lost_mt", "Lost to other routes (Mt)", "Corridor cargo diverted, reneged or turned away, mean", "float"),
         _key("lost_ci95_lo_mt", "Lost 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
         _key("lost_ci95_hi_mt", "Lost 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
         _key("bound_mt", "Capacity bound (Mt)", "The static max-flow bound", "float"),

@@ -72,7 +72,7 @@ def node_table(r: RunRecords) -> pd.DataFrame:
                 r.scenario.name, r.replication, year, nid, node.kind, node.throughput_t[y], cap[y], util[y],
                 _stat(waits[y], np.mean), _stat(waits[y], lambda a: np.percentile(a, 95)),
                 wsum / waits_total[y] if waits_total[y] > 0 else 0.0,
-                wsum / hours[y], charter_days[y], charter_days[y] * day_rate,
+                wsum / hours[y], node.turned_away_t[y], charter_days[y], charter_days[y] * day_rate,
                 node.closed_h[y] + node.disrupted_h[y],
             ))
     return TABLES["annual_nodes"].frame(rows)
@@ -85,12 +85,13 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
         spec = r.scenario.streams[sid]
         transit = _by_year(rec.transit_year, rec.transit_h, len(grid))
         backlog = (np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(rec.diverted_t)
-                   - np.cumsum(rec.reneged_t))
+                   - np.cumsum(rec.reneged_t) - np.cumsum(rec.turned_away_t))
         for y, year in enumerate(grid.years):
             days = transit[y] / 24.0
             rows.append((
                 r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
-                rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], float(backlog[y]),
+                rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], rec.turned_away_t[y],
+                float(backlog[y]),
                 rec.delivered_tkm[y],
                 _stat(days, np.mean), _stat(days, np.median), _stat(days, lambda a: np.percentile(a, 95)),
             ))
@@ -129,7 +130,7 @@ def corridor_table(r: RunRecords) -> pd.DataFrame:
             "scenario": r.scenario.name, "replication": r.replication, "year": year,
             "demand_t": sum(rec.generated_t[y] for _, rec in streams),
             "delivered_t": sum(rec.delivered_t[y] for _, rec in streams),
-            "lost_t": sum(rec.diverted_t[y] + rec.reneged_t[y] for _, rec in streams),
+            "lost_t": sum(rec.lost_t(y) for _, rec in streams),
             "transit_p50_days": _stat(days, np.median),
             "transit_p95_days": _stat(days, lambda a: np.percentile(a, 95)),
         })

@@ -95,16 +95,16 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                         "expected a route without loops"))
         for n in route.nodes():
             spec = s.nodes.get(n)
-            if spec is None or (fits := KINDS[spec.kind].fits) is None:
+            if spec is None:
                 continue
-            attr, what = fits
-            cap = getattr(spec, attr)
-            if cap is None:  # a port without a yard limit
-                continue
-            if st.shipment_t > cap:
-                out.append((("streams", sid, "shipment_t"),
-                            f"a shipment of {st.shipment_t:g} t does not fit {what} of node '{n}' "
-                            f"({attr} {cap:g} t); expected shipment_t <= {cap:g}"))
+            for attr, what in KINDS[spec.kind].fits:
+                cap = getattr(spec, attr)
+                if cap is None:  # a port without a yard limit
+                    continue
+                if st.shipment_t > cap:
+                    out.append((("streams", sid, "shipment_t"),
+                                f"a shipment of {st.shipment_t:g} t does not fit {what} of node '{n}' "
+                                f"({attr} {cap:g} t); expected shipment_t <= {cap:g}"))
         if isinstance(st.volume_mt_per_year, dict):
             for y in st.volume_mt_per_year:
                 if not 1900 <= y <= 2200:

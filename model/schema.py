@@ -9,6 +9,7 @@ validators blame a bad value precisely (``Problem.at``) so the messages of
 from __future__ import annotations
 
 import difflib
+import math
 import hashlib
 import json
 from datetime import date
@@ -78,6 +79,31 @@ class OutsideOption(Strict):
     transit_days: float = Field(ge=0)
 
 
+class TransitResponse(Strict):
+    """Demand that grows or shrinks with the corridor's transit time: the offered
+    volume is the stated one x (expected transit / reference_days) ^ elasticity,
+    capped at ``max_factor`` (a faster corridor wins cargo from other routes and
+    induces some; a slower one loses it before it is ever offered)."""
+
+    elasticity: float = Field(le=0, description="Elasticity of the offered volume to the expected transit time")
+    reference_days: float = Field(gt=0, description="Transit time (days) at which the stated volume is offered")
+    max_factor: float = Field(2.0, ge=1, description="Most the volume can grow above the stated one")
+
+    def factor(self, transit_days: float) -> float:
+        """Volume multiplier at an expected transit of ``transit_days``.
+
+        >>> TransitResponse(elasticity=-1.0, reference_days=10).factor(20.0)
+        0.5
+        >>> TransitResponse(elasticity=-1.0, reference_days=10).factor(2.0), TransitResponse(elasticity=-1.0, reference_days=10).factor(math.inf)
+        (2.0, 0.0)
+        """
+        if transit_days == math.inf:
+            return 0.0
+        if transit_days <= 0:
+            return self.max_factor
+        return min(self.max_factor, (transit_days / self.reference_days) ** self.elasticity)
+
+
 class StreamSpec(Strict):
     """A demand stream: annual volume by year (linear between given years,
     constant outside), cut into shipments, Poisson arrivals. With ``outside``
@@ -100,6 +126,8 @@ class StreamSpec(Strict):
     logit_scale_per_usd: float = Field(0.05, gt=0, description="Logit scale: 1 / spread of shippers' costs (USD/t)")
     patience_days: DurationSpec | None = Field(
         None, description="How long a shipment waits in a queue before it leaves for an outside option")
+    transit_response: TransitResponse | None = Field(
+        None, description="Offered volume that grows or shrinks with the corridor's expected transit time")
 
     @field_validator("volume_mt_per_year")
     @classmethod

@@ -54,6 +54,7 @@ class StreamRecord:
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
     reneged_t: list[float] = field(default_factory=list)  # left a queue when its patience ran out
+    turned_away_t: list[float] = field(default_factory=list)  # found a waiting room full (when_full: divert)
     outside_t: dict[str, list[float]] = field(default_factory=dict)  # diverted tonnes by outside option
 
     def __post_init__(self) -> None:
@@ -62,6 +63,11 @@ class StreamRecord:
         self.delivered_tkm = [0.0] * self.n_years
         self.diverted_t = [0.0] * self.n_years
         self.reneged_t = [0.0] * self.n_years
+        self.turned_away_t = [0.0] * self.n_years
+
+    def lost_t(self, y: int) -> float:
+        """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
+        return self.diverted_t[y] + self.reneged_t[y] + self.turned_away_t[y]
 
 
 @dataclass
@@ -247,6 +253,9 @@ class Corridor:
     # demand ------------------------------------------------------------------
 
     def _source(self, k: int, sid: str, spec: StreamSpec, plan: list) -> Generator:
+        """Poisson shipments month by month. With a transit response, arrivals come at
+        the capped rate and each is offered with probability factor / cap (thinning);
+        with outside options, an offered shipment may take one of them instead."""
         env = self.env
         rec = self.records[sid]
         draw = Exponential(dist="exponential", mean=1.0)
@@ -257,23 +266,30 @@ class Corridor:
         outside = Outside.of(spec, self.streams.rng(f"outside:{sid}")) if spec.outside else None
         patience = (Sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
                     if spec.patience_days is not None else None)
+        response = spec.transit_response
+        offered = response.factor if response is not None else None  # volume factor at an expected transit
+        boost = response.max_factor if response is not None else 1.0
+        thin = self.streams.rng(f"response:{sid}")
         seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
                 yield env.timeout(month.start_h - env.now)
             if month.shipments_per_h <= 0:
                 continue
+            rate = month.shipments_per_h * boost
             while True:
-                gap = unit_exp() / month.shipments_per_h
+                gap = unit_exp() / rate
                 if env.now + gap >= month.end_h:  # memoryless: restart at the next month's rate
                     break
                 yield env.timeout(gap)
+                if (outside is not None or offered is not None) and env.now - seen_at >= EXPECTED_REFRESH_H:
+                    seen_at, corridor_h = env.now, self._expected_h(steps, size_t)  # queues move over days
+                if offered is not None and thin.random() * boost >= offered(corridor_h / 24.0):
+                    continue  # not offered: the corridor is too slow for this much cargo
                 s = Shipment(self._next_id, k, size_t, env.now)
                 self._next_id += 1
                 generated[index(env.now)] += size_t
                 if outside is not None:
-                    if env.now - seen_at >= EXPECTED_REFRESH_H:  # queues move over days: refresh a few times a day
-                        seen_at, corridor_h = env.now, self._expected_h(steps, size_t)
                     gone_to = outside.choose(corridor_h)
                     if gone_to is not None:  # the shipper books another route
                         y = index(env.now)
@@ -342,9 +358,13 @@ class Corridor:
                 for node in nodes:
                     km += node.km
                     yield from node.visit(s)
+                    if s.gone:
+                        return self._turned_away(s, rec)
             else:
                 km += step.km
                 yield from step.visit(s)
+                if s.gone:  # a full waiting room turned it away (a reneged shipment never resumes)
+                    return self._turned_away(s, rec)
         if s.yard is not None:
             Node.release_yard(s)
         now = self.env.now
@@ -353,6 +373,12 @@ class Corridor:
         rec.delivered_tkm[y] += s.t * km
         rec.transit_year.append(y)
         rec.transit_h.append(now - s.created_h)
+
+    def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
+        """A shipment found a waiting room full and left the corridor: free what it held upstream."""
+        if s.yard is not None:
+            Node.release_yard(s)
+        rec.turned_away_t[self.grid.index(self.env.now)] += s.t
 
     # running -----------------------------------------------------------------
 
@@ -367,16 +393,16 @@ class Corridor:
 
 
 def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
-    """generated = delivered + in system (by node) + diverted or reneged, from independent counters."""
+    """generated = delivered + in system (by node) + diverted, reneged or turned away, from independent counters."""
     generated = sum(sum(s.generated_t) for s in r.streams.values())
     delivered = sum(sum(s.delivered_t) for s in r.streams.values())
     in_nodes = sum(n.in_system_t() for n in r.nodes.values())
-    lost = sum(sum(s.diverted_t) + sum(s.reneged_t) for s in r.streams.values())
+    lost = sum(sum(s.diverted_t) + sum(s.reneged_t) + sum(s.turned_away_t) for s in r.streams.values())
     gap = generated - delivered - in_nodes - lost
     if abs(gap) > rel_tol * max(generated, 1.0):
         raise MassBalanceError(
             f"mass balance violated: generated {generated:.3f} t, delivered {delivered:.3f} t, "
-            f"in system {in_nodes:.3f} t, diverted or reneged {lost:.3f} t, gap {gap:.3f} t"
+            f"in system {in_nodes:.3f} t, diverted, reneged or turned away {lost:.3f} t, gap {gap:.3f} t"
         )
 
 

@@ -8,7 +8,7 @@ option at fault.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,6 +67,19 @@ def exactly_one(spec: BaseModel, a: str, b: str) -> BaseModel:
     if (getattr(spec, a) is None) == (getattr(spec, b) is None):
         got = "both" if getattr(spec, a) is not None else "neither"
         raise ValueError(f"expected exactly one of {a} or {b}, got {got}")
+    return spec
+
+
+WhenFull = Literal["wait", "divert"]
+"""What a shipment does that finds a node's waiting room (yard, tank, sidings) full:
+``wait`` upstream until there is room (it keeps what it holds upstream, so a full
+room blocks back up the route), or ``divert``: leave the corridor for another route."""
+
+
+def room_needed(spec: Any, room_field: str) -> Any:
+    """``when_full: divert`` needs the waiting room it speaks of."""
+    if getattr(spec, "when_full", "wait") == "divert" and getattr(spec, room_field) is None:
+        raise ValueError(f"when_full: divert needs a waiting room: set {room_field}")
     return spec
 
 

@@ -63,7 +63,7 @@ class Parameter(_Strict):
 
     Paths walk mappings by key and lists of mappings by an item's ``id``
     (investments), ``match`` (project delays) or ``node`` (operational delays,
-    disruptions): ``nodes.caspian_ferry.fleet``, ``investments.tripp_open.date``,
+    disruptions): ``nodes.caspian_ferry.fleet``, ``investments.kars_dilucu_open.date``,
     ``delays.projects.tripp.months`` (a missing delay item is created).
     """
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from simkit import binomial_tolerance, make_scenario, stream
+from simkit import binomial_tolerance, hour, make_scenario, run_with_spy, stream
 from model.metrics import tables
 from model.simulate import logit_shares, run_replication
 
@@ -116,3 +116,57 @@ def test_charter_vessels_come_only_above_the_threshold_and_after_their_lead_time
     assert 0 < days <= 2 * 366 and t.loc["sea", "charter_cost_usd"] == pytest.approx(days * 12000)
     # utilisation counts the chartered vessel-hours as available
     assert t.loc["sea", "utilization"] <= 1.0 + 1e-9
+
+
+def test_a_route_with_an_unopened_section_carries_nothing():
+    """A branch built in three sections (open, opening mid-year, never open in the
+    run) carries nothing: every shipment takes the other branch, and no tonne enters
+    even the open first section. With the last section opening mid-year, the branch
+    carries cargo from then on only."""
+    nodes = {"a": {"kind": "border", "dwell_h": 5},
+             "s1": {"kind": "rail_line", "capacity_mt_per_year": 10.0, "train_payload_t": SHIP, "max_wait_h": 0},
+             "s2": {"kind": "rail_line", "capacity_mt_per_year": 10.0, "train_payload_t": SHIP, "max_wait_h": 0,
+                    "opening_date": "2024-07-01"},
+             "s3": {"kind": "rail_line", "capacity_mt_per_year": 10.0, "train_payload_t": SHIP, "max_wait_h": 0}}
+    choice = {"choice": {"a": ["a"], "staged": ["s1", "s2", "s3"]}, "policy": "logit"}
+    closed = make_scenario(dict(nodes, s3={**nodes["s3"], "opening_date": "2025-01-01"}),
+                           {"x": stream([choice], 1.0, SHIP, logit_scale_per_usd=0.01)}, end="2025-01-01")
+    r = run_replication(closed, 0, 3)
+    assert sum(r.streams["x"].branch_t.get("staged", [0.0])) == 0.0
+    assert all(r.nodes[n].entered_t == 0.0 for n in ("s1", "s2", "s3"))
+    assert sum(r.streams["x"].delivered_t) > 0.9e6 - 0.1e6  # the open branch takes it all (about 1 Mt)
+
+    opening = make_scenario(nodes, {"x": stream([choice], 1.0, SHIP, logit_scale_per_usd=0.01)})
+    c, trains = run_with_spy(opening, {"s1": "draw_transit"}, seed=3)
+    assert c.nodes["s1"].entered_t > 0.2e6  # a near-even split once open: about half of 0.5 Mt
+    assert trains["s1"][0] >= hour("2024-07-01"), "a train left on the staged branch before s2 opened"
+
+
+@pytest.mark.parametrize("reference_days, elasticity, cap, factor", [
+    (2.0, -1.0, 2.0, 2.0),    # twice as fast as the reference: twice the cargo (at the cap)
+    (4.0, -1.0, 2.0, 2.0),    # four times as fast: capped at twice
+    (0.5, -1.0, 2.0, 0.5),    # twice as slow: half the cargo
+    (0.25, -0.5, 2.0, 0.5),   # four times as slow, elasticity -0.5: half
+])
+def test_offered_volume_follows_the_transit_response(reference_days, elasticity, cap, factor):
+    """A border with a fixed 24-h dwell: the corridor's expected transit is one day, so
+    the stream offers volume x min(cap, (1 / reference_days) ^ elasticity)."""
+    nodes = {"b": {"kind": "border", "dwell_h": 24}}
+    response = {"elasticity": elasticity, "reference_days": reference_days, "max_factor": cap}
+    s = make_scenario(nodes, {"x": stream(["b"], 1.0, SHIP, transit_response=response)})
+    r = run_replication(s, 0, 21)
+    n = sum(r.streams["x"].generated_t) / SHIP
+    expected = factor * 1e6 / SHIP * 8784 / 8760  # 2024 has 8,784 h
+    assert abs(n - expected) <= 4 * math.sqrt(expected), f"{n} shipments offered, expected about {expected:.0f}"
+
+
+def test_a_corridor_closed_for_years_is_offered_almost_nothing_under_a_transit_response():
+    """The line opens in 2030: in 2024 the expected transit counts the wait for the opening,
+    over 2,000 days, so at most 2/2,000 of the ~1,000 shipments (about one) is offered."""
+    nodes = {"line": {"kind": "rail_line", "capacity_mt_per_year": 5.0, "train_payload_t": SHIP,
+                      "opening_date": "2030-01-01"}}
+    response = {"elasticity": -1.0, "reference_days": 2}
+    r = run_replication(make_scenario(nodes, {"x": stream(["line"], 1.0, SHIP, transit_response=response)}), 0, 22)
+    assert sum(r.streams["x"].generated_t) <= 10 * SHIP  # Poisson with mean ~1: 10 or more is ~1e-7
+    plain = run_replication(make_scenario(nodes, {"x": stream(["line"], 1.0, SHIP)}), 0, 22)
+    assert sum(plain.streams["x"].generated_t) > 900 * SHIP

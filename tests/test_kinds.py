@@ -41,7 +41,7 @@ def test_kind_declarations_name_real_fields(name):
     assert k.engine.kind == name
     assert (k.investable - {"opening"}) <= fields
     assert set(k.timelines) <= fields and set(k.counts) <= fields
-    assert k.fits is None or k.fits[0] in fields
+    assert all(attr in fields for attr, _ in k.fits)
     assert k.carrier is None or k.carrier in fields
     assert k.after is None or k.after <= set(KINDS)
     assert k.marker in matplotlib.markers.MarkerStyle.markers

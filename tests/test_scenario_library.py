@@ -28,7 +28,7 @@ def test_every_library_scenario_validates(path):
 
 @pytest.fixture(scope="module")
 def library_runs():
-    names = ["baseline", "tripp_delay_2y", "ferry_shortfall", "digital_borders"]
+    names = ["baseline", "tripp_delay_2y", "ferry_shortfall", "digital_borders", "tripp_by_2028"]
     scenarios = [load_scenario(SCENARIOS / f"{n}.yaml") for n in names]
     jobs = [(s, k) for s in scenarios for k in range(REPS)]
     return run_many(jobs, workers=2)
@@ -42,12 +42,26 @@ def _per_rep(t, table, scenario, column, **where):
     return df.groupby("replication")[column].sum().sort_index().to_numpy()
 
 
-def test_tripp_two_years_late_carries_nothing_in_2029_2030(library_runs):
+def test_tripp_carries_only_once_its_last_section_opens(library_runs):
+    """TRIPP through traffic (its last section, Kars-Dilucu) runs from about August 2030 in
+    the baseline; with the Armenian section two years late (end 2030) not at all; and
+    from 2029 when Kars-Dilucu is ready with the Armenian section (tripp_by_2028)."""
+    def tripp(scenario, year):
+        return _per_rep(library_runs, "annual_nodes", scenario, "throughput_t", node="kars_dilucu", year=year)
+    assert np.all(tripp("baseline", 2029) == 0.0) and np.all(tripp("baseline", 2030) > 0.0)
+    assert np.all(tripp("tripp_delay_2y", 2030) == 0.0), "TRIPP carried cargo before its Armenian section opened"
+    assert np.all(tripp("tripp_by_2028", 2029) > 0.0)
+
+
+def test_btk_and_tripp_both_carry_turkiye_cargo_when_both_are_open(library_runs):
+    """Under logit, Türkiye-bound cargo splits between BTK and TRIPP: each takes more
+    than 10% of the choice's tonnes in 2029 and 2030 once TRIPP is whole."""
+    routes = library_runs["routes"]
     for year in (2029, 2030):
-        late = _per_rep(library_runs, "annual_nodes", "tripp_delay_2y", "throughput_t", node="tripp", year=year)
-        base = _per_rep(library_runs, "annual_nodes", "baseline", "throughput_t", node="tripp", year=year)
-        assert np.all(late == 0.0), f"TRIPP carried {late} t in {year} although it opens end 2030"
-        assert np.all(base > 0.0), f"baseline TRIPP should carry cargo in {year}, got {base}"
+        r = routes[(routes["scenario"] == "tripp_by_2028") & (routes["year"] == year) & (routes["kind"] == "corridor")]
+        by = r.groupby(["replication", "option"])["tonnes_t"].sum().unstack()
+        share = by["tripp"] / (by["btk"] + by["tripp"])
+        assert share.between(0.1, 0.9).all(), f"{year}: TRIPP's share of the BTK/TRIPP choice {share.tolist()}"
 
 
 def test_ferry_shortfall_delivers_less_from_2027(library_runs):

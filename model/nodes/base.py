@@ -105,6 +105,7 @@ class NodeRecord:
     entered_t: float = 0.0
     exited_t: float = 0.0
     left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
+    turned_away_t: list[float] = field(default_factory=list)  # per year: found the waiting room full, diverted
     hops: int = 0
     active: list[tuple[float, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
@@ -115,6 +116,7 @@ class NodeRecord:
         self.busy = [0.0] * self.n_years
         self.closed_h = [0.0] * self.n_years
         self.disrupted_h = [0.0] * self.n_years
+        self.turned_away_t = [0.0] * self.n_years
         self.server_h = [nan] * self.n_years
         self.rated_t = [nan] * self.n_years
 
@@ -128,6 +130,8 @@ class Node:
     that a shipment's process delegates to while it is at the node."""
 
     kind = "node"
+    room: simpy.Container | None = None  # the waiting room (yard, tank, sidings), where it is limited
+    diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline, duration_factor: dict[str, Timeline]) -> None:
         self.id = nid
@@ -179,6 +183,17 @@ class Node:
 
         self.env.timeout(delay).callbacks.append(ring)
         return event
+
+    def turned_away(self, s: Shipment) -> bool:
+        """With ``when_full: divert``: True if ``s`` finds the waiting room too full to
+        take it, and then it leaves the corridor (marked gone; the journey counts it
+        as turned away). It has not entered this node."""
+        room = self.room
+        if room is None or room.level + s.t <= room.capacity + 1e-9:
+            return False
+        s.gone = True
+        self.rec.turned_away_t[self.grid.index(self.env.now)] += s.t
+        return True
 
     @staticmethod
     def release_yard(s: Shipment) -> None:

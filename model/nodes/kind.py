@@ -77,8 +77,9 @@ class NodeKind(Generic[SpecT]):
     """Fields that take ``{ISO date: value}`` steps (checked against the horizon)."""
     counts: tuple[str, ...] = ()
     """Counted fields (berths, vessels): whole numbers, also in investments."""
-    fits: tuple[str, str] | None = None
-    """(field, what it is) that a shipment must fit (a vessel, a tank, a yard)."""
+    fits: tuple[tuple[str, str], ...] = ()
+    """(field, what it is) that a shipment must fit (a vessel, a tank, a yard, sidings); a field left
+    unset (None) sets no limit."""
     carrier: str | None = None
     """Field holding the load of one vessel or train: cargo leaving this node
     arrives downstream in batches of that size (for the sanity check)."""

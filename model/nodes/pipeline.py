@@ -1,7 +1,8 @@
 """Pipeline: a tank buffer in front of a continuous flow available to this cargo.
 
 A parcel waits for room in the tank (a simpy Container: tankers queue at the
-terminal when the tank is full), then is pumped in arrival order at the flow
+terminal when the tank is full; with ``when_full: divert`` a parcel that finds
+it full leaves for another route instead), then is pumped in arrival order at the flow
 rate in force when pumping starts (``t / rate`` hours); its tank space is freed
 when it has been pumped, then it takes ``transit_h`` to the far end.
 The pipeline is *active* while pumping or closed.
@@ -18,7 +19,7 @@ import simpy
 from pydantic import Field, field_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, non_negative_timeline, TimelineSpec
+from ..specs import DurationSpec, NodeSpecBase, WhenFull, non_negative_timeline, TimelineSpec
 from ..timeline import Timeline, combine
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
@@ -31,7 +32,8 @@ class PipelineSpec(NodeSpecBase):
 
     kind: Literal["pipeline"]
     flow_mt_per_year: TimelineSpec
-    tank_t: float = Field(gt=0)
+    tank_t: float = Field(gt=0, description="Tankage for parcels waiting to be pumped (t)")
+    when_full: WhenFull = Field("wait", description="A parcel arriving to a full tank: wait upstream, or divert")
     transit_h: DurationSpec = 0.0
 
     _nonneg = field_validator("flow_mt_per_year")(non_negative_timeline)
@@ -46,12 +48,16 @@ class Pipeline(Node):
         flow = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(self.spec.flow_mt_per_year).points)
         self.rate = combine(lambda r, f: r * f, flow, self.factor)
         self.tank = simpy.Container(self.env, capacity=self.spec.tank_t)
+        self.room = self.tank
+        self.diverts_when_full = self.spec.when_full == "divert"
         self.pump = simpy.Resource(self.env, capacity=1)
         self.draw_transit = self.sampler(as_distribution(self.spec.transit_h), "transit_h")
         self.queued_t = 0.0
 
     def visit(self, s: Shipment) -> Generator:
         env = self.env
+        if self.diverts_when_full and self.turned_away(s):
+            return
         self.enter(s)
         arrived = env.now
         self.queued_t += s.t
@@ -108,5 +114,5 @@ def service(spec: PipelineSpec, grid: YearGrid, y: int, capacity_t: float) -> Se
 KIND = NodeKind(
     name="pipeline", label="pipeline", spec=PipelineSpec, engine=Pipeline, capacity_t=capacity_t,
     investable=frozenset({"flow_mt_per_year"}), durations=frozenset({"transit_h"}), timelines=("flow_mt_per_year",),
-    fits=("tank_t", "the tank"), utilisation_check="equal", service=service, marker="h",
+    fits=(("tank_t", "the tank"),), utilisation_check="equal", service=service, marker="h",
 )

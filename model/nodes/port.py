@@ -20,7 +20,10 @@ Who calls:
 
 When the terminal has a yard limit, a shipment handled here (or passing
 through) holds yard space until the next node starts serving it (a vessel or
-train loads it); a full yard keeps the berth held (blocked by downstream).
+train loads it); a full yard keeps the berth held (blocked by downstream), and
+a shipment arriving to a full yard waits upstream (``when_full: wait``) or
+leaves for another route (``when_full: divert``: the 2025 halt of rail
+dispatches to a congested Kuryk is the first; a shipper rebooking, the second).
 
 Berths are a counter and a FIFO queue of waiting callers rather than a
 ``simpy.Resource``: a caller that finds a free berth starts at once (no
@@ -42,7 +45,8 @@ import simpy
 from pydantic import Field, field_validator, model_validator
 
 from ..distributions import Exponential, Fixed, Lognormal, as_distribution
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, count_timeline, non_negative_timeline
+from ..specs import (DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, non_negative_timeline,
+                     room_needed)
 from ..timeline import Timeline, combine, timeline_from_spec
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
@@ -71,7 +75,8 @@ class PortSpec(NodeSpecBase):
     call_h: DurationSpec = Field(0.0, description="Fixed part of every call at a berth: mooring, papers (hours)")
     service: Literal["fixed", "exponential", "lognormal"] = "exponential"
     service_cv: float = Field(0.5, gt=0, description="cv of handling time when service is lognormal")
-    yard_limit_t: float | None = Field(None, gt=0)
+    yard_limit_t: float | None = Field(None, gt=0, description="Yard room for cargo waiting here (t)")
+    when_full: WhenFull = Field("wait", description="An arrival to a full yard: wait upstream, or divert")
     storms: str | None = Field(None, description="Sea area (scenario weather) whose storms close this terminal")
     storm_share: float = Field(1.0, ge=0, le=1, description="Chance that a storm of the area closes this terminal")
     stated_capacity_mt_per_year: float | None = Field(
@@ -81,6 +86,8 @@ class PortSpec(NodeSpecBase):
         lambda v: v if v is None else non_negative_timeline(v)
     )
     _count = field_validator("berths")(count_timeline)
+
+    _room = model_validator(mode="after")(lambda self: room_needed(self, "yard_limit_t"))
 
     @model_validator(mode="after")
     def _one_rate(self) -> "PortSpec":
@@ -121,6 +128,8 @@ class Port(Node):
         self.waiting: deque[tuple[simpy.Event, Shipment | None]] = deque()  # callers waiting for a berth, FIFO
         self.n_held = 0  # berths held: in service, or blocked by a full yard
         self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
+        self.room = self.yard
+        self.diverts_when_full = spec.when_full == "divert"
         self.n_busy = 0
         self.queued_t = 0.0
         self._avail = self._avail_now()
@@ -225,6 +234,8 @@ class Port(Node):
 
     def visit(self, s: Shipment) -> Generator:
         """A shipment that is its own call (background traffic, or a stream whose vessel is not modelled)."""
+        if self.diverts_when_full and self.turned_away(s):
+            return
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
@@ -237,6 +248,8 @@ class Port(Node):
         vessel's call does the work; the shipment needs only room in the yard. Its
         tonnes count as throughput here once handled: now, after an unloading
         (``counted``), or when the vessel that loads it ends its call."""
+        if self.diverts_when_full and self.turned_away(s):
+            return
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
@@ -310,5 +323,5 @@ KIND = NodeKind(
     investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"}),
     durations=frozenset({"handling_time", "call_h"}),
     timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"), counts=("berths",),
-    fits=("yard_limit_t", "the yard"), utilisation_check="equal", service=service, marker="s",
+    fits=(("yard_limit_t", "the yard"),), utilisation_check="equal", service=service, marker="s",
 )

@@ -8,6 +8,10 @@ exactly paths x payload per day. Nothing runs before the opening date (or
 while paths are 0). Trains in transit are not limited (rolling stock is not
 modelled).
 
+Cargo waits for a train on the line's sidings; where ``sidings_t`` limits them,
+a shipment that finds them full waits upstream (``when_full: wait``, keeping the
+yard space it holds there) or leaves for another route (``divert``).
+
 The line is *active* (Roser) while it is closed, or while cargo waits and the
 dispatcher is waiting for the next path (the path limit is what holds it).
 """
@@ -26,7 +30,7 @@ import simpy
 from pydantic import Field, field_validator, model_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, exactly_one, non_negative_timeline
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, non_negative_timeline, room_needed
 from ..timeline import Timeline, combine, hours_since
 from ..units import paths_per_day_from_mt_per_year
 from ..years import YearGrid
@@ -45,12 +49,15 @@ class RailLineSpec(NodeSpecBase):
     transit_h: DurationSpec = 24.0
     opening_date: date | None = None
     max_wait_h: float = Field(24.0, ge=0)
+    sidings_t: float | None = Field(None, gt=0, description="Siding room for cargo waiting for a train (t)")
+    when_full: WhenFull = Field("wait", description="An arrival to full sidings: wait upstream, or divert")
 
     _nonneg = field_validator("paths_per_day", "capacity_mt_per_year")(
         lambda v: v if v is None else non_negative_timeline(v)
     )
 
     _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
+    _room = model_validator(mode="after")(lambda self: room_needed(self, "sidings_t"))
 
 
 _EPS = 1e-9
@@ -78,6 +85,9 @@ class RailLine(QueuedNode):
         self._arrival: simpy.Event = self.env.event()
         self._in_headway = False
         self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
+        if spec.sidings_t is not None:
+            self.room = simpy.Container(self.env, capacity=spec.sidings_t)
+            self.diverts_when_full = spec.when_full == "divert"
         self.env.process(self._dispatcher())
 
     def opening_h(self) -> float:
@@ -85,9 +95,13 @@ class RailLine(QueuedNode):
         return 0.0 if od is None else hours_since(self.ctx.start, od)
 
     def visit(self, s: Shipment) -> Generator:
+        if self.diverts_when_full and self.turned_away(s):
+            return
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
+        if self.room is not None:
+            yield self.room.put(s.t)  # full sidings: wait at their entrance (still holding upstream yard space)
         s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
@@ -146,6 +160,8 @@ class RailLine(QueuedNode):
             s.waiting = None
             self.queued_t -= s.t
             self.release_yard(s)
+            if self.room is not None:
+                self.room.get(s.t)
             self.record_wait(env.now - arrived)
             train.append(s)
             load_t += s.t
@@ -160,6 +176,12 @@ class RailLine(QueuedNode):
             s.event.succeed()
 
     # what metrics and routing ask ----------------------------------------------
+
+    def renege(self, s: Shipment) -> None:
+        """A waiting shipment leaves the queue and its siding room."""
+        super().renege(s)
+        if self.room is not None:
+            self.room.get(s.t)
 
     def expected_delay_h(self, t: float) -> float:
         now = self.env.now
@@ -187,6 +209,6 @@ def capacity_t(spec: RailLineSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarra
 KIND = NodeKind(
     name="rail_line", label="rail line", spec=RailLineSpec, engine=RailLine, capacity_t=capacity_t,
     investable=frozenset({"paths_per_day", "capacity_mt_per_year", "opening"}), durations=frozenset({"transit_h"}),
-    timelines=("paths_per_day", "capacity_mt_per_year"), fits=("train_payload_t", "a train"),
+    timelines=("paths_per_day", "capacity_mt_per_year"), fits=(("train_payload_t", "a train"), ("sidings_t", "the sidings")),
     carrier="train_payload_t", entry=False, utilisation_check="lower_bound", marker="D",
 )

@@ -455,7 +455,7 @@ def _storm_wait_h(x: float, lam: float, d_h: np.ndarray) -> float:
 KIND = NodeKind(
     name="sea_link", label="sea link", spec=SeaLinkSpec, engine=SeaLink, capacity_t=capacity_t,
     investable=frozenset({"fleet"}), durations=frozenset({"load_h", "crossing_h", "unload_h", "return_h"}),
-    timelines=("fleet",), counts=("fleet",), fits=("vessel_payload_t", "a vessel"), carrier="vessel_payload_t",
+    timelines=("fleet",), counts=("fleet",), fits=(("vessel_payload_t", "a vessel"),), carrier="vessel_payload_t",
     entry=False, after=frozenset({"port"}), calls_at=(("load_at", "before"), ("unload_at", "after")),
     utilisation_check="lower_bound", marker="o",
 )
