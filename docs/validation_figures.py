@@ -24,6 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "validation")]
 
 import test_validation_links as L  # noqa: E402
 import test_validation_queues as Q  # noqa: E402
+import test_validation_waiting_room as W  # noqa: E402
 from vstats import SEED, interval, per_replication  # noqa: E402
 
 from model.runner import run_many  # noqa: E402
@@ -73,6 +74,13 @@ def main() -> None:
     for n, (spec, _, theory) in L.RAIL.items():
         rows.append((f"{n}: throughput (kt)", theory / 1e3,
                      ci95(per_replication(tl, "annual_nodes", "throughput_t", n, node="line") / 1e3)))
+
+    # ---- a finite tank that turns parcels away: M/D/1/K blocking
+    tw = run_many([(W._scenario(n), k) for n in W.CASES for k in range(W.REPS)], seed=SEED, workers=2)
+    for n, (k, rho) in W.CASES.items():
+        away = per_replication(tw, "annual_streams", "turned_away_t", n)
+        offered = per_replication(tw, "annual_streams", "demand_t", n)
+        rows.append((f"{n}: share turned away, M/D/1/K", W.md1k_blocking(k, rho), ci95(away / offered)))
 
     print("| check | theory | simulated mean | 95% CI | (sim - theory) / theory |")
     print("|---|---|---|---|---|")

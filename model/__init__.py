@@ -11,15 +11,17 @@ The library API (``docs/api.md``)::
     folder = r.write("results/my-run")            # tables, plots, report.html, manifest
     model.read(folder) == r                       # True
     sw = model.sweep("scenarios/sweeps/tripp_delay.yaml", out="results/sweep")
+    a = model.appraise(s, out="results/appraise", replications=5)   # investments ranked
+    a.table; a.headline                           # with paired 95% intervals; one plain answer
 
 Names are imported on first use, so ``import model`` stays light (the engine,
 pandas and matplotlib load when a function that needs them is called).
 Layers, each importing only from those before it: foundation (units,
 distributions, rng, timeline, years, specs, weather) -> node kinds (``model.nodes``) ->
 scenario (schema, route, scenario_*) -> engine (demand, simulate) -> analysis
-(measures, stats, metrics, bottleneck, bound, sanity, summary) -> outputs
-(folders, results, report, html, plots) -> orchestration (runner, sweeps, bench,
-api, cli). ``tests/test_layers.py`` checks it.
+(measures, stats, metrics, bottleneck, bound, sanity, summary, economics,
+appraisal) -> outputs (folders, results, report, html, plots) -> orchestration
+(runner, sweeps, appraise, bench, api, cli). ``tests/test_layers.py`` checks it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ __version__ = "0.2.0"
 _API = {
     "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "results",
     "Results": "results", "RunInfo": "results", "Scenario": "schema", "ScenarioError": "scenario",
-    "sweep": "api", "SweepResults": "sweeps",
+    "sweep": "api", "SweepResults": "sweeps", "appraise": "api", "Appraisal": "appraise",
 }
 
 __all__ = ["__version__", *_API]
@@ -43,10 +45,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .schema import Scenario
     from .api import sweep
     from .sweeps import SweepResults
+    from .api import appraise
+    from .appraise import Appraisal
 
 
 _SUBMODULES = {"measures", "nodes", "route", "metrics", "simulate", "bound", "sanity", "summary", "plots", "report",
-               "results", "schema", "scenario", "stats", "sweeps", "runner", "api", "cli", "timeline", "units"}
+               "results", "schema", "scenario", "stats", "sweeps", "runner", "api", "cli", "timeline", "units",
+               "economics", "appraisal"}
 
 
 def __getattr__(name: str) -> Any:

@@ -26,13 +26,14 @@ from .scenario import load_scenario
 from .schema import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .appraise import Appraisal
     from .sweeps import SweepResults
 
 ScenarioLike = Union[Scenario, str, Path]
 Progress = Callable[[Scenario, int], None]
 """Called as each replication finishes: (scenario, replication number from 0)."""
 
-__all__ = ["load", "run", "batch", "sweep", "read", "compare", "Results", "RunInfo", "Scenario"]
+__all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Results", "RunInfo", "Scenario"]
 
 
 def load(path: str | Path) -> Scenario:
@@ -97,3 +98,19 @@ def compare(folders: Sequence[str | Path]) -> tuple[Results, list[str]]:
     """Finished run or batch folders read as one comparison (nothing is rerun),
     and notes for the user (scenarios renamed because they differ)."""
     return read_many([Path(f) for f in folders])
+
+
+def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | None = None, seed: int | None = None,
+             workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
+             budget_musd: float | None = None, progress: Progress | None = None) -> "Appraisal":
+    """Rank a scenario's investments: the scenario as given against it without each
+    investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
+    paired by replication; ``sequence`` adds a greedy programme of the costed ones
+    (``budget_musd`` caps it). Jobs are stored in ``out/jobs`` (a second call
+    resumes); ``Appraisal.write(out)`` writes the tables, charts and report. See
+    ``docs/appraisal.md``."""
+    from .appraise import appraise as _appraise
+
+    s, _ = _resolve(scenario)
+    return _appraise(s, out, replications=replications, seed=seed, workers=workers, delay_months=delay_months,
+                     by=by, sequence=sequence, budget_musd=budget_musd, progress=progress)

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from .scenario import ScenarioError, load_scenario
@@ -30,23 +30,43 @@ class UsageError(Exception):
     """Bad command-line input (exit 2)."""
 
 
-def _positive(text: str) -> int:
+def _number(text: str, kind: type, what: str) -> Any:
+    """``text`` as an int or float, or an argparse error naming what was expected
+    (NaN and infinities are not numbers here)."""
     try:
-        v = int(text)
+        v = kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return v
+
+
+def _positive(text: str) -> int:
+    v = _number(text, int, "a whole number")
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {v}")
     return v
 
 
 def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    v = _number(text, int, "a whole number")
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {v}")
+    return v
+
+
+def _months(text: str) -> float:
+    v = _number(text, float, "a number of months")
+    if not 0 < v <= 600:
+        raise argparse.ArgumentTypeError(f"expected months between 0 (excluded) and 600, got {text}")
+    return v
+
+
+def _money(text: str) -> float:
+    v = _number(text, float, "an amount in million USD")
+    if not 0 < v < 1e9:
+        raise argparse.ArgumentTypeError(f"expected an amount above 0, got {text}")
     return v
 
 
@@ -89,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--baseline", help="summary.csv of an earlier sweep to compare with")
     sw.add_argument("--tolerance", type=float, default=0.05, help="relative change allowed vs --baseline")
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
+    ap = sub.add_parser("appraise", help="rank the scenario's investments: each removed, and each delayed")
+    ap.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
+    ap.add_argument("--replications", type=_positive, help="replications per variant (default: the scenario's)")
+    ap.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
+    ap.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
+    ap.add_argument("--delay-months", type=_months, default=12.0, help="delay to price (default 12)")
+    ap.add_argument("--by", choices=("id", "tag"), default="id", help="appraise each investment, or each tag group")
+    ap.add_argument("--sequence", action="store_true", help="also build a greedy programme of the costed items")
+    ap.add_argument("--budget-musd", type=_money, help="cap the programme's total cost (with --sequence)")
+    ap.add_argument("--resume", action="store_true", help="continue an interrupted appraisal in --out")
+    ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
     v.add_argument("file")
     b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
@@ -256,6 +287,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 1 if (args.check and res.failed) else 0
 
 
+def cmd_appraise(args: argparse.Namespace) -> int:
+    from .appraise import appraise, items_of
+    from .folders import default_run_dir
+    from .report import format_appraisal
+
+    scenario = load_scenario(args.file)
+    if not scenario.investments:
+        raise UsageError(f"{args.file}: the scenario has no investments to appraise")
+    if args.budget_musd is not None and not args.sequence:
+        raise UsageError("--budget-musd: caps the programme of --sequence; add --sequence")
+    out = Path(args.out) if args.out else default_run_dir(RESULTS, f"appraise-{scenario.name}")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not args.resume)):
+        raise UsageError(f"--out: {out} already exists; add --resume to continue an appraisal there, "
+                         "or choose another folder")
+    if args.resume and out.exists() and any(out.iterdir()) and not (out / "jobs").is_dir():
+        raise UsageError(f"--resume: {out} is not an appraisal folder (no jobs/ in it)")
+    n = args.replications or scenario.replications
+    items, variants = items_of(scenario, args.by, args.delay_months)
+    print(f"Appraising {len(items)} item(s) of {scenario.name} by {args.by}: {len(variants) + 1} variants x {n} "
+          f"replication(s){', then a greedy programme' if args.sequence else ''} ...", flush=True)
+    progress = Progress((len(variants) + 1) * n)
+    res = appraise(scenario, out, replications=n, seed=args.seed, workers=args.workers,
+                   delay_months=args.delay_months, by=args.by, sequence=args.sequence, budget_musd=args.budget_musd,
+                   progress=lambda s, k: progress(f"{s.name.split('~', 1)[-1]} replication {k + 1} of {n}"))
+    res.write(out)
+    print(f"\nInvestments of {scenario.name}, {res.span}, ranked (mean [95% paired interval] over {n} "
+          f"replication(s); a delay of {args.delay_months:g} months):")
+    print(format_appraisal(res.table, res.sequence, res.headline))
+    print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")
+    return 0
+
+
 def _is_sweep_file(path: str) -> bool:
     """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither)."""
     from .scenario import read_yaml_doc
@@ -310,7 +373,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "bench": cmd_bench, "schema": cmd_schema}
+            "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise}
 
 
 def main(argv: list[str] | None = None) -> int:

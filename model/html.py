@@ -69,3 +69,34 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
         parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFrame, sequence: pd.DataFrame | None,
+                         plots: list[Path], note: str) -> None:
+    """The appraisal report: the one-sentence answer, the ranked table, the charts,
+    the greedy programme, and how it was computed."""
+    shown = table.drop(columns=["by"]).copy()
+    for col in shown.columns:
+        if shown[col].dtype.kind == "f":
+            shown[col] = shown[col].round(3)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS} .answer{{font-size:1.15em;background:#f0f6ff;padding:.8em;border-left:4px solid #2b6cb0}}"
+             f"</style></head><body>",
+             f"<h1>Which investment first: {html.escape(title)}</h1>",
+             f"<p class='answer'>{html.escape(answer)}</p>",
+             f"<p class='note'>{html.escape(note)}</p>",
+             "<h2>Investments ranked</h2>",
+             "<div style='overflow-x:auto'>" + _headers(shown, "appraisal").to_html(index=False, na_rep="–") + "</div>"]
+    for p in plots:
+        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{_img(p)}")
+    if sequence is not None and not sequence.empty:
+        s = sequence.copy()
+        for col in s.columns:
+            if s[col].dtype.kind == "f":
+                s[col] = s[col].round(3)
+        parts += ["<h2>A programme, funded greedily</h2>",
+                  "<p class='note'>Starting from the scenario without any costed investment, each step funds the "
+                  "one that adds most per million USD given those funded before it (re-simulated at each step).</p>",
+                  _headers(s, "appraisal_sequence").to_html(index=False, na_rep="–")]
+    parts.append("<p class='note'>Method, and what it cannot tell: docs/appraisal.md.</p></body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")

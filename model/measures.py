@@ -104,6 +104,13 @@ def _key(name: str, label: str, description: str, dtype: Dtype = "str") -> Colum
     return Column(name, "", label, description, dtype, measure=False)
 
 
+def _interval3(name: str, label: str, description: str) -> tuple[Column, Column, Column]:
+    """A mean over replications and the ends of its 95% interval."""
+    return (_key(name, label, description + " (mean over replications)", "float"),
+            _key(f"{name}_lo", f"{label} 95% low", "Paired Student-t 95% interval, low end", "float"),
+            _key(f"{name}_hi", f"{label} 95% high", "Paired Student-t 95% interval, high end", "float"))
+
+
 SCENARIO = _key("scenario", "Scenario", "Scenario name")
 REPLICATION = _key("replication", "Replication", "Replication number, from 0 (same k = same random numbers)", "int")
 YEAR = _key("year", "Year", "Calendar year", "int")
@@ -247,6 +254,51 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     )),
 ]}
 
+APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("appraisal", "(appraise) Per investment or tag group, ranked: what it adds against the scenario without "
+          "it, and what a delay costs; paired 95% intervals over replications (docs/appraisal.md).", (
+        _key("rank", "Rank", "1 = worth most: by present value of benefits with an appraisal section, else by "
+             "cargo gained", "int"),
+        _key("item", "Investment", "Investment id, or tag of a group"),
+        _key("by", "By", "id or tag"),
+        _key("investments", "Investments", "Investment ids in the item"),
+        _key("cost_musd", "Cost (M USD)", "Sum of cost_musd (empty when none is given)", "float"),
+        _key("first_date", "Date", "Earliest effective date of its investments"),
+        *_interval3("gain_mt", "Cargo gained (Mt)", "Corridor cargo delivered over the horizon with it, less "
+                    "without it"),
+        *_interval3("lost_avoided_mt", "Lost cargo avoided (Mt)", "Cargo lost to other routes without it, "
+                    "less with it, over the horizon"),
+        *_interval3("transit_saved_days", "Transit saved (days)", "Tonne-weighted mean transit without it, "
+                    "less with it"),
+        *_interval3("delay_cost_mt_per_month", "Delay cost (Mt/month)", "Cargo delivered as given, less with "
+                    "it delayed, per month of delay"),
+        _key("mt_per_musd", "Mt per M USD", "Cargo gained per million USD of cost", "float"),
+        *_interval3("pv_benefits_musd", "PV of benefits (M USD)", "Present value of the benefits: value of "
+                    "the cargo gained + transit time saved (empty without an appraisal section)"),
+        *_interval3("npv_musd", "NPV (M USD)", "PV of benefits less PV of costs (empty without a cost_musd)"),
+        *_interval3("bcr", "Benefit-cost ratio", "Present benefits over present costs"),
+        *_interval3("delay_cost_musd_per_month", "Delay cost (M USD/month)", "NPV lost per month of delay "
+                    "(benefits lost less the costs' later discounting)"),
+        _key("npv_per_musd", "NPV per M USD", "NPV per million USD of cost", "float"),
+    )),
+    Table("appraisal_years", "(appraise) Per item x year: cargo gained and cargo a delay loses.", (
+        _key("item", "Investment", "Investment id, or tag of a group"), YEAR,
+        *_interval3("gain_mt", "Cargo gained (Mt)", "Delivered with it less without it in the year"),
+        *_interval3("delay_loss_mt", "Delay loss (Mt)", "Delivered as given less with it delayed in the year"),
+    )),
+    Table("appraisal_sequence", "(appraise --sequence) The greedy programme: at each step the item with the "
+          "highest NPV (or cargo) per M USD given those funded before it.", (
+        _key("step", "Step", "Order of funding", "int"),
+        _key("item", "Investment", "Investment id, or tag of a group"),
+        _key("cost_musd", "Cost (M USD)", "Its cost", "float"),
+        _key("cumulative_cost_musd", "Cumulative cost (M USD)", "Cost of the programme so far", "float"),
+        *_interval3("adds_gain_mt", "Adds cargo (Mt)", "Cargo it adds given the items funded before it"),
+        *_interval3("adds_npv_musd", "Adds NPV (M USD)", "NPV it adds given the items funded before it"),
+        _key("value_per_musd", "Per M USD", "What chose it: NPV per M USD (or Mt per M USD)", "float"),
+    )),
+]}
+"""The tables ``appraise`` writes (not part of a run's ``Results``)."""
+
 PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "bottlenecks", "corridor", "transit_hist",
                    "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""
@@ -255,7 +307,8 @@ PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "bottlene
 def label(name: str, table: str | None = None) -> str:
     """The human-readable header of a column (from ``table``, or the first table
     declaring it); the name itself if none does."""
-    tables = [TABLES[table]] if table else list(TABLES.values())
+    every = {**TABLES, **APPRAISAL_TABLES}
+    tables = [every[table]] if table else list(every.values())
     for t in tables:
         for c in t.columns:
             if c.name == name:
@@ -267,7 +320,7 @@ def markdown() -> str:
     """The registry as Markdown (``docs/outputs.md`` is this text)."""
     lines = ["# Output tables", "", "Generated from `model/measures.py` (`python -c \"import model.measures as m; "
              "print(m.markdown())\"`); a test checks that this page matches it.", ""]
-    for t in TABLES.values():
+    for t in [*TABLES.values(), *APPRAISAL_TABLES.values()]:
         lines += [f"## `{t.name}.csv`", "", t.description, "", "| column | unit | label | description |",
                   "|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.unit or '–'} | {c.label} | {c.description} |" for c in t.columns]

@@ -421,3 +421,56 @@ def _scatter(g: pd.DataFrame, params: list[str], measure: str, title: str, path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _interval_bars(ax, table: pd.DataFrame, col: str, labels: list[str]) -> None:
+    """Horizontal bars of ``col`` with its 95% interval as whiskers, first at the top."""
+    y = np.arange(len(table))[::-1]
+    mean = table[col].to_numpy(dtype=float)
+    lo, hi = table[f"{col}_lo"].to_numpy(dtype=float), table[f"{col}_hi"].to_numpy(dtype=float)
+    err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
+    sure = (lo > 0) | (hi < 0)
+    ax.barh(y, mean, xerr=err, color=np.where(sure, "#2b6cb0", "#a0aec0"), ecolor="#333", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="#666", lw=0.8)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
+    """Ranked investments: present value of benefits (when valued) and cargo gained, each with its 95% paired
+    interval; blue where the interval excludes zero, grey where it does not."""
+    economic = bool(table["pv_benefits_musd"].notna().any())
+    cols = [("pv_benefits_musd", "present value of benefits (M USD)"), ("gain_mt", "cargo gained over the horizon (Mt)")] \
+        if economic else [("gain_mt", "cargo gained over the horizon (Mt)")]
+    labels = [f"{r['rank']}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
+                                             else "") for _, r in table.iterrows()]
+    fig, axes = plt.subplots(1, len(cols), figsize=(6.2 * len(cols), 0.42 * len(table) + 1.8), squeeze=False,
+                             sharey=True)
+    for ax, (col, xlabel) in zip(axes[0], cols):
+        _interval_bars(ax, table, col, labels)
+        ax.set_xlabel(xlabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Path) -> None:
+    """What one month of delay of each investment costs, in cargo (and NPV where valued),
+    from a delay of ``delay_months``; in rank order."""
+    economic = bool(table["delay_cost_musd_per_month"].notna().any())
+    cols = [("delay_cost_mt_per_month", "cargo lost per month of delay (Mt)")]
+    if economic:
+        cols.append(("delay_cost_musd_per_month", "NPV lost per month of delay (M USD)"))
+    labels = [f"{r['rank']}. {r['item']}" for _, r in table.iterrows()]
+    fig, axes = plt.subplots(1, len(cols), figsize=(6.2 * len(cols), 0.42 * len(table) + 1.8), squeeze=False,
+                             sharey=True)
+    for ax, (col, xlabel) in zip(axes[0], cols):
+        _interval_bars(ax, table, col, labels)
+        ax.set_xlabel(xlabel)
+    fig.suptitle(f"{title}\n(from a {delay_months:g}-month delay of each)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

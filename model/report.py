@@ -68,3 +68,54 @@ def write_outputs(folder: Path, results: "Results", year: int | None = None) -> 
     plots = batch_plots(results.tables(), Path(folder) / "plots", year)
     write_html_report(Path(folder) / "report.html", results, plots, title=" vs ".join(results.names))
     return plots
+
+
+def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", answer: str) -> str:
+    """The printed appraisal: the ranked table (with intervals) and the answer."""
+    economic = bool(table["pv_benefits_musd"].notna().any())
+    lines = [f"  {'rank':>4}  {'investment':<22} {'cost M USD':>10}  {'cargo gained Mt':>22}  "
+             f"{'delay Mt/month':>20}" + (f"  {'PV benefits M USD':>24}  {'NPV M USD':>24}" if economic else "")]
+    for _, r in table.iterrows():
+        cost = f"{r['cost_musd']:,.0f}" if r["cost_musd"] == r["cost_musd"] else "–"
+        line = (f"  {r['rank']:>4}  {r['item']:<22} {cost:>10}  "
+                f"{_ci(r, 'gain_mt', '{:+.2f}'):>22}  {_ci(r, 'delay_cost_mt_per_month', '{:+.3f}'):>20}")
+        if economic:
+            line += f"  {_ci(r, 'pv_benefits_musd', '{:+,.0f}'):>24}  {_ci(r, 'npv_musd', '{:+,.0f}'):>24}"
+        lines.append(line)
+    if sequence is not None and not sequence.empty:
+        lines.append("\nA programme, funded greedily (what each step adds given those before it):")
+        for _, r in sequence.iterrows():
+            adds = _ci(r, "adds_npv_musd", "{:+,.0f}") + " M USD" if economic else _ci(r, "adds_gain_mt", "{:+.2f}") + " Mt"
+            lines.append(f"  {r['step']:>2}. {r['item']:<22} {r['cost_musd']:>8,.0f} M USD "
+                         f"(total {r['cumulative_cost_musd']:,.0f}): adds {adds}")
+    return "\n".join(lines) + "\n\n" + answer
+
+
+def _ci(r: "pd.Series", col: str, fmt: str) -> str:
+    if r[col] != r[col]:
+        return "–"
+    lo, hi = r[f"{col}_lo"], r[f"{col}_hi"]
+    band = f" [{fmt.format(lo)}, {fmt.format(hi)}]" if lo == lo else ""
+    return fmt.format(r[col]) + band
+
+
+def write_appraisal_outputs(folder: Path, scenario_name: str, table: "pd.DataFrame", yearly: "pd.DataFrame",
+                            sequence: "pd.DataFrame | None", answer: str, delay_months: float, note: str,
+                            span: str) -> list[Path]:
+    """Tables, charts and report.html of an appraisal into ``folder`` (each file atomically)."""
+    from .folders import write_file_atomic
+    from .html import write_appraisal_html
+    from .plots import appraisal_ranking, cost_of_delay
+
+    folder = Path(folder)
+    write_file_atomic(folder / "appraisal.csv", table.to_csv(index=False))
+    write_file_atomic(folder / "appraisal_years.csv", yearly.to_csv(index=False))
+    if sequence is not None:
+        write_file_atomic(folder / "appraisal_sequence.csv", sequence.to_csv(index=False))
+    title = f"{scenario_name}, {span}"
+    plots = [folder / "plots" / "appraisal_ranking.png", folder / "plots" / "cost_of_delay.png"]
+    appraisal_ranking(table, f"Which investment first: {title}", plots[0])
+    cost_of_delay(table, delay_months, f"What a month of delay costs: {title}", plots[1])
+    write_appraisal_html(folder / "report.html.tmp", title, answer, table, sequence, plots, note)
+    (folder / "report.html.tmp").replace(folder / "report.html")
+    return plots

@@ -63,3 +63,45 @@ def run_scenario(scenario: Scenario, replications: int | None = None, seed: int 
     gives the full :class:`~model.results.Results`)."""
     n = replications or scenario.replications
     return run_many(((scenario, k) for k in range(n)), seed=seed, workers=workers)
+
+
+def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Callable[[dict[str, pd.DataFrame]], object]
+                ) -> object:
+    """One replication -> what ``extract`` keeps of its tables (runs in a worker)."""
+    return extract(replicate(scenario, k, seed))
+
+
+def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] | str", seed: int | None,
+               extract: Callable[[dict[str, pd.DataFrame]], object], workers: int | None = None,
+               on_done: Callable[[Scenario, int], None] | None = None) -> dict[str, object]:
+    """Run (key, scenario, replication) jobs whose result is not yet in ``store`` (a
+    folder of ``KEY.json`` files, each written atomically as its job finishes), and
+    return every job's stored result by key: an interrupted run resumes where it
+    stopped. ``extract`` (a top-level function, so workers can run it) turns a
+    replication's tables into what is stored (JSON-able)."""
+    import json
+    from pathlib import Path
+
+    from .folders import write_file_atomic
+
+    folder = Path(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [j for j in jobs if not (folder / f"{j[0]}.json").exists()]
+
+    def save(key: str, s: Scenario, k: int, value: object) -> None:
+        write_file_atomic(folder / f"{key}.json", json.dumps(value))
+        if on_done:
+            on_done(s, k)
+
+    workers = min(workers or default_workers(), max(len(todo), 1))
+    if workers <= 1:
+        for key, s, k in todo:
+            save(key, s, k, _stored_job(s, k, seed, extract))
+    else:
+        from concurrent.futures import as_completed
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(_stored_job, s, k, seed, extract): (key, s, k) for key, s, k in todo}
+            for fut in as_completed(futures):
+                save(*futures[fut], fut.result())
+    return {key: json.loads((folder / f"{key}.json").read_text()) for key, _, _ in jobs}

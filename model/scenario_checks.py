@@ -171,6 +171,16 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                 for d in v:
                     if d >= s.end_date:
                         out.append((("nodes", nid, key, d), f"expected a date before end_date {s.end_date}, got {d}"))
+    if s.appraisal is not None:
+        commodities = sorted({st.commodity for st in s.streams.values()})
+        for c in s.appraisal.value_usd_per_t:
+            if c not in commodities and not aside.streams:
+                out.append((("appraisal", "value_usd_per_t", c), f"no stream carries commodity '{c}'"
+                            f"{did_you_mean(c, commodities)}; expected one of: {', '.join(commodities)}"))
+        for inv_id in s.appraisal.opex_musd_per_year:
+            if inv_id not in inv_ids and not aside.all_investments:
+                out.append((("appraisal", "opex_musd_per_year", inv_id), f"no investment id '{inv_id}'"
+                            f"{did_you_mean(inv_id, sorted(inv_ids))}"))
     if not s.nodes and not aside.nodes and not aside.all_nodes:
         out.append((("nodes",), "expected at least one node, got none"))
     if not s.streams and not aside.streams:

@@ -210,6 +210,29 @@ class Delays(Strict):
     operational: list[OperationalDelay] = []
 
 
+class AppraisalSpec(Strict):
+    """What cargo and time are worth, for ``appraise``'s net present values: a margin per
+    tonne delivered by commodity, the streams' own values of time for transit saved,
+    a discount rate, and optional running costs per investment."""
+
+    discount_rate: float = Field(0.06, ge=0, le=1, description="Real discount rate a year")
+    base_year: int | None = Field(None, ge=1900, le=2200, description="Year values are discounted to "
+                                  "(default: the scenario's first year)")
+    value_usd_per_t: dict[str, float] = Field(
+        {}, description="Value of a tonne delivered (margin to the economy or operator), USD, by commodity")
+    time_savings: bool = Field(True, description="Count transit time saved, at each stream's value of time")
+    opex_musd_per_year: dict[str, float] = Field(
+        {}, description="Running cost of an investment (by id), million USD a year from its date")
+
+    @field_validator("value_usd_per_t", "opex_musd_per_year")
+    @classmethod
+    def _nonneg_values(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if x < 0:
+                raise Problem(f"expected a value >= 0, got {x:g}", k)
+        return v
+
+
 class Scenario(Strict):
     """A whole scenario, after ``extends`` has been resolved."""
 
@@ -225,6 +248,7 @@ class Scenario(Strict):
     delays: Delays = Delays()
     disruptions: list[Disruption] = []
     weather: dict[str, StormSpec] = Field({}, description="Sea areas whose storms several links and terminals share")
+    appraisal: AppraisalSpec | None = Field(None, description="Values for appraise: margins, discount rate")
 
     _after_start = field_validator("end_date")(lambda v, info: _after("start_date", v, info))
 

@@ -82,6 +82,9 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "nan_and_inf.yaml": ("nodes.caspian_ferry.vessel_payload_t", "expected a finite number, got inf"),
     "port_two_rates.yaml": ("nodes.alat", "expected exactly one of capacity_mt_per_year, handling_rate_t_per_h or "
                             "minutes_per_move (with t_per_move), got capacity_mt_per_year and handling_rate_t_per_h"),
+    "when_full_without_room.yaml": ("nodes.aktau", "when_full: divert needs a waiting room: set yard_limit_t"),
+    "appraisal_unknown_commodity.yaml": ("appraisal.value_usd_per_t.containres", "no stream carries commodity "
+                                         "'containres'"),
     # choices
     "choice_one_option.yaml": ("streams.general.route.3.choice", "expected at least two options"),
     "fixed_shares_without_shares.yaml": ("streams.general.route.3.shares", "policy fixed_shares (the default) needs"),

@@ -174,3 +174,48 @@ def test_bench_json(small: Path, capsys):
 def test_bench_with_a_bad_scenario_exits_2_before_timing(tmp_path: Path, capsys):
     assert main(["bench", "--scenario", str(tmp_path / "nope.yaml")]) == 2
     assert "nope.yaml" in capsys.readouterr().err
+
+
+SMALL_INVESTED = SMALL + """\
+investments:
+  - {id: second_fleet, node: sea, field: fleet, change: add, value: 2, date: 2024-07-01, cost_musd: 30}
+appraisal:
+  value_usd_per_t: {general: 15}
+"""
+
+
+def test_appraise_ranks_the_investments_and_writes_its_folder(tmp_path: Path, capsys):
+    f = tmp_path / "small.yaml"
+    f.write_text(SMALL_INVESTED)
+    out = tmp_path / "ap"
+    assert main(["appraise", str(f), "--out", str(out), "--replications", "2", "--workers", "1",
+                 "--delay-months", "6", "--sequence"]) == 0
+    printed = capsys.readouterr().out
+    assert "second_fleet" in printed and "matters most" in printed and "A programme" in printed
+    for name in ["appraisal.csv", "appraisal_years.csv", "appraisal_sequence.csv", "report.html", "manifest.json"]:
+        assert (out / name).stat().st_size > 0, name
+    assert json.loads((out / "manifest.json").read_text())["delay_months"] == 6
+    # a second call into the same folder needs --resume, and then reruns nothing
+    assert main(["appraise", str(f), "--out", str(out), "--replications", "2", "--workers", "1"]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--delay-months", "0"], "--delay-months"),
+    (["--budget-musd", "100"], "--sequence"),
+])
+def test_appraise_refuses_bad_options(tmp_path: Path, capsys, args, says):
+    f = tmp_path / "small.yaml"
+    f.write_text(SMALL_INVESTED)
+    try:
+        code = main(["appraise", str(f), "--out", str(tmp_path / "ap"), *args])
+    except SystemExit as e:  # argparse's own usage errors
+        code = e.code
+    assert code == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "ap").exists()
+
+
+def test_appraise_needs_investments(small: Path, tmp_path: Path, capsys):
+    assert main(["appraise", str(small), "--out", str(tmp_path / "ap")]) == 2
+    assert "no investments" in capsys.readouterr().err

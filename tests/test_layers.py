@@ -22,9 +22,10 @@ LAYERS: list[tuple[str, set[str]]] = [
                     "nodes.pipeline", "nodes.border"}),
     ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario"}),
     ("engine", {"demand", "simulate"}),
-    ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary"}),
+    ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
+                  "appraisal"}),
     ("outputs", {"folders", "results", "report", "html", "plots"}),
-    ("orchestration", {"runner", "sweeps", "bench", "api", "cli", "__main__"}),
+    ("orchestration", {"runner", "sweeps", "appraise", "bench", "api", "cli", "__main__"}),
 ]
 LEVEL = {m: i for i, (_, mods) in enumerate(LAYERS) for m in mods}
 ROOT = Path(model.__file__).parent

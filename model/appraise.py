@@ -1,0 +1,197 @@
+"""Which investment first: run the scenario as given, without each investment (or tag
+group), and with each one delayed, all on common random numbers; rank them.
+
+``appraise(scenario, ...)`` is the library call; ``python run.py appraise`` wraps it.
+Every (variant, replication) is a job stored in ``OUT/jobs/`` as it finishes (keyed
+by the resolved scenario, seed, replication and model version: a variant identical
+to another, such as an investment delayed past the horizon and the same investment
+removed, runs once), so an interrupted appraisal resumes. The method and its limits:
+``docs/appraisal.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .appraisal import Item, appraise_items, headline, step_values, stream_values
+from .measures import APPRAISAL_TABLES as TABLES
+from .runner import run_stored
+from .schema import Delays, ProjectDelay, Scenario
+from .stats import t_interval
+from .sweeps import job_key
+from .timeline import effective_investment_dates
+
+STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", "diverted_t", "reneged_t",
+                  "turned_away_t", "transit_mean_days"]
+
+
+def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
+    """What a job keeps: its corridor stream rows (replication and scenario name are
+    re-attached on reading: one stored job may serve several identical variants)."""
+    df = t["annual_streams"]
+    df = df[~df["background"].astype(bool)]
+    return df[STREAM_COLUMNS].astype({"background": bool}).to_dict("records")
+
+
+def without(s: Scenario, ids: set[str], name: str) -> Scenario:
+    """The scenario without the investments ``ids``: a capacity change is removed; an
+    opening is pushed past the horizon, so the line stays closed (removing it would
+    open the line from the start)."""
+    kept = [i for i in s.investments if i.id not in ids or i.field == "opening"]
+    never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in s.investments
+             if i.id in ids and i.field == "opening"]
+    update: dict[str, object] = {"name": name, "investments": kept}
+    if never:
+        update["delays"] = Delays(projects=[*s.delays.projects, *never], operational=s.delays.operational)
+    return s.model_copy(update=update)
+
+
+def _months_past_end(s: Scenario, when: date) -> float:
+    """A delay (months) that moves ``when`` past the scenario's end, whatever other delays
+    (even negative ones) add to it."""
+    return 12.0 * (s.end_date.year - when.year + 2) + sum(abs(d.months) for d in s.delays.projects)
+
+
+def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
+    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later."""
+    projects = [*s.delays.projects, ProjectDelay(match=match, months=months)]
+    return s.model_copy(update={"name": name, "delays": Delays(projects=projects, operational=s.delays.operational)})
+
+
+def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], list[Scenario]]:
+    """The items to appraise (each investment, or each tag's group) and their variants."""
+    groups: dict[str, list] = {}
+    for inv in s.investments:
+        for key in ([inv.id] if by == "id" else inv.tags):
+            groups.setdefault(key, []).append(inv)
+    base_dates = effective_investment_dates(s)
+    items, variants = [], []
+    for name, invs in groups.items():
+        w = without(s, {i.id for i in invs}, f"{s.name}~without~{name}")
+        d = delayed(s, name, delay_months, f"{s.name}~delayed~{name}")
+        items.append(Item(name, by, invs, w.name, d.name, base_dates, effective_investment_dates(d)))
+        variants += [w, d]
+    return items, variants
+
+
+@dataclass
+class Appraisal:
+    """What ``appraise`` found: the ranked table, the yearly gains, the greedy
+    programme (if asked for), and the one-sentence answer."""
+
+    scenario: Scenario
+    table: pd.DataFrame
+    yearly: pd.DataFrame
+    sequence: pd.DataFrame | None
+    headline: str
+    replications: int
+    seed: int
+    delay_months: float
+    by: str
+    wall_s: float
+
+    @property
+    def span(self) -> str:
+        years = self.yearly["year"]
+        return f"{int(years.min())}-{int(years.max())}" if len(years) else ""
+
+    def note(self) -> str:
+        return (f"{self.replications} replication(s) of each variant with common random numbers (seed {self.seed}); "
+                f"each investment {'(tag group) ' if self.by == 'tag' else ''}is compared with the scenario without it "
+                f"and with it {self.delay_months:g} months late; intervals are paired 95% Student-t intervals over "
+                "replications. They cover simulation noise only, not the uncertainty of the inputs.")
+
+    def write(self, out: str | Path) -> Path:
+        """Tables, charts, report.html and manifest.json into ``out`` (beside its ``jobs/``)."""
+        import json
+
+        from .folders import package_versions, scenario_yaml, write_file_atomic
+        from .report import write_appraisal_outputs
+
+        folder = Path(out)
+        write_appraisal_outputs(folder, self.scenario.name, self.table, self.yearly, self.sequence, self.headline,
+                                self.delay_months, self.note(), self.span)
+        write_file_atomic(folder / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
+        manifest = {"kind": "appraisal", "scenario": self.scenario.name, "replications": self.replications,
+                    "seed": self.seed, "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
+                    "answer": self.headline, "versions": package_versions(), "status": "complete"}
+        write_file_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        return folder
+
+
+def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], scenario: Scenario) -> pd.DataFrame:
+    rows = [{**row, "scenario": s.name, "replication": k}
+            for key, s, k in jobs for row in stored[key]]  # type: ignore[attr-defined]
+    return stream_values(pd.DataFrame(rows), scenario)
+
+
+def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenario, int]]:
+    return [(job_key(v, seed, k), v, k) for v in variants for k in range(n)]
+
+
+def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
+             workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
+             budget_musd: float | None = None,
+             progress: Callable[[Scenario, int], None] | None = None) -> Appraisal:
+    """Appraise every investment of ``scenario`` (``by="tag"``: every tag group); jobs
+    are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the
+    items with a cost (``budget_musd`` caps it)."""
+    t0 = time.perf_counter()
+    n = replications or scenario.replications
+    seed = scenario.seed if seed is None else seed
+    items, variants = items_of(scenario, by, delay_months)
+    jobs = _jobs([scenario, *variants], n, seed)
+    stored = run_stored(jobs, Path(out) / "jobs", seed, stream_rows, workers, progress)
+    values = _values(stored, jobs, scenario)
+    table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
+    years = sorted(values["year"].unique().tolist())
+    seq = None
+    if sequence:
+        seq = _sequence(scenario, items, n, seed, Path(out) / "jobs", workers, budget_musd, progress)
+    return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
+                     round(time.perf_counter() - t0, 3))
+
+
+def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, workers: int | None,
+              budget_musd: float | None, progress: Callable[[Scenario, int], None] | None) -> pd.DataFrame:
+    """Greedy programme: start from the scenario without any costed item; at each step
+    fund the item with the highest NPV per million USD (or Mt per million USD without
+    an ``appraisal:`` section) given those already funded, re-running each candidate.
+    Items without a cost are kept as given (committed)."""
+    candidates = [it for it in items if it.cost_musd > 0]
+    all_ids = {i.id for it in candidates for i in it.investments}
+    key = "npv_musd" if s.appraisal is not None else "gain_mt"
+    funded: list[Item] = []
+    spent, rows = 0.0, []
+    current = without(s, all_ids, f"{s.name}~programme~0")
+    while True:
+        funded_ids = {i.id for it in funded for i in it.investments}
+        left = [it for it in candidates if it not in funded
+                and (budget_musd is None or spent + it.cost_musd <= budget_musd + 1e-9)]
+        if not left:
+            break
+        trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
+                                   f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
+        jobs = _jobs([current, *trials.values()], n, seed)
+        values = _values(run_stored(jobs, store, seed, stream_rows, workers, progress), jobs, s)
+        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
+        best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
+        funded.append(best)
+        spent += best.cost_musd
+        row: dict[str, object] = {c: float("nan") for c in TABLES["appraisal_sequence"].names()}
+        row.update({"step": len(funded), "item": best.name, "cost_musd": best.cost_musd,
+                    "cumulative_cost_musd": spent,
+                    "value_per_musd": float(np.mean(found[best.name][key])) / best.cost_musd})
+        for m, v in found[best.name].items():
+            mean, _, lo, hi = t_interval(v)
+            row.update({f"adds_{m}": mean, f"adds_{m}_lo": lo, f"adds_{m}_hi": hi})
+        rows.append(row)
+        current = trials[best.name].model_copy(update={"name": f"{s.name}~programme~{len(funded)}"})
+    return TABLES["appraisal_sequence"].frame(rows) if rows else TABLES["appraisal_sequence"].frame([])
