@@ -208,9 +208,13 @@ def headline(table: pd.DataFrame, per_rep: dict[str, np.ndarray], years: list[in
     costed = table[table["npv_per_musd"].notna()] if economic else table.iloc[0:0]
     if len(costed):
         best = costed.loc[costed["npv_per_musd"].idxmax()]
-        text += (f" Of the investments with a cost, {best['item']} returns most per dollar: NPV "
-                 f"{best.npv_musd:,.0f} M USD [{best.npv_musd_lo:,.0f}, {best.npv_musd_hi:,.0f}] for "
-                 f"{best.cost_musd:,.0f} M USD.")
+        npv = (f"NPV {best.npv_musd:,.0f} M USD [{best.npv_musd_lo:,.0f}, {best.npv_musd_hi:,.0f}] for "
+               f"{best.cost_musd:,.0f} M USD")
+        if best.npv_musd > 0:
+            text += f" Of the investments with a cost, {best['item']} returns most per dollar ({npv})."
+        else:
+            text += (f" No investment with a cost pays back within the horizon at these values; the closest is "
+                     f"{best['item']} ({npv}).")
     return text
 
 
