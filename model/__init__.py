@@ -18,7 +18,7 @@ Names are imported on first use, so ``import model`` stays light (the engine,
 pandas and matplotlib load when a function that needs them is called).
 Layers, each importing only from those before it: foundation (units,
 distributions, rng, timeline, years, specs, weather) -> node kinds (``model.nodes``) ->
-scenario (schema, route, scenario_*) -> engine (demand, simulate) -> analysis
+scenario (schema, route, scenario_*, uncertainty) -> engine (demand, simulate) -> analysis
 (measures, stats, metrics, bottleneck, bound, sanity, summary, economics,
 appraisal) -> outputs (folders, results, report, html, plots) -> orchestration
 (runner, sweeps, appraise, bench, api, cli). ``tests/test_layers.py`` checks it.

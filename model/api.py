@@ -24,6 +24,7 @@ from .runner import run_many
 from .results import Results, RunInfo, read, read_many
 from .scenario import load_scenario
 from .schema import Scenario
+from .uncertainty import sample_scenarios
 
 if TYPE_CHECKING:  # pragma: no cover
     from .appraise import Appraisal
@@ -65,7 +66,8 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
         raise ValueError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
     n = replications or max(s.replications for s, _ in resolved)
     base_seed = resolved[0][0].seed if seed is None else seed
-    jobs = [(s, k) for s, _ in resolved for k in range(n)]
+    # uncertain inputs: replication k of every scenario gets row k of the same Latin hypercube
+    jobs = [(v, k) for s, _ in resolved for k, v in enumerate(sample_scenarios(s, n, base_seed))]
     t0 = time.perf_counter()
     per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress)
     info = RunInfo("run" if len(resolved) == 1 else "batch", base_seed, n, tuple(f for _, f in resolved),

@@ -29,7 +29,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .economics import cargo_value_usd, cost_stream_usd, npv_and_bcr
+from .economics import capital_recovery_factor, cost_stream_usd, npv_and_bcr
 from .measures import APPRAISAL_TABLES as TABLES
 from .schema import Investment, Scenario
 from .stats import t_interval
@@ -80,6 +80,14 @@ def _mean_transit(v: pd.DataFrame, variant: str) -> pd.Series:
     """Per replication: tonne-weighted mean transit (days) over the horizon."""
     g = v[v["scenario"] == variant].groupby("replication")[["transit_t_days", "delivered_t"]].sum()
     return (g["transit_t_days"] / g["delivered_t"]).sort_index()
+
+
+def annuities(spec, it: Item) -> dict[str, float] | None:
+    """Capital recovery factor per investment of the item (None: costs are charged upfront)."""
+    if spec.capital_cost == "upfront":
+        return None
+    return {i.id: capital_recovery_factor(spec.discount_rate, spec.life_years.get(i.id, spec.asset_life_years))
+            for i in it.investments}
 
 
 def _benefits_usd(v: pd.DataFrame, base: str, variant: str, spec) -> np.ndarray:
@@ -157,9 +165,9 @@ def _economics(values: pd.DataFrame, base: str, it: Item, spec, years: list[int]
                delay_months: float, row: dict[str, object]) -> np.ndarray:
     """NPV and BCR of having the item (as given vs without), and the NPV lost per month
     of delay, into ``row``; returns the NPV per replication (M USD)."""
-    rate, opex = spec.discount_rate, spec.opex_musd_per_year
-    costs = cost_stream_usd(it.investments, it.base_dates, years, opex)
-    costs_delayed = cost_stream_usd(it.investments, it.delayed_dates, years, opex)
+    rate, opex, annuity = spec.discount_rate, spec.opex_musd_per_year, annuities(spec, it)
+    costs = cost_stream_usd(it.investments, it.base_dates, years, opex, annuity)
+    costs_delayed = cost_stream_usd(it.investments, it.delayed_dates, years, opex, annuity)
     with_vs_without = _benefits_usd(values, base, it.without, spec)
     with_vs_delayed = _benefits_usd(values, base, it.delayed, spec)
     costed = any(i.cost_musd is not None for i in it.investments)
@@ -229,7 +237,7 @@ def step_values(values: pd.DataFrame, scenario: Scenario, with_: str, without: s
     if spec is not None:
         years = sorted(values["year"].unique().tolist())
         base_year = spec.base_year or years[0]
-        costs = cost_stream_usd(it.investments, it.base_dates, years, spec.opex_musd_per_year)
+        costs = cost_stream_usd(it.investments, it.base_dates, years, spec.opex_musd_per_year, annuities(spec, it))
         benefits = _benefits_usd(values, with_, without, spec)
         out["npv_musd"] = np.array([npv_and_bcr(b, costs, years, spec.discount_rate, base_year)[0] / 1e6
                                     for b in benefits])

@@ -27,6 +27,7 @@ from .schema import Delays, ProjectDelay, Scenario
 from .stats import t_interval
 from .sweeps import job_key
 from .timeline import effective_investment_dates
+from .uncertainty import sample_scenarios
 
 STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", "diverted_t", "reneged_t",
                   "turned_away_t", "transit_mean_days"]
@@ -133,7 +134,9 @@ def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], sc
 
 
 def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenario, int]]:
-    return [(job_key(v, seed, k), v, k) for v in variants for k in range(n)]
+    """(key, scenario, replication) of every variant; uncertain inputs drawn per replication,
+    the same draws for every variant (they share the hypercube), so differences stay paired."""
+    return [(job_key(d, seed, k), d, k) for v in variants for k, d in enumerate(sample_scenarios(v, n, seed))]
 
 
 def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,

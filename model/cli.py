@@ -280,6 +280,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for b in base_cmp:
         if not b["passed"]:
             print(f"CHANGED point {b['point']} {b['measure']}: {b['detail']}")
+    if res.sensitivity is not None:
+        print("Which input drives each measure (Morris mu*, mean absolute effect over the input's range, "
+              "[95% interval half-width]; sigma: interactions):")
+        for m, g in res.sensitivity.groupby("measure", sort=False):
+            print(f"  {m}:")
+            for _, r in g.iterrows():
+                print(f"    {r['parameter']:<48} mu* {r['mu_star']:.4g} [±{r['mu_star_conf']:.2g}]  "
+                      f"sigma {r['sigma']:.3g}")
     n_ok = sum(v["passed"] for v in verdicts)
     print(f"expectations: {n_ok} passed, {len(verdicts) - n_ok} failed"
           + (f"; baseline: {sum(b['passed'] for b in base_cmp)} within tolerance, "

@@ -46,33 +46,39 @@ def year_share_after(when: date, year: int) -> float:
     return (end - when).days / (end - start).days
 
 
+def capital_recovery_factor(rate: float, life_years: float) -> float:
+    """The annuity that repays 1 over ``life_years`` at ``rate``: r / (1 - (1 + r)^-n).
+
+    >>> round(capital_recovery_factor(0.06, 30), 5), capital_recovery_factor(0.0, 20)
+    (0.07265, 0.05)
+    """
+    return 1.0 / life_years if rate == 0 else rate / (1.0 - (1.0 + rate) ** -life_years)
+
+
 def cost_stream_usd(investments: Iterable[Investment], dates: Mapping[str, date | None], years: Sequence[int],
-                    opex_musd_per_year: Mapping[str, float]) -> np.ndarray:
-    """Yearly cost of the given investments: ``cost_musd`` in the year of its
-    (effective) date, and its running cost for the part of each year after that
-    date. An investment whose date falls outside the horizon (``None``) costs
-    nothing within it: delaying past the horizon is the same as not investing."""
+                    opex_musd_per_year: Mapping[str, float], annuity: Mapping[str, float] | None = None
+                    ) -> np.ndarray:
+    """Yearly cost of the given investments from their (effective) dates: running
+    costs for the part of each year after the date, and ``cost_musd`` either all in
+    the year of the date (``annuity`` None) or as ``cost x annuity[id]`` a year for
+    the part of each year after it (an annualised capital charge: only the years of
+    the asset's life inside the horizon count, as only those years' benefits do).
+    An investment whose date falls outside the horizon (``None``) costs nothing
+    within it: delaying past the horizon is the same as not investing."""
     out = np.zeros(len(years))
     for inv in investments:
         when = dates.get(inv.id)
         if when is None:
             continue
         opex = opex_musd_per_year.get(inv.id, 0.0) * 1e6
+        capex = (inv.cost_musd or 0.0) * 1e6
         for i, y in enumerate(years):
-            if inv.cost_musd and y == when.year:
-                out[i] += inv.cost_musd * 1e6
-            if opex:
-                out[i] += opex * year_share_after(when, y)
-    return out
-
-
-def cargo_value_usd(delta_t_by_commodity: Mapping[str, np.ndarray], value_usd_per_t: Mapping[str, float],
-                    n_years: int) -> np.ndarray:
-    """Value of extra tonnes delivered, per year: tonnes x the commodity's value per tonne
-    (a commodity without a value counts 0)."""
-    out = np.zeros(n_years)
-    for c, dt in delta_t_by_commodity.items():
-        out += value_usd_per_t.get(c, 0.0) * np.asarray(dt, dtype=float)
+            share = year_share_after(when, y)
+            if capex and annuity is None and y == when.year:
+                out[i] += capex
+            elif capex and annuity is not None:
+                out[i] += capex * annuity[inv.id] * share
+            out[i] += opex * share
     return out
 
 

@@ -27,6 +27,8 @@ CAPTIONS = {
     "bottlenecks.png": "Which node holds the corridor back, year by year (active-period method).",
     "utilisation_heatmap.png": "Busy share of what each node has available.",
     "delivered_vs_demand.png": "What the corridor delivers against what is offered, with 95% confidence bands.",
+    "delivered_fan.png": "The spread of cargo delivered over replications (P10-P90, P25-P75, median): simulation "
+                         "noise, and for a scenario with uncertain inputs, their uncertainty too.",
     "waiting_by_node.png": "Where cargo waits: mean wait before service at each node.",
     "transit_distribution.png": "How long shipments take from the Kazakh port to the end of the modelled route.",
     "corridor_schematic.png": "The corridor, nodes coloured by utilisation in the last year.",

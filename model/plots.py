@@ -171,6 +171,35 @@ def delivered_vs_demand(t: dict[str, pd.DataFrame], path: Path) -> None:
     plt.close(fig)
 
 
+def delivered_fan(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Fan chart, one panel per scenario: P10-P90 and P25-P75 bands and the median of
+    corridor cargo delivered per year over replications (which spread over both the
+    simulation's noise and, for a scenario with ``uncertainty:``, its uncertain inputs),
+    with demand's median dashed."""
+    corr = t["corridor"]
+    scen = _scenarios(corr)
+    fig, axes = _panels(len(scen), width=5.5, height=4.0)
+    for ax, s in zip(axes, scen):
+        g = corr[corr["scenario"] == s].groupby("year")
+        q = g["delivered_t"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack() / 1e6
+        ys = q.index.to_numpy()
+        ax.fill_between(ys, q[0.1], q[0.9], color="#2b6cb0", alpha=0.18, label="P10-P90")
+        ax.fill_between(ys, q[0.25], q[0.75], color="#2b6cb0", alpha=0.3, label="P25-P75")
+        ax.plot(ys, q[0.5], color="#2b6cb0", marker="o", ms=4, label="median")
+        ax.plot(ys, g["demand_t"].median() / 1e6, ls="--", color="#555", label="demand (median)")
+        n = corr.loc[corr["scenario"] == s, "replication"].nunique()
+        ax.set_title(f"{s} ({n} replications)", fontsize=10)
+        ax.set_xlabel("year")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Mt per year (corridor cargo)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Corridor cargo delivered: spread over replications, {_years(corr)}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 1.0) -> None:
     """Mean wait before service per node and year, one panel per scenario (log scale)."""
     nodes_df = t["annual_nodes"]
@@ -295,12 +324,13 @@ def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None 
 
 
 def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = None) -> list[Path]:
-    """The six comparison figures of a batch (or of a single run)."""
+    """The comparison figures of a batch (or of a single run)."""
     folder.mkdir(parents=True, exist_ok=True)
     figs = [
         ("bottlenecks.png", bottleneck_chart),
         ("utilisation_heatmap.png", utilisation_panels),
         ("delivered_vs_demand.png", delivered_vs_demand),
+        ("delivered_fan.png", delivered_fan),
         ("waiting_by_node.png", waiting_by_node),
         ("transit_distribution.png", transit_distributions),
     ]
@@ -474,3 +504,28 @@ def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def morris_chart(sens: pd.DataFrame, title: str, trajectories: int, folder: Path) -> list[Path]:
+    """Per measure: each parameter's Morris mu* (mean absolute elementary effect over its
+    range) with its 95% bootstrap interval, largest first; sigma as a dot (high sigma:
+    the effect depends on the other parameters, or is not linear)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for measure, g in sens.groupby("measure", sort=False):
+        g = g.sort_values("mu_star", ascending=True)
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(g) + 1.8))
+        y = np.arange(len(g))
+        ax.barh(y, g["mu_star"], xerr=g["mu_star_conf"], color="#2b6cb0", ecolor="#333", capsize=3, label="mu*")
+        ax.plot(g["sigma"], y, "o", color="#c05621", label="sigma")
+        ax.set_yticks(y, [_short(p) for p in g["parameter"]])
+        ax.set_xlabel(f"{measure}: effect of moving each parameter across its range")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title(f"{title}: which input drives {measure} (Morris, {trajectories} trajectories)", fontsize=10)
+        fig.tight_layout()
+        path = folder / f"sensitivity_{measure}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

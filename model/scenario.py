@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .uncertainty import uncertainty_problems
 from .scenario_checks import _SetAside, check_references, check_routes
 from .scenario_messages import _explain_all, _got
 from .schema import Scenario
@@ -488,6 +489,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if scenario is not None:
         refs = check_references(scenario, _aside=aside) + check_routes(scenario)
         found += [(aside.original(loc), msg) for loc, msg in refs]
+        if scenario.uncertainty and not found:
+            found += uncertainty_problems(scenario)
     for loc, msg in found:
         where, shown = _locate(loc, prov, path)
         problems.append(_format(where, shown, msg, path))

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from .distributions import as_distribution
 from .nodes import KINDS
 from .specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
+from .uncertainty import UncertainInput
 from .weather import StormSpec
 
 
@@ -223,8 +224,13 @@ class AppraisalSpec(Strict):
     time_savings: bool = Field(True, description="Count transit time saved, at each stream's value of time")
     opex_musd_per_year: dict[str, float] = Field(
         {}, description="Running cost of an investment (by id), million USD a year from its date")
+    capital_cost: Literal["annualised", "upfront"] = Field(
+        "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
+        "years inside the horizon count, like its benefits), or all in the year of its date")
+    asset_life_years: float = Field(30.0, gt=0, le=200, description="Economic life for the annuity")
+    life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
 
-    @field_validator("value_usd_per_t", "opex_musd_per_year")
+    @field_validator("value_usd_per_t", "opex_musd_per_year", "life_years")
     @classmethod
     def _nonneg_values(cls, v: dict[str, float]) -> dict[str, float]:
         for k, x in v.items():
@@ -249,6 +255,8 @@ class Scenario(Strict):
     disruptions: list[Disruption] = []
     weather: dict[str, StormSpec] = Field({}, description="Sea areas whose storms several links and terminals share")
     appraisal: AppraisalSpec | None = Field(None, description="Values for appraise: margins, discount rate")
+    uncertainty: list[UncertainInput] = Field(
+        [], description="Uncertain inputs drawn once per replication (a Latin hypercube over replications)")
 
     _after_start = field_validator("end_date")(lambda v, info: _after("start_date", v, info))
 

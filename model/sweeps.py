@@ -32,6 +32,7 @@ from .stats import t_interval
 from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
 from .scenario_messages import did_you_mean
 from .schema import Scenario
+from .uncertainty import get_path, sample_scenarios, scaled, set_path
 
 # ------------------------------------------------------------------- schema
 
@@ -74,6 +75,9 @@ class Parameter(_Strict):
     high: float | None = None
     integer: bool = False
     base: Any = None  # value for one-at-a-time designs (default: the middle value)
+    apply: Literal["set", "scale"] = "set"
+    """``scale``: the value multiplies what the base scenario has at the path (every number
+    of a timeline, a list of monthly rates, a distribution's scale)."""
 
     @model_validator(mode="after")
     def _one_way(self) -> "Parameter":
@@ -152,14 +156,17 @@ class Expectation(_Strict):
 
 
 class Design(_Strict):
-    kind: Literal["grid", "lhs", "oat"] = "grid"
-    n: int | None = Field(None, ge=2, description="points for lhs")
+    kind: Literal["grid", "lhs", "oat", "morris"] = "grid"
+    n: int | None = Field(None, ge=2, le=10_000, description="points for lhs; trajectories for morris")
+    levels: int = Field(4, ge=2, le=20, description="grid levels of a Morris design")
     seed: int = 0
 
     @model_validator(mode="after")
     def _lhs_n(self) -> "Design":
         if self.kind == "lhs" and self.n is None:
             raise ValueError("a Latin hypercube needs n, the number of points (an integer >= 2)")
+        if self.kind == "morris" and self.n is None:
+            raise ValueError("a Morris design needs n, the number of trajectories (an integer >= 2)")
         return self
 
 
@@ -234,44 +241,6 @@ class Sweep:
     seed: int
 
 
-def set_path(data: dict, dotted: str, value: Any) -> None:
-    """Set a dotted path in a raw scenario mapping (see :class:`Parameter`)."""
-    parts = dotted.split(".")
-    cur: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(cur, dict):
-            if last:
-                cur[part] = value
-                return
-            if part not in cur:
-                if part in ("delays",):
-                    cur[part] = {}
-                elif part in ("projects", "operational"):
-                    cur[part] = []
-                else:
-                    where = ".".join(parts[:i]) or "the top level"
-                    keys = [str(k) for k in cur]
-                    raise KeyError(f"no '{part}' in {where}{did_you_mean(part, keys)}; expected one of: {', '.join(keys)}")
-            cur = cur[part]
-        elif isinstance(cur, list):
-            item = next((x for x in cur if isinstance(x, dict)
-                         and part in (str(x.get("id")), str(x.get("match")), str(x.get("node")))), None)
-            if item is None:
-                if i == len(parts) - 2 and parts[i - 1] == "projects":
-                    item = {"match": part, "months": 0}
-                    cur.append(item)
-                else:
-                    names = [str(x.get("id") or x.get("match") or x.get("node")) for x in cur if isinstance(x, dict)]
-                    raise KeyError(f"no item '{part}' in {'.'.join(parts[:i])}{did_you_mean(part, names)}; "
-                                   f"expected one of: {', '.join(names)}")
-            if last:
-                raise KeyError(f"'{dotted}' names a whole item; add the field to set")
-            cur = item
-        else:
-            raise KeyError(f"cannot go into '{part}' (at {'.'.join(parts[:i + 1])})")
-
-
 def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The parameter values of every point, in a fixed order."""
     params = spec.parameters
@@ -286,6 +255,8 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
                 if v != base[p.path]:
                     out.append({**base, p.path: v})
         return out
+    if kind == "morris":
+        return morris_points(spec)
     # Latin hypercube: n strata per parameter, one point in each, shuffled per parameter
     n = spec.design.n or 2
     rng = np.random.default_rng(spec.design.seed)
@@ -311,6 +282,48 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
     return [dict(zip([p.path for p in params], vals)) for vals in zip(*cols)]
 
 
+def _bounds(p: Parameter) -> tuple[float, float]:
+    if p.low is not None and p.high is not None:
+        return p.low, p.high
+    levels = [float(v) for v in p.levels()]
+    return min(levels), max(levels)
+
+
+def morris_problem(spec: SweepSpec) -> dict:
+    """The SALib problem of a Morris design: each parameter's path and (low, high)."""
+    return {"num_vars": len(spec.parameters), "names": [p.path for p in spec.parameters],
+            "bounds": [list(_bounds(p)) for p in spec.parameters]}
+
+
+def morris_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Morris elementary-effects trajectories (SALib): n x (parameters + 1) points on a
+    ``levels``-level grid between each parameter's low and high."""
+    from SALib.sample import morris as morris_sample
+
+    x = morris_sample.sample(morris_problem(spec), N=spec.design.n or 2, num_levels=spec.design.levels,
+                             seed=spec.design.seed)
+    return [{p.path: (int(round(v)) if p.integer else round(float(v), 9)) for p, v in zip(spec.parameters, row)}
+            for row in x]
+
+
+def morris_indices(spec: SweepSpec, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per measure and parameter: Morris mu* (mean absolute elementary effect, in the
+    measure's units over the parameter's range), its 95% bootstrap interval half-width
+    and sigma (interaction or non-linearity), from the points' means over replications."""
+    from SALib.analyze import morris as morris_analyze
+
+    problem = morris_problem(spec)
+    x = np.array([[point[p.path] for p in spec.parameters] for point in design_points(spec)], dtype=float)
+    rows = []
+    for m, g in summary.groupby("measure", sort=False):
+        y = g.sort_values("point")["mean"].to_numpy(dtype=float)
+        res = morris_analyze.analyze(problem, x, y, num_levels=spec.design.levels, seed=spec.design.seed)
+        for j, name in enumerate(problem["names"]):
+            rows.append({"measure": m, "parameter": name, "mu_star": float(res["mu_star"][j]),
+                         "mu_star_conf": float(res["mu_star_conf"][j]), "sigma": float(res["sigma"][j])})
+    return pd.DataFrame(rows).sort_values(["measure", "mu_star"], ascending=[True, False], kind="stable")
+
+
 def _blamed_parameter(spec: SweepSpec, loc: tuple) -> int:
     """The parameter whose path shares the longest start with an error's field path."""
     def common(path: str) -> int:
@@ -334,6 +347,8 @@ def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list
         found: list[tuple[tuple, str]] = []
         for j, (path, value) in enumerate(point.items()):
             try:
+                if spec.parameters[j].apply == "scale":
+                    value = scaled(get_path(data, path), value)
                 set_path(data, path, value)
             except KeyError as e:
                 found.append((("parameters", j, "path"), f"cannot set it in the base scenario: {e.args[0]}"))
@@ -378,9 +393,12 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def job_key(s: Scenario, seed: int, replication: int) -> str:
-    """Identity of one replication of one point: resolved scenario (name aside), seed, replication, model."""
+    """Identity of one replication of one point: resolved scenario, seed, replication, model. What
+    does not change a replication's numbers is left out (name, description, the number of
+    replications, the appraisal's money values), so changing it reuses the stored runs."""
     body = s.model_dump(mode="json")
-    body.pop("name", None)
+    for field in ("name", "description", "replications", "appraisal"):
+        body.pop(field, None)
     blob = json.dumps({"scenario": body, "seed": seed, "replication": replication, "model": __version__},
                       sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
@@ -434,8 +452,8 @@ def plan(sweep: Sweep, shard: tuple[int, int] | None = None) -> list[tuple[int, 
     for i, s in enumerate(sweep.scenarios):
         if shard and i % shard[1] != shard[0] - 1:
             continue
-        for k in range(sweep.spec.replications):
-            jobs.append((i, k, s, job_key(s, sweep.seed, k)))
+        for k, drawn in enumerate(sample_scenarios(s, sweep.spec.replications, sweep.seed)):
+            jobs.append((i, k, drawn, job_key(drawn, sweep.seed, k)))
     return jobs
 
 
@@ -597,6 +615,7 @@ class SweepResults:
     jobs_run_now: int
     wall_s: float
     shard: tuple[int, int] | None = None
+    sensitivity: pd.DataFrame | None = None  # Morris indices per measure and parameter (design morris)
 
     @property
     def failed(self) -> list[dict]:
@@ -620,6 +639,11 @@ class SweepResults:
         write_file_atomic(out / "sweep.yaml", sw.file.read_text(encoding="utf-8"))
         write_file_atomic(out / "base-scenario.yaml", scenario_yaml(load_scenario(sw.base_file)))
         sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name)
+        if self.sensitivity is not None:
+            from .plots import morris_chart
+
+            write_file_atomic(out / "sensitivity.csv", self.sensitivity.to_csv(index=False))
+            morris_chart(self.sensitivity, sw.spec.name, sw.spec.design.n or 0, out / "plots")
         manifest = {"kind": "sweep", "sweep": str(sw.file), "name": sw.spec.name, "seed": sw.seed,
                     "replications": sw.spec.replications, "points": len(sw.points),
                     "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
@@ -647,4 +671,5 @@ def run_sweep(path: str | Path | Sweep, out: str | Path, *, workers: int = 1, sc
     verdicts = pd.DataFrame(judge(sweep, table), columns=["expectation", "point", "params", "passed", "detail"])
     base_cmp = pd.DataFrame(compare_baseline(summary, baseline, tolerance) if baseline is not None else [],
                             columns=["point", "measure", "passed", "detail"])
-    return SweepResults(sweep, table, summary, verdicts, base_cmp, len(jobs), ran, wall, shard)
+    sensitivity = morris_indices(sweep.spec, summary) if sweep.spec.design.kind == "morris" and not shard else None
+    return SweepResults(sweep, table, summary, verdicts, base_cmp, len(jobs), ran, wall, shard, sensitivity)

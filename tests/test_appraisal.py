@@ -57,7 +57,8 @@ def test_the_investment_on_the_binding_node_comes_first_and_the_slack_one_adds_n
 def test_npv_values_the_extra_cargo_at_the_commodity_margin(tmp_path):
     """At 10 USD a tonne, the binding berth's ~0.8 Mt are worth ~8 M USD in 2024 (the
     base year, not discounted); less its 10 M USD cost."""
-    s = _toy(appraisal={"discount_rate": 0.08, "value_usd_per_t": {"c": 10.0}, "time_savings": False})
+    s = _toy(appraisal={"discount_rate": 0.08, "value_usd_per_t": {"c": 10.0}, "time_savings": False,
+                        "capital_cost": "upfront"})
     res = appraise(s, tmp_path / "ap", workers=1)
     t = res.table.set_index("item")
     gain_t = t.loc["binding_berth", "gain_mt"] * 1e6
@@ -119,6 +120,16 @@ def test_npv_of_a_constant_benefit_is_the_annuity():
     assert npv == pytest.approx(annuity - 30e6, rel=1e-12)
     assert bcr == pytest.approx(annuity / 30e6, rel=1e-12)
     assert present_value([1.0], [2030], 0.0, 2024) == 1.0
+
+
+def test_an_annualised_capital_charge_counts_the_years_of_its_life_inside_the_horizon():
+    """30 M USD over 10 years at 5%: 30 x 0.05 / (1 - 1.05^-10) = 3.885 M USD a year,
+    half of it in the year it comes into service on 2 July."""
+    inv = Investment(id="x", node="n", field="berths", date=date(2025, 7, 2), cost_musd=30.0)
+    crf = 0.05 / (1 - 1.05 ** -10)
+    c = cost_stream_usd([inv], {"x": date(2025, 7, 2)}, [2024, 2025, 2026], {}, {"x": crf})
+    assert c.tolist() == pytest.approx([0.0, 30e6 * crf * 183 / 365, 30e6 * crf])
+    assert crf * 30 == pytest.approx(3.885, abs=1e-3)
 
 
 def test_costs_fall_in_the_year_of_the_date_and_running_costs_from_it():

@@ -85,6 +85,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "when_full_without_room.yaml": ("nodes.aktau", "when_full: divert needs a waiting room: set yard_limit_t"),
     "appraisal_unknown_commodity.yaml": ("appraisal.value_usd_per_t.containres", "no stream carries commodity "
                                          "'containres'"),
+    "uncertainty_bad_path.yaml": ("uncertainty.0.path", "cannot find it in the scenario"),
     # choices
     "choice_one_option.yaml": ("streams.general.route.3.choice", "expected at least two options"),
     "fixed_shares_without_shares.yaml": ("streams.general.route.3.shares", "policy fixed_shares (the default) needs"),

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"units", "distributions", "rng", "timeline", "years", "specs", "weather"}),
     ("node kinds", {"nodes", "nodes.base", "nodes.kind", "nodes.port", "nodes.sealink", "nodes.rail",
                     "nodes.pipeline", "nodes.border"}),
-    ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario"}),
+    ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario", "uncertainty"}),
     ("engine", {"demand", "simulate"}),
     ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
                   "appraisal"}),
