@@ -11,6 +11,7 @@ removed, runs once), so an interrupted appraisal resumes. The method and its lim
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -107,7 +108,9 @@ class Appraisal:
         return (f"{self.replications} replication(s) of each variant with common random numbers (seed {self.seed}); "
                 f"each investment {'(tag group) ' if self.by == 'tag' else ''}is compared with the scenario without it "
                 f"and with it {self.delay_months:g} months late; intervals are paired 95% Student-t intervals over "
-                "replications. They cover simulation noise only, not the uncertainty of the inputs.")
+                "replications. " + ("They cover the simulation's noise and the scenario's uncertain inputs, drawn per "
+                                    "replication (the same draws for every variant)." if self.scenario.uncertainty else
+                                    "They cover the simulation's noise only, not the uncertainty of the inputs."))
 
     def write(self, out: str | Path) -> Path:
         """Tables, charts, report.html and manifest.json into ``out`` (beside its ``jobs/``)."""
@@ -166,8 +169,9 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
               budget_musd: float | None, progress: Callable[[Scenario, int], None] | None) -> pd.DataFrame:
     """Greedy programme: start from the scenario without any costed item; at each step
     fund the item with the highest NPV per million USD (or Mt per million USD without
-    an ``appraisal:`` section) given those already funded, re-running each candidate.
-    Items without a cost are kept as given (committed)."""
+    an ``appraisal:`` section) given those already funded, re-running each candidate;
+    stop when the best adds nothing (the remaining candidates are listed, not funded,
+    with what each would add). Items without a cost are kept as given (committed)."""
     candidates = [it for it in items if it.cost_musd > 0]
     all_ids = {i.id for it in candidates for i in it.investments}
     key = "npv_musd" if s.appraisal is not None else "gain_mt"
@@ -186,15 +190,26 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
         values = _values(run_stored(jobs, store, seed, stream_rows, workers, progress), jobs, s)
         found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
-        funded.append(best)
-        spent += best.cost_musd
-        row: dict[str, object] = {c: float("nan") for c in TABLES["appraisal_sequence"].names()}
-        row.update({"step": len(funded), "item": best.name, "cost_musd": best.cost_musd,
-                    "cumulative_cost_musd": spent,
-                    "value_per_musd": float(np.mean(found[best.name][key])) / best.cost_musd})
-        for m, v in found[best.name].items():
-            mean, _, lo, hi = t_interval(v)
-            row.update({f"adds_{m}": mean, f"adds_{m}_lo": lo, f"adds_{m}_hi": hi})
-        rows.append(row)
+        stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
+        for it in (left if stop else [best]):
+            if not stop:
+                funded.append(it)
+                spent += it.cost_musd
+            rows.append(_sequence_row(len(funded) if not stop else 0, it, spent if not stop else math.nan,
+                                      found[it.name], key, funded=not stop))
+        if stop:
+            break
         current = trials[best.name].model_copy(update={"name": f"{s.name}~programme~{len(funded)}"})
     return TABLES["appraisal_sequence"].frame(rows) if rows else TABLES["appraisal_sequence"].frame([])
+
+
+def _sequence_row(step: int, it: Item, spent: float, found: dict[str, np.ndarray], key: str, funded: bool
+                  ) -> dict[str, object]:
+    """One line of the programme: what the item adds given those funded before it."""
+    row: dict[str, object] = {c: math.nan for c in TABLES["appraisal_sequence"].names()}
+    row.update({"step": step, "item": it.name, "funded": funded, "cost_musd": it.cost_musd,
+                "cumulative_cost_musd": spent, "value_per_musd": float(np.mean(found[key])) / it.cost_musd})
+    for m, v in found.items():
+        mean, _, lo, hi = t_interval(v)
+        row.update({f"adds_{m}": mean, f"adds_{m}_lo": lo, f"adds_{m}_hi": hi})
+    return row

@@ -315,7 +315,9 @@ def cmd_appraise(args: argparse.Namespace) -> int:
     items, variants = items_of(scenario, args.by, args.delay_months)
     print(f"Appraising {len(items)} item(s) of {scenario.name} by {args.by}: {len(variants) + 1} variants x {n} "
           f"replication(s){', then a greedy programme' if args.sequence else ''} ...", flush=True)
-    progress = Progress((len(variants) + 1) * n)
+    costed = sum(it.cost_musd > 0 for it in items) if args.sequence else 0
+    # the programme runs the base without the costed items once, then each remaining candidate at each step
+    progress = Progress((len(variants) + 1 + (costed * (costed + 1) // 2 + 1 if costed else 0)) * n)
     res = appraise(scenario, out, replications=n, seed=args.seed, workers=args.workers,
                    delay_months=args.delay_months, by=args.by, sequence=args.sequence, budget_musd=args.budget_musd,
                    progress=lambda s, k: progress(f"{s.name.split('~', 1)[-1]} replication {k + 1} of {n}"))

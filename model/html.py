@@ -73,14 +73,31 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
+def _with_intervals(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Readable columns: each measure with its ``_lo``/``_hi`` ends as one "mean [lo, hi]"
+    text column, headed by the registry's label; other numbers rounded."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        if col.endswith(("_lo", "_hi")) and col[:-3] in df.columns:
+            continue
+        if f"{col}_lo" in df.columns:
+            digits = (1 if "month" in col else 0) if "musd" in col else 3 if "month" in col else 2
+            fmt = f"{{:,.{digits}f}}"
+            out[label(col, table)] = [
+                "–" if m != m else fmt.format(m) + ("" if lo != lo else f" [{fmt.format(lo)}, {fmt.format(hi)}]")
+                for m, lo, hi in zip(df[col], df[f"{col}_lo"], df[f"{col}_hi"])]
+        else:
+            out[label(col, table)] = df[col].round(3) if df[col].dtype.kind == "f" else df[col]
+    return out
+
+
 def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFrame, sequence: pd.DataFrame | None,
                          plots: list[Path], note: str) -> None:
     """The appraisal report: the one-sentence answer, the ranked table, the charts,
     the greedy programme, and how it was computed."""
-    shown = table.drop(columns=["by"]).copy()
-    for col in shown.columns:
-        if shown[col].dtype.kind == "f":
-            shown[col] = shown[col].round(3)
+    shown = _with_intervals(table.drop(columns=["by"]), "appraisal")
+    if (table["investments"] == table["item"]).all():
+        shown = shown.drop(columns=[label("investments", "appraisal")])
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS} .answer{{font-size:1.15em;background:#f0f6ff;padding:.8em;border-left:4px solid #2b6cb0}}"
              f"</style></head><body>",
@@ -88,17 +105,13 @@ def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFram
              f"<p class='answer'>{html.escape(answer)}</p>",
              f"<p class='note'>{html.escape(note)}</p>",
              "<h2>Investments ranked</h2>",
-             "<div style='overflow-x:auto'>" + _headers(shown, "appraisal").to_html(index=False, na_rep="–") + "</div>"]
+             "<div style='overflow-x:auto'>" + shown.to_html(index=False, na_rep="–") + "</div>"]
     for p in plots:
         parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{_img(p)}")
     if sequence is not None and not sequence.empty:
-        s = sequence.copy()
-        for col in s.columns:
-            if s[col].dtype.kind == "f":
-                s[col] = s[col].round(3)
         parts += ["<h2>A programme, funded greedily</h2>",
                   "<p class='note'>Starting from the scenario without any costed investment, each step funds the "
                   "one that adds most per million USD given those funded before it (re-simulated at each step).</p>",
-                  _headers(s, "appraisal_sequence").to_html(index=False, na_rep="–")]
+                  _with_intervals(sequence, "appraisal_sequence").to_html(index=False, na_rep="–")]
     parts.append("<p class='note'>Method, and what it cannot tell: docs/appraisal.md.</p></body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")

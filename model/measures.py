@@ -288,8 +288,9 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
     )),
     Table("appraisal_sequence", "(appraise --sequence) The greedy programme: at each step the item with the "
           "highest NPV (or cargo) per M USD given those funded before it.", (
-        _key("step", "Step", "Order of funding", "int"),
+        _key("step", "Step", "Order of funding (0: not funded)", "int"),
         _key("item", "Investment", "Investment id, or tag of a group"),
+        _key("funded", "Funded", "False for the candidates left when none adds value given the programme", "bool"),
         _key("cost_musd", "Cost (M USD)", "Its cost", "float"),
         _key("cumulative_cost_musd", "Cumulative cost (M USD)", "Cost of the programme so far", "float"),
         *_interval3("adds_gain_mt", "Adds cargo (Mt)", "Cargo it adds given the items funded before it"),

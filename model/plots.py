@@ -522,7 +522,8 @@ def morris_chart(sens: pd.DataFrame, title: str, trajectories: int, folder: Path
         ax.set_xlabel(f"{measure}: effect of moving each parameter across its range")
         ax.grid(axis="x", alpha=0.3)
         ax.legend(fontsize=8)
-        ax.set_title(f"{title}: which input drives {measure} (Morris, {trajectories} trajectories)", fontsize=10)
+        ax.set_title(f"{title}: which input drives {measure}\n(Morris elementary effects, {trajectories} trajectories)",
+                     fontsize=10)
         fig.tight_layout()
         path = folder / f"sensitivity_{measure}.png"
         fig.savefig(path, dpi=110)

@@ -86,8 +86,11 @@ def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", ans
         lines.append("\nA programme, funded greedily (what each step adds given those before it):")
         for _, r in sequence.iterrows():
             adds = _ci(r, "adds_npv_musd", "{:+,.0f}") + " M USD" if economic else _ci(r, "adds_gain_mt", "{:+.2f}") + " Mt"
-            lines.append(f"  {r['step']:>2}. {r['item']:<22} {r['cost_musd']:>8,.0f} M USD "
-                         f"(total {r['cumulative_cost_musd']:,.0f}): adds {adds}")
+            if r["funded"]:
+                lines.append(f"  {r['step']:>2}. {r['item']:<22} {r['cost_musd']:>8,.0f} M USD "
+                             f"(total {r['cumulative_cost_musd']:,.0f}): adds {adds}")
+            else:
+                lines.append(f"   -  {r['item']:<22} {r['cost_musd']:>8,.0f} M USD not funded: would add {adds}")
     return "\n".join(lines) + "\n\n" + answer
 
 

@@ -139,3 +139,15 @@ def test_costs_fall_in_the_year_of_the_date_and_running_costs_from_it():
     assert c[1] == pytest.approx(12e6 + 2e6 * 183 / 365)
     assert c[2] == pytest.approx(2e6)
     assert cost_stream_usd([inv], {"x": None}, [2024, 2025, 2026], {"x": 2.0}).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_the_programme_funds_what_pays_and_stops_before_what_does_not(tmp_path):
+    """At 50 USD a tonne the binding berth (~0.8 Mt for 10 M USD) pays; the slack one adds
+    nothing: funded first, then the programme stops and lists the slack one unfunded."""
+    s = _toy(appraisal={"value_usd_per_t": {"c": 50.0}, "capital_cost": "upfront"})
+    res = appraise(s, tmp_path / "ap", workers=1, replications=2, sequence=True)
+    seq = res.sequence
+    assert seq["item"].tolist() == ["binding_berth", "slack_berth"]
+    assert seq["funded"].tolist() == [True, False] and seq["step"].tolist() == [1, 0]
+    assert seq.loc[0, "adds_npv_musd"] > 0 >= seq.loc[1, "adds_npv_musd"]
+    assert seq.loc[0, "cumulative_cost_musd"] == 10
