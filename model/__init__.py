@@ -21,7 +21,7 @@ distributions, rng, timeline, years, specs, weather) -> node kinds (``model.node
 scenario (schema, route, scenario_*, uncertainty) -> engine (demand, simulate) -> analysis
 (measures, stats, metrics, bottleneck, bound, sanity, summary, economics,
 appraisal) -> outputs (folders, results, report, html, plots) -> orchestration
-(runner, sweeps, appraise, bench, api, cli). ``tests/test_layers.py`` checks it.
+(runner, sweeps, appraiser, bench, api, cli). ``tests/test_layers.py`` checks it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __version__ = "0.2.0"
 _API = {
     "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "results",
     "Results": "results", "RunInfo": "results", "Scenario": "schema", "ScenarioError": "scenario",
-    "sweep": "api", "SweepResults": "sweeps", "appraise": "api", "Appraisal": "appraise",
+    "sweep": "api", "SweepResults": "sweeps", "appraise": "api", "Appraisal": "appraiser",
 }
 
 __all__ = ["__version__", *_API]
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .api import sweep
     from .sweeps import SweepResults
     from .api import appraise
-    from .appraise import Appraisal
+    from .appraiser import Appraisal
 
 
 _SUBMODULES = {"measures", "nodes", "route", "metrics", "simulate", "bound", "sanity", "summary", "plots", "report",

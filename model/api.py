@@ -27,7 +27,7 @@ from .schema import Scenario
 from .uncertainty import sample_scenarios
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .appraise import Appraisal
+    from .appraiser import Appraisal
     from .sweeps import SweepResults
 
 ScenarioLike = Union[Scenario, str, Path]
@@ -111,7 +111,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     (``budget_musd`` caps it). Jobs are stored in ``out/jobs`` (a second call
     resumes); ``Appraisal.write(out)`` writes the tables, charts and report. See
     ``docs/appraisal.md``."""
-    from .appraise import appraise as _appraise
+    from .appraiser import appraise as _appraise
 
     s, _ = _resolve(scenario)
     return _appraise(s, out, replications=replications, seed=seed, workers=workers, delay_months=delay_months,

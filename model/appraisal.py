@@ -4,7 +4,7 @@ the scenario without the investment, and the scenario with it delayed.
 Replication k of every variant uses the same random streams (common random
 numbers), so each measure is computed per replication as a difference between
 variants and its 95% interval is a paired Student-t interval over replications.
-Pure analysis: ``model.appraise`` builds the variants, runs them and calls
+Pure analysis: ``model.appraiser`` builds the variants, runs them and calls
 :func:`appraise_items` with the per-replication stream table.
 
 Measures per item (an investment, or all investments sharing a tag):

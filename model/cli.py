@@ -296,7 +296,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_appraise(args: argparse.Namespace) -> int:
-    from .appraise import appraise, items_of
+    from .appraiser import appraise, items_of
     from .folders import default_run_dir
     from .report import format_appraisal
 

@@ -103,3 +103,15 @@ def test_console_script_is_installed():
         pytest.skip("the package is not installed in this interpreter's environment (pip install -e .)")
     out = subprocess.run([str(script), "--version"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and model.__version__ in out.stdout
+
+
+def test_api_names_are_not_shadowed_by_submodules():
+    """Importing every submodule must not turn an API function into a module attribute of
+    the same name (a submodule ``model/appraise.py`` once hid ``model.appraise``)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(model.__path__, prefix="model."):
+        importlib.import_module(info.name)
+    for name in model.__all__:
+        assert not isinstance(getattr(model, name), type(model)), f"model.{name} is a module"

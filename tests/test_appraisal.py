@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from simkit import make_scenario, stream
-from model.appraise import appraise, delayed, items_of, stream_rows, without
+from model.appraiser import appraise, delayed, items_of, stream_rows, without
 from model.economics import cost_stream_usd, npv_and_bcr, present_value
 from model.metrics import tables
 from model.schema import Investment
