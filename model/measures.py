@@ -162,6 +162,16 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("sole_share", "share", "Sole bottleneck", "Share of the year the node was the sole bottleneck"),
         _c("shifting_share", "share", "Shifting bottleneck", "Share of the year the node was a shifting bottleneck"),
     ), entity="node", sweepable=True),
+    Table("flow_bottlenecks", "Per scenario x replication x year x corridor stream x node of its route: the "
+          "active-period shares computed along that stream's own route, so parallel flows are not ranked against "
+          "each other (a node shared by several streams appears for each).", (
+        SCENARIO, REPLICATION, YEAR, STREAM,
+        _key("commodity", "Commodity", "Commodity of the stream"), NODE,
+        _c("active_share", "share", "Active", "Share of the year all servers were busy or the node was closed"),
+        _c("sole_share", "share", "Sole bottleneck", "Share of the year the node was the route's sole bottleneck"),
+        _c("shifting_share", "share", "Shifting bottleneck", "Share of the year it was a shifting bottleneck of "
+           "the route"),
+    )),
     Table("bottlenecks", "Per scenario x replication x year: the node with the highest utilisation and the one "
           "with the largest share of all waiting.", (
         SCENARIO, REPLICATION, YEAR,
@@ -241,6 +251,20 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("bottleneck", "Busiest node", "Most frequent highest-utilisation node"),
         _key("bottleneck_share", "In share of replications", "Share of replications naming it", "float"),
     )),
+    Table("flow_summary", "Per scenario x year x corridor stream: what the flow delivers and loses, its transit, "
+          "and the node that binds along its route (means over replications).", (
+        SCENARIO, YEAR, STREAM,
+        _key("commodity", "Commodity", "Commodity of the stream"),
+        _key("delivered_mt", "Delivered (Mt)", "Delivered, mean", "float"),
+        _key("lost_mt", "Lost to other routes (Mt)", "Diverted, reneged or turned away, mean", "float"),
+        _key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
+        _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications", "float"),
+        _key("binding", "Binds", "The route's node with the largest bottleneck share (sole + shifting); "
+             "'A + B (both binding)' when two or more are active nearly all year (98%+), where the split "
+             "between them says nothing"),
+        _key("binding_share", "Its share", "That node's bottleneck share (or, for both binding, the lowest "
+             "active share among them)", "float"),
+    )),
     Table("differences", "(Batches) each scenario minus the reference, paired by replication.", (
         SCENARIO,
         _key("reference", "Reference", "The reference scenario (the first)"),
@@ -300,7 +324,7 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 """The tables ``appraise`` writes (not part of a run's ``Results``)."""
 
-PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "bottlenecks", "corridor", "transit_hist",
+PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bottlenecks", "bottlenecks", "corridor", "transit_hist",
                    "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""
 

@@ -152,6 +152,26 @@ def active_period_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["active_periods"].frame(rows)
 
 
+def flow_bottleneck_table(r: RunRecords) -> pd.DataFrame:
+    """Per corridor stream, node of its route and year: the active-period shares
+    computed over that route's nodes only (``model.bottleneck``), so each flow's
+    serial chain is judged on its own."""
+    hours = r.grid.hours()
+    rows = []
+    for sid, st in r.scenario.streams.items():
+        if st.background:
+            continue
+        nodes = Route.of(st).nodes()
+        res = shares_by_window({n: r.nodes[n].active for n in nodes}, r.grid.bounds_h)
+        for nid in nodes:
+            v = res[nid]
+            for y, year in enumerate(r.grid.years):
+                rows.append({"scenario": r.scenario.name, "replication": r.replication, "year": year, "stream": sid,
+                             "commodity": st.commodity, "node": nid, "active_share": v["active"][y] / hours[y],
+                             "sole_share": v["sole"][y] / hours[y], "shifting_share": v["shifting"][y] / hours[y]})
+    return TABLES["flow_bottlenecks"].frame(rows)
+
+
 def transit_hist_table(r: RunRecords) -> pd.DataFrame:
     """Histogram of corridor transit times (days) over the whole horizon."""
     hours = [h for sid, rec in r.streams.items() if not r.scenario.streams[sid].background for h in rec.transit_h]
@@ -194,6 +214,7 @@ def tables(r: RunRecords) -> dict[str, pd.DataFrame]:
         "annual_nodes": nodes,
         "annual_streams": stream_table(r),
         "active_periods": active_period_table(r),
+        "flow_bottlenecks": flow_bottleneck_table(r),
         "bottlenecks": bottleneck_table(nodes),
         "corridor": corridor_table(r),
         "transit_hist": transit_hist_table(r),

@@ -23,18 +23,35 @@ def format_summary(summary: pd.DataFrame) -> str:
         lines.append(f"  {'year':<6}{'demand Mt':>10}{'delivered Mt':>14}{'95% CI':>16}"
                      + (f"{'lost Mt':>9}{'95% CI':>14}" if has_lost else "")
                      + (f"{'bound Mt':>10}" if has_bound else "")
-                     + f"  {'bottleneck':<22}{'transit p50/p95 days':>21}")
+                     + f"  {'transit p50/p95 days':>21}")
         for _, r in g.iterrows():
             ci = ("" if pd.isna(r.delivered_ci95_lo_mt)
                   else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}")
-            share = "" if pd.isna(r.bottleneck_share) else f" ({r.bottleneck_share:.0%})"
             bound = "" if not has_bound else f"{'':>10}" if pd.isna(r.bound_mt) else f"{r.bound_mt:>10.2f}"
             lost = ""
             if has_lost:
                 lci = "" if pd.isna(r.lost_ci95_lo_mt) else f"{r.lost_ci95_lo_mt:.2f}–{r.lost_ci95_hi_mt:.2f}"
                 lost = f"{r.lost_mt:>9.2f}{lci:>14}"
             lines.append(f"  {int(r.year):<6}{r.demand_mt:>10.2f}{r.delivered_mt:>14.2f}{ci:>16}{lost}{bound}  "
-                         f"{(r.bottleneck + share):<22}{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<8.1f}")
+                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<8.1f}")
+    return "\n".join(lines)
+
+
+def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
+    """Per scenario, each corridor flow in one year (default: the last): delivered, lost,
+    transit and the node that binds along its own route. The corridor is parallel
+    flows, so there is no single corridor bottleneck to print."""
+    if flows.empty:
+        return ""
+    year = int(flows["year"].max()) if year is None else year
+    lines = []
+    for scn, g in flows[flows["year"] == year].groupby("scenario", sort=False):
+        lines.append(f"{scn}, {year}, per flow (the binding node along each flow's route, share of the year):")
+        lines.append(f"  {'flow':<20}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}  binds")
+        for _, r in g.iterrows():
+            share = "" if pd.isna(r.binding_share) else f" ({r.binding_share:.0%})"
+            lines.append(f"  {r.stream:<20}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}"
+                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}  {(r.binding or '-') + share}")
     return "\n".join(lines)
 
 
@@ -55,6 +72,9 @@ def format_results(results: "Results") -> str:
     """The printed summary of a run or batch: the yearly table of every scenario,
     then (batches) the paired differences against the first."""
     text = format_summary(results.corridor_summary)
+    flows = format_flows(results.flow_summary)
+    if flows:
+        text += "\n\n" + flows
     if len(results.scenarios) > 1 and not results.differences.empty:
         text += "\n\n" + format_differences(results.differences)
     return text

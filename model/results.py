@@ -24,7 +24,7 @@ from .bound import bounds_for_runs
 from .folders import git_commit, package_versions, scenario_yaml, write_atomically
 from .measures import PER_REPLICATION, TABLES
 from .schema import Scenario
-from .summary import corridor_summary, long_summary, paired_differences
+from .summary import corridor_summary, flow_summary, long_summary, paired_differences
 
 
 class NotAResultError(FileNotFoundError):
@@ -61,6 +61,7 @@ class Results:
     annual_nodes: pd.DataFrame
     annual_streams: pd.DataFrame
     active_periods: pd.DataFrame
+    flow_bottlenecks: pd.DataFrame
     bottlenecks: pd.DataFrame
     corridor: pd.DataFrame
     transit_hist: pd.DataFrame
@@ -71,6 +72,7 @@ class Results:
     bound: pd.DataFrame
     summary: pd.DataFrame
     corridor_summary: pd.DataFrame
+    flow_summary: pd.DataFrame
     differences: pd.DataFrame = field(repr=False)
 
     # ------------------------------------------------------------------ building
@@ -84,6 +86,7 @@ class Results:
         t["bound"] = TABLES["bound"].conform(bounds_for_runs(list(scenarios), t["annual_nodes"]))
         t["summary"] = long_summary(t)
         t["corridor_summary"] = corridor_summary(t)
+        t["flow_summary"] = flow_summary(t)
         t["differences"] = paired_differences(t)
         return cls(tuple(scenarios), info, **t)
 

@@ -94,3 +94,40 @@ def _most_common(names: pd.Series) -> tuple[str, float]:
         return "", float("nan")
     node, count = Counter(named).most_common(1)[0]
     return node, count / len(names)
+
+
+BOTH_BINDING_ACTIVE = 0.98
+"""Nodes of one route active at least this share of a year (mean over replications) all bind:
+the active-period method then splits the year between them by accident, so the summary names
+them together instead of ranking them."""
+
+
+def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per scenario, year and corridor stream: delivered, lost, transit, and the node
+    that binds along the stream's route (from ``flow_bottlenecks``), means over replications."""
+    st = t["annual_streams"]
+    st = st[~st["background"].astype(bool)].copy()
+    st["lost_t"] = st["diverted_t"] + st["reneged_t"] + st["turned_away_t"]
+    flows = st.groupby(["scenario", "year", "stream"], sort=True).agg(
+        commodity=("commodity", "first"), delivered_t=("delivered_t", "mean"), lost_t=("lost_t", "mean"),
+        transit_p50_days=("transit_p50_days", "mean"), transit_p95_days=("transit_p95_days", "mean"))
+    fb = t["flow_bottlenecks"].copy()
+    fb["share"] = fb["sole_share"] + fb["shifting_share"]
+    per_node = fb.groupby(["scenario", "year", "stream", "node"], sort=False)[["share", "active_share"]].mean()
+    routes = {key: g.droplevel([0, 1, 2]) for key, g in per_node.groupby(level=[0, 1, 2], sort=False)}
+    rows = []
+    for key, f in flows.iterrows():
+        binding, share = "", float("nan")
+        g = routes.get(key)
+        if g is not None:
+            always = g[g["active_share"] >= BOTH_BINDING_ACTIVE]
+            if len(always) >= 2:
+                binding = " + ".join(always.index) + " (both binding)"
+                share = float(always["active_share"].min())
+            elif g["share"].max() > 0:
+                binding, share = str(g["share"].idxmax()), float(g["share"].max())
+        rows.append({"scenario": key[0], "year": key[1], "stream": key[2], "commodity": f["commodity"],
+                     "delivered_mt": f["delivered_t"] / 1e6, "lost_mt": f["lost_t"] / 1e6,
+                     "transit_p50_days": f["transit_p50_days"], "transit_p95_days": f["transit_p95_days"],
+                     "binding": binding, "binding_share": share})
+    return TABLES["flow_summary"].frame(rows) if rows else TABLES["flow_summary"].frame([])
