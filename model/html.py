@@ -32,7 +32,7 @@ CAPTIONS = {
     "waiting_by_node.png": "Where cargo waits: mean wait before service at each node.",
     "transit_distribution.png": "How long shipments take from the Kazakh port to the end of the modelled route.",
     "corridor_schematic.png": "The corridor, nodes coloured by utilisation in the last year.",
-    "throughput_vs_capacity.png": "Throughput against available capacity, node by node (mean over scenarios).",
+    "throughput_vs_capacity.png": "Throughput against available capacity, node by node; each scenario in its own colour.",
 }
 
 

@@ -29,27 +29,36 @@ def _years(df: pd.DataFrame) -> str:
 
 
 def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path) -> None:
-    """Small multiples: mean throughput (bars) and available capacity (line) per node and year."""
+    """Small multiples, one per node with a capacity: mean throughput (bars) and available
+    capacity (line) per year, each scenario of a batch side by side in its own colour
+    (never averaged: a line that is open in one scenario and closed in another shows both)."""
     order = list(dict.fromkeys(nodes["node"]))
     have_cap = [n for n in order if nodes.loc[nodes["node"] == n, "capacity_t"].notna().any()]
-    colours = node_colours(order)
-    mean = nodes.groupby(["node", "year"])[["throughput_t", "capacity_t"]].mean().reset_index()
+    scen = _scenarios(nodes)
+    cmap = plt.get_cmap("tab10")
+    width = 0.8 / len(scen)
+    mean = nodes.groupby(["scenario", "node", "year"])[["throughput_t", "capacity_t"]].mean().reset_index()
     cols = 3
     rows = int(np.ceil(len(have_cap) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False, sharex=True)
     for ax, n in zip(axes.flat, have_cap):
-        g = mean[mean["node"] == n]
-        ax.bar(g["year"], g["throughput_t"] / 1e6, color=colours[n], label="throughput")
-        ax.plot(g["year"], g["capacity_t"] / 1e6, color="black", marker="o", lw=1.5, label="capacity")
+        for i, sc in enumerate(scen):
+            g = mean[(mean["node"] == n) & (mean["scenario"] == sc)]
+            x = g["year"] + (i - (len(scen) - 1) / 2) * width
+            ax.bar(x, g["throughput_t"] / 1e6, width=width, color=cmap(i), alpha=0.75,
+                   label=f"{sc}: throughput" if len(scen) > 1 else "throughput")
+            ax.plot(g["year"], g["capacity_t"] / 1e6, color=cmap(i) if len(scen) > 1 else "black",
+                    marker="os^Dv<>p"[i % 8], ms=max(5 - i, 2), lw=max(1.8 - 0.4 * i, 0.8),
+                    label=f"{sc}: capacity" if len(scen) > 1 else "capacity")
         ax.set_title(n, fontsize=10)
         ax.set_ylabel("Mt per year")
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(have_cap):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=8, loc="upper left")
+    axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{title}: throughput vs available capacity, {_years(nodes)}", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
