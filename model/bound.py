@@ -192,3 +192,46 @@ def format_bound(bound: pd.DataFrame, delivered_mt: Mapping[int, float] | None =
             share = f"{delivered_mt[r.year] * 1e6 / r.bound_t:.0%}"
         lines.append(f"  {r.year:<6}{r.bound_t / 1e6:>10.2f}{share:>17}  {r.cut}")
     return "\n".join(lines)
+
+
+def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping, step: float = 0.10,
+                    background: Literal["subtract", "ignore"] = "subtract") -> pd.DataFrame:
+    """What more capacity at each node is worth to the corridor, by the static bound:
+    per year and node with a capacity, the bound's gain when that node alone gets
+    ``step`` (10%) more (``bound_gain_t``), and that gain per tonne of capacity added
+    (``shadow_price``: 1 where the node is the whole minimum cut and 10% more stays
+    below the next cut; 0 where another node binds; in between when the next cut comes
+    first). Exact for the bound (one max-flow per node and year), a ceiling for the
+    simulation, whose queues and storms give less."""
+    years = YearGrid(scenario.start_date, scenario.end_date).years
+    caps = _capacity_lookup(node_capacity_t, years)
+    bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
+    used = {n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()}
+    rows = []
+    for y in years:
+        cap = caps.get(y, {})
+        base = _max_flow(corridor_graph(scenario, cap, bg.get(y, {})))
+        for n in sorted(used):
+            c = cap.get(n, math.nan)
+            if c is None or math.isnan(c) or c <= 0:
+                continue
+            more = _max_flow(corridor_graph(scenario, {**cap, n: c * (1 + step)}, bg.get(y, {})))
+            gain = more - base
+            rows.append({"year": y, "node": n, "capacity_t": c, "bound_gain_t": gain,
+                         "shadow_price": gain / (c * step)})
+    return pd.DataFrame(rows, columns=["year", "node", "capacity_t", "bound_gain_t", "shadow_price"])
+
+
+def _max_flow(g: nx.DiGraph) -> float:
+    try:
+        return float(nx.maximum_flow_value(g, SOURCE, SINK))
+    except nx.NetworkXUnbounded:
+        return math.inf
+
+
+def capacity_values_for_runs(scenarios: list[Scenario], annual_nodes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`capacity_values` of every scenario of a run or batch, from the capacities the runs recorded."""
+    parts = [capacity_values(s, node_capacity_from_tables(annual_nodes, s.name)).assign(scenario=s.name)
+             for s in scenarios if not annual_nodes.empty]
+    cols = ["scenario", "year", "node", "capacity_t", "bound_gain_t", "shadow_price"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)

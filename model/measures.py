@@ -251,6 +251,15 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("bottleneck", "Busiest node", "Most frequent highest-utilisation node"),
         _key("bottleneck_share", "In share of replications", "Share of replications naming it", "float"),
     )),
+    Table("capacity_values", "Per scenario x year x node with a capacity: what 10% more capacity at that node "
+          "alone adds to the static max-flow bound (exact for the bound; a ceiling for what the simulation "
+          "would deliver).", (
+        SCENARIO, YEAR, NODE,
+        _key("capacity_t", "Capacity (t)", "The node's capacity in the year, mean over replications", "float"),
+        _key("bound_gain_t", "Bound gain (t)", "Bound with the node's capacity x 1.1, less the bound", "float"),
+        _key("shadow_price", "Shadow price", "Bound gain per tonne of capacity added: 1 where the node alone is "
+             "the minimum cut, 0 where another binds", "float"),
+    )),
     Table("flow_summary", "Per scenario x year x corridor stream: what the flow delivers and loses, its transit, "
           "and the node that binds along its route (means over replications).", (
         SCENARIO, YEAR, STREAM,

@@ -55,6 +55,21 @@ def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def format_capacity_values(cv: pd.DataFrame, year: int | None = None) -> str:
+    """Per scenario, the nodes where 10% more capacity raises the static bound, in one year
+    (default: the last), largest first: where the corridor jams, in Mt."""
+    if cv.empty:
+        return ""
+    year = int(cv["year"].max()) if year is None else year
+    lines = []
+    for scn, g in cv[(cv["year"] == year) & (cv["bound_gain_t"] > 0)].groupby("scenario", sort=False):
+        g = g.sort_values("bound_gain_t", ascending=False)
+        cells = ", ".join(f"{r.node} +{r.bound_gain_t / 1e6:.2f} Mt" for r in g.itertuples())
+        lines.append(f"{scn}, {year}: 10% more capacity at one node would raise the capacity bound by: {cells}"
+                     " (everything else: +0)")
+    return "\n".join(lines)
+
+
 def format_differences(d: pd.DataFrame) -> str:
     if d.empty:
         return ""
@@ -75,6 +90,9 @@ def format_results(results: "Results") -> str:
     flows = format_flows(results.flow_summary)
     if flows:
         text += "\n\n" + flows
+    values = format_capacity_values(results.capacity_values)
+    if values:
+        text += "\n\n" + values
     if len(results.scenarios) > 1 and not results.differences.empty:
         text += "\n\n" + format_differences(results.differences)
     return text

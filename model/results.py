@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .bound import bounds_for_runs
+from .bound import bounds_for_runs, capacity_values_for_runs
 from .folders import git_commit, package_versions, scenario_yaml, write_atomically
 from .measures import PER_REPLICATION, TABLES
 from .schema import Scenario
@@ -70,6 +70,7 @@ class Results:
     network_edges: pd.DataFrame
     perf: pd.DataFrame
     bound: pd.DataFrame
+    capacity_values: pd.DataFrame
     summary: pd.DataFrame
     corridor_summary: pd.DataFrame
     flow_summary: pd.DataFrame
@@ -84,6 +85,8 @@ class Results:
         t = {n: TABLES[n].conform(per_replication[n]) if n in per_replication else _empty(n)
              for n in PER_REPLICATION}
         t["bound"] = TABLES["bound"].conform(bounds_for_runs(list(scenarios), t["annual_nodes"]))
+        t["capacity_values"] = TABLES["capacity_values"].conform(
+            capacity_values_for_runs(list(scenarios), t["annual_nodes"]))
         t["summary"] = long_summary(t)
         t["corridor_summary"] = corridor_summary(t)
         t["flow_summary"] = flow_summary(t)

@@ -4,6 +4,8 @@ of one route are saturated all year."""
 
 from __future__ import annotations
 
+import pytest
+
 import model
 from simkit import make_scenario, stream
 
@@ -37,3 +39,18 @@ def test_two_saturated_nodes_of_one_route_are_both_binding():
     assert row["binding_share"] >= 0.98
     assert set(r.flow_bottlenecks["node"]) == {"a", "b"}
     assert "both binding" in model.report.format_results(r)
+
+
+def test_capacity_values_are_the_bound_sensitivity_by_hand():
+    """Serial a (1.00 Mt) -> b (1.05 Mt), and a parallel flow through c (2 Mt): 10% more at a
+    lifts the bound only up to b (+0.05 Mt, shadow price 0.5); more at b adds nothing (a binds);
+    more at c adds all of its 10% (+0.2 Mt, shadow price 1)."""
+    from model.bound import capacity_values
+
+    nodes = {"a": _port(SHIP), "b": _port(SHIP), "c": _port(SHIP)}
+    s = make_scenario(nodes, {"x": stream(["a", "b"], 5.0, SHIP), "y": stream(["c"], 5.0, SHIP)})
+    caps = {"a": {2024: 1.00e6}, "b": {2024: 1.05e6}, "c": {2024: 2.0e6}}
+    cv = capacity_values(s, caps).set_index("node")
+    assert cv.loc["a", "bound_gain_t"] == pytest.approx(0.05e6) and cv.loc["a", "shadow_price"] == pytest.approx(0.5)
+    assert cv.loc["b", "bound_gain_t"] == pytest.approx(0.0, abs=1e-6)
+    assert cv.loc["c", "bound_gain_t"] == pytest.approx(0.2e6) and cv.loc["c", "shadow_price"] == pytest.approx(1.0)
