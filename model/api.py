@@ -104,15 +104,17 @@ def compare(folders: Sequence[str | Path]) -> tuple[Results, list[str]]:
 
 def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | None = None, seed: int | None = None,
              workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
-             budget_musd: float | None = None, progress: Progress | None = None) -> "Appraisal":
+             budget_musd: float | None = None, marginal: bool = False,
+             progress: Progress | None = None) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
-    (``budget_musd`` caps it). Jobs are stored in ``out/jobs`` (a second call
+    (``budget_musd`` caps it); ``marginal`` adds one step more capacity at each node,
+    measured against the bound (``Appraisal.marginal``). Jobs are stored in ``out/jobs`` (a second call
     resumes); ``Appraisal.write(out)`` writes the tables, charts and report. See
     ``docs/appraisal.md``."""
     from .appraiser import appraise as _appraise
 
     s, _ = _resolve(scenario)
     return _appraise(s, out, replications=replications, seed=seed, workers=workers, delay_months=delay_months,
-                     by=by, sequence=sequence, budget_musd=budget_musd, progress=progress)
+                     by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal, progress=progress)

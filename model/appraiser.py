@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 import pandas as pd
@@ -98,6 +98,7 @@ class Appraisal:
     delay_months: float
     by: str
     wall_s: float
+    marginal: pd.DataFrame | None = None  # marginal_values(): with appraise(..., marginal=True)
 
     @property
     def span(self) -> str:
@@ -123,6 +124,8 @@ class Appraisal:
         write_appraisal_outputs(folder, self.scenario.name, self.table, self.yearly, self.sequence, self.headline,
                                 self.delay_months, self.note(), self.span)
         write_file_atomic(folder / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
+        if self.marginal is not None:
+            write_file_atomic(folder / "marginal_values.csv", self.marginal.to_csv(index=False))
         manifest = {"kind": "appraisal", "scenario": self.scenario.name, "replications": self.replications,
                     "seed": self.seed, "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
                     "answer": self.headline, "versions": package_versions(), "status": "complete"}
@@ -144,11 +147,12 @@ def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenar
 
 def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
              workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
-             budget_musd: float | None = None,
+             budget_musd: float | None = None, marginal: bool = False,
              progress: Callable[[Scenario, int], None] | None = None) -> Appraisal:
     """Appraise every investment of ``scenario`` (``by="tag"``: every tag group); jobs
     are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the
-    items with a cost (``budget_musd`` caps it)."""
+    items with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity
+    at each node (:func:`marginal_values`)."""
     t0 = time.perf_counter()
     n = replications or scenario.replications
     seed = scenario.seed if seed is None else seed
@@ -161,8 +165,10 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     seq = None
     if sequence:
         seq = _sequence(scenario, items, n, seed, Path(out) / "jobs", workers, budget_musd, progress)
+    more = marginal_values(scenario, out, replications=n, seed=seed, workers=workers, progress=progress) \
+        if marginal else None
     return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
-                     round(time.perf_counter() - t0, 3))
+                     round(time.perf_counter() - t0, 3), more)
 
 
 def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, workers: int | None,
@@ -213,3 +219,78 @@ def _sequence_row(step: int, it: Item, spent: float, found: dict[str, np.ndarray
         mean, _, lo, hi = t_interval(v)
         row.update({f"adds_{m}": mean, f"adds_{m}_lo": lo, f"adds_{m}_hi": hi})
     return row
+
+
+# ------------------------------------------------------------------ marginal capacity
+
+
+def marginal_rows(t: dict[str, pd.DataFrame]) -> dict:
+    """What a marginal-run job keeps: corridor stream rows and every node's capacity per year."""
+    caps = t["annual_nodes"][["year", "node", "capacity_t"]]
+    return {"streams": stream_rows(t), "capacity": caps.astype({"year": int}).to_dict("records")}
+
+
+def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
+    """The scenario with one step more capacity at ``nid`` (the kind's ``more_capacity``:
+    a capacity factor all along, or one more unit of a count), and how it was added."""
+    from .nodes import KINDS
+    from .schema import Disruption, Investment
+
+    spec = s.nodes[nid]
+    how = KINDS[spec.kind].more_capacity
+    if how is None:
+        return None
+    name = f"{s.name}~more~{nid}"
+    field, value = how
+    if field == "factor":
+        d = Disruption(node=nid, start=s.start_date, end=s.end_date, capacity_factor=value)
+        return s.model_copy(update={"name": name, "disruptions": [*s.disruptions, d]}), f"capacity x {value:g}"
+    inv = Investment(id=f"more_{nid}", node=nid, field=field, change="add", value=value, date=s.start_date)
+    return s.model_copy(update={"name": name, "investments": [*s.investments, inv]}), f"{field} +{value:g}"
+
+
+def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | None = None,
+                    seed: int | None = None, workers: int | None = None,
+                    progress: Callable[[Scenario, int], None] | None = None) -> pd.DataFrame:
+    """Per node with a capacity on a corridor route, and year: the corridor cargo one step
+    more capacity there delivers (paired runs, 95% interval), per tonne of capacity added
+    (the measured shadow price), beside what the static bound says for the same step.
+    Jobs are stored in ``out/jobs-marginal``."""
+    from .bound import _background_use, _max_flow, corridor_graph, demand_by_year
+    from .route import Route
+
+    n = replications or scenario.replications
+    seed = scenario.seed if seed is None else seed
+    used = sorted({x for st in scenario.streams.values() if not st.background for x in Route.of(st).nodes()})
+    variants = {nid: m for nid in used if (m := more_capacity(scenario, nid)) is not None}
+    jobs = _jobs([scenario, *(m[0] for m in variants.values())], n, seed)
+    stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, marginal_rows, workers,
+                                              progress))
+
+    def total(name: str) -> pd.DataFrame:  # replication x year: corridor delivered
+        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["streams"]]
+        return pd.DataFrame(rows).groupby(["replication", "year"])["delivered_t"].sum().unstack("year")
+
+    def capacity(name: str) -> pd.DataFrame:  # year x node: mean capacity
+        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["capacity"]]
+        return pd.DataFrame(rows).groupby(["year", "node"])["capacity_t"].mean().unstack("node")
+
+    base, base_cap = total(scenario.name), capacity(scenario.name)
+    years = list(base.columns)
+    bg = _background_use(scenario, years)
+    demand = demand_by_year(scenario)
+    out_rows = []
+    for nid, (more, how) in variants.items():
+        gain, cap = total(more.name) - base, capacity(more.name)
+        for y in years:
+            added = float(cap.loc[y, nid] - base_cap.loc[y, nid])
+            mean, _, lo, hi = t_interval(gain[y].to_numpy())
+            caps = {k: float(x) for k, x in base_cap.loc[y].items()}
+            b0 = _max_flow(corridor_graph(scenario, caps, bg.get(y, {}), demand.get(y, {})))
+            b1 = _max_flow(corridor_graph(scenario, {**caps, nid: caps[nid] + added}, bg.get(y, {}), demand.get(y, {})))
+            out_rows.append({"scenario": scenario.name, "year": int(y), "node": nid, "step": how,
+                             "capacity_added_t": added, "gain_t": mean, "gain_t_lo": lo, "gain_t_hi": hi,
+                             "shadow_price": mean / added if added > 0 else math.nan,
+                             "bound_gain_t": b1 - b0,
+                             "bound_shadow_price": (b1 - b0) / added if added > 0 else math.nan})
+    return TABLES["marginal_values"].frame(out_rows)

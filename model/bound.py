@@ -107,8 +107,12 @@ def _background_use(scenario: Scenario, years: list[int]) -> dict[int, dict[str,
 # ------------------------------------------------------------------ the bound
 
 def corridor_graph(scenario: Scenario, capacity: Mapping[str, float],
-                   background_use: Mapping[str, float] | None = None) -> nx.DiGraph:
-    """The split-node flow network of one year (edges without ``capacity`` are unlimited)."""
+                   background_use: Mapping[str, float] | None = None,
+                   demand_t: Mapping[str, float] | None = None) -> nx.DiGraph:
+    """The split-node flow network of one year (edges without ``capacity`` are unlimited).
+    With ``demand_t`` (tonnes by stream), each corridor stream enters through its own
+    source edge of that capacity: the flow is then what the corridor could carry of the
+    year's demand, not of unlimited demand."""
     g = nx.DiGraph()
     background_use = background_use or {}
 
@@ -121,10 +125,13 @@ def corridor_graph(scenario: Scenario, capacity: Mapping[str, float],
         else:
             g.add_edge(f"{n}:in", f"{n}:out", capacity=max(float(cap) - background_use.get(n, 0.0), 0.0))
 
-    for st in scenario.streams.values():
+    for sid, st in scenario.streams.items():
         if st.background:
             continue
         prev_outs = [SOURCE]
+        if demand_t is not None:
+            g.add_edge(SOURCE, f"demand:{sid}", capacity=max(float(demand_t.get(sid, 0.0)), 0.0))
+            prev_outs = [f"demand:{sid}"]
         for step in Route.of(st).steps:
             alternatives = step.options
             outs = []
@@ -196,30 +203,43 @@ def format_bound(bound: pd.DataFrame, delivered_mt: Mapping[int, float] | None =
 
 def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping, step: float = 0.10,
                     background: Literal["subtract", "ignore"] = "subtract") -> pd.DataFrame:
-    """What more capacity at each node is worth to the corridor, by the static bound:
-    per year and node with a capacity, the bound's gain when that node alone gets
-    ``step`` (10%) more (``bound_gain_t``), and that gain per tonne of capacity added
-    (``shadow_price``: 1 where the node is the whole minimum cut and 10% more stays
-    below the next cut; 0 where another node binds; in between when the next cut comes
-    first). Exact for the bound (one max-flow per node and year), a ceiling for the
-    simulation, whose queues and storms give less."""
+    """What more capacity at each node is worth to the corridor, by the static bound of
+    the year's demand (each stream's expected tonnes enter through their own source
+    edge, so capacity beyond what is offered is worth nothing): per year and node with a
+    capacity, the gain when that node alone gets ``step`` (10%) more (``bound_gain_t``),
+    and that gain per tonne of capacity added (``shadow_price``: 1 where the node is the
+    whole minimum cut and 10% more stays below the next cut; 0 where another node or
+    demand binds; in between when the next cut comes first). Exact for the bound (one
+    max-flow per node and year), a ceiling for the simulation, whose queues and storms
+    give less."""
     years = YearGrid(scenario.start_date, scenario.end_date).years
     caps = _capacity_lookup(node_capacity_t, years)
     bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
     used = {n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()}
+    demand = demand_by_year(scenario)
     rows = []
     for y in years:
         cap = caps.get(y, {})
-        base = _max_flow(corridor_graph(scenario, cap, bg.get(y, {})))
+        base = _max_flow(corridor_graph(scenario, cap, bg.get(y, {}), demand.get(y, {})))
         for n in sorted(used):
             c = cap.get(n, math.nan)
             if c is None or math.isnan(c) or c <= 0:
                 continue
-            more = _max_flow(corridor_graph(scenario, {**cap, n: c * (1 + step)}, bg.get(y, {})))
+            more = _max_flow(corridor_graph(scenario, {**cap, n: c * (1 + step)}, bg.get(y, {}), demand.get(y, {})))
             gain = more - base
             rows.append({"year": y, "node": n, "capacity_t": c, "bound_gain_t": gain,
                          "shadow_price": gain / (c * step)})
     return pd.DataFrame(rows, columns=["year", "node", "capacity_t", "bound_gain_t", "shadow_price"])
+
+
+def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:
+    """Expected corridor tonnes offered per year and stream."""
+    out: dict[int, dict[str, float]] = {}
+    for sid, st in scenario.streams.items():
+        if not st.background:
+            for y, t in expected_tonnes_by_year(scenario, sid).items():
+                out.setdefault(int(y), {})[sid] = float(t)
+    return out
 
 
 def _max_flow(g: nx.DiGraph) -> float:

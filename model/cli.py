@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--by", choices=("id", "tag"), default="id", help="appraise each investment, or each tag group")
     ap.add_argument("--sequence", action="store_true", help="also build a greedy programme of the costed items")
     ap.add_argument("--budget-musd", type=_money, help="cap the programme's total cost (with --sequence)")
+    ap.add_argument("--marginal", action="store_true",
+                    help="also one step more capacity at each node (a vessel, or 10%%), measured against the bound")
     ap.add_argument("--resume", action="store_true", help="continue an interrupted appraisal in --out")
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
@@ -298,7 +300,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_appraise(args: argparse.Namespace) -> int:
     from .appraiser import appraise, items_of
     from .folders import default_run_dir
-    from .report import format_appraisal
+    from .report import format_appraisal, format_marginal
 
     scenario = load_scenario(args.file)
     if not scenario.investments:
@@ -320,11 +322,13 @@ def cmd_appraise(args: argparse.Namespace) -> int:
     progress = Progress((len(variants) + 1 + (costed * (costed + 1) // 2 + 1 if costed else 0)) * n)
     res = appraise(scenario, out, replications=n, seed=args.seed, workers=args.workers,
                    delay_months=args.delay_months, by=args.by, sequence=args.sequence, budget_musd=args.budget_musd,
-                   progress=lambda s, k: progress(f"{s.name.split('~', 1)[-1]} replication {k + 1} of {n}"))
+                   marginal=args.marginal, progress=lambda s, k: progress(f"{s.name.split('~', 1)[-1]} replication {k + 1} of {n}"))
     res.write(out)
     print(f"\nInvestments of {scenario.name}, {res.span}, ranked (mean [95% paired interval] over {n} "
           f"replication(s); a delay of {args.delay_months:g} months):")
     print(format_appraisal(res.table, res.sequence, res.headline))
+    if res.marginal is not None:
+        print("\n" + format_marginal(res.marginal))
     print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")
     return 0
 

@@ -314,6 +314,16 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
                     "(benefits lost less the costs' later discounting)"),
         _key("npv_per_musd", "NPV per M USD", "NPV per million USD of cost", "float"),
     )),
+    Table("marginal_values", "(appraise --marginal) Per node x year: the corridor cargo one step more capacity "
+          "at that node delivers in paired runs, against what the static bound says for the same step.", (
+        SCENARIO, YEAR, NODE,
+        _key("step", "Step", "What was added: 'capacity x 1.1' (a capacity factor all along) or 'fleet +1'"),
+        _key("capacity_added_t", "Capacity added (t)", "The node's capacity with the step, less without", "float"),
+        *_interval3("gain_t", "Cargo gained (t)", "Corridor cargo delivered with the step, less without"),
+        _key("shadow_price", "Shadow price (measured)", "Cargo gained per tonne of capacity added", "float"),
+        _key("bound_gain_t", "Bound gain (t)", "What the same step adds to the static max-flow bound", "float"),
+        _key("bound_shadow_price", "Shadow price (bound)", "Bound gain per tonne of capacity added", "float"),
+    )),
     Table("appraisal_years", "(appraise) Per item x year: cargo gained and cargo a delay loses.", (
         _key("item", "Investment", "Investment id, or tag of a group"), YEAR,
         *_interval3("gain_mt", "Cargo gained (Mt)", "Delivered with it less without it in the year"),

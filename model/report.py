@@ -160,3 +160,22 @@ def write_appraisal_outputs(folder: Path, scenario_name: str, table: "pd.DataFra
     write_appraisal_html(folder / "report.html.tmp", title, answer, table, sequence, plots, note)
     (folder / "report.html.tmp").replace(folder / "report.html")
     return plots
+
+
+def format_marginal(mv: "pd.DataFrame", year: int | None = None) -> str:
+    """One step more capacity at each node, in one year (default: the last): cargo it
+    delivers (paired interval), per tonne of capacity added, beside the bound's figure;
+    largest first, nodes where neither moves left out."""
+    if mv.empty:
+        return ""
+    year = int(mv["year"].max()) if year is None else year
+    g = mv[mv["year"] == year].sort_values("gain_t", ascending=False)
+    lines = [f"One step more capacity at each node, {year} (measured in paired runs | static bound):",
+             f"  {'node':<24}{'step':<18}{'cargo gained Mt':>24}{'per t added':>13}{'bound Mt':>10}{'per t':>7}"]
+    for r in g.itertuples():
+        if abs(r.gain_t) < 0.005e6 and r.bound_gain_t < 0.005e6 and r.gain_t_lo <= 0 <= r.gain_t_hi:
+            continue
+        band = f"{r.gain_t / 1e6:+.2f} [{r.gain_t_lo / 1e6:+.2f}, {r.gain_t_hi / 1e6:+.2f}]"
+        lines.append(f"  {r.node:<24}{r.step:<18}{band:>24}{r.shadow_price:>13.2f}{r.bound_gain_t / 1e6:>10.2f}"
+                     f"{r.bound_shadow_price:>7.2f}")
+    return "\n".join(lines)

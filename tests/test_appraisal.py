@@ -151,3 +151,18 @@ def test_the_programme_funds_what_pays_and_stops_before_what_does_not(tmp_path):
     assert seq["funded"].tolist() == [True, False] and seq["step"].tolist() == [1, 0]
     assert seq.loc[0, "adds_npv_musd"] > 0 >= seq.loc[1, "adds_npv_musd"]
     assert seq.loc[0, "cumulative_cost_musd"] == 10
+
+
+def test_one_step_more_capacity_agrees_in_sign_with_the_bound(tmp_path):
+    """Without its mid-year berth, port a binds (2.2 Mt against 3 Mt offered): 10% faster
+    berths there deliver more, and the demand-limited bound says so too; at the slack port
+    b neither the runs nor the bound move."""
+    from model.appraiser import marginal_values
+
+    mv = marginal_values(_toy().model_copy(update={"investments": []}), tmp_path / "m", replications=3, workers=1)
+    last = mv[mv["year"] == 2024].set_index("node")
+    assert last.loc["a", "step"] == "capacity x 1.1"
+    assert last.loc["a", "gain_t_lo"] > 0 and last.loc["a", "bound_gain_t"] > 0
+    # a carries 10% more of an over-demanded year: gain ~ its capacity added (shadow price ~1)
+    assert last.loc["a", "shadow_price"] == pytest.approx(1.0, abs=0.1)
+    assert last.loc["b", "bound_gain_t"] == 0 and last.loc["b", "gain_t_lo"] <= 0 <= last.loc["b", "gain_t_hi"]

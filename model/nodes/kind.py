@@ -97,5 +97,10 @@ class NodeKind(Generic[SpecT]):
     service: ServiceFn[SpecT] | None = None
     """The node as a queue in a year, for the waiting-time sanity check (None:
     waiting is not checked)."""
+    more_capacity: tuple[str, float] | None = None
+    """One step more capacity for a marginal run: ``("factor", 1.1)`` multiplies the node's
+    capacity all along (a capacity factor: faster berths, more train paths, more flow),
+    ``(field, n)`` adds n to a count (``("fleet", 1)``: a vessel more, where 10% of a
+    fleet is not a whole vessel). None: the kind has no capacity (borders)."""
     marker: str = "o"
     """Matplotlib marker in the corridor schematic."""

@@ -115,4 +115,5 @@ KIND = NodeKind(
     name="pipeline", label="pipeline", spec=PipelineSpec, engine=Pipeline, capacity_t=capacity_t,
     investable=frozenset({"flow_mt_per_year"}), durations=frozenset({"transit_h"}), timelines=("flow_mt_per_year",),
     fits=(("tank_t", "the tank"),), utilisation_check="equal", service=service, marker="h",
+    more_capacity=("factor", 1.1),
 )

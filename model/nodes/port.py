@@ -324,4 +324,5 @@ KIND = NodeKind(
     durations=frozenset({"handling_time", "call_h"}),
     timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"), counts=("berths",),
     fits=(("yard_limit_t", "the yard"),), utilisation_check="equal", service=service, marker="s",
+    more_capacity=("factor", 1.1),
 )

@@ -211,4 +211,5 @@ KIND = NodeKind(
     investable=frozenset({"paths_per_day", "capacity_mt_per_year", "opening"}), durations=frozenset({"transit_h"}),
     timelines=("paths_per_day", "capacity_mt_per_year"), fits=(("train_payload_t", "a train"), ("sidings_t", "the sidings")),
     carrier="train_payload_t", entry=False, utilisation_check="lower_bound", marker="D",
+    more_capacity=("factor", 1.1),
 )

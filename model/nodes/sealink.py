@@ -458,4 +458,5 @@ KIND = NodeKind(
     timelines=("fleet",), counts=("fleet",), fits=(("vessel_payload_t", "a vessel"),), carrier="vessel_payload_t",
     entry=False, after=frozenset({"port"}), calls_at=(("load_at", "before"), ("unload_at", "after")),
     utilisation_check="lower_bound", marker="o",
+    more_capacity=("fleet", 1.0),
 )
