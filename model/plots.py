@@ -106,12 +106,13 @@ def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 
         ax.set_title(f"{s}, {min(years)}–{max(years)}", fontsize=10)
         ax.set_xlabel("year")
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("share of the year the node is the bottleneck (%)")
+    axes[0].set_ylabel("share of the year (%)")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
-    fig.suptitle("Bottlenecks by the active-period method: sole (solid) and shifting (hatched) shares of each year",
-                 fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.82, 0.94))
+    fig.suptitle("Corridor-wide bottlenecks (active-period method over all nodes: parallel flows mixed; see\n"
+                 "flow_summary.csv for each flow): sole (solid) and shifting (hatched) shares of each year",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 0.82, 0.90))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
