@@ -112,6 +112,10 @@ def _interval3(name: str, label: str, description: str) -> tuple[Column, Column,
 
 
 SCENARIO = _key("scenario", "Scenario", "Scenario name")
+TRANSIT_MEANS = (_key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
+                 _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications",
+                      "float"))
+"""Transit percentiles averaged over replications, in the summaries."""
 REPLICATION = _key("replication", "Replication", "Replication number, from 0 (same k = same random numbers)", "int")
 YEAR = _key("year", "Year", "Calendar year", "int")
 NODE = _key("node", "Node", "Node id")
@@ -246,8 +250,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("lost_ci95_lo_mt", "Lost 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
         _key("lost_ci95_hi_mt", "Lost 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
         _key("bound_mt", "Capacity bound (Mt)", "The static max-flow bound", "float"),
-        _key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
-        _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications", "float"),
+        *TRANSIT_MEANS,
         _key("bottleneck", "Busiest node", "Most frequent highest-utilisation node"),
         _key("bottleneck_share", "In share of replications", "Share of replications naming it", "float"),
     )),
@@ -266,8 +269,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("commodity", "Commodity", "Commodity of the stream"),
         _key("delivered_mt", "Delivered (Mt)", "Delivered, mean", "float"),
         _key("lost_mt", "Lost to other routes (Mt)", "Diverted, reneged or turned away, mean", "float"),
-        _key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
-        _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications", "float"),
+        *TRANSIT_MEANS,
         _key("binding", "Binds", "The route's node with the largest bottleneck share (sole + shifting); "
              "'A + B (both binding)' when two or more are active nearly all year (98%+), where the split "
              "between them says nothing"),
