@@ -29,8 +29,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .economics import capital_recovery_factor, cost_stream_usd, npv_and_bcr
-from .measures import APPRAISAL_TABLES as TABLES
+from .economics import capital_recovery_factor, cost_stream_usd, npv_and_bcr, present_value
+from .measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
 from .schema import Investment, Scenario
 from .stats import t_interval
 
@@ -61,8 +61,7 @@ def stream_values(annual_streams: pd.DataFrame, scenario: Scenario) -> pd.DataFr
     """Per variant x replication x year x corridor stream: delivered and lost tonnes,
     tonne-days of transit (delivered x mean transit), commodity and value of time."""
     df = annual_streams[~annual_streams["background"].astype(bool)].copy()
-    lost = [c for c in ("diverted_t", "reneged_t", "turned_away_t") if c in df]
-    df["lost_t"] = df[lost].sum(axis=1)
+    df["lost_t"] = df[list(LOST_COLUMNS)].sum(axis=1)
     df["transit_t_days"] = (df["delivered_t"] * df["transit_mean_days"]).fillna(0.0)
     vot = {sid: st.value_of_time_usd_per_t_day for sid, st in scenario.streams.items()}
     df["vot_usd_per_t_day"] = df["stream"].map(vot).fillna(0.0)
@@ -174,7 +173,7 @@ def _economics(values: pd.DataFrame, base: str, it: Item, spec, years: list[int]
     pv, npv, bcr, delay = [], [], [], []
     for k in range(with_vs_without.shape[0]):
         n, b = npv_and_bcr(with_vs_without[k], costs, years, rate, base_year)
-        pv.append(npv_and_bcr(with_vs_without[k], np.zeros(len(years)), years, rate, base_year)[0] / 1e6)
+        pv.append(present_value(with_vs_without[k], years, rate, base_year) / 1e6)
         npv.append(n / 1e6 if costed else math.nan)
         bcr.append(b if costed else math.nan)
         # delaying loses the benefits in with_vs_delayed and saves the discounting of the costs

@@ -22,16 +22,16 @@ import numpy as np
 import pandas as pd
 
 from .appraisal import Item, appraise_items, headline, step_values, stream_values
-from .measures import APPRAISAL_TABLES as TABLES
+from .measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
 from .runner import run_stored
-from .schema import Delays, ProjectDelay, Scenario
+from .nodes import KINDS
+from .schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from .stats import t_interval
 from .sweeps import job_key
 from .timeline import effective_investment_dates
 from .uncertainty import sample_scenarios
 
-STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", "diverted_t", "reneged_t",
-                  "turned_away_t", "transit_mean_days"]
+STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", *LOST_COLUMNS, "transit_mean_days"]
 
 
 def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
@@ -233,9 +233,6 @@ def marginal_rows(t: dict[str, pd.DataFrame]) -> dict:
 def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
     """The scenario with one step more capacity at ``nid`` (the kind's ``more_capacity``:
     a capacity factor all along, or one more unit of a count), and how it was added."""
-    from .nodes import KINDS
-    from .schema import Disruption, Investment
-
     spec = s.nodes[nid]
     how = KINDS[spec.kind].more_capacity
     if how is None:
@@ -256,13 +253,11 @@ def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | 
     more capacity there delivers (paired runs, 95% interval), per tonne of capacity added
     (the measured shadow price), beside what the static bound says for the same step.
     Jobs are stored in ``out/jobs-marginal``."""
-    from .bound import _background_use, _max_flow, corridor_graph, demand_by_year
-    from .route import Route
+    from .bound import corridor_nodes, demand_bound
 
     n = replications or scenario.replications
     seed = scenario.seed if seed is None else seed
-    used = sorted({x for st in scenario.streams.values() if not st.background for x in Route.of(st).nodes()})
-    variants = {nid: m for nid in used if (m := more_capacity(scenario, nid)) is not None}
+    variants = {nid: m for nid in corridor_nodes(scenario) if (m := more_capacity(scenario, nid)) is not None}
     jobs = _jobs([scenario, *(m[0] for m in variants.values())], n, seed)
     stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, marginal_rows, workers,
                                               progress))
@@ -277,8 +272,7 @@ def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | 
 
     base, base_cap = total(scenario.name), capacity(scenario.name)
     years = list(base.columns)
-    bg = _background_use(scenario, years)
-    demand = demand_by_year(scenario)
+    bound_of = demand_bound(scenario)
     out_rows = []
     for nid, (more, how) in variants.items():
         gain, cap = total(more.name) - base, capacity(more.name)
@@ -286,8 +280,7 @@ def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | 
             added = float(cap.loc[y, nid] - base_cap.loc[y, nid])
             mean, _, lo, hi = t_interval(gain[y].to_numpy())
             caps = {k: float(x) for k, x in base_cap.loc[y].items()}
-            b0 = _max_flow(corridor_graph(scenario, caps, bg.get(y, {}), demand.get(y, {})))
-            b1 = _max_flow(corridor_graph(scenario, {**caps, nid: caps[nid] + added}, bg.get(y, {}), demand.get(y, {})))
+            b0, b1 = bound_of(y, caps), bound_of(y, {**caps, nid: caps[nid] + added})
             out_rows.append({"scenario": scenario.name, "year": int(y), "node": nid, "step": how,
                              "capacity_added_t": added, "gain_t": mean, "gain_t_lo": lo, "gain_t_hi": hi,
                              "shadow_price": mean / added if added > 0 else math.nan,

@@ -38,7 +38,7 @@ do not step up, delivered <= bound holds year by year.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import networkx as nx
@@ -214,22 +214,43 @@ def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     give less."""
     years = YearGrid(scenario.start_date, scenario.end_date).years
     caps = _capacity_lookup(node_capacity_t, years)
-    bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
-    used = {n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()}
-    demand = demand_by_year(scenario)
+    bound_of = demand_bound(scenario, background)
     rows = []
     for y in years:
         cap = caps.get(y, {})
-        base = _max_flow(corridor_graph(scenario, cap, bg.get(y, {}), demand.get(y, {})))
-        for n in sorted(used):
+        base = bound_of(y, cap)
+        for n in corridor_nodes(scenario):
             c = cap.get(n, math.nan)
             if c is None or math.isnan(c) or c <= 0:
                 continue
-            more = _max_flow(corridor_graph(scenario, {**cap, n: c * (1 + step)}, bg.get(y, {}), demand.get(y, {})))
-            gain = more - base
+            gain = bound_of(y, {**cap, n: c * (1 + step)}) - base
             rows.append({"year": y, "node": n, "capacity_t": c, "bound_gain_t": gain,
                          "shadow_price": gain / (c * step)})
     return pd.DataFrame(rows, columns=["year", "node", "capacity_t", "bound_gain_t", "shadow_price"])
+
+
+def corridor_nodes(scenario: Scenario) -> list[str]:
+    """The nodes on some corridor (non-background) stream's route, sorted."""
+    return sorted({n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()})
+
+
+def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract"
+                 ) -> Callable[[int, Mapping[str, float]], float]:
+    """``bound(year, capacity)``: the max-flow of that year's demand (each corridor stream's
+    expected tonnes through its own source edge) over the given node capacities, with
+    background use and demand computed once for the scenario."""
+    years = YearGrid(scenario.start_date, scenario.end_date).years
+    bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
+    demand = demand_by_year(scenario)
+
+    def bound(year: int, capacity: Mapping[str, float]) -> float:
+        g = corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {}))
+        try:
+            return float(nx.maximum_flow_value(g, SOURCE, SINK))
+        except nx.NetworkXUnbounded:
+            return math.inf
+
+    return bound
 
 
 def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:
@@ -240,13 +261,6 @@ def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:
             for y, t in expected_tonnes_by_year(scenario, sid).items():
                 out.setdefault(int(y), {})[sid] = float(t)
     return out
-
-
-def _max_flow(g: nx.DiGraph) -> float:
-    try:
-        return float(nx.maximum_flow_value(g, SOURCE, SINK))
-    except nx.NetworkXUnbounded:
-        return math.inf
 
 
 def capacity_values_for_runs(scenarios: list[Scenario], annual_nodes: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .measures import label
+from .report import interval_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import Results
@@ -96,9 +97,7 @@ def _with_intervals(df: pd.DataFrame, table: str) -> pd.DataFrame:
         if f"{col}_lo" in df.columns:
             digits = (1 if "month" in col else 0) if "musd" in col else 3 if "month" in col else 2
             fmt = f"{{:,.{digits}f}}"
-            out[label(col, table)] = [
-                "–" if m != m else fmt.format(m) + ("" if lo != lo else f" [{fmt.format(lo)}, {fmt.format(hi)}]")
-                for m, lo, hi in zip(df[col], df[f"{col}_lo"], df[f"{col}_hi"])]
+            out[label(col, table)] = [interval_text(row, col, fmt) for _, row in df.iterrows()]
         else:
             out[label(col, table)] = df[col].round(3) if df[col].dtype.kind == "f" else df[col]
     return out

@@ -345,6 +345,9 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 """The tables ``appraise`` writes (not part of a run's ``Results``)."""
 
+LOST_COLUMNS = ("diverted_t", "reneged_t", "turned_away_t")
+"""The ``annual_streams`` columns whose sum is cargo lost to other routes (``lost_t``)."""
+
 PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bottlenecks", "bottlenecks", "corridor", "transit_hist",
                    "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""

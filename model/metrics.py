@@ -84,8 +84,8 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
         transit = _by_year(rec.transit_year, rec.transit_h, len(grid))
-        backlog = (np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(rec.diverted_t)
-                   - np.cumsum(rec.reneged_t) - np.cumsum(rec.turned_away_t))
+        lost = [rec.lost_t(y) for y in range(len(grid))]
+        backlog = np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(lost)
         for y, year in enumerate(grid.years):
             days = transit[y] / 24.0
             rows.append((

@@ -476,14 +476,9 @@ def _interval_bars(ax, table: pd.DataFrame, col: str, labels: list[str]) -> None
     ax.grid(axis="x", alpha=0.3)
 
 
-def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
-    """Ranked investments: present value of benefits (when valued) and cargo gained, each with its 95% paired
-    interval; blue where the interval excludes zero, grey where it does not."""
-    economic = bool(table["pv_benefits_musd"].notna().any())
-    cols = [("pv_benefits_musd", "present value of benefits (M USD)"), ("gain_mt", "cargo gained over the horizon (Mt)")] \
-        if economic else [("gain_mt", "cargo gained over the horizon (Mt)")]
-    labels = [f"{r['rank']}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
-                                             else "") for _, r in table.iterrows()]
+def _interval_panels(table: pd.DataFrame, cols: list[tuple[str, str]], labels: list[str], title: str,
+                     path: Path) -> None:
+    """One panel of interval bars per (column, axis label), rows in the table's order."""
     fig, axes = plt.subplots(1, len(cols), figsize=(6.2 * len(cols), 0.42 * len(table) + 1.8), squeeze=False,
                              sharey=True)
     for ax, (col, xlabel) in zip(axes[0], cols):
@@ -496,24 +491,25 @@ def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
     plt.close(fig)
 
 
+def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
+    """Ranked investments: present value of benefits (when valued) and cargo gained, each with its 95% paired
+    interval; blue where the interval excludes zero, grey where it does not."""
+    cols = [("gain_mt", "cargo gained over the horizon (Mt)")]
+    if table["pv_benefits_musd"].notna().any():
+        cols.insert(0, ("pv_benefits_musd", "present value of benefits (M USD)"))
+    labels = [f"{r['rank']}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
+                                             else "") for _, r in table.iterrows()]
+    _interval_panels(table, cols, labels, title, path)
+
+
 def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Path) -> None:
     """What one month of delay of each investment costs, in cargo (and NPV where valued),
     from a delay of ``delay_months``; in rank order."""
-    economic = bool(table["delay_cost_musd_per_month"].notna().any())
     cols = [("delay_cost_mt_per_month", "cargo lost per month of delay (Mt)")]
-    if economic:
+    if table["delay_cost_musd_per_month"].notna().any():
         cols.append(("delay_cost_musd_per_month", "NPV lost per month of delay (M USD)"))
     labels = [f"{r['rank']}. {r['item']}" for _, r in table.iterrows()]
-    fig, axes = plt.subplots(1, len(cols), figsize=(6.2 * len(cols), 0.42 * len(table) + 1.8), squeeze=False,
-                             sharey=True)
-    for ax, (col, xlabel) in zip(axes[0], cols):
-        _interval_bars(ax, table, col, labels)
-        ax.set_xlabel(xlabel)
-    fig.suptitle(f"{title}\n(from a {delay_months:g}-month delay of each)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _interval_panels(table, cols, labels, f"{title}\n(from a {delay_months:g}-month delay of each)", path)
 
 
 def morris_chart(sens: pd.DataFrame, title: str, trajectories: int, folder: Path) -> list[Path]:

@@ -116,14 +116,14 @@ def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", ans
     for _, r in table.iterrows():
         cost = f"{r['cost_musd']:,.0f}" if r["cost_musd"] == r["cost_musd"] else "–"
         line = (f"  {r['rank']:>4}  {r['item']:<22} {cost:>10}  "
-                f"{_ci(r, 'gain_mt', '{:+.2f}'):>22}  {_ci(r, 'delay_cost_mt_per_month', '{:+.3f}'):>20}")
+                f"{interval_text(r, 'gain_mt', '{:+.2f}'):>22}  {interval_text(r, 'delay_cost_mt_per_month', '{:+.3f}'):>20}")
         if economic:
-            line += f"  {_ci(r, 'pv_benefits_musd', '{:+,.0f}'):>24}  {_ci(r, 'npv_musd', '{:+,.0f}'):>24}"
+            line += f"  {interval_text(r, 'pv_benefits_musd', '{:+,.0f}'):>24}  {interval_text(r, 'npv_musd', '{:+,.0f}'):>24}"
         lines.append(line)
     if sequence is not None and not sequence.empty:
         lines.append("\nA programme, funded greedily (what each step adds given those before it):")
         for _, r in sequence.iterrows():
-            adds = _ci(r, "adds_npv_musd", "{:+,.0f}") + " M USD" if economic else _ci(r, "adds_gain_mt", "{:+.2f}") + " Mt"
+            adds = interval_text(r, "adds_npv_musd", "{:+,.0f}") + " M USD" if economic else interval_text(r, "adds_gain_mt", "{:+.2f}") + " Mt"
             if r["funded"]:
                 lines.append(f"  {r['step']:>2}. {r['item']:<22} {r['cost_musd']:>8,.0f} M USD "
                              f"(total {r['cumulative_cost_musd']:,.0f}): adds {adds}")
@@ -132,7 +132,8 @@ def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", ans
     return "\n".join(lines) + "\n\n" + answer
 
 
-def _ci(r: "pd.Series", col: str, fmt: str) -> str:
+def interval_text(r: "pd.Series", col: str, fmt: str) -> str:
+    """``col`` of a row with its ``_lo``/``_hi`` ends: "mean [lo, hi]" ("–" when missing)."""
     if r[col] != r[col]:
         return "–"
     lo, hi = r[f"{col}_lo"], r[f"{col}_hi"]

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pandas as pd
 
-from .measures import TABLES
+from .measures import LOST_COLUMNS, TABLES
 from .stats import summarise, t_interval
 
 SUMMARISED = (("annual_nodes", "node", "node"), ("active_periods", "node", "node"),
@@ -107,7 +107,7 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     that binds along the stream's route (from ``flow_bottlenecks``), means over replications."""
     st = t["annual_streams"]
     st = st[~st["background"].astype(bool)].copy()
-    st["lost_t"] = st["diverted_t"] + st["reneged_t"] + st["turned_away_t"]
+    st["lost_t"] = st[list(LOST_COLUMNS)].sum(axis=1)
     flows = st.groupby(["scenario", "year", "stream"], sort=True).agg(
         commodity=("commodity", "first"), delivered_t=("delivered_t", "mean"), lost_t=("lost_t", "mean"),
         transit_p50_days=("transit_p50_days", "mean"), transit_p95_days=("transit_p95_days", "mean"))
