@@ -120,6 +120,7 @@ REPLICATION = _key("replication", "Replication", "Replication number, from 0 (sa
 YEAR = _key("year", "Year", "Calendar year", "int")
 NODE = _key("node", "Node", "Node id")
 STREAM = _key("stream", "Stream", "Stream id")
+COMMODITY = _key("commodity", "Commodity", "Commodity of the stream")
 
 TABLES: dict[str, Table] = {t.name: t for t in [
     Table("annual_nodes", "Per scenario x replication x year x node: load, capacity and queues.", (
@@ -144,7 +145,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     ), entity="node", sweepable=True),
     Table("annual_streams", "Per scenario x replication x year x stream: demand, delivery, transit.", (
         SCENARIO, REPLICATION, YEAR, STREAM,
-        _key("commodity", "Commodity", "Commodity of the stream"),
+        COMMODITY,
         _key("background", "Background", "Other traffic sharing the nodes, left out of corridor totals", "bool"),
         _c("demand_t", "t", "Demand (t)", "Tonnes generated in the year"),
         _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
@@ -170,7 +171,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           "active-period shares computed along that stream's own route, so parallel flows are not ranked against "
           "each other (a node shared by several streams appears for each).", (
         SCENARIO, REPLICATION, YEAR, STREAM,
-        _key("commodity", "Commodity", "Commodity of the stream"), NODE,
+        COMMODITY, NODE,
         _c("active_share", "share", "Active", "Share of the year all servers were busy or the node was closed"),
         _c("sole_share", "share", "Sole bottleneck", "Share of the year the node was the route's sole bottleneck"),
         _c("shifting_share", "share", "Shifting bottleneck", "Share of the year it was a shifting bottleneck of "
@@ -193,8 +194,18 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of corridor shipments delivered"),
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
     ), sweepable=True),
-    Table("transit_hist", "Per scenario x replication: histogram of corridor transit times over the horizon.", (
-        SCENARIO, REPLICATION,
+    Table("commodities", "Per scenario x replication x year x commodity: the corridor totals of its streams.", (
+        SCENARIO, REPLICATION, YEAR, COMMODITY,
+        _c("demand_t", "t", "Demand (t)", "Tonnes of the commodity generated"),
+        _c("delivered_t", "t", "Delivered (t)", "Tonnes delivered"),
+        _c("lost_t", "t", "Lost to other routes (t)", "Tonnes diverted at generation, reneged from a queue, or "
+           "turned away by a full waiting room"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of its shipments delivered"),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
+    )),
+    Table("transit_hist", "Per scenario x replication x commodity: histogram of corridor transit times over the "
+          "horizon.", (
+        SCENARIO, REPLICATION, COMMODITY,
         _key("bin_lo_days", "From (days)", "Lower edge of the bin", "float"),
         _key("bin_hi_days", "To (days)", "Upper edge of the bin", "float"),
         _c("count", "count", "Shipments", "Corridor shipments delivered with a transit in the bin", "int"),
@@ -206,7 +217,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("option", "Option", "Option name"),
         _c("tonnes_t", "t", "Tonnes (t)", "Tonnes that took the option in the year"),
     ), entity="stream"),
-    Table("network_nodes", "Per scenario: node attributes, for the schematic.", (
+    Table("network_nodes", "Per scenario: node attributes, for the corridor map.", (
         SCENARIO, NODE,
         _key("kind", "Kind", "Node kind"),
         _key("name", "Name", "Display name"),
@@ -251,8 +262,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("lost_ci95_hi_mt", "Lost 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
         _key("bound_mt", "Capacity bound (Mt)", "The static max-flow bound", "float"),
         *TRANSIT_MEANS,
-        _key("bottleneck", "Busiest node", "Most frequent highest-utilisation node"),
-        _key("bottleneck_share", "In share of replications", "Share of replications naming it", "float"),
+        _key("binding_by_flow", "What binds each flow", "Per commodity, the node(s) binding along its "
+             "streams' routes ('commodity: node; ...', from flow_summary)"),
     )),
     Table("capacity_values", "Per scenario x year x node with a capacity: what 10% more capacity at that node "
           "alone adds to the static max-flow bound (exact for the bound; a ceiling for what the simulation "
@@ -266,7 +277,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("flow_summary", "Per scenario x year x corridor stream: what the flow delivers and loses, its transit, "
           "and the node that binds along its route (means over replications).", (
         SCENARIO, YEAR, STREAM,
-        _key("commodity", "Commodity", "Commodity of the stream"),
+        COMMODITY,
         _key("delivered_mt", "Delivered (Mt)", "Delivered, mean", "float"),
         _key("lost_mt", "Lost to other routes (Mt)", "Diverted, reneged or turned away, mean", "float"),
         *TRANSIT_MEANS,
@@ -275,6 +286,17 @@ TABLES: dict[str, Table] = {t.name: t for t in [
              "between them says nothing"),
         _key("binding_share", "Its share", "That node's bottleneck share (or, for both binding, the lowest "
              "active share among them)", "float"),
+    )),
+    Table("commodity_summary", "Per scenario x year x commodity: what it delivers and loses, its transit, and "
+          "what binds its flows (means over replications).", (
+        SCENARIO, YEAR, COMMODITY,
+        _key("demand_mt", "Demand (Mt)", "Demand, mean", "float"),
+        _key("delivered_mt", "Delivered (Mt)", "Delivered, mean", "float"),
+        _key("lost_mt", "Lost to other routes (Mt)", "Diverted, reneged or turned away, mean", "float"),
+        _key("delivered_ci95_lo_mt", "Delivered 95% CI low (Mt)", "Student-t 95% interval, low end", "float"),
+        _key("delivered_ci95_hi_mt", "Delivered 95% CI high (Mt)", "Student-t 95% interval, high end", "float"),
+        *TRANSIT_MEANS,
+        _key("binding", "Binds", "The binding node of each of its flows (flow_summary), '/'-joined"),
     )),
     Table("differences", "(Batches) each scenario minus the reference, paired by replication.", (
         SCENARIO,
@@ -348,7 +370,8 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
 LOST_COLUMNS = ("diverted_t", "reneged_t", "turned_away_t")
 """The ``annual_streams`` columns whose sum is cargo lost to other routes (``lost_t``)."""
 
-PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bottlenecks", "bottlenecks", "corridor", "transit_hist",
+PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bottlenecks", "bottlenecks", "corridor",
+                   "commodities", "transit_hist",
                    "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""
 

@@ -115,26 +115,45 @@ def bottleneck_table(nodes: pd.DataFrame) -> pd.DataFrame:
     return TABLES["bottlenecks"].frame(out)
 
 
-def corridor_table(r: RunRecords) -> pd.DataFrame:
-    """Corridor totals per year (background streams left out): demand, delivered,
-    and transit-time percentiles over every corridor shipment delivered that year."""
-    grid = r.grid
-    streams = [(sid, rec) for sid, rec in r.streams.items() if not r.scenario.streams[sid].background]
-    years_idx = [y for _, rec in streams for y in rec.transit_year]
-    hours = [h for _, rec in streams for h in rec.transit_h]
-    transit = _by_year(years_idx, hours, len(grid))
+def _totals(r: RunRecords, sids: list[str], keys: dict[str, object]) -> list[dict]:
+    """Per year, the streams' demand, delivered, lost, and transit percentiles over every
+    shipment of theirs delivered that year; ``keys`` head each row."""
+    recs = [r.streams[sid] for sid in sids]
+    years_idx = [y for rec in recs for y in rec.transit_year]
+    hours = [h for rec in recs for h in rec.transit_h]
+    transit = _by_year(years_idx, hours, len(r.grid))
     rows = []
-    for y, year in enumerate(grid.years):
+    for y, year in enumerate(r.grid.years):
         days = transit[y] / 24.0
         rows.append({
-            "scenario": r.scenario.name, "replication": r.replication, "year": year,
-            "demand_t": sum(rec.generated_t[y] for _, rec in streams),
-            "delivered_t": sum(rec.delivered_t[y] for _, rec in streams),
-            "lost_t": sum(rec.lost_t(y) for _, rec in streams),
+            "scenario": r.scenario.name, "replication": r.replication, "year": year, **keys,
+            "demand_t": sum(rec.generated_t[y] for rec in recs),
+            "delivered_t": sum(rec.delivered_t[y] for rec in recs),
+            "lost_t": sum(rec.lost_t(y) for rec in recs),
             "transit_p50_days": _stat(days, np.median),
             "transit_p95_days": _stat(days, lambda a: np.percentile(a, 95)),
         })
-    return TABLES["corridor"].frame(rows)
+    return rows
+
+
+def _corridor_streams(r: RunRecords) -> list[str]:
+    return [sid for sid in r.streams if not r.scenario.streams[sid].background]
+
+
+def corridor_table(r: RunRecords) -> pd.DataFrame:
+    """Corridor totals per year (background streams left out): demand, delivered,
+    and transit-time percentiles over every corridor shipment delivered that year."""
+    return TABLES["corridor"].frame(_totals(r, _corridor_streams(r), {}))
+
+
+def commodity_table(r: RunRecords) -> pd.DataFrame:
+    """The corridor totals per commodity (containers, general, oil, ...): each is its own
+    parallel flow, with its own transit times."""
+    by: dict[str, list[str]] = {}
+    for sid in _corridor_streams(r):
+        by.setdefault(r.scenario.streams[sid].commodity, []).append(sid)
+    rows = [row for c, sids in sorted(by.items()) for row in _totals(r, sids, {"commodity": c})]
+    return TABLES["commodities"].frame(rows)
 
 
 def active_period_table(r: RunRecords) -> pd.DataFrame:
@@ -173,16 +192,23 @@ def flow_bottleneck_table(r: RunRecords) -> pd.DataFrame:
 
 
 def transit_hist_table(r: RunRecords) -> pd.DataFrame:
-    """Histogram of corridor transit times (days) over the whole horizon."""
-    hours = [h for sid, rec in r.streams.items() if not r.scenario.streams[sid].background for h in rec.transit_h]
-    counts, _ = np.histogram(np.asarray(hours) / 24.0, bins=TRANSIT_BINS_DAYS)
-    return TABLES["transit_hist"].conform(pd.DataFrame({
-        "scenario": r.scenario.name, "replication": r.replication,
-        "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:], "count": counts}))
+    """Histogram of corridor transit times (days) over the whole horizon, per commodity."""
+    hours: dict[str, list[float]] = {}
+    for sid, rec in r.streams.items():
+        spec = r.scenario.streams[sid]
+        if not spec.background:
+            hours.setdefault(spec.commodity, []).extend(rec.transit_h)
+    parts = []
+    for commodity, h in sorted(hours.items()):
+        counts, _ = np.histogram(np.asarray(h) / 24.0, bins=TRANSIT_BINS_DAYS)
+        parts.append(pd.DataFrame({"scenario": r.scenario.name, "replication": r.replication, "commodity": commodity,
+                                   "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:],
+                                   "count": counts}))
+    return TABLES["transit_hist"].conform(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame())
 
 
 def network_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Node attributes and route edges of a scenario, for the schematic."""
+    """Node attributes and route edges of a scenario, for the corridor map."""
     nodes = TABLES["network_nodes"].frame(
         [(scenario.name, nid, spec.kind, spec.name or nid, spec.lon, spec.lat) for nid, spec in scenario.nodes.items()])
     edges = sorted({e for st in scenario.streams.values() for e in Route.of(st).edges()})
@@ -217,6 +243,7 @@ def tables(r: RunRecords) -> dict[str, pd.DataFrame]:
         "flow_bottlenecks": flow_bottleneck_table(r),
         "bottlenecks": bottleneck_table(nodes),
         "corridor": corridor_table(r),
+        "commodities": commodity_table(r),
         "transit_hist": transit_hist_table(r),
         "routes": route_table(r),
         "perf": perf_table(r),

@@ -13,10 +13,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .nodes import kind_of  # noqa: E402
+from .corridor_map import corridor_map  # noqa: E402
+from .summary import BOTH_BINDING_ACTIVE  # noqa: E402
 
 
 def node_colours(nodes: list[str]) -> dict[str, tuple]:
@@ -28,7 +30,26 @@ def _years(df: pd.DataFrame) -> str:
     return f"{int(df['year'].min())}–{int(df['year'].max())}"
 
 
-def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path) -> None:
+def node_names(t: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Display names of nodes (the scenario's ``name:``; the id where none is given)."""
+    net = t.get("network_nodes")
+    if net is None or net.empty:
+        return {}
+    return {n: str(name) for n, name in zip(net["node"], net["name"]) if isinstance(name, str) and name}
+
+
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+"""(line style, marker) per scenario of a batch, so identical scenarios overlaid stay visible."""
+
+
+def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path, names: dict[str, str] | None = None) -> None:
+    """Write :func:`throughput_figure` to ``path``."""
+    fig = throughput_figure(nodes, title, names)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def throughput_figure(nodes: pd.DataFrame, title: str, names: dict[str, str] | None = None):
     """Small multiples, one per node with a capacity: mean throughput (bars) and available
     capacity (line) per year, each scenario of a batch side by side in its own colour
     (never averaged: a line that is open in one scenario and closed in another shows both)."""
@@ -50,7 +71,7 @@ def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path) -> None:
             ax.plot(g["year"], g["capacity_t"] / 1e6, color=cmap(i) if len(scen) > 1 else "black",
                     marker="os^Dv<>p"[i % 8], ms=max(5 - i, 2), lw=max(1.8 - 0.4 * i, 0.8),
                     label=f"{sc}: capacity" if len(scen) > 1 else "capacity")
-        ax.set_title(n, fontsize=10)
+        ax.set_title((names or {}).get(n, n), fontsize=9)
         ax.set_ylabel("Mt per year")
         ax.set_ylim(bottom=0)
         ax.grid(axis="y", alpha=0.3)
@@ -59,8 +80,7 @@ def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path) -> None:
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{title}: throughput vs available capacity, {_years(nodes)}", fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
 # ------------------------------------------------------------- batch figures
@@ -79,40 +99,75 @@ def _panels(n: int, width: float = 5.0, height: float = 3.8, sharey: bool = True
     return fig, list(axes.flat)
 
 
+def _flow_shares(fb: pd.DataFrame) -> pd.DataFrame:
+    """Mean sole/shifting/active shares per scenario, flow, year and node; where two or
+    more nodes of a flow are active nearly all year (``BOTH_BINDING_ACTIVE``), they are
+    flagged ``both`` and their bar is their active share (the split between them is the
+    accident of which saturated first, not a share of time)."""
+    m = fb.groupby(["scenario", "stream", "year", "node"], sort=False)[
+        ["sole_share", "shifting_share", "active_share"]].mean().reset_index()
+    m["both"] = False
+    full = m["active_share"] >= BOTH_BINDING_ACTIVE
+    n_full = full.groupby([m["scenario"], m["stream"], m["year"]]).transform("sum")
+    both = full & (n_full >= 2)
+    m.loc[both, "both"] = True
+    m.loc[both, "sole_share"] = m.loc[both, "active_share"]
+    m.loc[both, "shifting_share"] = 0.0
+    return m
+
+
 def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 0.02) -> None:
-    """Per scenario and year, one bar per node: sole share (solid) with its shifting
-    share (hatched) stacked on top; nodes that are never a bottleneck are left out."""
-    ap = t["active_periods"]
-    colours = node_colours(_all_nodes(t))
-    mean = ap.groupby(["scenario", "year", "node"])[["sole_share", "shifting_share"]].mean().reset_index()
-    peak = (mean["sole_share"] + mean["shifting_share"]).groupby(mean["node"]).max()
+    """What binds along each flow's route (the active-period method per flow, so parallel
+    flows are never ranked against each other): one row of panels per corridor stream, one
+    column per scenario; per year one bar per node of the route, its sole share (solid) with
+    its shifting share (light) on top; cross-hatched where several nodes bind all year."""
+    fb = t["flow_bottlenecks"]
+    if fb.empty:
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no corridor stream has a node with a bottleneck share", ha="center")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
+    m = _flow_shares(fb)
+    names, colours = node_names(t), node_colours(_all_nodes(t))
+    peak = (m["sole_share"] + m["shifting_share"]).groupby(m["node"]).max()
     nodes = [n for n in _all_nodes(t) if peak.get(n, 0) >= min_share]
-    scen = _scenarios(ap)
-    fig, axes = _panels(len(scen), width=5.5)
-    width = 0.8 / max(len(nodes), 1)
-    for ax, s in zip(axes, scen):
-        g = mean[mean["scenario"] == s]
-        years = sorted(g["year"].unique())
+    flows, scen = list(dict.fromkeys(fb["stream"])), _scenarios(fb)
+    years = sorted(m["year"].unique())
+    fig, axes = plt.subplots(len(flows), len(scen), figsize=(5.2 * len(scen) + 3.2, 1.9 * len(flows) + 1.2),
+                             squeeze=False, sharex=True, sharey=True)
+    for (r, f), (c, s) in ((rf, cs) for rf in enumerate(flows) for cs in enumerate(scen)):
+        ax = axes[r][c]
+        g = m[(m["scenario"] == s) & (m["stream"] == f)]
+        on = [n for n in nodes if n in set(g["node"])]
+        width = 0.8 / max(len(on), 1)
         x = np.arange(len(years))
-        for i, n in enumerate(nodes):
-            gn = g[g["node"] == n].set_index("year").reindex(years).fillna(0)
+        for i, n in enumerate(on):
+            gn = g[g["node"] == n].set_index("year").reindex(years)
             xi = x - 0.4 + width * (i + 0.5)
-            sole = gn["sole_share"].to_numpy() * 100
-            ax.bar(xi, sole, width, color=colours[n], label=f"{n}: sole")
-            ax.bar(xi, gn["shifting_share"].to_numpy() * 100, width, bottom=sole, color=colours[n], alpha=0.4,
-                   hatch="///", edgecolor="white", label=f"{n}: shifting")
-        ax.set_xticks(x, [str(y) for y in years])
+            sole = gn["sole_share"].fillna(0).to_numpy() * 100
+            both = gn["both"].fillna(False).to_numpy(dtype=bool)
+            ax.bar(xi[~both], sole[~both], width, color=colours[n], label=names.get(n, n))
+            ax.bar(xi[both], sole[both], width, color=colours[n], hatch="xx", edgecolor="white")
+            ax.bar(xi, gn["shifting_share"].fillna(0).to_numpy() * 100, width, bottom=sole, color=colours[n],
+                   alpha=0.35)
         ax.set_ylim(0, 100)
-        ax.set_title(f"{s}, {min(years)}–{max(years)}", fontsize=10)
-        ax.set_xlabel("year")
+        ax.set_xticks(x, [str(y) for y in years], fontsize=8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("share of the year (%)")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
-    fig.suptitle("Corridor-wide bottlenecks (active-period method over all nodes: parallel flows mixed; see\n"
-                 "flow_summary.csv for each flow): sole (solid) and shifting (hatched) shares of each year",
-                 fontsize=10)
-    fig.tight_layout(rect=(0, 0, 0.82, 0.90))
+        ax.set_title(f"{f} ({g['node'].nunique()} nodes on its route) - {s}" if len(scen) > 1 else
+                     f"{f}", fontsize=9)
+        if c == 0:
+            ax.set_ylabel("% of the year", fontsize=8)
+    handles: dict[str, Artist] = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(list(handles.values()), list(handles.keys()), loc="center right", fontsize=8, frameon=False)
+    fig.suptitle(f"What binds each flow, {years[0]}–{years[-1]} ({', '.join(scen)}): the bottleneck share of the "
+                 "year along each route\n(solid: sole; light: shifting; cross-hatched: saturated all year together "
+                 "with another node of the route, both binding)", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 0.78, 1 - 0.9 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -130,7 +185,7 @@ def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
         piv = g.groupby(["node", "year"])["utilization"].mean().unstack("year").reindex(order)
         im = ax.imshow(piv.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
         ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns], rotation=45)
-        ax.set_yticks(range(len(order)), order)
+        ax.set_yticks(range(len(order)), [node_names(t).get(n, n) for n in order])
         for (i, j), v in np.ndenumerate(piv.to_numpy(dtype=float)):
             if not np.isnan(v):
                 ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
@@ -223,7 +278,8 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
         g = mean[mean["scenario"] == s]
         for n in nodes:
             gn = g[g["node"] == n]
-            ax.plot(gn["year"], gn["waiting_mean_h"].clip(lower=0.1), marker="o", color=colours[n], label=n)
+            ax.plot(gn["year"], gn["waiting_mean_h"].clip(lower=0.1), marker="o", color=colours[n],
+                    label=node_names(t).get(n, n))
         ax.set_yscale("log")
         ax.set_title(s, fontsize=10)
         ax.set_xlabel("year")
@@ -238,98 +294,48 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
     plt.close(fig)
 
 
+def _cdf_line(ax, g: pd.DataFrame, i: int, s: str) -> None:
+    """One scenario's transit-time CDF from pooled histogram counts, p50/p95 in the label."""
+    g = g.groupby(["bin_lo_days", "bin_hi_days"])["count"].sum().reset_index()
+    total = g["count"].sum()
+    if total == 0:
+        return
+    cdf = np.cumsum(g["count"].to_numpy()) / total
+    p50 = g["bin_hi_days"].to_numpy()[np.searchsorted(cdf, 0.5)]
+    p95 = g["bin_hi_days"].to_numpy()[min(np.searchsorted(cdf, 0.95), len(cdf) - 1)]
+    ls, marker = STYLES[i % len(STYLES)]
+    ax.step(g["bin_hi_days"], cdf * 100, where="post", color=plt.get_cmap("tab10")(i), ls=ls,
+            lw=max(2.2 - 0.5 * i, 1), label=f"{s} (p50 ≈ {p50:.1f} d, p95 ≈ {p95:.0f} d)")
+
+
 def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
-    """Distribution of corridor transit times per scenario (all replications pooled)."""
+    """Transit-time distribution (CDF) per commodity, one panel each plus all corridor
+    cargo; scenarios in their own colour and line style (all replications pooled)."""
     h = t["transit_hist"]
-    cmap = plt.get_cmap("tab10")
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    for i, s in enumerate(_scenarios(h)):
-        g = h[h["scenario"] == s].groupby(["bin_lo_days", "bin_hi_days"])["count"].sum().reset_index()
-        total = g["count"].sum()
-        if total == 0:
-            continue
-        cdf = np.cumsum(g["count"].to_numpy()) / total
-        p50 = g["bin_hi_days"].to_numpy()[np.searchsorted(cdf, 0.5)]
-        p95 = g["bin_hi_days"].to_numpy()[min(np.searchsorted(cdf, 0.95), len(cdf) - 1)]
-        ax.step(g["bin_hi_days"], cdf * 100, where="post", color=cmap(i),
-                label=f"{s} (p50 ≈ {p50:.1f} d, p95 ≈ {p95:.0f} d)")
-    ax.set_xscale("log")
-    ax.set_xlabel("transit time, Kazakh port to end of the last modelled node (days, log scale)")
-    ax.set_ylabel("share of shipments delivered within (%)")
-    ax.set_ylim(0, 100)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    ax.set_title(f"Transit-time distribution, corridor cargo, {_years(t['corridor'])}")
-    fig.tight_layout()
+    commodities = sorted(h["commodity"].dropna().unique()) if "commodity" in h else []
+    groups = [("all corridor cargo", h)] + [(c, h[h["commodity"] == c]) for c in commodities]
+    cols = min(len(groups), 2)
+    rows = int(np.ceil(len(groups) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.6 * rows + 0.6), squeeze=False, sharey=True)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    for ax, (what, hg) in zip(axes.flat, groups):
+        for i, s in enumerate(_scenarios(h)):
+            _cdf_line(ax, hg[hg["scenario"] == s], i, s)
+        ax.set_xscale("log")
+        ax.set_xlim(0.5, max(float(hg.loc[hg["count"] > 0, "bin_hi_days"].max()) * 1.5, 10) if (hg["count"] > 0).any()
+                    else 100)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7, loc="lower right")
+        ax.set_title(what, fontsize=10)
+        ax.set_xlabel("transit time (days, log scale)")
+    for row in axes:
+        row[0].set_ylabel("delivered within (%)")
+    fig.suptitle(f"Transit time from the Kazakh port to the end of the modelled route, {_years(t['corridor'])}",
+                 fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _place_labels(fig, ax, pos: dict[str, tuple[float, float]], labels: dict[str, str],
-                  fontsize: float = 7, marker_px: float = 12) -> None:
-    """Put each node's label in the first corner (upper right, lower right, upper
-    left, lower left) where it covers no other marker and no label already placed,
-    so close nodes (Aktau and its oil terminal) stay readable."""
-    fig.canvas.draw()  # fixes the axis limits so data -> pixel transforms are final
-    px = fig.dpi / 72
-    xy = {n: ax.transData.transform(p) for n, p in pos.items()}
-    placed: list[tuple[float, float, float, float]] = []
-    for n, text in labels.items():
-        lines = text.split("\n")
-        w, h = 0.62 * fontsize * px * max(map(len, lines)), 1.25 * fontsize * px * len(lines)
-        off = 7 * px
-        x, y = xy[n]
-        boxes = []
-        for sx, sy in [(1, 1), (1, -1), (-1, 1), (-1, -1)]:
-            x0 = x + off if sx > 0 else x - off - w
-            y0 = y + off if sy > 0 else y - off - h
-            boxes.append(((sx, sy), (x0, y0, x0 + w, y0 + h)))
-
-        def clear(b: tuple[float, float, float, float]) -> bool:
-            hits_marker = any(b[0] - marker_px < mx < b[2] + marker_px and b[1] - marker_px < my < b[3] + marker_px
-                              for m, (mx, my) in xy.items() if m != n)
-            hits_label = any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed)
-            return not (hits_marker or hits_label)
-
-        (sx, sy), box = next(((c, b) for c, b in boxes if clear(b)), boxes[0])
-        placed.append(box)
-        ax.annotate(text, pos[n], xytext=(7 * sx, 7 * sy), textcoords="offset points", fontsize=fontsize,
-                    ha="left" if sx > 0 else "right", va="bottom" if sy > 0 else "top")
-
-
-def corridor_schematic(t: dict[str, pd.DataFrame], path: Path, year: int | None = None) -> None:
-    """Nodes at their rough geographic places, coloured by utilisation in one year."""
-    net, edges, nodes_df = t["network_nodes"], t["network_edges"], t["annual_nodes"]
-    year = year or int(nodes_df["year"].max())
-    scen = _scenarios(nodes_df)
-    fig, axes = plt.subplots(1, len(scen), figsize=(6.2 * len(scen) + 1, 5.4), squeeze=False)
-    cmap = plt.get_cmap("RdYlGn_r")
-    for ax, s in zip(axes.flat, scen):
-        pos_df = net[net["scenario"] == s].dropna(subset=["lon", "lat"])
-        pos = {r.node: (r.lon, r.lat) for r in pos_df.itertuples()}
-        util = nodes_df[(nodes_df["scenario"] == s) & (nodes_df["year"] == year)].groupby("node")["utilization"].mean()
-        for e in edges[edges["scenario"] == s].itertuples():
-            if e.from_node in pos and e.to_node in pos:
-                (x0, y0), (x1, y1) = pos[e.from_node], pos[e.to_node]
-                ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                            arrowprops=dict(arrowstyle="->", color="grey", lw=1.2, shrinkA=9, shrinkB=9))
-        for n, (x, y) in pos.items():
-            u = util.get(n, np.nan)
-            colour = "lightgrey" if np.isnan(u) else cmap(u)
-            kind = pos_df.loc[pos_df["node"] == n, "kind"].iloc[0]
-            marker = kind_of(kind).marker
-            ax.scatter([x], [y], s=260, c=[colour], marker=marker, edgecolors="black", zorder=3)
-        ax.set_title(f"{s}, {year}", fontsize=10)
-        ax.set_xlabel("longitude (°E)")
-        ax.set_ylabel("latitude (°N)")
-        ax.grid(alpha=0.2)
-        ax.margins(0.15)
-        labels = {n: n if np.isnan(util.get(n, np.nan)) else f"{n}\n{util[n]:.0%}" for n in pos}
-        _place_labels(fig, ax, pos, labels)
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
-    fig.colorbar(sm, ax=list(axes.flat), label="utilisation (grey: not defined, e.g. borders)")
-    fig.suptitle("Corridor schematic (■ port, ● sea link, ◆ rail, ⬢ pipeline, ▲ border)", fontsize=11)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -349,9 +355,10 @@ def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
         fn(t, folder / name)
         paths.append(folder / name)
     if "network_nodes" in t:
-        corridor_schematic(t, folder / "corridor_schematic.png", year)
-        paths.append(folder / "corridor_schematic.png")
-    throughput_vs_capacity(t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])), folder / "throughput_vs_capacity.png")
+        corridor_map(t, folder / "corridor_map.png", year)
+        paths.append(folder / "corridor_map.png")
+    throughput_vs_capacity(t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])), folder / "throughput_vs_capacity.png",
+                           node_names(t))
     paths.append(folder / "throughput_vs_capacity.png")
     return paths
 

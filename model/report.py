@@ -5,10 +5,14 @@ Everything here reads a :class:`model.results.Results` and nothing else.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
+
+from .scenario_diff import touched_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
     from .results import Results
@@ -55,6 +59,24 @@ def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def format_commodities(cs: pd.DataFrame, year: int | None = None) -> str:
+    """Per scenario, each commodity in one year (default: the last): delivered with its
+    interval, lost, transit p50/p95 and what binds its flows."""
+    if cs.empty:
+        return ""
+    year = int(cs["year"].max()) if year is None else year
+    lines = []
+    for scn, g in cs[cs["year"] == year].groupby("scenario", sort=False):
+        lines.append(f"{scn}, {year}, per commodity (each a parallel flow with its own binding node):")
+        lines.append(f"  {'commodity':<12}{'delivered Mt':>13}{'95% CI':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
+                     "  binds")
+        for r in g.itertuples():
+            ci = "" if pd.isna(r.delivered_ci95_lo_mt) else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}"
+            lines.append(f"  {r.commodity:<12}{r.delivered_mt:>13.2f}{ci:>13}{r.lost_mt:>9.2f}"
+                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}  {r.binding or '-'}")
+    return "\n".join(lines)
+
+
 def format_capacity_values(cv: pd.DataFrame, year: int | None = None) -> str:
     """Per scenario, the nodes where 10% more capacity raises the static bound, in one year
     (default: the last), largest first: where the corridor jams, in Mt."""
@@ -83,10 +105,92 @@ def format_differences(d: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _mt(mean: float, lo: float, hi: float, sign: str = "") -> str:
+    """ "7.70 Mt [7.56, 7.83]", the interval left out where it cannot be computed."""
+    band = f" [{lo:{sign}.2f}, {hi:{sign}.2f}]" if np.isfinite(lo) and np.isfinite(hi) else ""
+    return f"{mean:{sign}.2f} Mt{band}"
+
+
+def display(text: str, names: dict[str, str]) -> str:
+    """Node ids in ``text`` replaced by their display names."""
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: names.get(m.group(0), m.group(0)), text)
+
+
+def node_display_names(results: "Results") -> dict[str, str]:
+    return {n: spec.name or n for s in results.scenarios for n, spec in s.nodes.items()}
+
+
+def _volume_sentence(results: "Results", s: str, year: int) -> str:
+    c = results.corridor_summary.set_index(["scenario", "year"])
+    r, first = c.loc[(s, year)], int(c.loc[s].index.min())
+    since = f" (from {c.loc[(s, first), 'delivered_mt']:.2f} Mt in {first})" if first != year else ""
+    return (f"In {year}, {s} delivers {_mt(r.delivered_mt, r.delivered_ci95_lo_mt, r.delivered_ci95_hi_mt)} of "
+            f"corridor cargo{since} against {r.demand_mt:.2f} Mt offered; {r.lost_mt:.2f} Mt is lost to other routes.")
+
+
+def _jam_sentence(results: "Results", s: str, year: int, names: dict[str, str]) -> str:
+    cs = results.commodity_summary
+    g = cs[(cs["scenario"] == s) & (cs["year"] == year) & (cs["binding"] != "")]
+    if g.empty:
+        return f"Nothing binds in {year}: the corridor carries what is offered."
+    jams = "; ".join(f"{r.commodity} at {display(r.binding, names)}" for r in g.itertuples())
+    text = f"It jams where each flow binds: {jams}."
+    cv = results.capacity_values
+    cv = cv[(cv["scenario"] == s) & (cv["year"] == year)].sort_values("bound_gain_t", ascending=False)
+    if not cv.empty and cv["bound_gain_t"].iloc[0] > 0:
+        top = cv.iloc[0]
+        text += (f" 10% more capacity at {names.get(top.node, top.node)} would raise the corridor's capacity bound "
+                 f"most (+{top.bound_gain_t / 1e6:.2f} Mt).")
+    return text
+
+
+def _difference_sentence(results: "Results", s: str, ref: str, year: int, names: dict[str, str]) -> str:
+    d = results.differences
+    d = d[(d["scenario"] == s) & (d["measure"] == "delivered_mt")].set_index("year")
+    if year not in d.index:
+        return ""
+    r = d.loc[year]
+    text = f"{s} against {ref}: {_mt(r.mean_difference, r.ci95_lo, r.ci95_hi, '+')} delivered in {year}, paired by replication"
+    if np.isfinite(r.ci95_lo) and (r.ci95_lo > 0 or r.ci95_hi < 0):
+        text += "."
+    else:
+        text += ", no measurable difference"
+        cv = results.capacity_values
+        cv = cv[(cv["scenario"] == ref) & (cv["year"] == year)].set_index("node")["bound_gain_t"]
+        touched = touched_nodes(results.scenario(ref), results.scenario(s))
+        binding = cv[cv > 0].index.tolist()
+        if touched and binding and all(cv.get(n, 0.0) <= 0 for n in touched):
+            text += (f": what it changes ({', '.join(names.get(n, n) for n in sorted(touched))}) is not where the "
+                     f"corridor binds in {year} ({', '.join(names.get(n, n) for n in binding)})")
+        text += "."
+    real = d[(d["ci95_lo"] > 0) | (d["ci95_hi"] < 0)]
+    if not real.empty:
+        peak = int(real["mean_difference"].abs().idxmax())
+        if peak != year:
+            p = d.loc[peak]
+            text += f" Its largest effect is in {peak}: {_mt(p.mean_difference, p.ci95_lo, p.ci95_hi, '+')}."
+    return text
+
+
+def headline(results: "Results", year: int | None = None) -> list[str]:
+    """Two to four plain sentences from the numbers: how much moves (with its interval),
+    where it jams, and what each compared scenario changes against the first."""
+    names = node_display_names(results)
+    ref = results.names[0]
+    year = int(results.corridor_summary["year"].max()) if year is None else year
+    out = [_volume_sentence(results, ref, year), _jam_sentence(results, ref, year, names)]
+    out += [t for s in results.names[1:] if (t := _difference_sentence(results, s, ref, year, names))]
+    return out
+
+
 def format_results(results: "Results") -> str:
     """The printed summary of a run or batch: the yearly table of every scenario,
     then (batches) the paired differences against the first."""
     text = format_summary(results.corridor_summary)
+    text += "\n\nIn short: " + " ".join(headline(results))
+    commodities = format_commodities(results.commodity_summary)
+    if commodities:
+        text += "\n\n" + commodities
     flows = format_flows(results.flow_summary)
     if flows:
         text += "\n\n" + flows

@@ -24,7 +24,7 @@ from .bound import bounds_for_runs, capacity_values_for_runs
 from .folders import git_commit, package_versions, scenario_yaml, write_atomically
 from .measures import PER_REPLICATION, TABLES
 from .schema import Scenario
-from .summary import corridor_summary, flow_summary, long_summary, paired_differences
+from .summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
 
 
 class NotAResultError(FileNotFoundError):
@@ -64,6 +64,7 @@ class Results:
     flow_bottlenecks: pd.DataFrame
     bottlenecks: pd.DataFrame
     corridor: pd.DataFrame
+    commodities: pd.DataFrame
     transit_hist: pd.DataFrame
     routes: pd.DataFrame
     network_nodes: pd.DataFrame
@@ -74,6 +75,7 @@ class Results:
     summary: pd.DataFrame
     corridor_summary: pd.DataFrame
     flow_summary: pd.DataFrame
+    commodity_summary: pd.DataFrame
     differences: pd.DataFrame = field(repr=False)
 
     # ------------------------------------------------------------------ building
@@ -88,8 +90,9 @@ class Results:
         t["capacity_values"] = TABLES["capacity_values"].conform(
             capacity_values_for_runs(list(scenarios), t["annual_nodes"]))
         t["summary"] = long_summary(t)
-        t["corridor_summary"] = corridor_summary(t)
         t["flow_summary"] = flow_summary(t)
+        t["corridor_summary"] = corridor_summary(t)
+        t["commodity_summary"] = commodity_summary(t)
         t["differences"] = paired_differences(t)
         return cls(tuple(scenarios), info, **t)
 
@@ -163,7 +166,7 @@ class Results:
     def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None) -> Path:
         """Write a complete run folder atomically and return its path: resolved
         scenarios, every table, plots and ``report.html`` (unless ``plots=False``),
-        and ``manifest.json`` last. ``year`` is the year of the corridor schematic."""
+        and ``manifest.json`` last. ``year`` is the year of the corridor map."""
         from .report import write_outputs
 
         def fill(tmp: Path) -> dict:

@@ -5,7 +5,7 @@ Scenario files write a route as a list of node ids and choices
 route asks this one object: the engine (which node comes next), the scenario
 checks (unknown ids, loops, what may come before what), the capacity bound
 and the sanity check (which share of a stream reaches a node, and from where),
-and the schematic (its edges).
+and the corridor map (its edges).
 
 >>> r = Route.of(["a", {"choice": {"x": ["b"], "y": ["c", "d"]}, "shares": {"x": 3, "y": 1}}, "e"])
 >>> r.nodes()

@@ -87,8 +87,8 @@ class NodeSpecBase(Strict):
     """Fields every node kind has: a display name, a place on the map, a length."""
 
     name: str | None = Field(None, description="Display name")
-    lon: float | None = Field(None, description="Longitude, for the corridor schematic")
-    lat: float | None = Field(None, description="Latitude, for the corridor schematic")
+    lon: float | None = Field(None, description="Longitude, for the corridor map")
+    lat: float | None = Field(None, description="Latitude, for the corridor map")
     distance_km: float | None = Field(None, ge=0, description="Length of the leg, for tonne-km (none: 0 km)")
 
     if TYPE_CHECKING:  # each kind's spec declares its own ``kind: Literal[...]`` tag (not a field here)

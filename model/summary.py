@@ -7,8 +7,6 @@ ones ``model.measures`` declares.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pandas as pd
 
 from .measures import LOST_COLUMNS, TABLES
@@ -59,7 +57,9 @@ def paired_differences(t: dict[str, pd.DataFrame], reference: str | None = None)
 
 def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per scenario x year: corridor demand and delivered (Mt, mean and 95% CI),
-    the capacity bound (Mt, where computed), the most frequent bottleneck, and transit p50/p95 (days, means).
+    the capacity bound (Mt, where computed), transit p50/p95 (days, means) and what binds each
+    commodity's flows (from ``flow_summary``: the corridor is parallel flows, so no one node is
+    "the corridor's bottleneck").
     With one replication the intervals are NaN (not computable), never an error."""
     corr = t["corridor"]
     s = summarise(corr, ["scenario", "year"], ["demand_t", "delivered_t", "lost_t", "transit_p50_days",
@@ -78,22 +78,51 @@ def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
         out["bound_mt"] = t["bound"].groupby(["scenario", "year"])["bound_t"].mean() / 1e6
     out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
     out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
-    b = t["bottlenecks"]
-    mode = b.groupby(["scenario", "year"])["by_utilization"].agg(_most_common)
-    out["bottleneck"] = mode.map(lambda m: m[0])
-    out["bottleneck_share"] = mode.map(lambda m: m[1])
+    out["binding_by_flow"] = _binding_by_commodity(t["flow_summary"]) if "flow_summary" in t else ""
+    out["binding_by_flow"] = out["binding_by_flow"].fillna("")
     return TABLES["corridor_summary"].conform(out.reset_index())
 
 
 
 
-def _most_common(names: pd.Series) -> tuple[str, float]:
-    """The most frequent non-empty name and the share of entries naming it."""
-    named = [n for n in names if isinstance(n, str) and n]
-    if not named:
-        return "", float("nan")
-    node, count = Counter(named).most_common(1)[0]
-    return node, count / len(names)
+def commodity_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per scenario x year x commodity: demand, delivered (with its 95% interval), lost and
+    transit p50/p95 (means over replications), and what binds its flows."""
+    c = t["commodities"]
+    if c.empty:
+        return TABLES["commodity_summary"].frame([])
+    keys = ["scenario", "year", "commodity"]
+    s = summarise(c, keys, ["demand_t", "delivered_t", "lost_t", "transit_p50_days", "transit_p95_days"])
+    wide = s.pivot(index=keys, columns="measure", values=["mean", "ci95_lo", "ci95_hi"])
+    out = pd.DataFrame(index=wide.index)
+    for m in ("demand", "delivered", "lost"):
+        out[f"{m}_mt"] = wide[("mean", f"{m}_t")] / 1e6
+    out["delivered_ci95_lo_mt"] = wide[("ci95_lo", "delivered_t")] / 1e6
+    out["delivered_ci95_hi_mt"] = wide[("ci95_hi", "delivered_t")] / 1e6
+    out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
+    out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
+    f = t["flow_summary"]
+    out["binding"] = "" if f.empty else f.groupby(keys)["binding"].agg(
+        lambda b: " / ".join(x.replace(" (both binding)", " (both)") for x in dict.fromkeys(b) if x))
+    out["binding"] = out["binding"].fillna("")
+    return TABLES["commodity_summary"].conform(out.reset_index())
+
+
+def _binding_by_commodity(flows: pd.DataFrame) -> pd.Series:
+    """Per scenario x year, "commodity: node; ..." naming what binds each commodity's flows
+    (several nodes, '/'-joined, where its streams bind at different places)."""
+    if flows.empty:
+        return pd.Series(dtype=object)
+
+    def one(g: pd.DataFrame) -> str:
+        parts = []
+        for c, gc in g.groupby("commodity", sort=True):
+            nodes = [b.replace(" (both binding)", "") for b in dict.fromkeys(gc["binding"]) if b]
+            if nodes:
+                parts.append(f"{c}: {' / '.join(nodes)}")
+        return "; ".join(parts)
+
+    return flows.groupby(["scenario", "year"]).apply(one, include_groups=False)
 
 
 BOTH_BINDING_ACTIVE = 0.98

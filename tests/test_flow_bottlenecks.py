@@ -54,3 +54,25 @@ def test_capacity_values_are_the_bound_sensitivity_by_hand():
     assert cv.loc["a", "bound_gain_t"] == pytest.approx(0.05e6) and cv.loc["a", "shadow_price"] == pytest.approx(0.5)
     assert cv.loc["b", "bound_gain_t"] == pytest.approx(0.0, abs=1e-6)
     assert cv.loc["c", "bound_gain_t"] == pytest.approx(0.2e6) and cv.loc["c", "shadow_price"] == pytest.approx(1.0)
+
+
+def test_batch_throughput_plot_keeps_each_scenarios_capacity_line(tmp_path):
+    """Two scenarios whose port b differs in capacity (one berth vs two): the batch figure
+    draws b's capacity once per scenario, read back from the figure's lines, and the two
+    lines differ by the second berth (never their average)."""
+    import matplotlib.pyplot as plt
+
+    from model.plots import throughput_figure
+
+    one = make_scenario({"a": _port(SHIP / 4), "b": _port(SHIP / 4)}, {"x": stream(["a", "b"], 1.0, SHIP)}, name="one")
+    two = make_scenario({"a": _port(SHIP / 4), "b": {**_port(SHIP / 4), "berths": 2}},
+                        {"x": stream(["a", "b"], 1.0, SHIP)}, name="two")
+    b = model.batch([one, two], replications=1, workers=1)
+    fig = throughput_figure(b.annual_nodes, "one vs two", {"b": "port b"})
+    ax = next(a for a in fig.axes if a.get_title() == "port b")
+    lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
+    assert set(lines) == {"one: capacity", "two: capacity"}
+    assert lines["two: capacity"] == pytest.approx(2 * lines["one: capacity"])
+    caps = b.annual_nodes[b.annual_nodes["node"] == "b"].groupby("scenario")["capacity_t"].mean() / 1e6
+    assert lines["one: capacity"].mean() == pytest.approx(caps["one"])
+    plt.close(fig)

@@ -20,11 +20,12 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"units", "distributions", "rng", "timeline", "years", "specs", "weather"}),
     ("node kinds", {"nodes", "nodes.base", "nodes.kind", "nodes.port", "nodes.sealink", "nodes.rail",
                     "nodes.pipeline", "nodes.border"}),
-    ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario", "uncertainty"}),
+    ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario", "scenario_diff",
+                  "uncertainty"}),
     ("engine", {"demand", "simulate"}),
     ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
                   "appraisal"}),
-    ("outputs", {"folders", "results", "report", "html", "plots"}),
+    ("outputs", {"folders", "results", "report", "html", "corridor_map", "plots"}),
     ("orchestration", {"runner", "sweeps", "appraiser", "bench", "api", "cli", "__main__"}),
 ]
 LEVEL = {m: i for i, (_, mods) in enumerate(LAYERS) for m in mods}

@@ -103,4 +103,7 @@ class NodeKind(Generic[SpecT]):
     ``(field, n)`` adds n to a count (``("fleet", 1)``: a vessel more, where 10% of a
     fleet is not a whole vessel). None: the kind has no capacity (borders)."""
     marker: str = "o"
-    """Matplotlib marker in the corridor schematic."""
+    """Matplotlib marker on the corridor map."""
+    link: bool = False
+    """Drawn on the corridor map as a line from the nodes before it to those after it
+    (a sea crossing, a railway, a pipeline), not as a point (a port, a border)."""

@@ -114,6 +114,6 @@ def service(spec: PipelineSpec, grid: YearGrid, y: int, capacity_t: float) -> Se
 KIND = NodeKind(
     name="pipeline", label="pipeline", spec=PipelineSpec, engine=Pipeline, capacity_t=capacity_t,
     investable=frozenset({"flow_mt_per_year"}), durations=frozenset({"transit_h"}), timelines=("flow_mt_per_year",),
-    fits=(("tank_t", "the tank"),), utilisation_check="equal", service=service, marker="h",
+    fits=(("tank_t", "the tank"),), utilisation_check="equal", service=service, marker="h", link=True,
     more_capacity=("factor", 1.1),
 )

@@ -210,6 +210,6 @@ KIND = NodeKind(
     name="rail_line", label="rail line", spec=RailLineSpec, engine=RailLine, capacity_t=capacity_t,
     investable=frozenset({"paths_per_day", "capacity_mt_per_year", "opening"}), durations=frozenset({"transit_h"}),
     timelines=("paths_per_day", "capacity_mt_per_year"), fits=(("train_payload_t", "a train"), ("sidings_t", "the sidings")),
-    carrier="train_payload_t", entry=False, utilisation_check="lower_bound", marker="D",
+    carrier="train_payload_t", entry=False, utilisation_check="lower_bound", marker="D", link=True,
     more_capacity=("factor", 1.1),
 )

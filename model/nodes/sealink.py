@@ -457,6 +457,6 @@ KIND = NodeKind(
     investable=frozenset({"fleet"}), durations=frozenset({"load_h", "crossing_h", "unload_h", "return_h"}),
     timelines=("fleet",), counts=("fleet",), fits=(("vessel_payload_t", "a vessel"),), carrier="vessel_payload_t",
     entry=False, after=frozenset({"port"}), calls_at=(("load_at", "before"), ("unload_at", "after")),
-    utilisation_check="lower_bound", marker="o",
+    utilisation_check="lower_bound", marker="o", link=True,
     more_capacity=("fleet", 1.0),
 )
