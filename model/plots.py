@@ -163,11 +163,13 @@ def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles.keys()), loc="center right", fontsize=8, frameon=False)
+    ncol = min(len(handles), 4)
+    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"What binds each flow, {years[0]}–{years[-1]} ({', '.join(scen)}): the bottleneck share of the "
                  "year along each route\n(solid: sole; light: shifting; cross-hatched: saturated all year together "
                  "with another node of the route, both binding)", fontsize=10)
-    fig.tight_layout(rect=(0, 0, 0.78, 1 - 0.9 / fig.get_figheight()))
+    legend_in = 0.2 * int(np.ceil(len(handles) / max(ncol, 1))) + 0.1
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1 - 0.6 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
