@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .interactive import charts_html
 from .measures import label
 from .report import node_display_names, display, headline, interval_text
 from .scenario_diff import changed_inputs
@@ -152,7 +153,8 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
     cv = results.capacity_values
     if not cv.empty:
         year = int(cv["year"].max())
-        g = cv[(cv["year"] == year) & (cv["bound_gain_t"] > 0)].sort_values("bound_gain_t", ascending=False)
+        g = cv[(cv["year"] == year) & (cv["bound_gain_t"] > 0)]
+        g = pd.concat([g[g["scenario"] == s].sort_values("bound_gain_t", ascending=False) for s in results.names])
         if not g.empty:
             parts.append(f"<h2>Where more capacity would help, {year}</h2><p class='note'>What 10% more capacity at "
                          "one node alone adds to the static capacity bound (a ceiling for what the simulation would "
@@ -164,6 +166,9 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
     if not results.differences.empty:
         parts.append("<h2>Differences against the reference scenario (paired by replication)</h2>")
         parts.append(_table(_headers(_round(results.differences, 3), "differences")))
+    parts.append("<h2>Interactive charts</h2><p class='note'>Hover for a year's value and interval; click a legend "
+                 "entry to hide it; the figures below are the same data for print.</p>")
+    parts += charts_html(results.tables(), names)
     for p in plots:
         parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>")
         parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")

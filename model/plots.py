@@ -288,10 +288,12 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("mean wait before service (h, log scale)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center right", fontsize=8, frameon=False)
+    ncol = min(len(labels), 4)
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
                  f"{_years(nodes_df)}", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.86, 0.95))
+    fig.set_figheight(fig.get_figheight() + 0.2 * np.ceil(len(labels) / max(ncol, 1)))
+    fig.tight_layout(rect=(0, (0.2 * np.ceil(len(labels) / max(ncol, 1)) + 0.1) / fig.get_figheight(), 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

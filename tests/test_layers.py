@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("engine", {"demand", "simulate"}),
     ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
                   "appraisal"}),
-    ("outputs", {"folders", "results", "report", "html", "corridor_map", "plots"}),
+    ("outputs", {"folders", "results", "report", "interactive", "html", "corridor_map", "plots"}),
     ("orchestration", {"runner", "sweeps", "appraiser", "bench", "api", "cli", "__main__"}),
 ]
 LEVEL = {m: i for i, (_, mods) in enumerate(LAYERS) for m in mods}
