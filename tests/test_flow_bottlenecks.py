@@ -22,9 +22,16 @@ def test_each_parallel_flow_names_its_own_binding_node():
     nodes = {"a1": _port(SHIP / 4), "b1": _port(SHIP), "a2": _port(SHIP), "b2": _port(SHIP / 4)}
     s = make_scenario(nodes, {"x": stream(["a1", "b1"], 4.4, SHIP), "y": stream(["a2", "b2"], 4.4, SHIP)},
                       name="parallel")
-    f = model.run(s, replications=2, workers=1).flow_summary.set_index("stream")
+    r = model.run(s, replications=2, workers=1)
+    f = r.flow_summary.set_index("stream")
     assert f.loc["x", "binding"] == "a1" and f.loc["y", "binding"] == "b2"
-    assert f.loc["x", "binding_share"] > 0.9 and f.loc["y", "binding_share"] > 0.9
+    assert f.loc["x", "binding_share"] > 0.95 and f.loc["y", "binding_share"] > 0.95
+    # shadow prices: each flow's own saturated node is worth capacity, the slack ones nothing
+    cv = r.capacity_values.groupby("node")["shadow_price"].mean()
+    assert cv["a1"] > 0 and cv["b2"] > 0
+    assert cv["b1"] == pytest.approx(0.0, abs=1e-9) and cv["a2"] == pytest.approx(0.0, abs=1e-9)
+    # and no output names one corridor bottleneck: the corridor line names each commodity's own
+    assert set(r.corridor_summary["binding_by_flow"]) == {next(iter(r.commodity_summary["commodity"])) + ": a1 / b2"}
 
 
 def test_two_saturated_nodes_of_one_route_are_both_binding():
