@@ -22,7 +22,7 @@ import pandas as pd
 from . import __version__
 from .folders import DamagedFile, clean_stale, note, read_checked_json, write_checked_json, write_file_atomic
 from .metrics import tables
-from .pool import JobsFailed, run_jobs
+from .pool import Interrupted, JobsFailed, run_jobs
 from .schema import Scenario
 from .simulate import run_replication
 
@@ -152,6 +152,11 @@ def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] |
                  [f"{s.name} replication {k + 1}" for _, s, k in todo], save,
                  workers=min(workers or default_workers(), max(len(todo), 1)), executor=executor,
                  store=folder, done_before=len({key for key, _, _ in jobs}) - len(todo))
+    except Interrupted as e:
+        if folder is None:
+            raise
+        # counted from the store: Ctrl-C may land between a job's write and its count
+        raise Interrupted(len(stored_results(folder, seen, quiet=True)), e.total, folder) from None
     except JobsFailed as e:
         if folder is not None:
             write_file_atomic(folder / FAILED, "\n\n".join(f"{f.job}:\n{f.traceback}" for f in e.failures))
