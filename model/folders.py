@@ -119,9 +119,12 @@ def check_writable(folder: Path) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     probe = folder / f".write-probe.tmp-{os.getpid()}"
-    with open(probe, "w") as f:
-        f.write("probe\n")
-    probe.unlink()
+    try:
+        with open(probe, "w") as f:
+            f.write("probe\n")
+        probe.unlink()
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write in this folder ({e.strerror or e})", str(folder)) from None
 
 
 def write_file_atomic(path: Path, text: str) -> None:
