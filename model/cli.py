@@ -180,7 +180,7 @@ def _prepare_out(args: argparse.Namespace, out: Path, renamed: bool) -> None:
     when the folder is renamed into place, its parent) writable by creating a probe file."""
     from .folders import check_writable, clean_stale, note
 
-    args.out_path = out
+    args.out_path, args.out_created = out, not out.exists()
     stale = clean_stale(out.parent) + clean_stale(out)
     if stale:
         note(f"removed {len(stale)} temporary file(s) or folder(s) left by killed runs: "
@@ -469,33 +469,49 @@ def _os_error(e: OSError, args: argparse.Namespace) -> str:
     return f"{where + ': ' if where else ''}{reason}{'; ' + hint if hint else ''}"
 
 
-def _resume_hint(store: Path) -> str:
-    return f"rerun the same command with --resume --out {store.parent}"
+def _resume_hint(out: Path) -> str:
+    return f"rerun the same command with --resume --out {out}"
 
 
 def _interrupted(e: KeyboardInterrupt, args: argparse.Namespace) -> str:
     """What Ctrl-C kept, and how to continue (one line)."""
-    if isinstance(e, Interrupted) and e.store is not None:
+    if isinstance(e, Interrupted) and e.store is not None and e.done:
         return (f"interrupted: {e.done} of {e.total} replications finished and are kept in {e.store}; "
-                f"{_resume_hint(e.store)} to continue")
+                f"{_resume_hint(e.store.parent)} to continue")
     out = getattr(args, "out_path", None)
-    store = out / JOB_STORE if out is not None else None
-    if store is not None and store.is_dir() and any(store.glob("*.json")):
-        return f"interrupted; the finished replications are kept in {store}; {_resume_hint(store)} to continue"
-    return "interrupted; nothing was written"
+    if out is None or not out.exists():
+        return "interrupted; nothing was written"
+    store = out / JOB_STORE
+    if store.is_dir() and any(store.glob("*.json")):
+        return f"interrupted; the finished replications are kept in {store}; {_resume_hint(out)} to continue"
+    return f"interrupted before any replication finished; {_resume_hint(out)}"
 
 
 def _failed(e: JobsFailed, limit: int = 20) -> list[str]:
     """The failed jobs, one a line, after a line saying what was kept."""
     from .runner import FAILED
 
-    kept = (f"; the {e.done} other(s) finished and are kept in {e.store} (tracebacks in {e.store / FAILED}); "
-            f"fix the cause, then {_resume_hint(e.store)} to run only the failed ones") if e.store is not None else ""
+    kept = "" if e.store is None else (
+        f"; the {e.done} other(s) finished and are kept in {e.store} (tracebacks in {e.store / FAILED}); "
+        f"fix the cause, then {_resume_hint(e.store.parent)} to run only the failed ones")
     lines = [f"error: {len(e.failures)} of {e.total} replications failed{kept}. Failed:"]
     lines += [f"  {f.job}: {f.error}" for f in e.failures[:limit]]
     if len(e.failures) > limit:
         lines.append(f"  ... and {len(e.failures) - limit} more")
     return lines
+
+
+def _drop_empty_out(args: argparse.Namespace) -> None:
+    """After a fault: remove the output folder this command created if nothing was kept in
+    it, so that the same command can simply be run again."""
+    out = getattr(args, "out_path", None)
+    if out is None or not getattr(args, "out_created", False):
+        return
+    for folder in (out / JOB_STORE, out):
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            return
 
 
 def _end_progress_line() -> None:
@@ -520,13 +536,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as e:
         _end_progress_line()
+        _drop_empty_out(args)
         print(_interrupted(e, args), file=sys.stderr)
         return 130
     except JobsFailed as e:
         _end_progress_line()
+        _drop_empty_out(args)
         print("\n".join(_failed(e)), file=sys.stderr)
         return 1
     except OSError as e:
         _end_progress_line()
+        _drop_empty_out(args)
         print(f"error: {_os_error(e, args)}", file=sys.stderr)
         return 2 if e.errno in USER_PATH_ERRNOS else 1

@@ -16,7 +16,9 @@ stopped cleanly: the one home of what every pool of the model does the same way
   even while the worker is inside C code holding the interpreter lock. Elsewhere
   (macOS) a daemon thread in each worker checks once a second that the parent is
   alive. The kernel way is preferred where it exists because the watchdog is a poll
-  that depends on the worker's interpreter being scheduled.
+  that depends on the worker's interpreter being scheduled. (The kernel signals when
+  the *thread* that started the worker ends; a pool here lives within one call, in
+  the thread that submits to it, so that is the parent's life.)
 """
 
 from __future__ import annotations

@@ -50,12 +50,15 @@ def job_key(s: Scenario, seed: int, replication: int, *, named: bool = False) ->
 
 
 def table_records(t: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """A replication's tables as JSON-able records (floats exact: JSON keeps their repr)."""
-    return {name: df.to_dict("split", index=False) for name, df in t.items()}
+    """A replication's tables as JSON-able records (floats exact: JSON keeps their repr), with
+    each column's dtype (an empty table would otherwise come back untyped)."""
+    return {name: {**df.to_dict("split", index=False), "dtypes": df.dtypes.astype(str).to_dict()}
+            for name, df in t.items()}
 
 
 def _frames(records: dict[str, dict]) -> dict[str, pd.DataFrame]:
-    return {name: pd.DataFrame(r["data"], columns=r["columns"]) for name, r in records.items()}
+    """The tables :func:`table_records` made, with their dtypes."""
+    return {name: pd.DataFrame(r["data"], columns=r["columns"]).astype(r["dtypes"]) for name, r in records.items()}
 
 
 def run_many(

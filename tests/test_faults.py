@@ -118,6 +118,17 @@ def test_sigint_during_a_sweep_keeps_finished_jobs_and_resume_matches(tmp_path, 
     assert (out / "sweep.csv").read_bytes() == (tmp_path / "clean" / "sweep.csv").read_bytes()
 
 
+def test_ctrl_c_before_any_replication_finished_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model.runner, "replicate", interrupted)
+    out = tmp_path / "r"
+    assert main(["run", str(SMALL), "--workers", "1", "--out", str(out)]) == 130
+    assert capsys.readouterr().err == "interrupted; nothing was written\n"
+    assert not out.exists()  # so the same command can simply be run again
+
+
 def _job(i: int) -> int:
     if i == 1:
         raise KeyboardInterrupt
@@ -252,7 +263,7 @@ def test_disk_full_while_storing_a_job_is_one_line_and_stops_the_pool(tmp_path, 
     assert len(err) == 1 and re.fullmatch(
         rf"error: {re.escape(str(out / 'jobs'))}/\w+\.json: No space left on device; free some space, then "
         rf"rerun the same command with --resume --out {re.escape(str(out))}", err[0]), err
-    assert not list((out / "jobs").iterdir())
+    assert stored(out) == 0 and not list(out.rglob("*tmp-*"))  # no partial job file either
 
 
 def test_disk_full_while_writing_the_run_folder_leaves_no_half_folder(tmp_path, monkeypatch, capsys):
