@@ -50,13 +50,18 @@ def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:
 
 
 def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None, seed: int | None = None,
-          workers: int | None = None, progress: Progress | None = None) -> Results:
+          workers: int | None = None, progress: Progress | None = None,
+          store: str | Path | None = None) -> Results:
     """Several scenarios x replications with common random numbers: replication k
     of every scenario uses the same random streams, so differences are paired.
     The first scenario is the reference of ``Results.differences``.
 
     ``replications`` defaults to the largest of the scenarios' own; ``seed`` to
-    the first scenario's; ``workers`` to all cores (results do not depend on it)."""
+    the first scenario's; ``workers`` to all cores (results do not depend on it).
+    ``store``: a folder where each finished replication is kept (the command line
+    uses ``OUT/jobs``), so that a call after an interruption resumes; the results
+    are identical either way. Ctrl-C raises :class:`model.pool.Interrupted`; a
+    replication that fails, :class:`model.pool.JobsFailed` once the others finished."""
     resolved = [_resolve(s) for s in scenarios]
     if not resolved:
         raise ValueError("batch: expected at least one scenario")
@@ -69,7 +74,7 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     # uncertain inputs: replication k of every scenario gets row k of the same Latin hypercube
     jobs = [(v, k) for s, _ in resolved for k, v in enumerate(sample_scenarios(s, n, base_seed))]
     t0 = time.perf_counter()
-    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress)
+    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress, store=store)
     info = RunInfo("run" if len(resolved) == 1 else "batch", base_seed, n, tuple(f for _, f in resolved),
                    round(time.perf_counter() - t0, 3))
     return Results.build([s for s, _ in resolved], per_rep, info)

@@ -23,11 +23,10 @@ import pandas as pd
 
 from .appraisal import Item, appraise_items, headline, step_values, stream_values
 from .measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
-from .runner import run_stored
+from .runner import job_key, run_stored
 from .nodes import KINDS
 from .schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from .stats import t_interval
-from .sweeps import job_key
 from .timeline import effective_investment_dates
 from .uncertainty import sample_scenarios
 

@@ -2,15 +2,22 @@
 (also ``python run.py ...`` and ``python -m model ...``).
 
 A thin layer over the library API (:mod:`model.api`): parse, call, print.
-Exit status: 0 success, 1 a sweep expectation failed under ``--check``, 2 bad
-input (one line per problem, file and field path, nothing written), 130
-interrupted. A traceback means a bug in the model, never a user's mistake.
+Exit status: 0 success; 1 a sweep expectation failed under ``--check``, or a
+runtime fault (a job failed: the others finish and the failed ones are listed;
+the disk filled up); 2 bad input (one line per problem, file and field path,
+nothing written) or an output path that cannot be used (read-only, a file, a
+mount point: checked before anything is simulated); 130 interrupted (Ctrl-C
+keeps the finished replications in ``OUT/jobs``: ``--resume`` continues). An
+operating-system error is one line naming the path. A traceback means a bug in
+the model, never a user's mistake or a fault of the machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import sys
 import time
 from dataclasses import replace
@@ -18,6 +25,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .folders import JOB_STORE
+from .pool import Interrupted, JobsFailed
 from .scenario import ScenarioError, load_scenario
 from .schema import scenario_json_schema
 
@@ -87,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--replications", type=_positive, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
+    r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     r.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
@@ -94,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--replications", type=_positive, help="replications per scenario")
     bt.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
+    bt.add_argument("--resume", action="store_true", help="continue an interrupted batch in --out")
     bt.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
     cp.add_argument("dirs", nargs="+")
@@ -132,13 +143,51 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_out(out: Path, resume: bool | None, renamed: bool) -> None:
+    """Refuse an ``--out`` that cannot be used: a file; a mount point when the folder is built
+    beside it and renamed into place (``renamed``); a non-empty folder unless resuming
+    (``resume`` None: the command cannot resume)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: {out} is a file; expected a folder")
+    if renamed and os.path.ismount(out):
+        raise UsageError(f"--out: {out} is a mount point (the folder is built beside it and renamed into "
+                         f"place); choose a folder inside it, such as {out / 'run'}")
+    if out.is_dir() and any(out.iterdir()) and not resume:
+        raise UsageError(f"--out: {out} already exists and is not empty; "
+                         + ("add --resume to continue an interrupted run there, or " if resume is not None else "")
+                         + "choose another folder")
+
+
 def _out_dir(args: argparse.Namespace, name: str) -> Path:
+    """The run, batch or comparison folder to create (built beside it, renamed into place)."""
     from .folders import default_run_dir
 
+    resume = getattr(args, "resume", None)
+    if resume and not args.out:
+        raise UsageError("--resume: give --out, the folder of the interrupted run")
     out = Path(args.out) if args.out else default_run_dir(RESULTS, name)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"--out: {out} already exists and is not an empty folder; choose another folder")
+    _check_out(out, resume, renamed=True)
+    if resume and out.is_dir() and any(out.iterdir()):
+        if (out / "manifest.json").exists():
+            raise UsageError(f"--resume: {out} is already complete; choose another folder for a new run")
+        if {p.name for p in out.iterdir()} != {JOB_STORE}:
+            raise UsageError(f"--resume: {out} is not an interrupted run folder (it should hold only {JOB_STORE}/)")
     return out
+
+
+def _prepare_out(args: argparse.Namespace, out: Path, renamed: bool) -> None:
+    """Before simulating: remove what killed runs left beside ``out``, and prove ``out`` (and,
+    when the folder is renamed into place, its parent) writable by creating a probe file."""
+    from .folders import check_writable, clean_stale, note
+
+    args.out_path, args.out_created = out, not out.exists()
+    stale = clean_stale(out.parent) + clean_stale(out)
+    if stale:
+        note(f"removed {len(stale)} temporary file(s) or folder(s) left by killed runs: "
+             + ", ".join(str(p) for p in stale[:5]) + (" ..." if len(stale) > 5 else ""))
+    check_writable(out)
+    if renamed:
+        check_writable(out.parent)
 
 
 class Progress:
@@ -166,7 +215,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
     n = args.replications or max(s.replications for s in scenarios)
     progress = Progress(n * len(scenarios))
     t0 = time.perf_counter()
-    res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers,
+    res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers, store=out / JOB_STORE,
                 progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"))
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
     final = res.write(out, year=args.year)
@@ -184,6 +233,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.file)
     out = _out_dir(args, scenario.name)
+    _prepare_out(args, out, renamed=True)
     seed = scenario.seed if args.seed is None else args.seed
     n = args.replications or scenario.replications
     print(f"Running {scenario.name}: {n} replication(s), seed {seed} ...", flush=True)
@@ -205,6 +255,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if dup:
         raise UsageError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
     out = _out_dir(args, "batch-" + "-vs-".join(names)[:80])
+    _prepare_out(args, out, renamed=True)
     n = args.replications or max(s.replications for s in scenarios)
     seed = scenarios[0].seed if args.seed is None else args.seed
     print(f"Batch of {len(scenarios)} scenario(s) x {n} replication(s), seed {seed}, common random numbers ...",
@@ -225,6 +276,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     out = _out_dir(args, "compare")
+    _prepare_out(args, out, renamed=True)
     final = res.write(out, year=args.year)
     print(format_results(res))
     print(f"\nComparison written to {final}/")
@@ -247,7 +299,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .runner import default_workers
-    from .sweeps import load_sweep, pending, plan, run_sweep
+    from .sweeps import NotThisSweepsFolder, claim_folder, load_sweep, pending, plan, run_sweep
 
     sweep = load_sweep(args.file)
     shard = _shard(args.shard)
@@ -263,8 +315,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError("--tolerance: expected a number >= 0")
     suffix = f"-shard{shard[0]}of{shard[1]}" if shard else ""
     out = Path(args.out) if args.out else RESULTS / f"sweep-{sweep.spec.name}{suffix}"
-    if out.exists() and any(out.iterdir()) and not args.resume:
-        raise UsageError(f"--out: {out} already holds a sweep; add --resume to continue it, or choose another folder")
+    _check_out(out, args.resume, renamed=False)
+    _prepare_out(args, out, renamed=False)
+    try:
+        claim_folder(sweep, out)
+    except NotThisSweepsFolder as e:
+        raise UsageError(f"--resume: {e}") from None
     jobs = plan(sweep, shard)
     workers = args.workers or default_workers()
     print(f"Sweep {sweep.spec.name}: {len({j[0] for j in jobs})} point(s) x {sweep.spec.replications} replication(s)"
@@ -308,11 +364,10 @@ def cmd_appraise(args: argparse.Namespace) -> int:
     if args.budget_musd is not None and not args.sequence:
         raise UsageError("--budget-musd: caps the programme of --sequence; add --sequence")
     out = Path(args.out) if args.out else default_run_dir(RESULTS, f"appraise-{scenario.name}")
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not args.resume)):
-        raise UsageError(f"--out: {out} already exists; add --resume to continue an appraisal there, "
-                         "or choose another folder")
-    if args.resume and out.exists() and any(out.iterdir()) and not (out / "jobs").is_dir():
-        raise UsageError(f"--resume: {out} is not an appraisal folder (no jobs/ in it)")
+    _check_out(out, args.resume, renamed=False)
+    if args.resume and out.exists() and any(out.iterdir()) and not (out / JOB_STORE).is_dir():
+        raise UsageError(f"--resume: {out} is not an appraisal folder (no {JOB_STORE}/ in it)")
+    _prepare_out(args, out, renamed=False)
     n = args.replications or scenario.replications
     items, variants = items_of(scenario, args.by, args.delay_months)
     print(f"Appraising {len(items)} item(s) of {scenario.name} by {args.by}: {len(variants) + 1} variants x {n} "
@@ -390,6 +445,81 @@ COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "sweep":
             "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise}
 
 
+USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,
+                    errno.ENOTEMPTY, errno.ENOENT, errno.ENAMETOOLONG, errno.ELOOP, errno.EXDEV, errno.EBUSY}
+"""Operating-system errors that mean the user pointed at a path that cannot be used (exit 2);
+any other (a full disk, an I/O error) is a fault of the machine at run time (exit 1)."""
+
+def _os_hint(code: int, args: argparse.Namespace) -> str:
+    """What to do about an operating-system error, if there is a plain answer."""
+    out = getattr(args, "out_path", None)
+    again = (f"rerun the same command with --resume --out {out}" if out is not None and hasattr(args, "resume")
+             else "rerun")
+    return {errno.ENOSPC: f"free some space, then {again}", errno.EDQUOT: f"free some space, then {again}",
+            errno.EROFS: "choose another --out", errno.EACCES: "choose another --out, or make the folder writable",
+            errno.EPERM: "choose another --out, or make the folder writable"}.get(code, "")
+
+
+def _os_error(e: OSError, args: argparse.Namespace) -> str:
+    """One line for an operating-system error: the path, what went wrong, what to do."""
+    path = e.filename if e.filename is not None else getattr(args, "out_path", None)
+    where = f"{path}" + (f" -> {e.filename2}" if e.filename2 is not None else "") if path is not None else ""
+    reason = e.strerror or str(e) or type(e).__name__
+    hint = _os_hint(e.errno or 0, args)
+    return f"{where + ': ' if where else ''}{reason}{'; ' + hint if hint else ''}"
+
+
+def _resume_hint(out: Path) -> str:
+    return f"rerun the same command with --resume --out {out}"
+
+
+def _interrupted(e: KeyboardInterrupt, args: argparse.Namespace) -> str:
+    """What Ctrl-C kept, and how to continue (one line)."""
+    if isinstance(e, Interrupted) and e.store is not None and e.done:
+        return (f"interrupted: {e.done} of {e.total} replications finished and are kept in {e.store}; "
+                f"{_resume_hint(e.store.parent)} to continue")
+    out = getattr(args, "out_path", None)
+    if out is None or not out.exists():
+        return "interrupted; nothing was written"
+    store = out / JOB_STORE
+    if store.is_dir() and any(store.glob("*.json")):
+        return f"interrupted; the finished replications are kept in {store}; {_resume_hint(out)} to continue"
+    return f"interrupted before any replication finished; {_resume_hint(out)}"
+
+
+def _failed(e: JobsFailed, limit: int = 20) -> list[str]:
+    """The failed jobs, one a line, after a line saying what was kept."""
+    from .runner import FAILED
+
+    kept = "" if e.store is None else (
+        f"; the {e.done} other(s) finished and are kept in {e.store} (tracebacks in {e.store / FAILED}); "
+        f"fix the cause, then {_resume_hint(e.store.parent)} to run only the failed ones")
+    lines = [f"error: {len(e.failures)} of {e.total} replications failed{kept}. Failed:"]
+    lines += [f"  {f.job}: {f.error}" for f in e.failures[:limit]]
+    if len(e.failures) > limit:
+        lines.append(f"  ... and {len(e.failures) - limit} more")
+    return lines
+
+
+def _drop_empty_out(args: argparse.Namespace) -> None:
+    """After a fault: remove the output folder this command created if nothing was kept in
+    it, so that the same command can simply be run again."""
+    out = getattr(args, "out_path", None)
+    if out is None or not getattr(args, "out_created", False):
+        return
+    for folder in (out / JOB_STORE, out):
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            return
+
+
+def _end_progress_line() -> None:
+    """A message after a terminal progress line starts on a line of its own."""
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -404,6 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        _end_progress_line()
+        _drop_empty_out(args)
+        print(_interrupted(e, args), file=sys.stderr)
         return 130
+    except JobsFailed as e:
+        _end_progress_line()
+        _drop_empty_out(args)
+        print("\n".join(_failed(e)), file=sys.stderr)
+        return 1
+    except OSError as e:
+        _end_progress_line()
+        _drop_empty_out(args)
+        print(f"error: {_os_error(e, args)}", file=sys.stderr)
+        return 2 if e.errno in USER_PATH_ERRNOS else 1

@@ -18,7 +18,9 @@ import hashlib
 import itertools
 import json
 import math
+import shutil
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, cast
 
@@ -26,12 +28,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import __version__
 from .measures import TABLES
 from .stats import t_interval
 from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
 from .scenario_messages import did_you_mean
 from .schema import Scenario
+from .runner import job_key, run_stored, stored_results
 from .uncertainty import get_path, sample_scenarios, scaled, set_path
 
 # ------------------------------------------------------------------- schema
@@ -392,18 +394,6 @@ def load_sweep(path: str | Path) -> Sweep:
 # ------------------------------------------------------------- running
 
 
-def job_key(s: Scenario, seed: int, replication: int) -> str:
-    """Identity of one replication of one point: resolved scenario, seed, replication, model. What
-    does not change a replication's numbers is left out (name, description, the number of
-    replications, the appraisal's money values), so changing it reuses the stored runs."""
-    body = s.model_dump(mode="json")
-    for field in ("name", "description", "replications", "appraisal"):
-        body.pop(field, None)
-    blob = json.dumps({"scenario": body, "seed": seed, "replication": replication, "model": __version__},
-                      sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:24]
-
-
 def measure_values(t: dict[str, pd.DataFrame], measures: list[Measure]) -> dict[str, float]:
     out = {}
     for m in measures:
@@ -422,26 +412,10 @@ def measure_values(t: dict[str, pd.DataFrame], measures: list[Measure]) -> dict[
     return out
 
 
-def run_job(scenario: Scenario, seed: int, replication: int, measures: list[Measure]) -> dict[str, float]:
-    """One replication of one point -> its measures (runs in a worker or on a Dask worker)."""
-    from .runner import replicate
-
-    return measure_values(replicate(scenario, replication, seed), measures)
-
-
-def _store_path(store: Path, key: str) -> Path:
-    return store / f"{key}.json"
-
-
 def pending(store: Path, jobs: list[tuple[int, int, Scenario, str]]) -> int:
-    """How many of the jobs have no stored result yet."""
-    return sum(not _store_path(store, j[3]).exists() for j in jobs)
-
-
-def _write_json_atomic(path: Path, obj: Any) -> None:
-    from .folders import write_file_atomic
-
-    write_file_atomic(path, json.dumps(obj))
+    """How many distinct jobs have no (whole) stored result yet."""
+    keys = [j[3] for j in jobs]
+    return len(set(keys) - set(stored_results(store, keys, quiet=True)))
 
 
 def plan(sweep: Sweep, shard: tuple[int, int] | None = None) -> list[tuple[int, int, Scenario, str]]:
@@ -459,48 +433,36 @@ def plan(sweep: Sweep, shard: tuple[int, int] | None = None) -> list[tuple[int, 
 
 def execute(sweep: Sweep, store: Path, jobs: list[tuple[int, int, Scenario, str]], workers: int = 1,
             scheduler: str | None = None, on_done: Callable[[int, int], None] | None = None) -> int:
-    """Run the jobs not yet in ``store``; each result is stored as it finishes. Returns how many ran."""
-    store.mkdir(parents=True, exist_ok=True)
-    todo = [j for j in jobs if not _store_path(store, j[3]).exists()]
-    measures = sweep.spec.measures
+    """Run the jobs not yet in ``store`` (each result is stored as it finishes, by
+    :func:`model.runner.run_stored`: Ctrl-C and failing jobs behave as there), on
+    ``workers`` local processes or the Dask ``scheduler``. Returns how many ran."""
+    point_of = {(s.name, k): i for i, k, s, _ in jobs}
+    todo = pending(store, jobs)
 
-    def save(job, values) -> None:
-        i, k, s, key = job
-        _write_json_atomic(_store_path(store, key), {"point": i, "replication": k, "values": values})
+    def done(s: Scenario, k: int) -> None:
         if on_done:
-            on_done(i, k)
+            on_done(point_of[(s.name, k)], k)
 
-    if not todo:
-        return 0
+    keyed = [(key, s, k) for _, k, s, key in jobs]
+    extract = partial(measure_values, measures=sweep.spec.measures)
     if scheduler:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
 
         with Client(scheduler) as client:
-            futures = {client.submit(run_job, s, sweep.seed, k, measures, key=f"sweep-{key}", pure=False): (i, k, s, key)
-                       for i, k, s, key in todo}
-            for fut in dask_completed(futures):
-                save(futures[fut], fut.result())
-    elif workers <= 1:
-        for job in todo:
-            save(job, run_job(job[2], sweep.seed, job[1], measures))
+            run_stored(keyed, store, sweep.seed, extract, on_done=done, executor=client.get_executor(pure=False))
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_job, s, sweep.seed, k, measures): (i, k, s, key) for i, k, s, key in todo}
-            for fut in as_completed(futures):
-                save(futures[fut], fut.result())
-    return len(todo)
+        run_stored(keyed, store, sweep.seed, extract, workers, done)
+    return todo
 
 
 def collect(sweep: Sweep, store: Path, jobs: list[tuple[int, int, Scenario, str]]) -> pd.DataFrame:
     """The tidy table (point x replication x measure) in plan order; missing jobs are an error."""
+    stored = stored_results(store, [j[3] for j in jobs], quiet=True)
     rows = []
     for i, k, s, key in jobs:
-        p = _store_path(store, key)
-        if not p.exists():
+        if key not in stored:
             raise FileNotFoundError(f"result of point {i} replication {k} is missing from {store}")
-        values = json.loads(p.read_text())["values"]
+        values = cast(dict[str, float], stored[key])
         for m in sweep.spec.measures:
             rows.append({"point": i, **{f"param:{kk}": v for kk, v in sweep.points[i].items()},
                          "replication": k, "measure": m.name, "value": values[m.name]})
@@ -625,43 +587,114 @@ class SweepResults:
 
     def write(self, out: str | Path) -> Path:
         """Tables, plots, the sweep file and its resolved base scenario, and the
-        manifest (written last, with ``status: complete``) into the sweep folder."""
+        manifest into the sweep folder. The manifest says ``running`` while the
+        tables are replaced and is written last, with ``status: complete`` and each
+        table's SHA-256: a complete manifest always describes the tables beside it."""
         from .folders import package_versions, scenario_yaml, write_file_atomic
         from .plots import sweep_plots
 
         out = Path(out)
         sw = self.sweep
-        write_file_atomic(out / "sweep.csv", self.table.to_csv(index=False))  # full precision: a baseline later
-        write_file_atomic(out / "summary.csv", self.summary.to_csv(index=False))
-        write_file_atomic(out / "expectations.csv", self.expectations.to_csv(index=False))
-        if not self.baseline_comparison.empty:
-            write_file_atomic(out / "baseline_comparison.csv", self.baseline_comparison.to_csv(index=False))
-        write_file_atomic(out / "sweep.yaml", sw.file.read_text(encoding="utf-8"))
-        write_file_atomic(out / "base-scenario.yaml", scenario_yaml(load_scenario(sw.base_file)))
+        identity = _mark_running(sw, out)
+        digests: dict[str, str] = {}
+
+        def put(name: str, text: str | None) -> None:  # None: this run has no such table (remove an old one)
+            if text is None:
+                (out / name).unlink(missing_ok=True)
+                return
+            write_file_atomic(out / name, text)
+            digests[name] = hashlib.sha256(text.encode()).hexdigest()
+
+        put("sweep.csv", self.table.to_csv(index=False))  # full precision: a baseline later
+        put("summary.csv", self.summary.to_csv(index=False))
+        put("expectations.csv", self.expectations.to_csv(index=False))
+        put("baseline_comparison.csv",
+            None if self.baseline_comparison.empty else self.baseline_comparison.to_csv(index=False))
+        put("sensitivity.csv", None if self.sensitivity is None else self.sensitivity.to_csv(index=False))
+        put("sweep.yaml", sw.file.read_text(encoding="utf-8"))
+        put("base-scenario.yaml", scenario_yaml(load_scenario(sw.base_file)))
+        shutil.rmtree(out / "plots", ignore_errors=True)  # no chart of an earlier run stays
         sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name)
         if self.sensitivity is not None:
             from .plots import morris_chart
 
-            write_file_atomic(out / "sensitivity.csv", self.sensitivity.to_csv(index=False))
             morris_chart(self.sensitivity, sw.spec.name, sw.spec.design.n or 0, out / "plots")
-        manifest = {"kind": "sweep", "sweep": str(sw.file), "name": sw.spec.name, "seed": sw.seed,
-                    "replications": sw.spec.replications, "points": len(sw.points),
+        manifest = {**identity, "seed": sw.seed, "replications": sw.spec.replications, "points": len(sw.points),
                     "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
                     "jobs": self.jobs, "jobs_run_now": self.jobs_run_now, "versions": package_versions(),
-                    "wall_s": round(self.wall_s, 3), "expectations_failed": len(self.failed), "status": "complete"}
-        write_file_atomic(out / "manifest.json", json.dumps(manifest, indent=2))
+                    "wall_s": round(self.wall_s, 3), "expectations_failed": len(self.failed),
+                    "sha256": digests, "status": "complete"}
+        write_file_atomic(out / MANIFEST, json.dumps(manifest, indent=2))
         return out
+
+
+# ------------------------------------------------------------- the folder
+
+MANIFEST = "manifest.json"
+
+
+class NotThisSweepsFolder(Exception):
+    """An output folder that holds something other than this sweep: never resumed into."""
+
+
+def definition_sha256(sweep: Sweep) -> str:
+    """Hash of the resolved sweep definition: the sweep as read, its seed and every
+    point's resolved scenario (an edit to the sweep file or its base scenario changes it)."""
+    blob = json.dumps({"spec": sweep.spec.model_dump(mode="json"), "seed": sweep.seed,
+                       "scenarios": [s.model_dump(mode="json") for s in sweep.scenarios]},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _read_manifest(out: Path) -> dict | None:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _mark_running(sweep: Sweep, out: Path) -> dict:
+    """Write the manifest of an unfinished sweep folder (what sweep it is, ``running``);
+    returns the identity fields."""
+    from .folders import write_file_atomic
+
+    identity = {"kind": "sweep", "sweep": str(sweep.file), "name": sweep.spec.name,
+                "sweep_sha256": definition_sha256(sweep)}
+    write_file_atomic(out / MANIFEST, json.dumps({**identity, "status": "running"}, indent=2))
+    return identity
+
+
+def claim_folder(sweep: Sweep, out: Path) -> None:
+    """Make ``out`` this sweep's folder. A new or empty folder is claimed; a folder
+    holding anything must be a sweep folder of the same resolved definition (its
+    manifest's ``sweep_sha256``), else :class:`NotThisSweepsFolder`. The manifest then
+    says ``running`` until :meth:`SweepResults.write` completes the folder."""
+    out = Path(out)
+    if out.is_dir() and any(out.iterdir()):
+        man = _read_manifest(out)
+        if man is None or man.get("kind") != "sweep":
+            raise NotThisSweepsFolder(f"{out} is not a sweep folder (no sweep manifest.json in it); "
+                                      "choose another folder")
+        if man.get("sweep_sha256") != definition_sha256(sweep):
+            raise NotThisSweepsFolder(
+                f"{out} holds another sweep: {sweep.file} or its base scenario changed since that folder "
+                f"was made (its manifest's sweep_sha256 differs); run the edited sweep into a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    _mark_running(sweep, out)
 
 
 def run_sweep(path: str | Path | Sweep, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
               shard: tuple[int, int] | None = None, baseline: pd.DataFrame | None = None, tolerance: float = 0.05,
               progress: Callable[[int, int], None] | None = None) -> SweepResults:
     """Run the jobs of a sweep not yet stored in ``out/jobs`` (so a second call
-    with the same ``out`` resumes), then gather, summarise and judge them.
+    with the same ``out`` resumes; ``out`` must be new, empty or this sweep's folder:
+    :func:`claim_folder`), then gather, summarise and judge them.
     ``progress(point, replication)`` is called as each job finishes."""
     import time
 
     sweep = path if isinstance(path, Sweep) else load_sweep(path)
+    claim_folder(sweep, Path(out))
     jobs = plan(sweep, shard)
     t0 = time.perf_counter()
     ran = execute(sweep, Path(out) / "jobs", jobs, workers, scheduler, on_done=progress)

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
                   "appraisal"}),
     ("outputs", {"folders", "results", "report", "interactive", "html", "corridor_map", "plots"}),
-    ("orchestration", {"runner", "sweeps", "appraiser", "bench", "api", "cli", "__main__"}),
+    ("orchestration", {"pool", "runner", "sweeps", "appraiser", "bench", "api", "cli", "__main__"}),
 ]
 LEVEL = {m: i for i, (_, mods) in enumerate(LAYERS) for m in mods}
 ROOT = Path(model.__file__).parent
