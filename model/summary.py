@@ -33,6 +33,14 @@ def long_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return TABLES["summary"].conform(pd.concat(parts, ignore_index=True))
 
 
+def in_scenario_order(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``df`` with scenarios in the order they appear in ``source`` (a batch's
+    order: the reference first), the order within a scenario kept; groupby and pivot
+    sort scenario names alphabetically, which would put another scenario first."""
+    rank = {s: i for i, s in enumerate(dict.fromkeys(source["scenario"]))}
+    return df.iloc[df["scenario"].map(rank).argsort(kind="stable")].reset_index(drop=True)
+
+
 def paired_differences(t: dict[str, pd.DataFrame], reference: str | None = None) -> pd.DataFrame:
     """Each scenario minus the reference (first) scenario, per year, paired by
     replication (common random numbers): corridor delivered (Mt) and transit p50."""
@@ -80,7 +88,7 @@ def corridor_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
     out["binding_by_flow"] = _binding_by_commodity(t["flow_summary"]) if "flow_summary" in t else ""
     out["binding_by_flow"] = out["binding_by_flow"].fillna("")
-    return TABLES["corridor_summary"].conform(out.reset_index())
+    return TABLES["corridor_summary"].conform(in_scenario_order(out.reset_index(), corr))
 
 
 
@@ -105,7 +113,7 @@ def commodity_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["binding"] = "" if f.empty else f.groupby(keys)["binding"].agg(
         lambda b: " / ".join(x.replace(" (both binding)", " (both)") for x in dict.fromkeys(b) if x))
     out["binding"] = out["binding"].fillna("")
-    return TABLES["commodity_summary"].conform(out.reset_index())
+    return TABLES["commodity_summary"].conform(in_scenario_order(out.reset_index(), c))
 
 
 def _binding_by_commodity(flows: pd.DataFrame) -> pd.Series:
@@ -159,4 +167,4 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "delivered_mt": f["delivered_t"] / 1e6, "lost_mt": f["lost_t"] / 1e6,
                      "transit_p50_days": f["transit_p50_days"], "transit_p95_days": f["transit_p95_days"],
                      "binding": binding, "binding_share": share})
-    return TABLES["flow_summary"].frame(rows) if rows else TABLES["flow_summary"].frame([])
+    return TABLES["flow_summary"].frame(rows) if not rows else in_scenario_order(TABLES["flow_summary"].frame(rows), st)

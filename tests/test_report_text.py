@@ -45,7 +45,10 @@ def test_headline_says_a_change_off_the_binding_node_moves_nothing_and_why():
     ref = make_scenario(nodes, {"x": stream(["a", "b"], 4.4, SHIP)}, name="ref")
     more_b = make_scenario({**nodes, "b": _port(SHIP / 2, berths=2)}, {"x": stream(["a", "b"], 4.4, SHIP)},
                            name="more_b")
-    text = headline(model.batch([ref, more_b], replications=3, workers=1))
+    b = model.batch([ref, more_b], replications=3, workers=1)
+    for table in (b.corridor_summary, b.commodity_summary, b.flow_summary):  # the reference first, not A-Z
+        assert list(dict.fromkeys(table["scenario"])) == ["ref", "more_b"]
+    text = headline(b)
     assert text[0].startswith("In ") and "Mt" in text[0]
     assert "Port at 250 t/h" in text[1]  # a's display name, where it jams
     assert "no measurable difference" in text[2] and "Port at 500 t/h" in text[2].split("changes")[1]
