@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .timeline import union_intervals as _union
 
 Interval = tuple[float, float]
@@ -40,35 +42,47 @@ class Episode:
 
 
 def episodes(periods: dict[str, list[Interval]]) -> list[Episode]:
-    """Momentary bottlenecks over time, merged into episodes."""
-    cuts = sorted({t for ps in periods.values() for p in ps for t in p})
-    # pointer per node into its (sorted, disjoint) periods
-    sorted_p = {n: sorted(ps) for n, ps in periods.items()}
-    idx = {n: 0 for n in periods}
-    out: list[Episode] = []
-    for lo, hi in zip(cuts, cuts[1:]):
-        best: tuple[float, str, Interval] | None = None
-        for n, ps in sorted_p.items():
-            i = idx[n]
-            while i < len(ps) and ps[i][1] <= lo:
-                i += 1
-            idx[n] = i
-            if i < len(ps) and ps[i][0] <= lo and ps[i][1] >= hi:
-                length = ps[i][1] - ps[i][0]
-                if best is None or length > best[0]:
-                    best = (length, n, ps[i])
-        if best is None:
+    """Momentary bottlenecks over time, merged into episodes.
+
+    The cut points (every period's ends) split time into segments, each covered whole
+    or not at all by any period; in each, the node whose covering period is longest is
+    the bottleneck (the first such node in ``periods`` order on a tie). Vectorised:
+    one (nodes x segments) array of covering-period lengths and an argmax per segment.
+    """
+    names = list(periods)
+    cuts = np.unique(np.array([t for ps in periods.values() for p in ps for t in p], dtype=float))
+    if len(cuts) < 2 or not names:
+        return []
+    lo, hi = cuts[:-1], cuts[1:]
+    length = np.full((len(names), len(lo)), -1.0)
+    which = np.zeros((len(names), len(lo)), dtype=np.int64)
+    kept: list[np.ndarray] = []
+    for k, n in enumerate(names):
+        ps = np.array(sorted(p for p in periods[n] if p[1] > p[0]), dtype=float).reshape(-1, 2)
+        kept.append(ps)
+        if not len(ps):
             continue
-        _, n, p = best
-        if out and out[-1].node == n and out[-1].period == p and out[-1].end == lo:
-            out[-1] = Episode(n, out[-1].start, hi, p)
-        else:
-            out.append(Episode(n, lo, hi, p))
+        i = np.searchsorted(ps[:, 0], lo, side="right") - 1  # the last period starting by the segment
+        ok = (i >= 0) & (ps[np.maximum(i, 0), 1] >= hi)
+        length[k] = np.where(ok, ps[np.maximum(i, 0), 1] - ps[np.maximum(i, 0), 0], -1.0)
+        which[k] = i
+    best = np.argmax(length, axis=0)
+    seg = np.arange(len(lo))
+    covered = length[best, seg] >= 0
+    period_of = which[best, seg]
+    # a run of covered segments with the same (node, period) is one episode
+    cont = np.zeros(len(lo), dtype=bool)  # segment j carries on segment j-1's episode
+    cont[1:] = covered[1:] & covered[:-1] & (best[1:] == best[:-1]) & (period_of[1:] == period_of[:-1])
+    starts = np.flatnonzero(covered & ~cont)
+    breaks = np.flatnonzero(~cont)
+    nxt = np.searchsorted(breaks, starts, side="right")
+    last = np.where(nxt < len(breaks), breaks[np.minimum(nxt, len(breaks) - 1)] - 1, len(lo) - 1)
+    out: list[Episode] = []
+    for a, z in zip(starts, last):
+        node, pi = int(best[a]), int(period_of[a])
+        p = kept[node][pi]
+        out.append(Episode(names[node], float(lo[a]), float(hi[z]), (float(p[0]), float(p[1]))))
     return out
-
-
-def _clip(a: float, b: float, lo: float, hi: float) -> float:
-    return max(0.0, min(b, hi) - max(a, lo))
 
 
 def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
@@ -90,17 +104,19 @@ def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval
 
 
 def _per_window(intervals: list[Interval], bounds: list[float]) -> list[float]:
-    """Hours of sorted ``intervals`` inside each window [bounds[i], bounds[i+1])."""
-    acc = [0.0] * (len(bounds) - 1)
-    i = 0
-    for a, b in intervals:
-        while i < len(acc) and bounds[i + 1] <= a:
-            i += 1
-        k = i
-        while k < len(acc) and bounds[k] < b:
-            acc[k] += _clip(a, b, bounds[k], bounds[k + 1])
-            k += 1
-    return acc
+    """Hours of sorted disjoint ``intervals`` inside each window [bounds[i], bounds[i+1]):
+    differences of F(t), the hours covered before t (cumulative lengths of the intervals
+    wholly before t plus the covered part of the one t falls in)."""
+    if not intervals:
+        return [0.0] * (len(bounds) - 1)
+    arr = np.asarray(intervals, dtype=float)
+    a, length = arr[:, 0], arr[:, 1] - arr[:, 0]
+    cum = np.concatenate([[0.0], np.cumsum(length)])
+    t = np.asarray(bounds, dtype=float)
+    k = np.searchsorted(a, t, side="right")  # intervals starting at or before t
+    j = np.maximum(k - 1, 0)
+    covered = cum[j] + np.where(k > 0, np.clip(t - a[j], 0.0, length[j]), 0.0)
+    return np.diff(covered).tolist()
 
 
 def shares_by_window(periods: dict[str, list[Interval]], bounds: list[float]) -> dict[str, dict[str, list[float]]]:

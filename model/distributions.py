@@ -12,6 +12,7 @@ per simpy event would cost more than the event itself.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import TYPE_CHECKING, Annotated, Literal, Union
 
 import numpy as np
@@ -197,3 +198,30 @@ class Sampler:
         v = self._buf[self._i]
         self._i += 1
         return v
+
+
+def quantiles(dist: _Dist, n: int = 2000) -> np.ndarray:
+    """``n`` equally spaced quantiles (at (i + 0.5) / n) of a duration distribution, in
+    closed form (no scipy: this runs in every worker, where importing scipy.stats alone
+    cost more than a second).
+
+    >>> quantiles(Uniform(dist="uniform", low=0.0, high=2.0), 4).tolist()
+    [0.25, 0.75, 1.25, 1.75]
+    """
+    u = (np.arange(n) + 0.5) / n
+    if isinstance(dist, Fixed):
+        return np.full(n, dist.value)
+    if isinstance(dist, Exponential):
+        return -dist.mean * np.log1p(-u)
+    if isinstance(dist, Uniform):
+        return dist.low + (dist.high - dist.low) * u
+    if isinstance(dist, Triangular):
+        width, left = dist.high - dist.low, dist.mode - dist.low
+        c = left / width if width > 0 else 0.0
+        return np.where(u < c, dist.low + np.sqrt(u * width * left),
+                        dist.high - np.sqrt((1.0 - u) * width * (dist.high - dist.mode)))
+    if isinstance(dist, Lognormal):
+        s2 = math.log(1.0 + dist.cv**2)
+        z = np.array([NormalDist().inv_cdf(p) for p in u])
+        return np.exp(math.log(dist.mean) - s2 / 2 + math.sqrt(s2) * z)
+    raise TypeError(f"unknown distribution {dist!r}")

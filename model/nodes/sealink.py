@@ -33,7 +33,7 @@ import simpy
 
 from pydantic import Field, field_validator
 
-from ..distributions import as_distribution
+from ..distributions import as_distribution, quantiles
 from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
 from ..timeline import Timeline, combine, union_intervals as _union
 from ..weather import StormSpec, storm_calendar
@@ -390,7 +390,7 @@ def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray
     port = _port_hours(spec, rec, len(closed_share), mean)
     cycle_h = np.array([mean["crossing_h"] + mean["return_h"] + lo + un for lo, un in port])
     days = rec.extra.get("storm_days")  # the storms' duration distribution (its own or its area's)
-    d_h = 24.0 * _quantiles(days) if days is not None else None
+    d_h = 24.0 * quantiles(days) if days is not None else None
     for i, share in enumerate(closed_share):
         if d_h is None or share <= 0.0:
             continue
@@ -421,26 +421,6 @@ def _port_hours(spec: SeaLinkSpec, rec: NodeRecord, n_years: int, mean: dict) ->
                     (per[min(known, key=lambda j: abs(j - i))] if known else mean[key.replace("_call", "")])
                     for i in range(n_years)])
     return list(zip(out[0], out[1]))
-
-
-def _quantiles(dist, n: int = 2000) -> np.ndarray:
-    """n equally spaced quantiles of a duration distribution (for expectations)."""
-    from scipy import stats
-
-    u = (np.arange(n) + 0.5) / n
-    if dist.dist == "fixed":
-        return np.full(n, dist.value)
-    if dist.dist == "exponential":
-        return stats.expon(scale=dist.mean).ppf(u)
-    if dist.dist == "uniform":
-        return dist.low + (dist.high - dist.low) * u
-    if dist.dist == "triangular":
-        width = dist.high - dist.low
-        return stats.triang(c=(dist.mode - dist.low) / width, loc=dist.low, scale=width).ppf(u)
-    if dist.dist == "lognormal":
-        s2 = math.log(1.0 + dist.cv**2)
-        return stats.lognorm(s=math.sqrt(s2), scale=math.exp(math.log(dist.mean) - s2 / 2)).ppf(u)
-    raise TypeError(f"unknown distribution {dist!r}")
 
 
 def _storm_wait_h(x: float, lam: float, d_h: np.ndarray) -> float:

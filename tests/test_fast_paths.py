@@ -1,0 +1,102 @@
+"""The fast paths give the same numbers as the slow, obvious ones (issue 16): closed-form
+quantiles against scipy.stats, the vectorised active-period episodes against a
+segment-by-segment reference, vectorised t-intervals against one group at a time; a
+worker's replication does not import scipy.stats; the collector is restored after a run."""
+
+from __future__ import annotations
+
+import gc
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.bottleneck import Episode, episodes, shares_by_window
+from model.distributions import as_distribution, quantiles
+from model.stats import summarise, t_interval
+
+
+@pytest.mark.parametrize("spec, ppf", [
+    ({"dist": "exponential", "mean": 3.0}, lambda s, u: s.expon(scale=3.0).ppf(u)),
+    ({"dist": "uniform", "low": 1.0, "high": 4.0}, lambda s, u: s.uniform(loc=1.0, scale=3.0).ppf(u)),
+    ({"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 5.0}, lambda s, u: s.triang(c=0.25, loc=1, scale=4).ppf(u)),
+    ({"dist": "triangular", "low": 1.0, "mode": 1.0, "high": 5.0}, lambda s, u: s.triang(c=0.0, loc=1, scale=4).ppf(u)),
+    ({"dist": "lognormal", "mean": 2.0, "cv": 0.5},
+     lambda s, u: s.lognorm(s=math.sqrt(math.log(1.25)), scale=math.exp(math.log(2.0) - math.log(1.25) / 2)).ppf(u)),
+])
+def test_closed_form_quantiles_equal_scipy(spec, ppf):
+    from scipy import stats
+
+    u = (np.arange(2000) + 0.5) / 2000
+    assert quantiles(as_distribution(spec)) == pytest.approx(ppf(stats, u), rel=1e-12, abs=1e-12)
+
+
+def _reference_episodes(periods: dict[str, list[tuple[float, float]]]) -> list[Episode]:
+    """The definition, segment by segment: the covering period that is longest wins
+    (the first node on a tie); contiguous segments of one node and period merge."""
+    cuts = sorted({t for ps in periods.values() for p in ps for t in p})
+    out: list[Episode] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        cover = [(b - a, n, (a, b)) for n, ps in periods.items() for a, b in ps if a <= lo and b >= hi and b > a]
+        if not cover:
+            continue
+        best = max(cover, key=lambda c: c[0])  # max keeps the first of equals: periods order
+        _, n, p = best
+        if out and out[-1].node == n and out[-1].period == p and out[-1].end == lo:
+            out[-1] = Episode(n, out[-1].start, hi, p)
+        else:
+            out.append(Episode(n, lo, hi, p))
+    return out
+
+
+def _disjoint(draw_starts: list[int]) -> list[tuple[float, float]]:
+    pts = sorted(set(draw_starts))
+    return [(float(a), float(b)) for a, b in zip(pts[::2], pts[1::2])]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), max_size=12), min_size=1, max_size=4))
+def test_vectorised_episodes_follow_the_definition(raw):
+    periods = {f"n{i}": _disjoint(r) for i, r in enumerate(raw)}
+    assert episodes(periods) == _reference_episodes(periods)
+    shares = shares_by_window(periods, [0.0, 30.0, 61.0])
+    for n, ps in periods.items():  # active hours per window add up to each node's periods
+        assert sum(shares[n]["active"]) == pytest.approx(sum(b - a for a, b in ps))
+
+
+def test_vectorised_summary_equals_one_group_at_a_time():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"scenario": "s", "year": np.repeat([2024, 2025, 2026], 5), "x": rng.normal(size=15),
+                       "y": rng.exponential(size=15)})
+    df.loc[[0, 1, 2, 3], "y"] = np.nan  # 2024: one y left (no interval); NaNs ignored
+    s = summarise(df, ["scenario", "year"], ["x", "y"]).set_index(["year", "measure"])
+    for (year, m), row in s.iterrows():
+        mean, sd, lo, hi = t_interval(df.loc[df["year"] == year, m].to_numpy())
+        assert row["n"] == df.loc[df["year"] == year, m].notna().sum()
+        assert [row["mean"], row["sd"], row["ci95_lo"], row["ci95_hi"]] == pytest.approx(
+            [mean, sd, lo, hi], rel=1e-12, nan_ok=True)
+
+
+def test_a_replication_does_not_import_scipy_stats():
+    """Workers pay every import: scipy.stats alone cost more than a second."""
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "as_built_2024.yaml"
+    code = ("import sys; from model.scenario import load_scenario; from model.simulate import run_replication; "
+            f"from model.metrics import tables; s = load_scenario({str(path)!r}); "
+            "tables(run_replication(s, 0)); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_collector_is_restored_after_a_run():
+    from model.simulate import quiet_collector
+
+    before = gc.get_threshold()
+    with quiet_collector():
+        assert gc.get_threshold()[0] > before[0]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
