@@ -135,10 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
     v.add_argument("file")
-    b = sub.add_parser("bench", help="time the model per shipment-hop against bare simpy")
+    b = sub.add_parser("bench", help="what the model costs against bare simpy, and the speed goals it meets")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
-    b.add_argument("--no-parallel", action="store_true", help="skip the 2-worker parallel efficiency run")
+    b.add_argument("--quick", action="store_true", help="only the timings: skip peak memory and the 20-job sweep")
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
 
@@ -420,19 +420,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
+    from .bench import format_bench, run_bench
 
     load_scenario(args.scenario)  # bad input -> exit 2 before timing anything
-    res = run_bench(Path(args.scenario), parallel=not args.no_parallel)
-    if args.json:
-        print(json.dumps(res))
-    else:
-        print(f"model:       {res['model_us_per_hop']:.2f} µs per shipment-hop")
-        print(f"bare simpy:  {res['bare_us_per_hop']:.2f} µs per customer-station (3-station tandem)")
-        print(f"ratio:       {res['ratio']:.2f} (goal <= 1.3, limit 1.5)")
-        print(f"baseline replication: {res['baseline_replication_s']:.2f} s (limit 3 s)")
-        if "parallel_efficiency_2_workers" in res:
-            print(f"parallel efficiency, 2 workers: {res['parallel_efficiency_2_workers']:.0%} (goal >= 95%)")
+    res = run_bench(Path(args.scenario), memory=not args.quick, sweep=not args.quick)
+    print(json.dumps(res) if args.json else format_bench(res))
     return 0
 
 

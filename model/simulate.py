@@ -89,6 +89,7 @@ class RunRecords:
     streams: dict[str, StreamRecord]
     wall_s: float = 0.0
     hops: int = 0
+    shipments: int = 0  # shipments generated (delivered, lost or still on their way)
 
 
 @dataclass
@@ -390,7 +391,8 @@ class Corridor:
             self.env.run(until=self.grid.horizon_h)
         nodes = {nid: n.finish() for nid, n in self.nodes.items()}
         out = RunRecords(self.scenario, self.replication, self.seed, self.grid, dict(self.specs), nodes, self.records,
-                         wall_s=time.perf_counter() - t0, hops=sum(r.hops for r in nodes.values()))
+                         wall_s=time.perf_counter() - t0, hops=sum(r.hops for r in nodes.values()),
+                         shipments=self._next_id)
         check_mass_balance(out)
         return out
 

@@ -163,12 +163,20 @@ def test_schema_prints_json_schema(capsys):
 
 @pytest.mark.slow
 def test_bench_json(small: Path, capsys):
-    """Times a bare simpy tandem queue (a few seconds) and the model on a small scenario."""
+    """Times a bare simpy tandem queue (a few seconds), the model on a small scenario,
+    peak memory in fresh processes and a 20-job sweep; the figures hang together."""
     assert main(["bench", "--json", "--scenario", str(small)]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert set(res) >= {"model_us_per_hop", "bare_us_per_hop", "ratio", "baseline_replication_s"}
-    assert all(res[k] > 0 for k in ("model_us_per_hop", "bare_us_per_hop", "ratio", "baseline_replication_s"))
+    keys = ("model_us_per_hop", "bare_us_per_hop", "ratio", "events_per_hop", "kernel_floor_share", "us_per_shipment",
+            "replication_cpu_s", "tables_share", "peak_memory_7y_mb", "peak_memory_28y_mb", "sweep_wall_s", "sweep_cpu_s")
+    assert all(res[k] > 0 for k in keys)
     assert res["ratio"] == pytest.approx(res["model_us_per_hop"] / res["bare_us_per_hop"], rel=0.01)
+    assert res["events"] == pytest.approx(res["events_per_hop"] * res["hops"], rel=1e-3)
+    assert res["hops"] >= res["shipments"] > 0  # every shipment visits at least one node
+    assert 0 < res["tables_share"] < 1 and res["sweep_jobs"] == 20
+    assert set(res["goals"]) == {"ratio", "events_per_hop", "replication_cpu_s", "memory_28y_over_7y",
+                                 "sweep_250_jobs_min"}
+    assert all(g["met"] == (g["value"] <= float(g["target"].split()[1])) for g in res["goals"].values())
 
 
 def test_bench_with_a_bad_scenario_exits_2_before_timing(tmp_path: Path, capsys):
