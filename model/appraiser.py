@@ -23,7 +23,7 @@ import pandas as pd
 
 from .appraisal import Item, appraise_items, headline, step_values, stream_values
 from .measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
-from .runner import job_key, run_stored
+from .runner import Extract, job_key, run_stored
 from .nodes import KINDS
 from .schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from .stats import t_interval
@@ -39,6 +39,9 @@ def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
     df = t["annual_streams"]
     df = df[~df["background"].astype(bool)]
     return df[STREAM_COLUMNS].astype({"background": bool}).to_dict("records")
+
+
+STREAM_ROWS = Extract(stream_rows, frozenset({"annual_streams"}))
 
 
 def without(s: Scenario, ids: set[str], name: str) -> Scenario:
@@ -157,7 +160,7 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     seed = scenario.seed if seed is None else seed
     items, variants = items_of(scenario, by, delay_months)
     jobs = _jobs([scenario, *variants], n, seed)
-    stored = run_stored(jobs, Path(out) / "jobs", seed, stream_rows, workers, progress)
+    stored = run_stored(jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress)
     values = _values(stored, jobs, scenario)
     table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
     years = sorted(values["year"].unique().tolist())
@@ -192,7 +195,7 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
         trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
                                    f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
         jobs = _jobs([current, *trials.values()], n, seed)
-        values = _values(run_stored(jobs, store, seed, stream_rows, workers, progress), jobs, s)
+        values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, s)
         found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
         stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
@@ -229,6 +232,9 @@ def marginal_rows(t: dict[str, pd.DataFrame]) -> dict:
     return {"streams": stream_rows(t), "capacity": caps.astype({"year": int}).to_dict("records")}
 
 
+MARGINAL_ROWS = Extract(marginal_rows, frozenset({"annual_streams", "annual_nodes"}))
+
+
 def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
     """The scenario with one step more capacity at ``nid`` (the kind's ``more_capacity``:
     a capacity factor all along, or one more unit of a count), and how it was added."""
@@ -258,7 +264,7 @@ def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | 
     seed = scenario.seed if seed is None else seed
     variants = {nid: m for nid in corridor_nodes(scenario) if (m := more_capacity(scenario, nid)) is not None}
     jobs = _jobs([scenario, *(m[0] for m in variants.values())], n, seed)
-    stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, marginal_rows, workers,
+    stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, MARGINAL_ROWS, workers,
                                               progress))
 
     def total(name: str) -> pd.DataFrame:  # replication x year: corridor delivered

@@ -10,6 +10,7 @@ node's record.
 from __future__ import annotations
 
 import math
+from typing import Callable, Collection
 
 import numpy as np
 import pandas as pd
@@ -232,22 +233,26 @@ def perf_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["perf"].frame([(r.scenario.name, r.replication, r.wall_s, r.hops)])
 
 
-def tables(r: RunRecords) -> dict[str, pd.DataFrame]:
-    """All tidy tables of one replication (``model.measures.PER_REPLICATION``;
-    the network tables only for replication 0, as they do not vary)."""
-    nodes = node_table(r)
-    out = {
-        "annual_nodes": nodes,
-        "annual_streams": stream_table(r),
-        "active_periods": active_period_table(r),
-        "flow_bottlenecks": flow_bottleneck_table(r),
-        "bottlenecks": bottleneck_table(nodes),
-        "corridor": corridor_table(r),
-        "commodities": commodity_table(r),
-        "transit_hist": transit_hist_table(r),
-        "routes": route_table(r),
-        "perf": perf_table(r),
+def tables(r: RunRecords, only: Collection[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The tidy tables of one replication (``model.measures.PER_REPLICATION``; the
+    network tables only for replication 0, as they do not vary). ``only``: build just
+    these (a sweep reads one or two; the bottleneck tables are most of the cost)."""
+    build: dict[str, Callable[[], pd.DataFrame]] = {
+        "annual_nodes": lambda: node_table(r),
+        "annual_streams": lambda: stream_table(r),
+        "active_periods": lambda: active_period_table(r),
+        "flow_bottlenecks": lambda: flow_bottleneck_table(r),
+        "bottlenecks": lambda: bottleneck_table(out["annual_nodes"] if "annual_nodes" in out else node_table(r)),
+        "corridor": lambda: corridor_table(r),
+        "commodities": lambda: commodity_table(r),
+        "transit_hist": lambda: transit_hist_table(r),
+        "routes": lambda: route_table(r),
+        "perf": lambda: perf_table(r),
     }
-    if r.replication == 0:
+    out: dict[str, pd.DataFrame] = {}
+    for name, fn in build.items():
+        if only is None or name in only:
+            out[name] = fn()
+    if r.replication == 0 and (only is None or {"network_nodes", "network_edges"} & set(only)):
         out["network_nodes"], out["network_edges"] = network_tables(r.scenario)
     return out

@@ -11,6 +11,7 @@ resumed run gives byte-identical tables. (Pools: :mod:`model.pool`.)
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 import json
 import os
 from concurrent.futures import Executor
@@ -27,9 +28,10 @@ from .schema import Scenario
 from .simulate import run_replication
 
 
-def replicate(scenario: Scenario, k: int, seed: int | None = None) -> dict[str, pd.DataFrame]:
-    """One replication -> its tidy tables (runs in a worker process)."""
-    return tables(run_replication(scenario, k, seed))
+def replicate(scenario: Scenario, k: int, seed: int | None = None,
+              only: frozenset[str] | None = None) -> dict[str, pd.DataFrame]:
+    """One replication -> its tidy tables (``only``: just these), in a worker process."""
+    return tables(run_replication(scenario, k, seed), only)
 
 
 def default_workers() -> int:
@@ -87,10 +89,25 @@ def run_scenario(scenario: Scenario, replications: int | None = None, seed: int 
     return run_many(((scenario, k) for k in range(n)), seed=seed, workers=workers)
 
 
+@dataclass(frozen=True)
+class Extract:
+    """What a job keeps of a replication's tables (``fn``), and the tables it reads, so a
+    worker builds only those (a sweep's measures read one or two tables; the rest cost
+    most of a replication's post-processing)."""
+
+    fn: Callable[[dict[str, pd.DataFrame]], object]
+    tables: frozenset[str]
+
+    def __call__(self, t: dict[str, pd.DataFrame]) -> object:
+        return self.fn(t)
+
+
 def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Callable[[dict[str, pd.DataFrame]], object]
                 ) -> object:
-    """One replication -> what ``extract`` keeps of its tables (runs in a worker)."""
-    return extract(replicate(scenario, k, seed))
+    """One replication -> what ``extract`` keeps of its tables (runs in a worker); an
+    :class:`Extract` has only the tables it reads built."""
+    only = extract.tables if isinstance(extract, Extract) else None
+    return extract(replicate(scenario, k, seed, only))
 
 
 FAILED = "failed.txt"

@@ -33,7 +33,7 @@ from .stats import t_interval
 from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
 from .scenario_messages import did_you_mean
 from .schema import Scenario
-from .runner import job_key, run_stored, stored_results
+from .runner import Extract, job_key, run_stored, stored_results
 from .uncertainty import get_path, sample_scenarios, scaled, set_path
 
 # ------------------------------------------------------------------- schema
@@ -444,7 +444,8 @@ def execute(sweep: Sweep, store: Path, jobs: list[tuple[int, int, Scenario, str]
             on_done(point_of[(s.name, k)], k)
 
     keyed = [(key, s, k) for _, k, s, key in jobs]
-    extract = partial(measure_values, measures=sweep.spec.measures)
+    extract = Extract(partial(measure_values, measures=sweep.spec.measures),
+                      frozenset(m.table for m in sweep.spec.measures))
     if scheduler:
         from dask.distributed import Client
 

@@ -100,3 +100,24 @@ def test_the_collector_is_restored_after_a_run():
     with quiet_collector():
         assert gc.get_threshold()[0] > before[0]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_sweep_job_builds_only_the_tables_its_measures_read(monkeypatch):
+    """The bottleneck tables are most of a replication's post-processing; a sweep measuring
+    the corridor must not pay for them, and gets the same corridor numbers."""
+    import model.metrics as metrics
+    from model.runner import Extract, _stored_job
+    from model.simulate import run_replication
+    from simkit import make_scenario, stream
+
+    s = make_scenario({"a": {"kind": "port", "berths": 1, "handling_rate_t_per_h": 500.0, "service": "fixed"}},
+                      {"x": stream(["a"], 1.0, 1000.0)})
+    full = metrics.tables(run_replication(s, 0))
+
+    def boom(_r):
+        raise AssertionError("built a table the sweep does not read")
+
+    monkeypatch.setattr(metrics, "active_period_table", boom)
+    monkeypatch.setattr(metrics, "flow_bottleneck_table", boom)
+    got = _stored_job(s, 0, None, Extract(lambda t: t["corridor"], frozenset({"corridor"})))
+    pd.testing.assert_frame_equal(got, full["corridor"])
