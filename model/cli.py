@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     r.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
+                    "are still written); a quarter of a run's time")
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
     bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
@@ -106,10 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
     bt.add_argument("--resume", action="store_true", help="continue an interrupted batch in --out")
     bt.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
+    bt.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
+                    "are still written); a quarter of a run's time")
     cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
     cp.add_argument("dirs", nargs="+")
     cp.add_argument("--out", help="folder to create (default: results/compare-...)")
     cp.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
+    cp.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
+                    "are still written); a quarter of a run's time")
     sw = sub.add_parser("sweep", help="run a parameter sweep; --check gates CI on its expectations")
     sw.add_argument("file", help="sweep YAML file")
     sw.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -218,7 +224,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
     res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers, store=out / JOB_STORE,
                 progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"))
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
-    final = res.write(out, year=args.year)
+    final = res.write(out, year=args.year, figures=not args.no_plots)
     print(format_results(res))
     if checks:  # capacity bound and sanity check (model.bound, model.sanity), per scenario
         for s in res.scenarios:
@@ -277,7 +283,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     out = _out_dir(args, "compare")
     _prepare_out(args, out, renamed=True)
-    final = res.write(out, year=args.year)
+    final = res.write(out, year=args.year, figures=not args.no_plots)
     print(format_results(res))
     print(f"\nComparison written to {final}/")
     return 0

@@ -202,12 +202,12 @@ def format_results(results: "Results") -> str:
     return text
 
 
-def write_outputs(folder: Path, results: "Results", year: int | None = None) -> list[Path]:
-    """Plots and report.html into ``folder``; returns the plot files."""
+def write_outputs(folder: Path, results: "Results", year: int | None = None, figures: bool = True) -> list[Path]:
+    """Plots (unless ``figures`` is False) and report.html into ``folder``; returns the plot files."""
     from .html import write_html_report
     from .plots import batch_plots
 
-    plots = batch_plots(results.tables(), Path(folder) / "plots", year)
+    plots = batch_plots(results.tables(), Path(folder) / "plots", year) if figures else []
     write_html_report(Path(folder) / "report.html", results, plots, title=" vs ".join(results.names))
     return plots
 

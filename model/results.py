@@ -163,10 +163,11 @@ class Results:
         for name, df in self.tables().items():
             df.to_csv(Path(folder) / f"{name}.csv", index=False)
 
-    def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None) -> Path:
+    def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True) -> Path:
         """Write a complete run folder atomically and return its path: resolved
-        scenarios, every table, plots and ``report.html`` (unless ``plots=False``),
-        and ``manifest.json`` last. ``year`` is the year of the corridor map."""
+        scenarios, every table, plots and ``report.html`` (unless ``plots=False``; with
+        ``figures=False`` the report without the PNG figures, a quarter of a run's wall
+        time), and ``manifest.json`` last. ``year`` is the year of the corridor map."""
         from .report import write_outputs
 
         def fill(tmp: Path) -> dict:
@@ -174,7 +175,7 @@ class Results:
                 (tmp / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s), encoding="utf-8")
             self.write_tables(tmp)
             if plots:
-                write_outputs(tmp, self, year)
+                write_outputs(tmp, self, year, figures)
             return self.manifest()
 
         return write_atomically(Path(folder), fill)

@@ -53,6 +53,15 @@ def small(tmp_path: Path) -> Path:
     return p
 
 
+def test_no_plots_writes_the_tables_and_the_report_without_figures(small: Path, tmp_path: Path):
+    out = tmp_path / "quick"
+    assert main(["run", str(small), "--out", str(out), "--replications", "2", "--workers", "1", "--no-plots"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    assert (out / "corridor_summary.csv").exists() and not (out / "plots").exists()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img" not in report and "delivers" in report  # the sentences, no figures
+
+
 def test_run_writes_a_complete_folder(small: Path, tmp_path: Path, capsys):
     out = tmp_path / "runs" / "first"
     assert main(["run", str(small), "--out", str(out), "--replications", "2", "--workers", "1",
