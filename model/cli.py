@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED
 from .scenario import ScenarioError, load_scenario
 from .schema import scenario_json_schema
 
@@ -49,17 +50,24 @@ def _positive(text: str) -> int:
     return v
 
 
+def _replications(text: str) -> int:
+    v = _positive(text)
+    if v > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_REPLICATIONS} replications (the limit), got {v}")
+    return v
+
+
 def _seed(text: str) -> int:
     v = _number(text, int, "a whole number")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {v}")
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {v}")
     return v
 
 
 def _months(text: str) -> float:
     v = _number(text, float, "a number of months")
-    if not 0 < v <= 600:
-        raise argparse.ArgumentTypeError(f"expected months between 0 (excluded) and 600, got {text}")
+    if not 0 < v <= MAX_DELAY_MONTHS:
+        raise argparse.ArgumentTypeError(f"expected months between 0 (excluded) and {MAX_DELAY_MONTHS:g}, got {text}")
     return v
 
 
@@ -84,14 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario's replications and write a run folder")
     r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
     r.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
-    r.add_argument("--replications", type=_positive, help="number of replications (default: the scenario's)")
+    r.add_argument("--replications", type=_replications, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
     r.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
     bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
-    bt.add_argument("--replications", type=_positive, help="replications per scenario")
+    bt.add_argument("--replications", type=_replications, help="replications per scenario")
     bt.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
     bt.add_argument("--year", type=int, help="year shown in the corridor schematic (default: the last)")
@@ -111,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
     ap = sub.add_parser("appraise", help="rank the scenario's investments: each removed, and each delayed")
     ap.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
-    ap.add_argument("--replications", type=_positive, help="replications per variant (default: the scenario's)")
+    ap.add_argument("--replications", type=_replications, help="replications per variant (default: the scenario's)")
     ap.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     ap.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     ap.add_argument("--delay-months", type=_months, default=12.0, help="delay to price (default 12)")

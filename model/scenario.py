@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .uncertainty import uncertainty_problems
-from .scenario_checks import _SetAside, check_references, check_routes
+from .scenario_checks import _SetAside, check_limits, check_references, check_routes
 from .scenario_messages import _explain_all, _got
 from .schema import Scenario
 
@@ -354,8 +354,8 @@ def _set_aside(work: dict, units: set[tuple], aside: _SetAside) -> bool:
     for u in units:
         top = u[0]
         if len(u) == 1:
-            if top in ("start_date", "end_date"):
-                work["start_date"], work["end_date"] = date.min, date.max  # no horizon checks
+            if top in ("start_date", "end_date"):  # any valid horizon: its checks are off
+                work["start_date"], work["end_date"], aside.horizon = date(2000, 1, 1), date(2001, 1, 1), True
             elif top == "name":
                 work["name"] = "?"
             elif top == "nodes":
@@ -471,6 +471,8 @@ def scenario_problems(data: dict) -> tuple[Scenario | None, list[tuple[tuple, st
     if scenario is not None:
         found += [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
                   + check_routes(scenario)]
+        if not found:
+            found += check_limits(scenario)
     return (scenario if not found else None), found
 
 
@@ -489,6 +491,8 @@ def load_scenario(path: str | Path) -> Scenario:
     if scenario is not None:
         refs = check_references(scenario, _aside=aside) + check_routes(scenario)
         found += [(aside.original(loc), msg) for loc, msg in refs]
+        if not found:
+            found += check_limits(scenario)
         if scenario.uncertainty and not found:
             found += uncertainty_problems(scenario)
     for loc, msg in found:

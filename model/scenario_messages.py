@@ -61,7 +61,7 @@ def _match_label(label: Any, branches: list) -> Any:
         origin = get_origin(inner)
         if not isinstance(label, str):
             continue
-        if label == getattr(inner, "__name__", None):
+        if label.removeprefix("constrained-") == getattr(inner, "__name__", None):
             return b
         if (origin is dict and label.startswith("dict[")) or (origin is list and label.startswith("list[")):
             return b
@@ -333,7 +333,9 @@ def _explain(e: ErrorDetails, w: _Walk) -> tuple[tuple, str]:
     bound = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
              "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}.get(t)
     if bound:
-        return path, f"expected a number {bound[1]} {_got(ctx.get(bound[0]))}, got {_got(inp)}"
+        limit = ctx.get(bound[0])
+        what = "a date" if isinstance(inp, date) else "a number"
+        return path, f"expected {what} {bound[1]} {limit if isinstance(limit, str) else _got(limit)}, got {_got(inp)}"
     expected = _expected(w, path)
     if w.tp is not None and expected != "a valid value":
         detail = f" ({ctx['error']})" if isinstance(ctx.get("error"), str) and t.startswith(("date", "datetime")) else ""
