@@ -37,10 +37,12 @@ Progress = Callable[[Scenario, int], None]
 __all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Results", "RunInfo", "Scenario"]
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     """Read and validate a scenario file (``extends`` resolved); raises
-    :class:`~model.scenario.ScenarioError` listing every problem."""
-    return load_scenario(path)
+    :class:`~model.scenario.ScenarioError` listing every problem. Parents must lie in
+    the file's project tree (:func:`~model.scenario.project_root`) unless
+    ``allow_outside``; a :class:`Scenario` so loaded can then be run."""
+    return load_scenario(path, allow_outside=allow_outside)
 
 
 def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:

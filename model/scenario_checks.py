@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .limits import MAX_DELAY_MONTHS, MAX_SHIPMENTS
 from .nodes import KINDS
 from .route import Route
-from .scenario_messages import _explain_all, did_you_mean
+from .scenario_messages import _explain_all, clip, did_you_mean
 from .schema import Scenario
 from .timeline import resolve_node_specs
 from .units import T_PER_MT
@@ -75,8 +75,8 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
 
     def unknown(node: str) -> str:
         if not ids:
-            return f"unknown node id '{node}'; no nodes are defined"
-        return f"unknown node id '{node}'{did_you_mean(node, sorted(ids))}; expected one of: {known}"
+            return f"unknown node id '{clip(node)}'; no nodes are defined"
+        return f"unknown node id '{clip(node)}'{did_you_mean(node, sorted(ids))}; expected one of: {known}"
 
     def inside(d: date) -> bool:
         return aside.horizon or s.start_date <= d < s.end_date

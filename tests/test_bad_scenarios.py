@@ -29,6 +29,8 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "yaml_bad_indent.yaml": (None, "YAML syntax error"),
     "yaml_unclosed_bracket.yaml": (None, "expected the ']' that closes it"),
     "yaml_tab.yaml": (None, "not tabs"),
+    "yaml_alias_bomb.yaml": (None, "would repeat more than 10,000 values (the limit: an alias bomb?)"),
+    "yaml_deep_nesting.yaml": (None, "YAML nests more than 50 mappings or lists deep (the limit)"),
     "duplicate_yaml_key.yaml": ("nodes.alat.berths", "duplicate key 'berths' (also at line 5)"),
     "top_level_list.yaml": (None, "expected a mapping of scenario fields"),
     "top_level_scalar.yaml": (None, "expected a mapping of scenario fields"),
