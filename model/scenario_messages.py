@@ -273,8 +273,8 @@ def _bounds(f: FieldInfo | None) -> str:
     for m in getattr(f, "metadata", []):
         for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
             if getattr(m, attr, None) is not None:
-                out.append(f" {op} {_got(getattr(m, attr))}")
-    return "".join(out)
+                out.append(f"{op} {_got(getattr(m, attr))}")
+    return (" " + " and ".join(out)) if out else ""
 
 
 def _close(word: Any, options: list[str]) -> str:
