@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import __version__
-from .limits import MAX_REPLICATIONS, MAX_SWEEP_POINTS, Name, Seed
+from .limits import MAX_NAME, MAX_REPLICATIONS, MAX_SWEEP_POINTS, Name, Seed
 from .measures import TABLES
 from .stats import t_interval
 from .scenario import (ScenarioError, YamlDoc, load_raw, load_scenario, outside_tree, project_root,
@@ -405,7 +405,7 @@ def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list
     problems: dict[tuple, str] = {}
     for i, point in enumerate(design_points(spec)):
         data = copy.deepcopy(base_raw)
-        data["name"] = f"{spec.name}-p{i:03d}"
+        data["name"] = f"{spec.name[:MAX_NAME - 5]}-p{i:03d}"  # at most 1,000 points: p000-p999
         found: list[tuple[tuple, str]] = []
         for j, (path, value) in enumerate(point.items()):
             try:
