@@ -579,15 +579,25 @@ def validate_doc(model: type[BaseModel], doc: YamlDoc, loc: tuple = ()) -> tuple
 
 
 def scenario_problems(data: dict) -> tuple[Scenario | None, list[tuple[tuple, str]]]:
-    """Every problem of a scenario mapping (schema, references, routes) as
-    (field path, message), without files: for scenarios made in memory (sweep points)."""
+    """Every problem of a scenario mapping as (field path, message), without files: for
+    scenarios made in memory (sweep points). The same checks as :func:`load_scenario`:
+    schema, then references and routes, then limits, then uncertain inputs."""
     scenario, found, aside = _validate(data)
     if scenario is not None:
-        found += [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
-                  + check_routes(scenario)]
-        if not found:
-            found += check_limits(scenario)
+        found += _checks(scenario, aside)
     return (scenario if not found else None), found
+
+
+def _checks(scenario: Scenario, aside: _SetAside) -> list[tuple[tuple, str]]:
+    """What the schema cannot check, each stage only when the one before found nothing
+    (limits and uncertain inputs assume sound references and routes)."""
+    found = [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
+             + check_routes(scenario)]
+    if not found:
+        found += check_limits(scenario)
+    if scenario.uncertainty and not found:
+        found += uncertainty_problems(scenario)
+    return found
 
 
 def load_scenario(path: str | Path, *, allow_outside: bool = False, root: Path | None = None) -> Scenario:
@@ -606,12 +616,7 @@ def load_scenario(path: str | Path, *, allow_outside: bool = False, root: Path |
     scenario, schema, aside = _validate(data)
     found = list(schema)
     if scenario is not None:
-        refs = check_references(scenario, _aside=aside) + check_routes(scenario)
-        found += [(aside.original(loc), msg) for loc, msg in refs]
-        if not found:
-            found += check_limits(scenario)
-        if scenario.uncertainty and not found:
-            found += uncertainty_problems(scenario)
+        found += _checks(scenario, aside)
     for loc, msg in found:
         where, shown = _locate(loc, prov, path)
         problems.append(_format(where, shown, msg, path))
