@@ -197,3 +197,25 @@ def test_a_name_never_leaves_results(name, tmp_path):
     assert folder.parent == results
     assert "/" not in folder_name(name) and "\x00" not in folder_name(name)
     assert not folder.name.startswith(".")
+
+
+# ------------------------------------------------------------- result folders
+
+
+@pytest.mark.parametrize("resolved, content", [("../../outside.yaml", None),
+                                               ("scenario-x.yaml", 'a0: &a0 ["x"]\n' + "".join(
+                                                   f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n"
+                                                   for i in range(1, 9)))])
+def test_compare_reads_a_folder_s_scenario_like_any_scenario_file(tmp_path, capsys, resolved, content):
+    """``compare`` reads the resolved scenario a manifest names: only a file in the folder,
+    with a scenario file's limits (an alias bomb there is refused, not expanded)."""
+    import json
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"status": "complete", "scenarios": [{"resolved": resolved}]}))
+    if content is not None:
+        (folder / resolved).write_text(content)
+    assert main(["compare", str(folder), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder}: ") and "Traceback" not in err
