@@ -3,7 +3,7 @@
 Mutants are copies of the library scenarios (``scenarios/*.yaml``, ``extends``
 resolved and cut to their first year, so that an accepted one runs in seconds) with
 one to three mutations each: type swaps; NaN, infinite, huge, tiny, zero and negative
-numbers; deleted and duplicated keys and list items; bad dates; broken references
+numbers, and numbers at or near a limit; deleted and duplicated keys and list items; bad dates; broken references
 (node ids, extends); hostile names; and, on the text, alias bombs, deep nesting,
 duplicated lines, tabs and truncation. Mutant ``i`` of seed ``s`` is always the same.
 
@@ -104,6 +104,7 @@ def corpus() -> list[tuple[str, dict]]:
 
 SPECIAL_NUMBERS: list[Any] = [math.nan, math.inf, -math.inf, 1e308, -1e308, 1e12, 10**30, -1, -0.5, 0, 1e-9,
                               2**63, 0.5, 3]
+EXTREME_NUMBERS: list[Any] = [0, 0.0, 1e-6, 10, 31, 1000, 1e5, 438_000]
 BAD_DATES: list[Any] = ["2024-13-45", "9999-12-31", "0001-01-01", "yesterday", date(9999, 12, 31), date(1, 1, 1),
                         date(2199, 1, 1), "", 20240101]
 HOSTILE_NAMES: list[Any] = ["../../../tmp/x", "a\x00b", "..", "/etc/passwd", "x" * 500, "a/b", ".hidden", "ok-name"]
@@ -148,6 +149,17 @@ def m_number(rng: random.Random, data: dict) -> str:
     new = rng.choice(SPECIAL_NUMBERS) if rng.random() < 0.5 else old * rng.choice([0, 0.1, 0.5, 2, 10, 100])
     _set(data, p, new)
     return f"number {'.'.join(map(str, p))}: {old!r} -> {new!r}"
+
+
+def m_extreme(rng: random.Random, data: dict) -> str:
+    """A number set to a value at or near a limit (often still valid: the engine must cope)."""
+    paths = _leaves(data, _is_number)
+    if not paths:
+        return "extreme: none"
+    p = rng.choice(paths)
+    old, new = _get(data, p), rng.choice(EXTREME_NUMBERS)
+    _set(data, p, new)
+    return f"extreme {'.'.join(map(str, p))}: {old!r} -> {new!r}"
 
 
 def m_type(rng: random.Random, data: dict) -> str:
@@ -223,7 +235,7 @@ def m_name(rng: random.Random, data: dict) -> str:
 
 
 DATA_MUTATIONS: list[tuple[Callable[[random.Random, dict], str], float]] = [
-    (m_number, 6.0), (m_type, 2.0), (m_delete, 2.0), (m_duplicate_item, 1.0), (m_date, 1.5),
+    (m_number, 5.0), (m_extreme, 2.0), (m_type, 2.0), (m_delete, 2.0), (m_duplicate_item, 1.0), (m_date, 1.5),
     (m_reference, 1.5), (m_name, 0.5),
 ]
 
