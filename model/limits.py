@@ -68,6 +68,8 @@ MAX_USD = 1_000_000_000.0
 """Largest tariff, value or cost per tonne (or per tonne-day), USD."""
 MAX_MUSD = 1_000_000.0
 """Largest investment or running cost, million USD."""
+MAX_LIFE_YEARS = 200.0
+"""Longest economic life of an asset (appraisal)."""
 MAX_KM = 40_000.0
 """Longest leg, km (the equator)."""
 

@@ -20,7 +20,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .distributions import as_distribution
 from .limits import (FIRST_DATE, LAST_DATE, MAX_CAPACITY_FACTOR, MAX_DAYS, MAX_FACTOR, MAX_GROWTH, MAX_HORIZON_YEARS,
-                     MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed, Tonnes, Usd)
+                     MAX_LIFE_YEARS, MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed,
+                     Tonnes, Usd)
 from .nodes import KINDS
 from .specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
 from .uncertainty import UncertainInput
@@ -241,9 +242,6 @@ class Delays(Strict):
     operational: list[OperationalDelay] = []
 
 
-_LIFE = 200.0  # longest economic life of an asset, years
-
-
 def _values(v: dict[str, float], high: float) -> dict[str, float]:
     """A mapping of values from 0 to ``high``; a bad one is blamed on its key."""
     return non_negative(v, "name", "a value", high) if v else v
@@ -265,12 +263,12 @@ class AppraisalSpec(Strict):
     capital_cost: Literal["annualised", "upfront"] = Field(
         "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
         "years inside the horizon count, like its benefits), or all in the year of its date")
-    asset_life_years: float = Field(30.0, gt=0, le=_LIFE, description="Economic life for the annuity")
+    asset_life_years: float = Field(30.0, gt=0, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
     life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
 
     _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
     _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
-    _life = field_validator("life_years")(lambda v: _values(v, _LIFE))
+    _life = field_validator("life_years")(lambda v: _values(v, MAX_LIFE_YEARS))
 
 
 class Scenario(Strict):
