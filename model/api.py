@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
+from .limits import MAX_REPLICATIONS
 from .runner import run_many
 from .results import Results, RunInfo, read, read_many
 from .scenario import load_scenario
@@ -37,10 +38,12 @@ Progress = Callable[[Scenario, int], None]
 __all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Results", "RunInfo", "Scenario"]
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     """Read and validate a scenario file (``extends`` resolved); raises
-    :class:`~model.scenario.ScenarioError` listing every problem."""
-    return load_scenario(path)
+    :class:`~model.scenario.ScenarioError` listing every problem. Parents must lie in
+    the file's project tree (:func:`~model.scenario.project_root`) unless
+    ``allow_outside``; a :class:`Scenario` so loaded can then be run."""
+    return load_scenario(path, allow_outside=allow_outside)
 
 
 def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:
@@ -69,6 +72,8 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
+    if replications is not None and not 1 <= replications <= MAX_REPLICATIONS:
+        raise ValueError(f"replications: expected 1 to {MAX_REPLICATIONS} (the limit), got {replications}")
     n = replications or max(s.replications for s, _ in resolved)
     base_seed = resolved[0][0].seed if seed is None else seed
     # uncertain inputs: replication k of every scenario gets row k of the same Latin hypercube

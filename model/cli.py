@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 from . import __version__
 from .folders import JOB_STORE
 from .pool import Interrupted, JobsFailed
+from .limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED
 from .scenario import ScenarioError, load_scenario
 from .schema import scenario_json_schema
 
@@ -58,17 +59,24 @@ def _positive(text: str) -> int:
     return v
 
 
+def _replications(text: str) -> int:
+    v = _positive(text)
+    if v > MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_REPLICATIONS} replications (the limit), got {v}")
+    return v
+
+
 def _seed(text: str) -> int:
     v = _number(text, int, "a whole number")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {v}")
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {v}")
     return v
 
 
 def _months(text: str) -> float:
     v = _number(text, float, "a number of months")
-    if not 0 < v <= 600:
-        raise argparse.ArgumentTypeError(f"expected months between 0 (excluded) and 600, got {text}")
+    if not 0 < v <= MAX_DELAY_MONTHS:
+        raise argparse.ArgumentTypeError(f"expected months between 0 (excluded) and {MAX_DELAY_MONTHS:g}, got {text}")
     return v
 
 
@@ -86,6 +94,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
 
 
+_OUTSIDE_HELP = ("let extends and a sweep's base read files outside the project tree (the closest folder above "
+                 "the file that holds scenarios/, pyproject.toml or .git)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="corridor", description="Caspian corridor freight simulator")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -93,23 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a scenario's replications and write a run folder")
     r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
     r.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
-    r.add_argument("--replications", type=_positive, help="number of replications (default: the scenario's)")
+    r.add_argument("--replications", type=_replications, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
     r.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     r.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
+    r.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
     bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
-    bt.add_argument("--replications", type=_positive, help="replications per scenario")
+    bt.add_argument("--replications", type=_replications, help="replications per scenario")
     bt.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
     bt.add_argument("--resume", action="store_true", help="continue an interrupted batch in --out")
     bt.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     bt.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
+    bt.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
     cp.add_argument("dirs", nargs="+")
     cp.add_argument("--out", help="folder to create (default: results/compare-...)")
@@ -126,9 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--baseline", help="summary.csv of an earlier sweep to compare with")
     sw.add_argument("--tolerance", type=float, default=0.05, help="relative change allowed vs --baseline")
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
+    sw.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     ap = sub.add_parser("appraise", help="rank the scenario's investments: each removed, and each delayed")
     ap.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
-    ap.add_argument("--replications", type=_positive, help="replications per variant (default: the scenario's)")
+    ap.add_argument("--replications", type=_replications, help="replications per variant (default: the scenario's)")
     ap.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     ap.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     ap.add_argument("--delay-months", type=_months, default=12.0, help="delay to price (default 12)")
@@ -139,8 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also one step more capacity at each node (a vessel, or 10%%), measured against the bound")
     ap.add_argument("--resume", action="store_true", help="continue an interrupted appraisal in --out")
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
+    ap.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
     v.add_argument("file")
+    v.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     b = sub.add_parser("bench", help="what the model costs against bare simpy, and the speed goals it meets")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
@@ -237,7 +254,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.file)
+    scenario = load_scenario(args.file, allow_outside=args.allow_outside)
     out = _out_dir(args, scenario.name)
     _prepare_out(args, out, renamed=True)
     seed = scenario.seed if args.seed is None else args.seed
@@ -251,7 +268,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     problems, scenarios = [], []
     for f in args.files:
         try:
-            scenarios.append(load_scenario(f))
+            scenarios.append(load_scenario(f, allow_outside=args.allow_outside))
         except ScenarioError as e:
             problems.extend(e.problems)
     if problems:
@@ -304,10 +321,11 @@ def _shard(text: str | None) -> tuple[int, int] | None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from .folders import folder_name
     from .runner import default_workers
     from .sweeps import NotThisSweepsFolder, claim_folder, load_sweep, pending, plan, run_sweep
 
-    sweep = load_sweep(args.file)
+    sweep = load_sweep(args.file, allow_outside=args.allow_outside)
     shard = _shard(args.shard)
     baseline = None
     if args.baseline:
@@ -320,7 +338,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.tolerance < 0:
         raise UsageError("--tolerance: expected a number >= 0")
     suffix = f"-shard{shard[0]}of{shard[1]}" if shard else ""
-    out = Path(args.out) if args.out else RESULTS / f"sweep-{sweep.spec.name}{suffix}"
+    out = Path(args.out) if args.out else RESULTS / folder_name(f"sweep-{sweep.spec.name}{suffix}")
     _check_out(out, args.resume, renamed=False)
     _prepare_out(args, out, renamed=False)
     try:
@@ -364,7 +382,7 @@ def cmd_appraise(args: argparse.Namespace) -> int:
     from .folders import default_run_dir
     from .report import format_appraisal, format_marginal
 
-    scenario = load_scenario(args.file)
+    scenario = load_scenario(args.file, allow_outside=args.allow_outside)
     if not scenario.investments:
         raise UsageError(f"{args.file}: the scenario has no investments to appraise")
     if args.budget_musd is not None and not args.sequence:
@@ -409,12 +427,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if _is_sweep_file(args.file):
         from .sweeps import load_sweep
 
-        sw = load_sweep(args.file)
+        sw = load_sweep(args.file, allow_outside=args.allow_outside)
         print(f"{args.file}: OK: sweep '{sw.spec.name}' on {sw.base_file}, {sw.spec.design.kind} design, "
               f"{len(sw.points)} points x {sw.spec.replications} replications, {len(sw.spec.measures)} measures, "
               f"{len(sw.spec.expectations)} expectations")
         return 0
-    s = load_scenario(args.file)
+    s = load_scenario(args.file, allow_outside=args.allow_outside)
     kinds: dict[str, int] = {}
     for spec in s.nodes.values():
         kinds[spec.kind] = kinds.get(spec.kind, 0) + 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 
 from .schema import Scenario, StreamSpec
 from .timeline import hours_since
@@ -27,11 +26,7 @@ def volume_mt(spec: StreamSpec, year: int) -> float:
     >>> volume_mt(s, 2023), volume_mt(s, 2026), volume_mt(s, 2030)
     (4.0, 6.0, 8.0)
     """
-    v = spec.volume_mt_per_year
-    if not isinstance(v, dict):
-        return float(v)
-    years = sorted(v)
-    return float(np.interp(year, years, [v[y] for y in years]))
+    return spec.volume_in(year)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .limits import MAX_HOURS, Cv, Hours
+
 _BLOCK = 512
 
 
@@ -41,7 +43,7 @@ class Fixed(_Dist):
     """Always the same value (hours)."""
 
     dist: Literal["fixed"] = "fixed"
-    value: float = Field(ge=0)
+    value: Hours
 
     @property
     def mean(self) -> float:
@@ -59,7 +61,7 @@ class Exponential(_Dist):
     """Exponential with the given mean (hours); scv 1."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_HOURS)
 
     @property
     def scv(self) -> float:
@@ -73,8 +75,8 @@ class Uniform(_Dist):
     """Uniform between low and high (hours)."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Hours
+    high: Hours
 
     @model_validator(mode="after")
     def _ordered(self) -> "Uniform":
@@ -99,9 +101,9 @@ class Triangular(_Dist):
     """Triangular with low, mode, high (hours)."""
 
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Hours
+    mode: Hours
+    high: Hours
 
     @model_validator(mode="after")
     def _ordered(self) -> "Triangular":
@@ -129,8 +131,8 @@ class Lognormal(_Dist):
     """Lognormal given by its mean (hours) and coefficient of variation."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0)
+    mean: float = Field(gt=0, le=MAX_HOURS)
+    cv: Cv
 
     @property
     def scv(self) -> float:

@@ -27,6 +27,7 @@ from typing import Callable
 import yaml
 
 from . import __version__
+from .limits import MAX_NAME
 from .schema import Scenario
 
 PACKAGES = ["simpy", "numpy", "pandas", "matplotlib", "pydantic", "pyyaml", "scipy", "networkx"]
@@ -56,8 +57,21 @@ def git_commit() -> str | None:
         return None
 
 
+def folder_name(name: str) -> str:
+    """``name`` made into one safe folder name: anything but letters, digits and
+    ``. _ - +`` becomes ``_``, with no leading dot and at most ``limits.MAX_NAME``
+    characters, so that no name (``../../tmp/x``, a NUL byte) writes outside results/.
+
+    >>> folder_name("../../tmp/x"), folder_name("Baku–Tbilisi 2030")
+    ('_.._tmp_x', 'Baku_Tbilisi_2030')
+    """
+    return re.sub(r"[^\w.+-]", "_", name).lstrip(".")[:MAX_NAME] or "run"
+
+
 def default_run_dir(results: Path, name: str) -> Path:
+    """A new folder ``results/<name>-<date>-<time>`` (the name made safe by :func:`folder_name`)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = folder_name(name)
     path = results / f"{name}-{stamp}"
     i = 1
     while path.exists():

@@ -163,7 +163,7 @@ def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    ncol = min(len(handles), 4)
+    ncol = max(1, min(len(handles), 4))
     fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"What binds each flow, {years[0]}–{years[-1]} ({', '.join(scen)}): the bottleneck share of the "
                  "year along each route\n(solid: sole; light: shifting; cross-hatched: saturated all year together "
@@ -288,7 +288,7 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("mean wait before service (h, log scale)")
     handles, labels = axes[0].get_legend_handles_labels()
-    ncol = min(len(labels), 4)
+    ncol = max(1, min(len(labels), 4))
     fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
                  f"{_years(nodes_df)}", fontsize=11)
@@ -331,7 +331,10 @@ def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
                     else 100)
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7, loc="lower right")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "nothing delivered", ha="center", transform=ax.transAxes)
         ax.set_title(what, fontsize=10)
         ax.set_xlabel("transit time (days, log scale)")
     for row in axes:

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .bound import bounds_for_runs, capacity_values_for_runs
 from .folders import git_commit, package_versions, scenario_yaml, write_atomically
@@ -208,14 +207,29 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     return TABLES[name].conform(df)
 
 
+def _resolved_scenario(folder: Path, entry: dict) -> Scenario:
+    """A folder's resolved scenario (``scenario-<name>.yaml`` beside the manifest), read
+    with a scenario file's limits (size, nesting, aliases); NotAResultError if it is not one."""
+    from pydantic import ValidationError
+
+    from .scenario import ScenarioError, read_yaml_doc
+
+    name = str(entry.get("resolved", "")) if isinstance(entry, dict) else ""
+    if not name or Path(name).name != name:
+        raise NotAResultError(f"{folder}: its manifest names no scenario file in the folder ({name[:80]!r})")
+    try:
+        return Scenario.model_validate(read_yaml_doc(folder / name, "scenario", "").data)
+    except (ScenarioError, ValidationError):
+        raise NotAResultError(f"{folder}: {name} is not a resolved scenario written by a run") from None
+
+
 def read(folder: str | Path) -> Results:
     """The :class:`Results` of a finished run or batch folder, as they were written."""
     folder = Path(folder)
     man = _manifest(folder)
     scenarios = []
     for sc in man.get("scenarios", []):
-        data = yaml.safe_load((folder / sc["resolved"]).read_text(encoding="utf-8"))
-        scenarios.append(Scenario.model_validate(data))
+        scenarios.append(_resolved_scenario(folder, sc))
     info = RunInfo(man.get("kind", "run"), man.get("seed"), int(man.get("replications", 0)),
                    tuple(sc.get("file", "") for sc in man.get("scenarios", [])), float(man.get("wall_s", 0.0)))
     tables = {f.name: read_table(folder, f.name) for f in fields(Results) if f.name in TABLES}

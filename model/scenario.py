@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
+import stat
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,9 +24,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .limits import MAX_ALIAS_VALUES, MAX_FILE_BYTES, MAX_SHOWN, MAX_YAML_DEPTH
 from .uncertainty import uncertainty_problems
-from .scenario_checks import _SetAside, check_references, check_routes
-from .scenario_messages import _explain_all, _got
+from .scenario_checks import _SetAside, check_limits, check_references, check_routes
+from .scenario_messages import _explain_all, _got, clip, shape
 from .schema import Scenario
 
 # ---------------------------------------------------------------- loading
@@ -49,6 +52,7 @@ class ScenarioError(Exception):
     ``FILE:LINE: field.path: what was expected, got what``."""
 
     def __init__(self, problems: list[str]) -> None:
+        problems = [clip(p, 25 * MAX_SHOWN) for p in problems]  # bounded, whatever the input held
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -97,8 +101,9 @@ _TOP_FIELDS = "name, start_date, end_date, nodes, streams, ..."
 
 def _yaml_error(path: Path, e: yaml.YAMLError) -> ScenarioError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    problem = clip(getattr(e, "problem", None) or (str(e).splitlines() or [""])[0], 2 * MAX_SHOWN)
     context, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+    context = clip(context, 2 * MAX_SHOWN) if context else context
     where = f"{path}:{mark.line + 1}" if mark else str(path)
     msg = f"YAML syntax error at column {mark.column + 1}: {problem}" if mark else f"YAML syntax error: {problem}"
     if context and cmark is not None and mark is not None and cmark.line != mark.line:
@@ -139,7 +144,7 @@ def _walk_yaml(loader: Any, node: yaml.Node, path: tuple, file: Path, prov: _Pro
                 continue
             if key in first:
                 issues.append(_Issue(_Where(file, line, path + (key,)),
-                                     f"duplicate key '{key}' (also at line {first[key]}); expected each key once "
+                                     f"duplicate key '{clip(str(key))}' (also at line {first[key]}); expected each key once "
                                      "in a mapping (YAML would silently keep only the last)"))
             first.setdefault(key, line)
             prov[path + (key,)] = _Where(file, line, path + (key,))
@@ -149,42 +154,108 @@ def _walk_yaml(loader: Any, node: yaml.Node, path: tuple, file: Path, prov: _Pro
             _walk_yaml(loader, v, path + (i,), file, prov, issues, seen)
 
 
-def _read_yaml(path: Path, kind: str = "scenario", fields: str = _TOP_FIELDS) -> tuple[dict, _Prov, list[_Issue]]:
-    """One file: its mapping, the provenance of every value, and duplicate keys.
-    ``kind`` and ``fields`` word the messages (a scenario, a sweep)."""
+def _read_text(path: Path, kind: str) -> str:
+    """The text of a scenario or sweep file: a regular UTF-8 file of at most
+    ``limits.MAX_FILE_BYTES`` (never more is read: ``extends: /dev/zero`` is refused)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{path}: expected a {kind} file, got a folder"]) from None
-    except (PermissionError, UnicodeDecodeError) as e:
+    except OSError as e:
+        reason = "a loop of symbolic links" if e.errno == errno.ELOOP else e.strerror or e.__class__.__name__
+        raise ScenarioError([f"{path}: cannot read the file ({reason}); expected a {kind} file"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError([f"{path}: expected a {kind} file, got a folder"])
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError([f"{path}: expected a {kind} file, got a device, pipe or socket"])
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError([f"{path}: the file is larger than {MAX_FILE_BYTES:,} bytes, the limit for a {kind} "
+                                 "file; expected a scenario written by hand (the baseline is about 40 kB)"])
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError([f"{path}: cannot read the file ({e.__class__.__name__}); "
                              "expected a UTF-8 text file"]) from None
-    loader = _Loader(text)
+
+
+def _check_shape(loader: Any, path: Path) -> None:
+    """Read the YAML events once, before anything is built from them, and refuse a
+    file nested deeper than ``limits.MAX_YAML_DEPTH`` (libyaml builds nodes
+    recursively and crashes the process on 30,000 brackets) or whose aliases would
+    repeat more than ``limits.MAX_ALIAS_VALUES`` values (550 bytes of "billion
+    laughs" expand to 10^9). Counting an anchor's values once, an alias adds them
+    again; the events themselves are parsed without recursion."""
+    held: dict[str, int] = {}  # anchor -> values it holds, its own aliases expanded
+    open_: list[list] = [[0, None]]  # per open mapping or list: [values so far, its anchor]
+    added = 0
+    while loader.check_event():
+        ev = loader.get_event()
+        line = ev.start_mark.line + 1 if ev.start_mark else None
+        at = f"{path}:{line}" if line else str(path)
+        if isinstance(ev, yaml.CollectionStartEvent):
+            open_.append([1, ev.anchor])
+            if len(open_) - 1 > MAX_YAML_DEPTH:
+                raise ScenarioError([f"{at}: YAML nests more than {MAX_YAML_DEPTH} mappings or lists deep (the limit); "
+                                     "expected a scenario (about 8 levels)"])
+        elif isinstance(ev, yaml.CollectionEndEvent):
+            n, anchor = open_.pop()
+            if anchor is not None:
+                held[anchor] = n
+            open_[-1][0] += n
+        elif isinstance(ev, yaml.ScalarEvent):
+            if ev.anchor is not None:
+                held[ev.anchor] = 1
+            open_[-1][0] += 1
+        elif isinstance(ev, yaml.AliasEvent):
+            n = held.get(ev.anchor or "", 1)  # an unknown anchor: the composer reports it
+            added += n
+            open_[-1][0] += n
+            if added > MAX_ALIAS_VALUES:
+                raise ScenarioError([f"{at}: YAML aliases (*{clip(str(ev.anchor), 20)}) would repeat more than "
+                                     f"{MAX_ALIAS_VALUES:,} values (the limit: an alias bomb?); expected a scenario "
+                                     "with few aliases"])
+
+
+def _read_yaml(path: Path, kind: str = "scenario", fields: str = _TOP_FIELDS) -> tuple[dict, _Prov, list[_Issue]]:
+    """One file: its mapping, the provenance of every value, and duplicate keys.
+    ``kind`` and ``fields`` word the messages (a scenario, a sweep). The file's size,
+    nesting and alias expansion are checked before anything is built from it."""
+    text = _read_text(path, kind)
     prov: _Prov = {}
     issues: list[_Issue] = []
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-        if node is not None:
-            _walk_yaml(loader, node, (), path, prov, issues, set())
+        scan = _Loader(text)
+        try:
+            _check_shape(scan, path)
+        finally:
+            scan.dispose()
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+            if node is not None:
+                _walk_yaml(loader, node, (), path, prov, issues, set())
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
-        try:  # the pure-Python parser words syntax errors better than libyaml
-            yaml.load(text, Loader=_PyLoader)  # noqa: S506 (a safe loader)
+        try:  # the pure-Python parser words syntax errors better than libyaml (events only: no recursion)
+            for _ in yaml.parse(text, Loader=_PyLoader):
+                pass
         except yaml.YAMLError as py_error:
             e = py_error
         raise _yaml_error(path, e) from None
+    except (ValueError, OverflowError) as e:  # e.g. an integer of more than 4,300 digits
+        raise ScenarioError([f"{path}: a YAML value cannot be read ({clip(str(e))})"]) from None
     except RecursionError:
         raise ScenarioError([f"{path}: YAML nests too deeply (a recursive alias?)"]) from None
-    finally:
-        loader.dispose()
     if data is None:
         raise ScenarioError([f"{path}: the file is empty; expected a mapping of {kind} fields ({fields})"])
     if not isinstance(data, dict):
         line = prov[()].line if () in prov else 1
         raise ScenarioError([f"{path}:{line}: expected a mapping of {kind} fields ({fields}) "
-                             f"at the top level, got {_got(data)}"])
+                             f"at the top level, got {shape(data)}"])
     return data, prov, issues
 
 
@@ -296,10 +367,49 @@ class _Merger:
         return out
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...] = (), shown: tuple[Path, ...] = ()
+def _real(path: Path, at: str) -> Path:
+    """``path`` with every symbolic link followed; a loop of links is the user's mistake."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, later versions OSError
+        raise ScenarioError([f"{at}: {path} is a loop of symbolic links; expected a file"]) from None
+
+
+PROJECT_MARKERS = ("scenarios", "pyproject.toml", ".git")
+"""What marks the top folder of a project: a folder holding one of these."""
+
+
+def project_root(top: str | Path) -> Path:
+    """The project tree of a scenario or sweep file named by the user: the closest
+    folder at or above the file's own that holds ``scenarios/``, ``pyproject.toml`` or
+    ``.git`` (this repository, or a project laid out like it), else the file's own
+    folder. Every ``extends`` parent and a sweep's ``base`` must lie inside it (after
+    following symbolic links), so that a file from elsewhere cannot make the model
+    read any file on the machine; ``--allow-outside`` lifts the rule."""
+    folder = _real(Path(top).absolute().parent, str(top))
+    for d in (folder, *folder.parents):
+        if any((d / m).exists() for m in PROJECT_MARKERS):
+            return d
+    return folder
+
+
+def outside_tree(path: Path, root: Path | None, at: str) -> str | None:
+    """Why ``path`` (an extends parent, a sweep's base) may not be read: it lies outside
+    the project tree ``root`` (None: anywhere is allowed); None when it may. The
+    message names paths, never content."""
+    real = _real(path, at)
+    if root is None or real.is_relative_to(root):
+        return None
+    return (f"{path} is outside the project tree {root} (it resolves to {real}); expected a file inside it (the "
+            "closest folder above the file named on the command line that holds scenarios/, pyproject.toml or "
+            ".git), or add --allow-outside")
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...] = (), shown: tuple[Path, ...] = (), root: Path | None = None
                 ) -> tuple[dict, _Prov, list[Path], list[_Issue]]:
-    """Read a file and its ``extends`` chain: merged data, provenance, chain (child first), issues."""
-    resolved = path.resolve()
+    """Read a file and its ``extends`` chain: merged data, provenance, chain (child first),
+    issues. Parents must lie inside the project tree ``root`` (None: anywhere)."""
+    resolved = _real(path, str(path))
     data, prov, issues = _read_yaml(path)
     if "extends" not in data:
         return data, prov, [path], issues
@@ -309,25 +419,29 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = (), shown: tuple[Path, ...]
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError([f"{at}: extends: expected the file name of one parent scenario, got {_got(parent)}"])
     parent_path = path.parent / parent
-    if parent_path.resolve() in (*seen, resolved):
+    if _real(parent_path, f"{at}: extends") in (*seen, resolved):
         cycle = " -> ".join(str(p) for p in (*shown, path, parent_path))
         raise ScenarioError([f"{at}: extends: '{parent}' closes a cycle ({cycle}); expected a chain of parents "
                              "that ends in a file without extends"])
     if not parent_path.is_file():
-        raise ScenarioError([f"{at}: extends: parent file '{parent}' not found (looked for {parent_path}; "
+        raise ScenarioError([f"{at}: extends: parent file '{clip(parent)}' not found (looked for {parent_path}; "
                              "expected a path relative to the folder of the file that extends)"])
-    base, bprov, chain, bissues = _load_chain(parent_path, (*seen, resolved), (*shown, path))
+    outside = outside_tree(parent_path, root, f"{at}: extends")
+    if outside:
+        raise ScenarioError([f"{at}: extends: {outside}"])
+    base, bprov, chain, bissues = _load_chain(parent_path, (*seen, resolved), (*shown, path), root)
     m = _Merger(bprov, prov, issues)
     merged = m.merge(base, data)
     return merged, m.prov, [path, *chain], [*bissues, *issues]
 
 
-def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[dict, dict[tuple, int], list[Path]]:
-    """Read a scenario file and its ``extends`` chain; return the merged mapping,
-    the line of every path written in the child file, and the chain of files
-    (child first)."""
+def load_raw(path: Path, _seen: tuple[Path, ...] = (), *, root: Path | None = None
+             ) -> tuple[dict, dict[tuple, int], list[Path]]:
+    """Read a scenario file and its ``extends`` chain (parents inside the project tree
+    ``root``; None: anywhere); return the merged mapping, the line of every path
+    written in the child file, and the chain of files (child first)."""
     path = Path(path)
-    data, prov, chain, _ = _load_chain(path, _seen)
+    data, prov, chain, _ = _load_chain(path, _seen, root=root)
     lines = {p: w.line for p, w in prov.items() if w.file == path and w.line is not None}
     return data, lines, chain
 
@@ -354,8 +468,8 @@ def _set_aside(work: dict, units: set[tuple], aside: _SetAside) -> bool:
     for u in units:
         top = u[0]
         if len(u) == 1:
-            if top in ("start_date", "end_date"):
-                work["start_date"], work["end_date"] = date.min, date.max  # no horizon checks
+            if top in ("start_date", "end_date"):  # any valid horizon: its checks are off
+                work["start_date"], work["end_date"], aside.horizon = date(2000, 1, 1), date(2001, 1, 1), True
             elif top == "name":
                 work["name"] = "?"
             elif top == "nodes":
@@ -424,7 +538,7 @@ def _locate(loc: tuple, prov: _Prov, requested: Path) -> tuple[_Where, tuple]:
 
 
 def _format(where: _Where, path: tuple, message: str, requested: Path) -> str:
-    dotted = ".".join(str(p) for p in path) or "(top level)"
+    dotted = ".".join(clip(str(p)) for p in path) or "(top level)"
     at = f"{where.file}:{where.line}" if where.line else str(where.file)
     note = "" if where.file == requested else f" [inherited by {requested} through extends]"
     return f"{at}: {dotted}: {message}{note}"
@@ -465,21 +579,36 @@ def validate_doc(model: type[BaseModel], doc: YamlDoc, loc: tuple = ()) -> tuple
 
 
 def scenario_problems(data: dict) -> tuple[Scenario | None, list[tuple[tuple, str]]]:
-    """Every problem of a scenario mapping (schema, references, routes) as
-    (field path, message), without files: for scenarios made in memory (sweep points)."""
+    """Every problem of a scenario mapping as (field path, message), without files: for
+    scenarios made in memory (sweep points). The same checks as :func:`load_scenario`:
+    schema, then references and routes, then limits, then uncertain inputs."""
     scenario, found, aside = _validate(data)
     if scenario is not None:
-        found += [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
-                  + check_routes(scenario)]
+        found += _checks(scenario, aside)
     return (scenario if not found else None), found
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load, merge ``extends``, validate schema, references and routes; raise
-    ScenarioError listing every problem found, one line each."""
+def _checks(scenario: Scenario, aside: _SetAside) -> list[tuple[tuple, str]]:
+    """What the schema cannot check, each stage only when the one before found nothing
+    (limits and uncertain inputs assume sound references and routes)."""
+    found = [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
+             + check_routes(scenario)]
+    if not found:
+        found += check_limits(scenario)
+    if scenario.uncertainty and not found:
+        found += uncertainty_problems(scenario)
+    return found
+
+
+def load_scenario(path: str | Path, *, allow_outside: bool = False, root: Path | None = None) -> Scenario:
+    """Load, merge ``extends``, validate schema, references, routes and limits; raise
+    ScenarioError listing every problem found, one line each. ``extends`` parents must
+    lie in the project tree of ``path`` (:func:`project_root`; or ``root``, that of the
+    file that named this one) unless ``allow_outside``."""
     path = Path(path)
     try:
-        data, prov, _, issues = _load_chain(path)
+        tree = None if allow_outside else root or project_root(path)
+        data, prov, _, issues = _load_chain(path, root=tree)
     except ScenarioError as e:  # a parent's own mistake: say through which file it came
         raise ScenarioError([p if p.startswith(str(path)) else f"{p} [in a parent of {path} through extends]"
                              for p in e.problems]) from None
@@ -487,10 +616,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario, schema, aside = _validate(data)
     found = list(schema)
     if scenario is not None:
-        refs = check_references(scenario, _aside=aside) + check_routes(scenario)
-        found += [(aside.original(loc), msg) for loc, msg in refs]
-        if scenario.uncertainty and not found:
-            found += uncertainty_problems(scenario)
+        found += _checks(scenario, aside)
     for loc, msg in found:
         where, shown = _locate(loc, prov, path)
         problems.append(_format(where, shown, msg, path))

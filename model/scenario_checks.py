@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 
+from pydantic import ValidationError
 
+from .limits import MAX_DELAY_MONTHS, MAX_SHIPMENTS
 from .nodes import KINDS
 from .route import Route
-from .scenario_messages import did_you_mean
+from .scenario_messages import _explain_all, clip, did_you_mean
 from .schema import Scenario
+from .timeline import resolve_node_specs
+from .units import T_PER_MT
 
 _COUNT_FIELDS = {f for k in KINDS.values() for f in k.counts}
 
@@ -31,6 +35,7 @@ class _SetAside:
     matches: set = dc_field(default_factory=set)  # ids and tags of set-aside investments
     all_investments: bool = False
     streams: bool = False
+    horizon: bool = False  # start_date or end_date is broken: no date is checked against the horizon
     index: dict = dc_field(default_factory=dict)  # section -> original indices of the items kept
 
     def original(self, loc: tuple) -> tuple:
@@ -70,11 +75,11 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
 
     def unknown(node: str) -> str:
         if not ids:
-            return f"unknown node id '{node}'; no nodes are defined"
-        return f"unknown node id '{node}'{did_you_mean(node, sorted(ids))}; expected one of: {known}"
+            return f"unknown node id '{clip(node)}'; no nodes are defined"
+        return f"unknown node id '{clip(node)}'{did_you_mean(node, sorted(ids))}; expected one of: {known}"
 
     def inside(d: date) -> bool:
-        return s.start_date <= d < s.end_date
+        return aside.horizon or s.start_date <= d < s.end_date
 
     horizon = f"expected a date from start_date {s.start_date} to before end_date {s.end_date}"
 
@@ -162,12 +167,12 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
             out.append((("disruptions", i, "start"), f"{horizon}, got {dis.start}"))
     for nid, spec in s.nodes.items():
         od = getattr(spec, "opening_date", None)
-        if od is not None and od < s.start_date:
+        if od is not None and od < s.start_date and not aside.horizon:
             out.append((("nodes", nid, "opening_date"), f"expected a date on or after start_date {s.start_date}, "
                         f"got {od}"))
         for key in KINDS[spec.kind].timelines:
             v = getattr(spec, key, None)
-            if isinstance(v, dict):
+            if isinstance(v, dict) and not aside.horizon:
                 for d in v:
                     if d >= s.end_date:
                         out.append((("nodes", nid, key, d), f"expected a date before end_date {s.end_date}, got {d}"))
@@ -262,3 +267,85 @@ def _check_calls(s: Scenario) -> list[tuple[tuple, str]]:
                                     f"{'loads' if side == 'before' else 'unloads'} at '{target}' ({fld}); expected "
                                     f"'{target}' {where} it in the route, got {', '.join(str(x) for x in near)}"))
     return out
+
+
+def check_limits(s: Scenario) -> list[tuple[tuple, str]]:
+    """What the engine needs beyond each field's own bounds (:mod:`model.limits`), for a
+    scenario whose references and routes are sound, so that ``validate`` passing means
+    ``run`` works:
+
+    - the project delays of one investment add up to at most ``MAX_DELAY_MONTHS``;
+    - every node's fields stay within their bounds once the investments are applied
+      (a fleet added to past the limit, a capacity multiplied below 0);
+    - one replication creates at most ``MAX_SHIPMENTS`` shipments.
+    """
+    out = _check_total_delays(s)
+    if not out:
+        out += _check_invested_specs(s)
+    return out + _check_shipments(s)
+
+
+def _check_total_delays(s: Scenario) -> list[tuple[tuple, str]]:
+    out: list[tuple[tuple, str]] = []
+    for inv in s.investments:
+        hits = [j for j, d in enumerate(s.delays.projects) if d.match == inv.id or d.match in inv.tags]
+        months = sum(s.delays.projects[j].months for j in hits)
+        if abs(months) > MAX_DELAY_MONTHS:
+            out.append((("delays", "projects", hits[-1], "months"), f"the delays of investment '{inv.id}' add up "
+                        f"to {months:g} months; expected at most {MAX_DELAY_MONTHS:g} (the limit) either way"))
+    return out
+
+
+def _check_invested_specs(s: Scenario) -> list[tuple[tuple, str]]:
+    """Each node spec with its (delayed) investments folded in, validated again: a
+    problem is blamed on the last investment in the field at fault."""
+    out: list[tuple[tuple, str]] = []
+    for nid, spec in resolve_node_specs(s).items():
+        if spec is s.nodes[nid]:
+            continue
+        data = spec.model_dump()
+        try:
+            type(spec).model_validate(data)
+        except ValidationError as err:
+            for loc, msg in _explain_all(err.errors(), data, type(spec)):
+                field = loc[0] if loc else None
+                hits = [i for i, inv in enumerate(s.investments) if inv.node == nid and inv.field == field]
+                at: tuple = ("investments", hits[-1], "value") if hits else ("nodes", nid)
+                shown = ".".join(str(x) for x in loc)
+                out.append((at, f"with the investments in node '{nid}', {shown} is out of bounds: {msg}"))
+    return out
+
+
+def expected_shipments(s: Scenario) -> dict[str, float]:
+    """Shipments one replication is expected to create, per stream: its volume over
+    the horizon (at the most its transit response may offer), over its shipment size."""
+    out = {}
+    for sid, st in s.streams.items():
+        boost = st.transit_response.max_factor if st.transit_response is not None else 1.0
+        tonnes = sum(st.volume_in(year) * share for year, share in _years_in_horizon(s)) * T_PER_MT
+        out[sid] = tonnes * boost / st.shipment_t
+    return out
+
+
+def _years_in_horizon(s: Scenario) -> list[tuple[int, float]]:
+    """(calendar year, share of it inside the horizon) for every year the horizon touches."""
+    out = []
+    for year in range(s.start_date.year, s.end_date.year + 1):
+        first, last = date(year, 1, 1), date(year + 1, 1, 1)
+        days = (min(last, s.end_date) - max(first, s.start_date)).days
+        if days > 0:
+            out.append((year, days / (last - first).days))
+    return out
+
+
+def _check_shipments(s: Scenario) -> list[tuple[tuple, str]]:
+    per_stream = expected_shipments(s)
+    total = sum(per_stream.values())
+    if total <= MAX_SHIPMENTS:
+        return []
+    sid = max(per_stream, key=lambda k: per_stream[k])
+    st = s.streams[sid]
+    shown = f"{total:,.0f}" if total < 1e15 else "more than 10^15"
+    return [(("streams", sid, "shipment_t"), f"this run would create {shown} shipments a replication (limit "
+             f"{MAX_SHIPMENTS:,}), {per_stream[sid] / total:.0%} of them from this stream ({st.shipment_t:g} t each); "
+             "expected larger shipments, smaller volumes or a shorter horizon")]

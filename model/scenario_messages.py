@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from .limits import MAX_SHOWN
 from .nodes import KINDS
 from .schema import ChoiceSpec, Scenario
 
@@ -61,7 +63,7 @@ def _match_label(label: Any, branches: list) -> Any:
         origin = get_origin(inner)
         if not isinstance(label, str):
             continue
-        if label == getattr(inner, "__name__", None):
+        if label.removeprefix("constrained-") == getattr(inner, "__name__", None):
             return b
         if (origin is dict and label.startswith("dict[")) or (origin is list and label.startswith("list[")):
             return b
@@ -216,24 +218,54 @@ def _describe(tp: Any, *, node_ids: bool = False, disc: str | None = None) -> st
     return "a valid value"
 
 
+def clip(text: str, n: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``n`` characters (ending in '...'): a message quotes at most that
+    much of any input, however long the input is."""
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlevel = MAX_SHOWN, MAX_SHOWN, 2
+
+
 def _got(v: Any) -> str:
+    """An input value as a message quotes it: short values as written, long ones cut
+    (never the whole of a long text, list or alias-expanded structure)."""
     if v is None:
         return "nothing (an empty value)"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
         return f"{v:g}"
-    if isinstance(v, (int, date)):
+    if isinstance(v, int):
+        return str(v) if v.bit_length() <= 128 else f"a whole number of about {int(v.bit_length() * 0.30103):,} digits"
+    if isinstance(v, date):
         return str(v)
     if isinstance(v, str):
-        return repr(v if len(v) <= 60 else v[:57] + "...")
+        return repr(clip(v, 60))
     if isinstance(v, list):
-        text = ", ".join(str(x) for x in v)
-        return f"a list [{text}]" if len(text) <= 50 and all(not isinstance(x, (dict, list)) for x in v) \
-            else f"a list of {len(v)} items"
+        if len(v) <= 12 and all(not isinstance(x, (dict, list)) for x in v):
+            text = ", ".join(clip(str(x), 20) for x in v)
+            if len(text) <= 50:
+                return f"a list [{text}]"
+        return f"a list of {len(v)} items"
     if isinstance(v, dict):
         return "a mapping"
-    return repr(v)
+    return clip(_SHORT.repr(v))
+
+
+def shape(v: Any) -> str:
+    """What kind of value ``v`` is, without quoting any of it (for a whole file's content,
+    which may be another file than the user's: ``extends: /etc/shadow``)."""
+    if isinstance(v, bool):
+        return "true or false"
+    if isinstance(v, (int, float)):
+        return "a number"
+    if isinstance(v, str):
+        return "a text"
+    if isinstance(v, list):
+        return f"a list of {len(v)} items"
+    return f"a value of type {type(v).__name__}"
 
 
 def _bounds(f: FieldInfo | None) -> str:
@@ -241,12 +273,12 @@ def _bounds(f: FieldInfo | None) -> str:
     for m in getattr(f, "metadata", []):
         for attr, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
             if getattr(m, attr, None) is not None:
-                out.append(f" {op} {_got(getattr(m, attr))}")
-    return "".join(out)
+                out.append(f"{op} {_got(getattr(m, attr))}")
+    return (" " + " and ".join(out)) if out else ""
 
 
 def _close(word: Any, options: list[str]) -> str:
-    close = difflib.get_close_matches(str(word), options, n=1)
+    close = difflib.get_close_matches(clip(str(word)), options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -299,7 +331,7 @@ def _explain(e: ErrorDetails, w: _Walk) -> tuple[tuple, str]:
     inp = e.get("input")
     if t in ("extra_forbidden", "invalid_key") and w.owner is not None:
         names = _fields_of(w.owner)
-        return path, f"unknown field '{path[-1]}'{_close(path[-1], names)}; expected one of: {', '.join(names)}"
+        return path, f"unknown field '{clip(str(path[-1]))}'{_close(path[-1], names)}; expected one of: {', '.join(names)}"
     if t == "missing":
         return path, f"required field is missing; expected {_expected(w, path)}{_bounds(w.field)}"
     if t in ("union_tag_invalid", "union_tag_not_found"):
@@ -333,7 +365,9 @@ def _explain(e: ErrorDetails, w: _Walk) -> tuple[tuple, str]:
     bound = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
              "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}.get(t)
     if bound:
-        return path, f"expected a number {bound[1]} {_got(ctx.get(bound[0]))}, got {_got(inp)}"
+        limit = ctx.get(bound[0])
+        what = "a date" if isinstance(inp, date) else "a number"
+        return path, f"expected {what} {bound[1]} {limit if isinstance(limit, str) else _got(limit)}, got {_got(inp)}"
     expected = _expected(w, path)
     if w.tp is not None and expected != "a valid value":
         detail = f" ({ctx['error']})" if isinstance(ctx.get("error"), str) and t.startswith(("date", "datetime")) else ""

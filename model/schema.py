@@ -15,9 +15,13 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
+import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .distributions import as_distribution
+from .limits import (FIRST_DATE, LAST_DATE, MAX_CAPACITY_FACTOR, MAX_DAYS, MAX_FACTOR, MAX_GROWTH, MAX_HORIZON_YEARS,
+                     MAX_LIFE_YEARS, MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed,
+                     Tonnes, Usd)
 from .nodes import KINDS
 from .specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
 from .uncertainty import UncertainInput
@@ -37,7 +41,7 @@ class ChoiceSpec(Strict):
     choice: dict[str, list[str]]
     policy: Literal["fixed_shares", "least_delay", "logit"] = "fixed_shares"
     shares: dict[str, float] | None = None
-    tariffs_usd_per_t: dict[str, float] = Field(
+    tariffs_usd_per_t: dict[str, Usd] = Field(
         {}, description="logit: tariff of each option (missing: 0); with the stream's value of time and the "
         "model's queue-aware expected time it makes the option's generalised cost")
 
@@ -65,8 +69,8 @@ class ChoiceSpec(Strict):
                     raise Problem(f"share for unknown option '{opt}'{hint}; expected one of the options: {names}",
                                    "shares", opt)
             for opt, x in self.shares.items():
-                if x < 0:
-                    raise Problem(f"expected a share >= 0, got {x:g}", "shares", opt)
+                if x < 0 or x > MAX_FACTOR:
+                    raise Problem(f"expected a share from 0 to {MAX_FACTOR:g}, got {x:g}", "shares", opt)
             if sum(self.shares.values()) <= 0:
                 raise Problem("expected shares that are not all zero", "shares")
         return self
@@ -76,8 +80,8 @@ class OutsideOption(Strict):
     """A route outside the model (the Northern route, Suez, CPC): its tariff and
     door-to-door transit time for this cargo, compared with the corridor's."""
 
-    tariff_usd_per_t: float = Field(0.0, ge=0)
-    transit_days: float = Field(ge=0)
+    tariff_usd_per_t: Usd = 0.0
+    transit_days: Days
 
 
 class TransitResponse(Strict):
@@ -86,9 +90,9 @@ class TransitResponse(Strict):
     capped at ``max_factor`` (a faster corridor wins cargo from other routes and
     induces some; a slower one loses it before it is ever offered)."""
 
-    elasticity: float = Field(le=0, description="Elasticity of the offered volume to the expected transit time")
-    reference_days: float = Field(gt=0, description="Transit time (days) at which the stated volume is offered")
-    max_factor: float = Field(2.0, ge=1, description="Most the volume can grow above the stated one")
+    elasticity: float = Field(ge=-10, le=0, description="Elasticity of the offered volume to the expected transit time")
+    reference_days: float = Field(gt=0, le=MAX_DAYS, description="Transit time (days) at which the stated volume is offered")
+    max_factor: float = Field(2.0, ge=1, le=MAX_GROWTH, description="Most the volume can grow above the stated one")
 
     def factor(self, transit_days: float) -> float:
         """Volume multiplier at an expected transit of ``transit_days``.
@@ -102,7 +106,8 @@ class TransitResponse(Strict):
             return 0.0
         if transit_days <= 0:
             return self.max_factor
-        return min(self.max_factor, (transit_days / self.reference_days) ** self.elasticity)
+        # in logs, capped before exponentiating: a tiny transit time must not overflow
+        return math.exp(min(math.log(self.max_factor), self.elasticity * math.log(transit_days / self.reference_days)))
 
 
 class StreamSpec(Strict):
@@ -115,25 +120,37 @@ class StreamSpec(Strict):
 
     commodity: str
     volume_mt_per_year: float | dict[int, float]
-    shipment_t: float = Field(gt=0)
+    shipment_t: Tonnes
     seasonality: list[float] | None = None
     route: list[Union[str, ChoiceSpec]]
     background: bool = Field(
         False, description="Other traffic sharing the nodes; left out of corridor totals"
     )
-    value_of_time_usd_per_t_day: float = Field(0.0, ge=0, description="What a day in transit costs a tonne")
-    tariff_usd_per_t: float = Field(0.0, ge=0, description="The corridor's tariff for this cargo, end to end")
+    value_of_time_usd_per_t_day: Usd = Field(0.0, description="What a day in transit costs a tonne")
+    tariff_usd_per_t: Usd = Field(0.0, description="The corridor's tariff for this cargo, end to end")
     outside: dict[str, OutsideOption] = Field({}, description="Routes outside the model it may take instead")
-    logit_scale_per_usd: float = Field(0.05, gt=0, description="Logit scale: 1 / spread of shippers' costs (USD/t)")
+    logit_scale_per_usd: float = Field(0.05, gt=0, le=MAX_FACTOR, description="Logit scale: 1 / spread of shippers' costs (USD/t)")
     patience_days: DurationSpec | None = Field(
         None, description="How long a shipment waits in a queue before it leaves for an outside option")
     transit_response: TransitResponse | None = Field(
         None, description="Offered volume that grows or shrinks with the corridor's expected transit time")
 
+    def volume_in(self, year: int) -> float:
+        """Annual volume (Mt) in a calendar year: linear between the years given, constant outside.
+
+        >>> StreamSpec(commodity="c", volume_mt_per_year={2024: 4.0, 2028: 8.0}, shipment_t=1, route=["a"]).volume_in(2026)
+        6.0
+        """
+        v = self.volume_mt_per_year
+        if not isinstance(v, dict):
+            return float(v)
+        years = sorted(v)
+        return float(np.interp(year, years, [v[y] for y in years]))
+
     @field_validator("volume_mt_per_year")
     @classmethod
     def _nonneg(cls, v: float | dict[int, float]) -> float | dict[int, float]:
-        return non_negative(v, "year", "a volume")
+        return non_negative(v, "year", "a volume", MAX_MT_PER_YEAR)
 
     @field_validator("seasonality")
     @classmethod
@@ -142,9 +159,7 @@ class StreamSpec(Strict):
             return v
         if len(v) != 12:
             raise ValueError(f"expected 12 monthly factors (January to December), got {len(v)}")
-        for i, x in enumerate(v):
-            if x < 0:
-                raise Problem(f"expected a factor >= 0, got {x:g}", i)
+        non_negative(v, "month", "a factor", MAX_FACTOR)
         if sum(v) <= 0:
             raise ValueError("expected monthly factors that are not all zero")
         return v
@@ -166,7 +181,7 @@ class Investment(Strict):
     value: float = 0.0
     change: Literal["set", "add", "mul"] = "set"
     date: date
-    cost_musd: float | None = Field(None, ge=0)
+    cost_musd: Musd | None = None
     tags: list[str] = []
     source: str | None = None
 
@@ -175,7 +190,7 @@ class ProjectDelay(Strict):
     """Shift every investment whose id or one of whose tags is ``match``."""
 
     match: str
-    months: float
+    months: Months
 
 
 class OperationalDelay(Strict):
@@ -183,7 +198,7 @@ class OperationalDelay(Strict):
 
     node: str
     field: str
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_FACTOR)
     from_date: date | None = None
 
 
@@ -195,13 +210,29 @@ def _after(start_field: str, v: date, info: ValidationInfo) -> date:
     return v
 
 
+def _horizon(end: date, info: ValidationInfo) -> date:
+    """A run's horizon is at most ``limits.MAX_HORIZON_YEARS`` long."""
+    start = info.data.get("start_date")
+    if start is not None and end > _years_after(start, MAX_HORIZON_YEARS):
+        raise ValueError(f"expected an end_date at most {MAX_HORIZON_YEARS} years after start_date {start} (the "
+                         f"longest horizon a run may have), got {end}")
+    return end
+
+
+def _years_after(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
 class Disruption(Strict):
     """A node closed, or its capacity cut to ``capacity_factor``, between two dates."""
 
     node: str
     start: date
     end: date
-    capacity_factor: float = Field(0.0, ge=0)
+    capacity_factor: float = Field(0.0, ge=0, le=MAX_CAPACITY_FACTOR)
 
     _after_start = field_validator("end")(lambda v, info: _after("start", v, info))
 
@@ -209,6 +240,11 @@ class Disruption(Strict):
 class Delays(Strict):
     projects: list[ProjectDelay] = []
     operational: list[OperationalDelay] = []
+
+
+def _values(v: dict[str, float], high: float) -> dict[str, float]:
+    """A mapping of values from 0 to ``high``; a bad one is blamed on its key."""
+    return non_negative(v, "name", "a value", high) if v else v
 
 
 class AppraisalSpec(Strict):
@@ -227,27 +263,23 @@ class AppraisalSpec(Strict):
     capital_cost: Literal["annualised", "upfront"] = Field(
         "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
         "years inside the horizon count, like its benefits), or all in the year of its date")
-    asset_life_years: float = Field(30.0, gt=0, le=200, description="Economic life for the annuity")
+    asset_life_years: float = Field(30.0, gt=0, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
     life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
 
-    @field_validator("value_usd_per_t", "opex_musd_per_year", "life_years")
-    @classmethod
-    def _nonneg_values(cls, v: dict[str, float]) -> dict[str, float]:
-        for k, x in v.items():
-            if x < 0:
-                raise Problem(f"expected a value >= 0, got {x:g}", k)
-        return v
+    _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
+    _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
+    _life = field_validator("life_years")(lambda v: _values(v, MAX_LIFE_YEARS))
 
 
 class Scenario(Strict):
     """A whole scenario, after ``extends`` has been resolved."""
 
-    name: str
+    name: Name
     description: str = ""
-    start_date: date
-    end_date: date
-    seed: int = Field(12345, ge=0)
-    replications: int = Field(3, ge=1)
+    start_date: date = Field(ge=date.fromisoformat(FIRST_DATE), le=date.fromisoformat(LAST_DATE))
+    end_date: date = Field(ge=date.fromisoformat(FIRST_DATE), le=date.fromisoformat(LAST_DATE))
+    seed: Seed = 12345
+    replications: Replications = 3
     nodes: dict[str, NodeSpec]
     streams: dict[str, StreamSpec]
     investments: list[Investment] = []
@@ -258,7 +290,7 @@ class Scenario(Strict):
     uncertainty: list[UncertainInput] = Field(
         [], description="Uncertain inputs drawn once per replication (a Latin hypercube over replications)")
 
-    _after_start = field_validator("end_date")(lambda v, info: _after("start_date", v, info))
+    _after_start = field_validator("end_date")(lambda v, info: _horizon(_after("start_date", v, info), info))
 
     def sha256(self) -> str:
         """Hash of the resolved scenario (stable key for caching and manifests)."""

@@ -8,16 +8,19 @@ option at fault.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Union
+import math
+from typing import TYPE_CHECKING, Any, Callable, Literal, Union
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .distributions import Distribution
+from .limits import MAX_COUNT, MAX_KM, Hours
 
-# A capacity-like value: a number, or {ISO date: value} steps.
+# A capacity-like value: a number, or {ISO date: value} steps (bounded by the validators below).
 TimelineSpec = Union[float, dict[date, float]]
-DurationSpec = Union[float, Distribution]
+# A duration in hours: a number (fixed) from 0 to limits.MAX_HOURS, or a distribution (bounded alike).
+DurationSpec = Union[Hours, Distribution]
 
 
 class Strict(BaseModel):
@@ -33,28 +36,47 @@ class Problem(ValueError):
         self.at = at
 
 
-def non_negative(v: float | dict, key: str, what: str) -> float | dict:
-    """A number >= 0, or a non-empty mapping (``key`` -> number) of numbers >= 0;
-    a bad step is blamed on its key."""
+def _out_of_range(x: float, what: str, high: float) -> str | None:
+    if x < 0:
+        return f"expected {what} >= 0, got {x:g}"
+    if x > high:
+        return f"expected {what} <= {high:g} (the limit), got {x:g}"
+    return None
+
+
+def non_negative(v: Any, key: str, what: str, high: float = math.inf) -> Any:
+    """A number from 0 to ``high``, a list of such numbers, or a non-empty mapping
+    (``key`` -> number) of them; a bad item is blamed on its index or key."""
     if isinstance(v, dict):
         if not v:
             raise ValueError(f"expected a number or at least one {{{key}: number}}, got an empty mapping")
-        for k, x in v.items():
-            if x < 0:
-                raise Problem(f"expected {what} >= 0, got {x:g}", k)
-    elif v < 0:
-        raise ValueError(f"expected {what} >= 0, got {v:g}")
+        items: Any = v.items()
+    elif isinstance(v, list):
+        items = enumerate(v)
+    else:
+        msg = _out_of_range(v, what, high)
+        if msg:
+            raise ValueError(msg)
+        return v
+    for k, x in items:
+        msg = _out_of_range(x, what, high)
+        if msg:
+            raise Problem(msg, k)
     return v
 
 
-def non_negative_timeline(v: TimelineSpec) -> TimelineSpec:
-    return non_negative(v, "ISO date", "a value")
+def timeline_up_to(high: float) -> Callable[[TimelineSpec | None], TimelineSpec | None]:
+    """A field validator: a timeline (or None) of values from 0 to ``high`` (a limit of
+    :mod:`model.limits`)."""
+    def check(v: TimelineSpec | None) -> TimelineSpec | None:
+        return v if v is None else non_negative(v, "ISO date", "a value", high)
+    return check
 
 
 def count_timeline(v: TimelineSpec) -> TimelineSpec:
-    """Berths and vessels are counted, not measured: whole numbers >= 0 (a
-    fraction would be silently rounded by the engine)."""
-    non_negative_timeline(v)
+    """Berths and vessels are counted, not measured: whole numbers from 0 to
+    ``limits.MAX_COUNT`` (a fraction would be silently rounded by the engine)."""
+    non_negative(v, "ISO date", "a value", MAX_COUNT)
     for d, x in (v.items() if isinstance(v, dict) else [(None, v)]):
         if x != int(x):
             msg = f"expected a whole number (a count of berths or vessels), got {x:g}"
@@ -87,9 +109,9 @@ class NodeSpecBase(Strict):
     """Fields every node kind has: a display name, a place on the map, a length."""
 
     name: str | None = Field(None, description="Display name")
-    lon: float | None = Field(None, description="Longitude, for the corridor map")
-    lat: float | None = Field(None, description="Latitude, for the corridor map")
-    distance_km: float | None = Field(None, ge=0, description="Length of the leg, for tonne-km (none: 0 km)")
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude, for the corridor map")
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude, for the corridor map")
+    distance_km: float | None = Field(None, ge=0, le=MAX_KM, description="Length of the leg, for tonne-km (none: 0 km)")
 
     if TYPE_CHECKING:  # each kind's spec declares its own ``kind: Literal[...]`` tag (not a field here)
         kind: str

@@ -28,10 +28,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from . import __version__
+from .limits import MAX_NAME, MAX_REPLICATIONS, MAX_SWEEP_POINTS, Name, Seed
 from .measures import TABLES
 from .stats import t_interval
-from .scenario import ScenarioError, YamlDoc, load_raw, load_scenario, read_yaml_doc, scenario_problems, validate_doc
-from .scenario_messages import did_you_mean
+from .scenario import (ScenarioError, YamlDoc, load_raw, load_scenario, outside_tree, project_root,
+                       read_yaml_doc, scenario_problems, validate_doc)
+from .scenario_messages import _got, did_you_mean
+from .specs import Problem
 from .schema import Scenario
 from .runner import Extract, job_key, run_stored, stored_results
 from .uncertainty import get_path, sample_scenarios, scaled, set_path
@@ -59,6 +63,17 @@ class RangeSpec(_Strict):
     start: float
     stop: float
     step: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _forwards(self) -> "RangeSpec":
+        if self.stop < self.start:
+            raise ValueError(f"expected stop >= start (a range runs upwards), got start {self.start:g} and stop "
+                             f"{self.stop:g}")
+        return self
+
+    def count(self) -> float:
+        """How many values it has (a float: a range of 10^12 values is counted, never listed)."""
+        return math.floor((self.stop - self.start) / self.step + 1e-9) + 1
 
 
 class Parameter(_Strict):
@@ -94,6 +109,16 @@ class Parameter(_Strict):
             raise ValueError("values needs at least one value")
         return self
 
+    def count(self) -> float:
+        """How many levels :meth:`levels` lists, without listing them."""
+        if self.values is not None:
+            return len(self.values)
+        return self.range.count() if self.range is not None else 2
+
+    def numeric(self) -> bool:
+        """Are all its values numbers (so that ``where`` can compare them with one)?"""
+        return self.values is None or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in self.values)
+
     def levels(self) -> list[Any]:
         if self.values is not None:
             return list(self.values)
@@ -119,6 +144,9 @@ class Measure(_Strict):
     scale: float = 1.0
 
 
+WhereOp = Literal[">=", "<=", ">", "<", "=="]
+
+
 class Expectation(_Strict):
     """A statement about a measure, judged on the replications' 95% interval.
 
@@ -135,7 +163,7 @@ class Expectation(_Strict):
     value: float | None = None
     monotone: Literal["increasing", "decreasing"] | None = None
     in_: str | None = Field(None, alias="in")
-    where: dict[str, dict[str, float]] = {}
+    where: dict[str, dict[WhereOp, float]] = {}
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
@@ -159,9 +187,9 @@ class Expectation(_Strict):
 
 class Design(_Strict):
     kind: Literal["grid", "lhs", "oat", "morris"] = "grid"
-    n: int | None = Field(None, ge=2, le=10_000, description="points for lhs; trajectories for morris")
+    n: int | None = Field(None, ge=2, le=MAX_SWEEP_POINTS, description="points for lhs; trajectories for morris")
     levels: int = Field(4, ge=2, le=20, description="grid levels of a Morris design")
-    seed: int = 0
+    seed: Seed = 0
 
     @model_validator(mode="after")
     def _lhs_n(self) -> "Design":
@@ -173,14 +201,34 @@ class Design(_Strict):
 
 
 class SweepSpec(_Strict):
-    name: str
+    name: Name
     base: str
     design: Design = Design()
     parameters: list[Parameter] = Field(min_length=1)
-    replications: int = Field(3, ge=2)
-    seed: int | None = None
+    replications: int = Field(3, ge=2, le=MAX_REPLICATIONS)
+    seed: Seed | None = None
     measures: list[Measure] = Field(min_length=1)
     expectations: list[Expectation] = []
+
+    @model_validator(mode="after")
+    def _size(self) -> "SweepSpec":
+        """At most ``limits.MAX_SWEEP_POINTS`` points, counted before any is made."""
+        n = self.points_count()
+        if n > MAX_SWEEP_POINTS:
+            shown = f"{n:,.0f}" if n < 1e15 else "more than 10^15"
+            raise Problem(f"this {self.design.kind} design has {shown} points; expected at most {MAX_SWEEP_POINTS:,} "
+                          "(the limit): fewer levels, a larger step or a smaller n", "design")
+        return self
+
+    def points_count(self) -> float:
+        """How many points :func:`design_points` makes, without making them."""
+        counts = [p.count() for p in self.parameters]
+        kind, n = self.design.kind, self.design.n or 2
+        if kind == "grid":
+            return math.prod(counts)
+        if kind == "oat":
+            return 1 + sum(c - 1 for c in counts)
+        return n if kind == "lhs" else n * (len(self.parameters) + 1)
 
 
 _SWEEP_FIELDS = "name, base, design, parameters, replications, measures, expectations"
@@ -226,6 +274,20 @@ def check_spec(spec: SweepSpec, base: Scenario) -> list[tuple[tuple, str]]:
                 out.append((at + (sub if isinstance(sub, tuple) else (sub,)),
                             f"'{path}' is not a swept parameter{did_you_mean(path, params)}; "
                             f"expected one of: {', '.join(params)}"))
+        out += _comparable(spec, e, at)
+    return out
+
+
+def _comparable(spec: SweepSpec, e: Expectation, at: tuple) -> list[tuple[tuple, str]]:
+    """``where`` compares a parameter's values with numbers, and ``monotone ... in`` orders
+    them: so those values must be numbers (once refused only after every job had run)."""
+    out: list[tuple[tuple, str]] = []
+    by_path = {p.path: p for p in spec.parameters}
+    for sub, path in [(("in",), e.in_ or "")] * (e.in_ is not None) + [(("where", p), p) for p in e.where]:
+        p = by_path.get(path)
+        if p is not None and not p.numeric():
+            out.append((at + sub, f"parameter '{path}' takes values that are not numbers ({_got(p.values)}); "
+                        f"expected a parameter with numeric values to {'compare' if sub[0] == 'where' else 'order'}"))
     return out
 
 
@@ -241,6 +303,7 @@ class Sweep:
     points: list[dict[str, Any]]  # parameter path -> value
     scenarios: list[Scenario]
     seed: int
+    base: Scenario  # the base scenario, validated
 
 
 def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -345,7 +408,7 @@ def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list
     problems: dict[tuple, str] = {}
     for i, point in enumerate(design_points(spec)):
         data = copy.deepcopy(base_raw)
-        data["name"] = f"{spec.name}-p{i:03d}"
+        data["name"] = f"{spec.name[:MAX_NAME - 5]}-p{i:03d}"  # at most 1,000 points: p000-p999
         found: list[tuple[tuple, str]] = []
         for j, (path, value) in enumerate(point.items()):
             try:
@@ -366,9 +429,11 @@ def point_scenarios(spec: SweepSpec, base_raw: dict, doc: YamlDoc) -> tuple[list
     return scenarios, list(problems.values())
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
     """Read and validate a sweep file, its base scenario and every scenario it
-    makes; ScenarioError listing every problem (``FILE:LINE: field.path: ...``)."""
+    makes; ScenarioError listing every problem (``FILE:LINE: field.path: ...``).
+    The base and its parents must lie in the sweep file's project tree
+    (:func:`~model.scenario.project_root`) unless ``allow_outside``."""
     path = Path(path)
     doc = read_yaml_doc(path, "sweep", _SWEEP_FIELDS)
     spec, problems = validate_doc(SweepSpec, doc)
@@ -379,16 +444,20 @@ def load_sweep(path: str | Path) -> Sweep:
     if not base_file.is_file():
         raise ScenarioError(problems + [doc.problem(("base",), f"base scenario '{spec.base}' not found (looked for "
                                                     f"{base_file}; expected a path relative to the sweep file's folder)")])
-    base = load_scenario(base_file)  # the base's own mistakes, with its own file and lines
+    root = None if allow_outside else project_root(path)
+    outside = outside_tree(base_file, root, f"{path}: base")
+    if outside:
+        raise ScenarioError(problems + [doc.problem(("base",), outside)])
+    base = load_scenario(base_file, root=root, allow_outside=allow_outside)  # its own mistakes, file and lines
     problems += [doc.problem(loc, msg) for loc, msg in check_spec(spec, base)]
     if problems:
         raise ScenarioError(problems)
-    base_raw, _, _ = load_raw(base_file)
+    base_raw, _, _ = load_raw(base_file, root=root)
     scenarios, problems = point_scenarios(spec, base_raw, doc)
     if problems:
         raise ScenarioError(problems)
     seed = spec.seed if spec.seed is not None else base.seed
-    return Sweep(spec, path, base_file, base_raw, design_points(spec), scenarios, seed)
+    return Sweep(spec, path, base_file, base_raw, design_points(spec), scenarios, seed, base)
 
 
 # ------------------------------------------------------------- running
@@ -488,7 +557,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _selected(point: dict[str, Any], where: dict[str, dict[str, float]]) -> bool:
+def _selected(point: dict[str, Any], where: dict[str, dict[WhereOp, float]]) -> bool:
     return all(_OPS.get(op, lambda a, b: a == b)(point[path], v) for path, conds in where.items()
                for op, v in conds.items())
 
@@ -613,7 +682,7 @@ class SweepResults:
             None if self.baseline_comparison.empty else self.baseline_comparison.to_csv(index=False))
         put("sensitivity.csv", None if self.sensitivity is None else self.sensitivity.to_csv(index=False))
         put("sweep.yaml", sw.file.read_text(encoding="utf-8"))
-        put("base-scenario.yaml", scenario_yaml(load_scenario(sw.base_file)))
+        put("base-scenario.yaml", scenario_yaml(sw.base))
         shutil.rmtree(out / "plots", ignore_errors=True)  # no chart of an earlier run stays
         sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name)
         if self.sensitivity is not None:

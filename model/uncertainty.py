@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from .limits import MAX_CV
 from .specs import Strict
 
 
@@ -38,7 +39,7 @@ class UncertainInput(Strict):
     high: float | None = None
     mode: float | None = None
     mean: float | None = None
-    cv: float | None = Field(None, ge=0)
+    cv: float | None = Field(None, ge=0, le=MAX_CV)
     sd: float | None = Field(None, ge=0)
     apply: Literal["set", "scale"] = "set"
     integer: bool = Field(False, description="Round the draw to a whole number (fleets, berths)")
@@ -219,7 +220,7 @@ def uncertainty_problems(scenario: Any) -> list[tuple[tuple, str]]:
     ``validate`` checks so that ``run`` cannot fail on a draw."""
     from pydantic import ValidationError
 
-    from .scenario_checks import check_references, check_routes
+    from .scenario_checks import check_limits, check_references, check_routes
     from .schema import Scenario
 
     out: list[tuple[tuple, str]] = []
@@ -240,6 +241,7 @@ def uncertainty_problems(scenario: Any) -> list[tuple[tuple, str]]:
         try:
             s = Scenario.model_validate(apply_values(base, list(scenario.uncertainty), values))
             bad = [(loc, msg) for loc, msg in check_references(s) + check_routes(s)]
+            bad = bad or check_limits(s)
         except (ValidationError, KeyError) as e:
             msgs = [(tuple(err["loc"]), err["msg"]) for err in e.errors()] if isinstance(e, ValidationError) \
                 else [((), str(e.args[0]))]

@@ -20,7 +20,8 @@ from typing import Callable
 import numpy as np
 from pydantic import field_validator
 
-from .specs import DurationSpec, Problem, Strict
+from .limits import MAX_STORMS_PER_MONTH
+from .specs import DurationSpec, Strict, non_negative
 from .timeline import date_at
 
 Interval = tuple[float, float]
@@ -37,15 +38,9 @@ class StormSpec(Strict):
     @field_validator("events_per_month")
     @classmethod
     def _twelve(cls, v: float | list[float]) -> float | list[float]:
-        if isinstance(v, list):
-            if len(v) != 12:
-                raise ValueError(f"expected one rate or 12 monthly rates (January to December), got {len(v)} rates")
-            for i, x in enumerate(v):
-                if x < 0:
-                    raise Problem(f"expected a rate >= 0, got {x:g}", i)
-        elif v < 0:
-            raise ValueError(f"expected a rate >= 0, got {v:g}")
-        return v
+        if isinstance(v, list) and len(v) != 12:
+            raise ValueError(f"expected one rate or 12 monthly rates (January to December), got {len(v)} rates")
+        return non_negative(v, "month", "a rate", MAX_STORMS_PER_MONTH)
 
 
 def storm_calendar(storms: StormSpec, rng: np.random.Generator, duration_days: Callable[[], float], start: date,

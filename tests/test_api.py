@@ -115,3 +115,10 @@ def test_api_names_are_not_shadowed_by_submodules():
         importlib.import_module(info.name)
     for name in model.__all__:
         assert not isinstance(getattr(model, name), type(model)), f"model.{name} is a module"
+
+
+@pytest.mark.parametrize("n", [0, 10_001])
+def test_replications_outside_the_limit_are_refused(n):
+    """The API refuses what the command line and the schema refuse (model/limits.py)."""
+    with pytest.raises(ValueError, match="replications: expected 1 to 10000"):
+        model.run(ROOT / "scenarios" / "baseline.yaml", replications=n)

@@ -29,6 +29,8 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "yaml_bad_indent.yaml": (None, "YAML syntax error"),
     "yaml_unclosed_bracket.yaml": (None, "expected the ']' that closes it"),
     "yaml_tab.yaml": (None, "not tabs"),
+    "yaml_alias_bomb.yaml": (None, "would repeat more than 10,000 values (the limit: an alias bomb?)"),
+    "yaml_deep_nesting.yaml": (None, "YAML nests more than 50 mappings or lists deep (the limit)"),
     "duplicate_yaml_key.yaml": ("nodes.alat.berths", "duplicate key 'berths' (also at line 5)"),
     "top_level_list.yaml": (None, "expected a mapping of scenario fields"),
     "top_level_scalar.yaml": (None, "expected a mapping of scenario fields"),
@@ -121,6 +123,26 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "route_empty.yaml": ("streams.oil.route", "expected at least one node id"),
     # several problems at once
     "three_errors.yaml": ("streams.oil.route.2", "unknown node id 'btcc'"),
+    # limits (model/limits.py): what validate passes, run can do
+    "horizon_too_long.yaml": ("end_date", "expected an end_date at most 50 years after start_date 2024-01-01"),
+    "end_date_far_future.yaml": ("end_date", "expected a date <= 2200-12-31, got 9999-12-31"),
+    "replications_too_many.yaml": ("replications", "expected a number <= 10000, got 1000000000"),
+    "replications_inf.yaml": ("replications", "expected a finite number, got inf"),
+    "shipments_too_many.yaml": ("streams.oil.shipment_t", "this run would create more than 10^15 shipments a "
+                                "replication (limit 500,000)"),
+    "negative_dwell.yaml": ("nodes.border_ge.dwell_h", "expected a number >= 0, got -5"),
+    "delay_months_huge.yaml": ("delays.projects.0.months", "expected a number <= 600, got 1e+308"),
+    "delay_total_too_long.yaml": ("delays.projects.1.months", "the delays of investment 'aktau_phase1' add up to "
+                                  "800 months; expected at most 600 (the limit)"),
+    "investment_exceeds_limit.yaml": ("investments.0.value", "with the investments in node 'ferry', fleet.2025-01-01 "
+                                      "is out of bounds: expected a value <= 1000 (the limit), got 5003"),
+    "fleet_too_large.yaml": ("nodes.ferry.fleet", "expected a value <= 1000 (the limit), got 1e+09"),
+    "storm_rate_nan.yaml": ("nodes.ferry.storms.events_per_month.0", "expected a finite number, got nan"),
+    "storm_rate_too_high.yaml": ("nodes.ferry.storms.events_per_month", "expected a rate <= 1000 (the limit)"),
+    "latitude_out_of_range.yaml": ("nodes.alat.lat", "expected a number <= 90, got 1000"),
+    # names become output folders
+    "name_nul_byte.yaml": ("name", "expected a name without path separators or control characters"),
+    "name_path_traversal.yaml": ("name", "got '/' in it"),
 }
 
 ERROR_LINE = re.compile(r"^error: (?P<file>[^:]+)(?::(?P<line>\d+))?: (?P<rest>.+)$")

@@ -33,6 +33,15 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "parameter_bad_date.yaml": ("4: parameters.0", "invalid scenario at start_date: expected an ISO date"),
     "parameter_high_without_low.yaml": ("5: parameters.0", "give both low and high"),
     "top_level_list.yaml": ("1", "expected a mapping of"),  # validate cannot tell a sweep from a scenario here
+    # limits: checked before the design is expanded (10^8 grid points once ran for minutes)
+    "grid_too_many_points.yaml": ("3: design", "this grid design has 100,000,000 points; expected at most 1,000"),
+    "lhs_n_huge.yaml": ("3: design.n", "expected a number <= 1000, got 100000000"),
+    "lhs_negative_seed.yaml": ("3: design.seed", "expected a number >= 0, got -1"),
+    "range_backwards.yaml": ("5: parameters.0.range", "expected stop >= start (a range runs upwards)"),
+    "range_inf.yaml": ("5: parameters.0.range.stop", "expected a finite number, got inf"),
+    "where_on_text.yaml": ("9: expectations.0.where.nodes.a.name", "takes values that are not numbers"),
+    "name_path_traversal.yaml": ("1: name", "expected a name without path separators"),
+    "base_outside_project.yaml": ("2: base", "/etc/passwd is outside the project tree"),
 }
 
 

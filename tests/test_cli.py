@@ -62,6 +62,20 @@ def test_no_plots_writes_the_tables_and_the_report_without_figures(small: Path, 
     assert "<img" not in report and "delivers" in report  # the sentences, no figures
 
 
+@pytest.mark.parametrize("change", [("capacity_mt_per_year: 1.0", "capacity_mt_per_year: 0"),
+                                    ("{2024: 0.2, 2025: 0.3}", "0")], ids=["port_closed", "no_demand"])
+def test_one_replication_where_nothing_is_delivered(small: Path, tmp_path: Path, capsys, change):
+    """A run of one replication in which nothing is delivered (a closed port, no demand):
+    its intervals are NaN and its tables empty of cargo, and the whole folder, plots and
+    report included, is still written (it crashed after simulating)."""
+    small.write_text(small.read_text().replace(*change))
+    out = tmp_path / "out"
+    assert main(["run", str(small), "--out", str(out), "--replications", "1", "--workers", "1"]) == 0
+    summary = pd.read_csv(out / "corridor_summary.csv")
+    assert (summary["delivered_mt"] == 0).all() and summary["delivered_ci95_lo_mt"].isna().all()
+    assert (out / "report.html").is_file()
+
+
 def test_run_writes_a_complete_folder(small: Path, tmp_path: Path, capsys):
     out = tmp_path / "runs" / "first"
     assert main(["run", str(small), "--out", str(out), "--replications", "2", "--workers", "1",

@@ -337,3 +337,19 @@ def test_border_closed_by_disruption_holds_shipments_until_it_reopens():
     transit = np.array(r.streams["x"].transit_h)
     assert len(transit) >= 20
     np.testing.assert_allclose(transit, waits[: len(transit)] + 12.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("rate", [{"capacity_mt_per_year": 0.0}, {"handling_rate_t_per_h": 0.0},
+                                  {"minutes_per_move": 0.0, "t_per_move": 14}],
+                         ids=["capacity", "handling_rate", "minutes_per_move"])
+def test_port_of_zero_capacity_is_closed(rate):
+    """A terminal whose rate is 0 is closed (it once divided by zero): no berth is granted
+    until its investment gives it a rate on 1 July 2024, and it handles cargo from then."""
+    field = next(iter(rate))
+    inv = [{"id": "open", "node": "port", "field": field, "change": "set", "value": 100.0, "date": "2024-07-01"}]
+    s = make_scenario({"port": {"kind": "port", "berths": 2, **rate, "service": "fixed"}},
+                      {"x": stream(["port"], 0.5, 1000)}, end="2025-01-01", investments=inv)
+    r, times = run_with_spy(s, {"port": "unit_service"}, seed=3)
+    starts = np.array(times["port"])
+    assert len(starts) > 0 and starts.min() >= hour("2024-07-01")
+    assert r.nodes["port"].throughput_t[0] > 0

@@ -12,9 +12,13 @@ import pytest
 
 pytestmark = pytest.mark.slow  # runs every library scenario: the slow lane
 
+import yaml
+
+from fuzz import cut_to_one_year, run_one_replication
+from model.cli import main
 from model.runner import run_many
 from model.stats import t_interval
-from model.scenario import load_scenario
+from model.scenario import load_raw, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3
@@ -83,3 +87,23 @@ def test_digital_borders_shorten_transit(library_runs):
         base = _per_rep(library_runs, "corridor", "baseline", "transit_p50_days", year=year)
         _, _, lo, hi = t_interval(fast - base)
         assert hi < 0, f"{year}: median transit difference CI ({lo:.2f}, {hi:.2f}) days should be below 0"
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_library_scenario_runs_one_replication(path, tmp_path):
+    """One replication of every library scenario's first year, as ``run --replications 1``
+    makes it (results, printed tables, bound and sanity check, folder): a single
+    replication's intervals are NaN and once crashed the report after simulating."""
+    data, _, _ = load_raw(path)
+    f = tmp_path / path.name
+    f.write_text(yaml.safe_dump(cut_to_one_year(data), sort_keys=False), encoding="utf-8")
+    run_one_replication(f, tmp_path / "out")
+    assert (tmp_path / "out" / "manifest.json").is_file()
+
+
+def test_run_with_one_replication_writes_the_full_folder(tmp_path, capsys):
+    """The command of issue 15, on the whole baseline: ``run --replications 1`` (with plots and report)."""
+    out = tmp_path / "out"
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--replications", "1", "--out", str(out)]) == 0
+    assert "1 replication(s)" in capsys.readouterr().out
+    assert (out / "report.html").is_file() and (out / "corridor_summary.csv").is_file()

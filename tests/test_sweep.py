@@ -135,7 +135,7 @@ def test_bad_sweep_input_exits_2(tmp_path, capsys):
     bad.write_text("name: x\nbase: ../../tests/sweeps/small_base.yaml\nparameters:\n  - path: nodes.nowhere.fleet\n"
                    "    values: [1]\nmeasures:\n  - {name: m, column: delivered_t}\n")
     bad.write_text(bad.read_text().replace("../../tests/sweeps/small_base.yaml", str(SWEEPS / "small_base.yaml")))
-    assert main(["sweep", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "o"), "--allow-outside"]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml:4: parameters.0.path: cannot set it in the base scenario: no 'nowhere' in nodes" in err
     assert "Traceback" not in err
@@ -144,5 +144,5 @@ def test_bad_sweep_input_exits_2(tmp_path, capsys):
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text((SWEEPS / "small_false.yaml").read_text().replace("small_base.yaml", str(SWEEPS / "small_base.yaml"))
                        + "colour: blue\n")
-    assert main(["sweep", str(unknown)]) == 2
+    assert main(["sweep", str(unknown), "--allow-outside"]) == 2
     assert "colour" in capsys.readouterr().err

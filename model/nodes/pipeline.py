@@ -19,7 +19,8 @@ import simpy
 from pydantic import Field, field_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, WhenFull, non_negative_timeline, TimelineSpec
+from ..limits import MAX_MT_PER_YEAR, Tonnes
+from ..specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline_up_to
 from ..timeline import Timeline, combine
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
@@ -32,11 +33,11 @@ class PipelineSpec(NodeSpecBase):
 
     kind: Literal["pipeline"]
     flow_mt_per_year: TimelineSpec
-    tank_t: float = Field(gt=0, description="Tankage for parcels waiting to be pumped (t)")
+    tank_t: Tonnes = Field(description="Tankage for parcels waiting to be pumped (t)")
     when_full: WhenFull = Field("wait", description="A parcel arriving to a full tank: wait upstream, or divert")
     transit_h: DurationSpec = 0.0
 
-    _nonneg = field_validator("flow_mt_per_year")(non_negative_timeline)
+    _mt = field_validator("flow_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
 
 
 

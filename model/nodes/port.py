@@ -4,7 +4,7 @@ A *call* holds one berth for ``call_h`` (mooring, papers, inspections: a drawn
 fixed part) plus tonnes / (handling rate per berth), drawn fixed / exponential
 / lognormal around that mean. Berths are granted first come, first served, and
 none is granted while the terminal is closed (a disruption with capacity factor
-0): callers wait out the closure.
+0, a storm, or a handling rate or capacity of 0): callers wait out the closure.
 
 Who calls:
 
@@ -45,8 +45,8 @@ import simpy
 from pydantic import Field, field_validator, model_validator
 
 from ..distributions import Exponential, Fixed, Lognormal, as_distribution
-from ..specs import (DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, non_negative_timeline,
-                     room_needed)
+from ..limits import MAX_CV, MAX_MINUTES, MAX_MT_PER_YEAR, MAX_T_PER_H, MtPerYear, Share, Tonnes
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, room_needed, timeline_up_to
 from ..timeline import Timeline, combine, timeline_from_spec
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
@@ -71,20 +71,20 @@ class PortSpec(NodeSpecBase):
     capacity_mt_per_year: TimelineSpec | None = None
     handling_rate_t_per_h: TimelineSpec | None = None
     minutes_per_move: TimelineSpec | None = Field(None, description="Crane minutes per container move, per berth")
-    t_per_move: float | None = Field(None, gt=0, description="Tonnes per container move (with minutes_per_move)")
+    t_per_move: Tonnes | None = Field(None, description="Tonnes per container move (with minutes_per_move)")
     call_h: DurationSpec = Field(0.0, description="Fixed part of every call at a berth: mooring, papers (hours)")
     service: Literal["fixed", "exponential", "lognormal"] = "exponential"
-    service_cv: float = Field(0.5, gt=0, description="cv of handling time when service is lognormal")
-    yard_limit_t: float | None = Field(None, gt=0, description="Yard room for cargo waiting here (t)")
+    service_cv: float = Field(0.5, gt=0, le=MAX_CV, description="cv of handling time when service is lognormal")
+    yard_limit_t: Tonnes | None = Field(None, description="Yard room for cargo waiting here (t)")
     when_full: WhenFull = Field("wait", description="An arrival to a full yard: wait upstream, or divert")
     storms: str | None = Field(None, description="Sea area (scenario weather) whose storms close this terminal")
-    storm_share: float = Field(1.0, ge=0, le=1, description="Chance that a storm of the area closes this terminal")
-    stated_capacity_mt_per_year: float | None = Field(
-        None, ge=0, description="Annual capacity as published: a check against berths x rate, not the mechanism")
+    storm_share: Share = Field(1.0, description="Chance that a storm of the area closes this terminal")
+    stated_capacity_mt_per_year: MtPerYear | None = Field(
+        None, description="Annual capacity as published: a check against berths x rate, not the mechanism")
 
-    _nonneg = field_validator("capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move")(
-        lambda v: v if v is None else non_negative_timeline(v)
-    )
+    _mt = field_validator("capacity_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
+    _rate = field_validator("handling_rate_t_per_h")(timeline_up_to(MAX_T_PER_H))
+    _minutes = field_validator("minutes_per_move")(timeline_up_to(MAX_MINUTES))
     _count = field_validator("berths")(count_timeline)
 
     _room = model_validator(mode="after")(lambda self: room_needed(self, "yard_limit_t"))
@@ -118,7 +118,8 @@ class Port(Node):
             self.grid.add_interval(self.rec.closed_h, a, b)
         open_ = combine(lambda f, w: f * w, self.factor, _open_timeline(storms))
         self.cap_rate = combine(lambda c, f: c * f, self.cap_rate, open_)
-        self.available = combine(lambda b, f: b if f > 0 else 0.0, self.berths, open_)
+        # no berth is granted while the terminal works no cargo: closed (a disruption, a storm, or a capacity of 0)
+        self.available = combine(lambda b, c: b if c > 0 else 0.0, self.berths, self.cap_rate)
         shape = {"fixed": Fixed(value=1.0), "exponential": Exponential(dist="exponential", mean=1.0),
                  "lognormal": Lognormal(dist="lognormal", mean=1.0, cv=spec.service_cv)}[spec.service]
         self.unit_service = self.sampler(shape, "service")

@@ -30,7 +30,8 @@ import simpy
 from pydantic import Field, field_validator, model_validator
 
 from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, non_negative_timeline, room_needed
+from ..limits import MAX_MT_PER_YEAR, MAX_PATHS_PER_DAY, Hours, Tonnes
+from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, room_needed, timeline_up_to
 from ..timeline import Timeline, combine, hours_since
 from ..units import paths_per_day_from_mt_per_year
 from ..years import YearGrid
@@ -45,16 +46,15 @@ class RailLineSpec(NodeSpecBase):
     kind: Literal["rail_line"]
     paths_per_day: TimelineSpec | None = None
     capacity_mt_per_year: TimelineSpec | None = None
-    train_payload_t: float = Field(gt=0)
+    train_payload_t: Tonnes
     transit_h: DurationSpec = 24.0
     opening_date: date | None = None
-    max_wait_h: float = Field(24.0, ge=0)
-    sidings_t: float | None = Field(None, gt=0, description="Siding room for cargo waiting for a train (t)")
+    max_wait_h: Hours = 24.0
+    sidings_t: Tonnes | None = Field(None, description="Siding room for cargo waiting for a train (t)")
     when_full: WhenFull = Field("wait", description="An arrival to full sidings: wait upstream, or divert")
 
-    _nonneg = field_validator("paths_per_day", "capacity_mt_per_year")(
-        lambda v: v if v is None else non_negative_timeline(v)
-    )
+    _paths = field_validator("paths_per_day")(timeline_up_to(MAX_PATHS_PER_DAY))
+    _mt = field_validator("capacity_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
 
     _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
     _room = model_validator(mode="after")(lambda self: room_needed(self, "sidings_t"))

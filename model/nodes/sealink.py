@@ -34,6 +34,7 @@ import simpy
 from pydantic import Field, field_validator
 
 from ..distributions import as_distribution, quantiles
+from ..limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
 from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
 from ..timeline import Timeline, combine, union_intervals as _union
 from ..weather import StormSpec, storm_calendar
@@ -47,12 +48,14 @@ class CharterSpec(Strict):
     """Vessels an operator charters when cargo piles up (ASCO chartered 3 extra feeders
     for 5 months in 2025, §3), and releases when the queue has cleared."""
 
-    vessels: int = Field(ge=1, description="Most vessels on charter at once")
-    queue_t: float = Field(gt=0, description="Queued tonnes above which the operator charters one more")
-    lead_days: float = Field(30.0, ge=0, description="From the decision to the vessel's first loading")
-    min_days: float = Field(90.0, ge=0, description="Shortest charter")
-    day_rate_usd: float = Field(0.0, ge=0, description="Hire per vessel-day")
-    check_days: float = Field(1.0, gt=0, description="How often the operator looks at the queue")
+    vessels: Count = Field(description="Most vessels on charter at once")
+    queue_t: float = Field(gt=0, le=MAX_MT_PER_YEAR * 1e6, description="Queued tonnes above which the operator "
+                           "charters one more")
+    lead_days: Days = Field(30.0, description="From the decision to the vessel's first loading")
+    min_days: Days = Field(90.0, description="Shortest charter")
+    day_rate_usd: Usd = Field(0.0, description="Hire per vessel-day")
+    check_days: float = Field(1.0, ge=1 / 24, le=MAX_DAYS, description="How often the operator looks at the queue "
+                              "(at least hourly: each look is a simulated event)")
 
 
 class SeaLinkSpec(NodeSpecBase):
@@ -61,20 +64,20 @@ class SeaLinkSpec(NodeSpecBase):
 
     kind: Literal["sea_link"]
     fleet: TimelineSpec
-    vessel_payload_t: float = Field(gt=0)
+    vessel_payload_t: Tonnes
     load_h: DurationSpec = 8.0
     crossing_h: DurationSpec = 20.0
     unload_h: DurationSpec = 8.0
     return_h: DurationSpec | None = None
-    max_wait_h: float = Field(48.0, ge=0)
+    max_wait_h: Hours = 48.0
     storms: StormSpec | str | None = Field(None, description="Storms: inline (this link's own), or the name "
                                            "of a sea area in the scenario's weather (shared with its other links)")
-    storm_share: float = Field(1.0, ge=0, le=1, description="Chance that a storm of the area closes this link")
+    storm_share: Share = Field(1.0, description="Chance that a storm of the area closes this link")
     load_at: str | None = Field(None, description="Port terminal (node id) where vessels load: a berth call "
                                 "of call_h + cargo / handling rate replaces load_h")
     unload_at: str | None = Field(None, description="Port terminal (node id) where vessels unload, in place of unload_h")
     charter: CharterSpec | None = Field(None, description="Vessels chartered when cargo piles up")
-    return_cargo_t: float = Field(0.0, ge=0, description="Tonnes (or their handling equivalent) carried back on "
+    return_cargo_t: float = Field(0.0, ge=0, le=MAX_TONNES, description="Tonnes (or their handling equivalent) carried back on "
                                   "each return leg and handled at both calls; not tracked as cargo")
 
     _count = field_validator("fleet")(count_timeline)

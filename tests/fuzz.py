@@ -1,0 +1,468 @@
+"""Seeded fuzzing of scenario files: what ``validate`` accepts, ``run`` can do.
+
+Mutants are copies of the library scenarios (``scenarios/*.yaml``, ``extends``
+resolved and cut to their first year, so that an accepted one runs in seconds) with
+one to three mutations each: type swaps; NaN, infinite, huge, tiny, zero and negative
+numbers, and numbers at or near a limit; deleted and duplicated keys and list items; bad dates; broken references
+(node ids, extends); hostile names; and, on the text, alias bombs, deep nesting,
+duplicated lines, tabs and truncation. Mutant ``i`` of seed ``s`` is always the same.
+
+Each mutant is validated in-process by the command line's own entry point
+(``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` seconds: it must
+exit 0 or 2, never raise (a traceback) or hang, and every line of a refusal must be
+``error: FILE[:LINE]: ...`` naming an existing file and a field path (or a problem of
+the whole file). Accepted mutants are then run for one replication, as ``run`` does
+(simulate, tables, summaries, printed results, capacity bound and sanity check,
+folder written without plots), which must not raise.
+
+The test suite runs a bounded sample (``tests/test_fuzz.py``); the full campaign::
+
+    python -m tests.fuzz --n 2000            # validation of 2,000 mutants, every accepted one run
+    python -m tests.fuzz --n 200 --runs 20   # what CI does, roughly
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import math
+import random
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LIBRARY = ROOT / "scenarios"
+HANG_S = 10.0
+"""A validation taking longer than this is a hang."""
+RUN_S = 600.0
+"""A one-year, one-replication run taking longer than this is reported as a hang."""
+ERROR_LINE = re.compile(r"^error: (?P<file>.+?)(?::(?P<line>\d+))?: (?P<rest>.+)$")
+WHOLE_FILE = ("YAML ", "the file", "expected a ", "cannot read", "a YAML value", "file not found", "extends: ")
+"""How a message about a whole file (no field path) begins, after ``FILE[:LINE]: ``."""
+
+
+# ------------------------------------------------------------------ corpus
+
+
+def cut_to_one_year(data: dict) -> dict:
+    """A resolved scenario mapping cut to its first year: end_date one year after
+    start_date, and whatever is dated after that dropped (investments and the delays
+    matching only them, disruptions, timeline steps, operational delays, uncertain
+    inputs on dropped items)."""
+    out = copy.deepcopy(data)
+    start = out["start_date"]
+    end = date(start.year + 1, start.month, min(start.day, 28))
+    out["end_date"] = end
+    out["investments"] = [i for i in out.get("investments", []) if i["date"] < end]
+    ids = {i["id"] for i in out["investments"]} | {t for i in out["investments"] for t in i.get("tags", [])}
+    delays = out.get("delays", {})
+    delays["projects"] = [d for d in delays.get("projects", []) if d["match"] in ids]
+    delays["operational"] = [d for d in delays.get("operational", []) if d.get("from_date") is None
+                             or d["from_date"] < end]
+    out["disruptions"] = [{**d, "end": min(d["end"], end)} for d in out.get("disruptions", []) if d["start"] < end]
+    for spec in out["nodes"].values():
+        for key, value in list(spec.items()):
+            if isinstance(value, dict) and value and all(isinstance(k, date) for k in value):
+                kept = {k: v for k, v in value.items() if k < end}
+                spec[key] = kept or value[min(value)]
+        if isinstance(spec.get("opening_date"), date) and spec["opening_date"] >= end:
+            spec["opening_date"] = end - (end - start) / 2
+    out["uncertainty"] = [u for u in out.get("uncertainty", []) if not u["path"].startswith(("investments.", "delays."))
+                          or u["path"].split(".")[-2] in ids]
+    return out
+
+
+def corpus() -> list[tuple[str, dict]]:
+    """(name, one-year mapping) of every library scenario, cut; each validates as a file."""
+    from model.scenario import load_raw, load_scenario
+
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in sorted(LIBRARY.glob("*.yaml")):
+            data, _, _ = load_raw(path)
+            cut = cut_to_one_year(data)
+            f = Path(tmp) / path.name
+            f.write_text(yaml.safe_dump(cut, sort_keys=False), encoding="utf-8")
+            load_scenario(f)  # ScenarioError: the cut is wrong
+            out.append((path.stem, cut))
+    return out
+
+
+# ---------------------------------------------------------------- mutations
+
+SPECIAL_NUMBERS: list[Any] = [math.nan, math.inf, -math.inf, 1e308, -1e308, 1e12, 10**30, -1, -0.5, 0, 1e-9,
+                              2**63, 0.5, 3]
+EXTREME_NUMBERS: list[Any] = [0, 0.0, 1e-6, 10, 31, 1000, 1e5, 438_000]
+BAD_DATES: list[Any] = ["2024-13-45", "9999-12-31", "0001-01-01", "yesterday", date(9999, 12, 31), date(1, 1, 1),
+                        date(2199, 1, 1), "", 20240101]
+HOSTILE_NAMES: list[Any] = ["../../../tmp/x", "a\x00b", "..", "/etc/passwd", "x" * 500, "a/b", ".hidden", "ok-name"]
+
+
+def _paths(data: Any, here: tuple = ()) -> Iterator[tuple]:
+    """Every path (keys and list indices) in a nested mapping, containers included."""
+    yield here
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _paths(v, here + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _paths(v, here + (i,))
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for p in path:
+        data = data[p]
+    return data
+
+
+def _set(data: Any, path: tuple, value: Any) -> None:
+    _get(data, path[:-1])[path[-1]] = value
+
+
+def _leaves(data: dict, test: Callable[[Any], bool]) -> list[tuple]:
+    return [p for p in _paths(data) if p and test(_get(data, p))]
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def m_number(rng: random.Random, data: dict) -> str:
+    """A number replaced by NaN, an infinity, a huge, tiny, zero or negative one, or scaled."""
+    paths = _leaves(data, _is_number)
+    if not paths:
+        return "number: none"
+    p = rng.choice(paths)
+    old = _get(data, p)
+    new = rng.choice(SPECIAL_NUMBERS) if rng.random() < 0.5 else old * rng.choice([0, 0.1, 0.5, 2, 10, 100])
+    _set(data, p, new)
+    return f"number {'.'.join(map(str, p))}: {old!r} -> {new!r}"
+
+
+def m_extreme(rng: random.Random, data: dict) -> str:
+    """A number set to a value at or near a limit (often still valid: the engine must cope)."""
+    paths = _leaves(data, _is_number)
+    if not paths:
+        return "extreme: none"
+    p = rng.choice(paths)
+    old, new = _get(data, p), rng.choice(EXTREME_NUMBERS)
+    _set(data, p, new)
+    return f"extreme {'.'.join(map(str, p))}: {old!r} -> {new!r}"
+
+
+def m_type(rng: random.Random, data: dict) -> str:
+    """A value replaced by one of another type."""
+    p = rng.choice([q for q in _paths(data) if q])
+    new = rng.choice(["text", 7, 2.5, True, None, [1, "a"], {"x": 1}, [], {}, date(2025, 1, 1)])
+    _set(data, p, new)
+    return f"type {'.'.join(map(str, p))} -> {new!r}"
+
+
+def m_delete(rng: random.Random, data: dict) -> str:
+    """A key deleted from a mapping, or an item from a list."""
+    paths = [p for p in _paths(data) if p and isinstance(_get(data, p[:-1]), (dict, list))]
+    p = rng.choice(paths)
+    del _get(data, p[:-1])[p[-1]]
+    return f"delete {'.'.join(map(str, p))}"
+
+
+def m_duplicate_item(rng: random.Random, data: dict) -> str:
+    """An item of a list duplicated (investments with the same id, a node twice in a route)."""
+    paths = _leaves(data, lambda v: isinstance(v, list) and bool(v))
+    if not paths:
+        return "duplicate item: none"
+    p = rng.choice(paths)
+    items = _get(data, p)
+    items.insert(rng.randrange(len(items) + 1), copy.deepcopy(rng.choice(items)))
+    return f"duplicate item in {'.'.join(map(str, p))}"
+
+
+def m_date(rng: random.Random, data: dict) -> str:
+    """A date (or a date key of a timeline) replaced by a bad one, or start and end swapped."""
+    if rng.random() < 0.15:
+        data["start_date"], data["end_date"] = data["end_date"], data["start_date"]
+        return "date: start and end swapped"
+    paths = _leaves(data, lambda v: isinstance(v, date))
+    timelines = _leaves(data, lambda v: isinstance(v, dict) and bool(v) and all(isinstance(k, date) for k in v))
+    new = rng.choice(BAD_DATES)
+    if timelines and rng.random() < 0.3:
+        tl = _get(data, rng.choice(timelines))
+        key = rng.choice(list(tl))
+        tl[new if not isinstance(new, int) else str(new)] = tl.pop(key)
+        return f"date key {key} -> {new!r}"
+    p = rng.choice(paths)
+    _set(data, p, new)
+    return f"date {'.'.join(map(str, p))} -> {new!r}"
+
+
+def m_reference(rng: random.Random, data: dict) -> str:
+    """A reference broken: a node id in a route, investment, delay or disruption made
+    unknown, a referenced node deleted, or an ``extends`` to a missing, outside or own file."""
+    roll = rng.random()
+    if roll < 0.15:
+        data["extends"] = rng.choice(["no_such_parent.yaml", "/etc/passwd", "../../../../etc/hostname",
+                                      "mutant.yaml", "/dev/zero", ["a.yaml"]])
+        return f"extends -> {data['extends']!r}"
+    if roll < 0.35 and data.get("nodes"):
+        nid = rng.choice(list(data["nodes"]))
+        del data["nodes"][nid]
+        return f"reference: node {nid} deleted"
+    ids = set(data.get("nodes", {}))
+    paths = _leaves(data, lambda v: isinstance(v, str) and v in ids)
+    if not paths:
+        return "reference: none"
+    p = rng.choice(paths)
+    _set(data, p, _get(data, p) + "_x")
+    return f"reference {'.'.join(map(str, p))} broken"
+
+
+def m_name(rng: random.Random, data: dict) -> str:
+    """A hostile or odd scenario name."""
+    data["name"] = rng.choice(HOSTILE_NAMES)
+    return f"name -> {data['name'][:20]!r}"
+
+
+DATA_MUTATIONS: list[tuple[Callable[[random.Random, dict], str], float]] = [
+    (m_number, 5.0), (m_extreme, 2.0), (m_type, 2.0), (m_delete, 2.0), (m_duplicate_item, 1.0), (m_date, 1.5),
+    (m_reference, 1.5), (m_name, 0.5),
+]
+
+
+def t_alias_bomb(rng: random.Random, text: str) -> tuple[str, str]:
+    depth = rng.randint(3, 9)
+    lines = ['lol0: &a0 ["lol"]'] + [f"lol{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]"
+                                     for i in range(1, depth + 1)]
+    return "\n".join(lines) + "\n" + text, f"alias bomb of depth {depth}"
+
+
+def t_deep(rng: random.Random, text: str) -> tuple[str, str]:
+    n = rng.choice([40, 60, 500, 30_000])
+    return text + f"deep: {'[' * n}{']' * n}\n", f"nesting {n} deep"
+
+
+def t_duplicate_line(rng: random.Random, text: str) -> tuple[str, str]:
+    lines = text.splitlines()
+    i = rng.randrange(len(lines))
+    lines.insert(i + 1, lines[i])
+    return "\n".join(lines) + "\n", f"line {i + 1} duplicated"
+
+
+def t_damage(rng: random.Random, text: str) -> tuple[str, str]:
+    """Truncated text, a tab, or a stray character."""
+    i = rng.randrange(max(len(text), 1))
+    what = rng.choice(["truncate", "tab", "char"])
+    if what == "truncate":
+        return text[:i], f"truncated at {i}"
+    return text[:i] + ("\t" if what == "tab" else rng.choice("[]{}:&*!|>%@`'\"")) + text[i:], f"{what} at {i}"
+
+
+TEXT_MUTATIONS: list[tuple[Callable[[random.Random, str], tuple[str, str]], float]] = [
+    (t_alias_bomb, 1.0), (t_deep, 1.0), (t_duplicate_line, 2.0), (t_damage, 2.0),
+]
+
+
+def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
+    return rng.choices([f for f, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def mutant(sources: list[tuple[str, dict]], seed: int, i: int) -> tuple[str, list[str]]:
+    """The text of mutant ``i`` and what was done to it (always the same for ``seed``, ``i``)."""
+    rng = random.Random(seed * 1_000_003 + i)
+    name, data = rng.choice(sources)
+    data = copy.deepcopy(data)
+    done = [f"from {name}"]
+    for _ in range(rng.choices([1, 2, 3], weights=[6, 3, 1])[0]):
+        try:
+            done.append(_pick(rng, DATA_MUTATIONS)(rng, data))
+        except (IndexError, KeyError, TypeError, ValueError) as e:  # nothing of that kind left to mutate
+            done.append(f"skipped ({e.__class__.__name__})")
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if rng.random() < 0.15:
+        text, what = _pick(rng, TEXT_MUTATIONS)(rng, text)
+        done.append(what)
+    return text, done
+
+
+# ------------------------------------------------------------------ checks
+
+
+class _TimeUp(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _TimeUp in this (main) thread after ``seconds``."""
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class Outcome:
+    """What became of one mutant."""
+
+    index: int
+    path: Path
+    done: list[str]
+    verdict: str  # accepted, rejected, traceback, hang, unlocated, bad-exit
+    detail: str = ""
+    seconds: float = 0.0
+    ran: str = ""  # for accepted ones that were run: ok, error, hang ("": not run)
+
+
+def unlocated(lines: list[str], path: Path) -> list[str]:
+    """Lines of a refusal that do not say ``error: FILE[:LINE]: field.path: ...`` (or
+    a problem of the whole file) about an existing file."""
+    bad = []
+    for line in lines:
+        m = ERROR_LINE.match(line)
+        if not m or not (Path(m["file"]) == path or Path(m["file"]).is_file()):
+            bad.append(line)
+            continue
+        rest = m["rest"]
+        if not rest.startswith(WHOLE_FILE) and not re.match(r"^\S.*?: \S", rest):  # field.path: message
+            bad.append(line)
+    return bad
+
+
+def validate_in_process(path: Path) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``validate FILE`` by the CLI's own entry point."""
+    from model.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["validate", str(path)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def check_validation(index: int, path: Path, done: list[str]) -> Outcome:
+    t0 = time.perf_counter()
+    try:
+        with _time_limit(HANG_S):
+            code, _, err = validate_in_process(path)
+    except _TimeUp:
+        return Outcome(index, path, done, "hang", f"over {HANG_S:g} s", time.perf_counter() - t0)
+    except BaseException as e:  # noqa: BLE001 - any exception here is a traceback the user would see
+        return Outcome(index, path, done, "traceback", f"{e.__class__.__name__}: {str(e)[:300]}",
+                       time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    if code == 0:
+        return Outcome(index, path, done, "accepted", "", seconds)
+    lines = err.splitlines()
+    if code != 2 or not lines:
+        return Outcome(index, path, done, "bad-exit", f"exit {code}: {err[:300]}", seconds)
+    bad = unlocated(lines, path)
+    if bad:
+        return Outcome(index, path, done, "unlocated", bad[0][:300], seconds)
+    return Outcome(index, path, done, "rejected", lines[0][:200], seconds)
+
+
+def run_one_replication(path: Path, out: Path) -> None:
+    """One replication as ``run`` makes it: simulate, build the results, print them and
+    the checks, write the folder (without plots)."""
+    from model.api import run
+    from model.report import format_results
+    from model.sanity import checks_summary
+
+    res = run(path, replications=1, workers=1)
+    format_results(res)
+    for s in res.scenarios:
+        checks_summary(s, res.annual_nodes, res.corridor, res.bound)
+    res.write(out, plots=False)
+
+
+def check_run(outcome: Outcome, work: Path) -> None:
+    try:
+        with _time_limit(RUN_S):
+            run_one_replication(outcome.path, work / f"run-{outcome.index:05d}")
+        outcome.ran = "ok"
+    except _TimeUp:
+        outcome.ran, outcome.detail = "hang", f"run over {RUN_S:g} s"
+    except BaseException as e:  # noqa: BLE001
+        outcome.ran, outcome.detail = "error", f"{e.__class__.__name__}: {str(e)[:300]}"
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> Counter:
+        return Counter(o.verdict for o in self.outcomes)
+
+    def run_counts(self) -> Counter:
+        return Counter(o.ran for o in self.outcomes if o.ran)
+
+    def failures(self) -> list[Outcome]:
+        """Mutants that broke a rule: a traceback, a hang, a refusal without file and
+        field, another exit status, or an accepted one whose run failed."""
+        return [o for o in self.outcomes if o.verdict not in ("accepted", "rejected") or o.ran in ("error", "hang")]
+
+    def summary(self) -> str:
+        c, r = self.counts(), self.run_counts()
+        return (f"{len(self.outcomes)} mutants in {self.seconds:.0f} s: {c['accepted']} accepted, {c['rejected']} "
+                f"rejected, {c['traceback']} tracebacks, {c['hang']} hangs, {c['unlocated']} refusals without "
+                f"file and field, {c['bad-exit']} other exits; runs of accepted ones: {r['ok']} ok, {r['error']} "
+                f"errors, {r['hang']} hangs")
+
+
+def campaign(n: int, seed: int = 0, runs: int | None = None, work: Path | None = None,
+             log: Callable[[str], None] | None = None) -> Report:
+    """Validate ``n`` mutants and run up to ``runs`` of the accepted ones (None: all)."""
+    t0 = time.perf_counter()
+    sources = corpus()
+    report = Report()
+    with contextlib.ExitStack() as stack:
+        work = work or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
+        folder = work / "mutants"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "pyproject.toml").write_text("")  # the mutants' project tree
+        for i in range(n):
+            text, done = mutant(sources, seed, i)
+            path = folder / f"mutant-{seed}-{i:05d}.yaml"
+            path.write_text(text, encoding="utf-8")
+            outcome = check_validation(i, path, done)
+            report.outcomes.append(outcome)
+            if outcome.verdict == "accepted" and (runs is None or sum(o.ran != "" for o in report.outcomes) < runs):
+                check_run(outcome, work)
+            if log and (outcome.verdict not in ("accepted", "rejected") or outcome.ran in ("error", "hang")):
+                log(f"FAIL mutant {i} ({outcome.verdict} {outcome.ran}): {outcome.detail} <- {'; '.join(done)}")
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=2000, help="mutants to validate (default 2,000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--runs", type=int, help="run at most this many accepted mutants (default: all)")
+    p.add_argument("--keep", help="folder to keep the mutants and runs in (default: a temporary one)")
+    args = p.parse_args(argv)
+    report = campaign(args.n, args.seed, args.runs, Path(args.keep) if args.keep else None,
+                      log=lambda s: print(s, flush=True))
+    print(report.summary())
+    return 1 if report.failures() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
