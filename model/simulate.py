@@ -50,6 +50,7 @@ class StreamRecord:
     delivered_t: list[float] = field(default_factory=list)
     transit_year: list[int] = field(default_factory=list)
     transit_h: list[float] = field(default_factory=list)
+    port_transit_h: list[float] = field(default_factory=list)  # from the first port reached (aligned with transit_h)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
@@ -169,10 +170,10 @@ class Outside:
 class Via:
     """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
 
-    __slots__ = ("visit", "km", "node")
+    __slots__ = ("visit", "km", "node", "is_port")
 
     def __init__(self, visit: Callable[[Shipment], Generator], node: Node) -> None:
-        self.visit, self.km, self.node = visit, node.km, node
+        self.visit, self.km, self.node, self.is_port = visit, node.km, node, node.is_port
 
     def is_open(self, now: float) -> bool:
         return self.node.is_open(now)
@@ -350,18 +351,26 @@ class Corridor:
         return choice.names[i], choice.options[i]
 
     def _journey(self, s: Shipment, rec: StreamRecord, plan: tuple) -> Generator:
+        """Visit the route's nodes in turn; on delivery record the transit from the route's
+        start and from the first port reached (the Kazakh port for cargo that enters at the
+        Chinese border; the same as the transit for cargo that enters at a port)."""
         km = 0.0
+        port_h = -1.0  # when the shipment reached its first port (-1: not yet)
         for step in plan:
             if step.__class__ is Choice:
                 name, nodes = self._choose(step, s.t)
                 rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
                 for node in nodes:
                     km += node.km
+                    if port_h < 0 and node.is_port:
+                        port_h = self.env.now
                     yield from node.visit(s)
                     if s.gone:
                         return self._turned_away(s, rec)
             else:
                 km += step.km
+                if port_h < 0 and step.is_port:
+                    port_h = self.env.now
                 yield from step.visit(s)
                 if s.gone:  # a full waiting room turned it away (a reneged shipment never resumes)
                     return self._turned_away(s, rec)
@@ -373,6 +382,7 @@ class Corridor:
         rec.delivered_tkm[y] += s.t * km
         rec.transit_year.append(y)
         rec.transit_h.append(now - s.created_h)
+        rec.port_transit_h.append(now - (port_h if port_h >= 0 else s.created_h))
 
     def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
