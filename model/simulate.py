@@ -103,6 +103,30 @@ class Choice:
     scale: float = 0.05  # logit: per USD
     vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
 
+    def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
+        """The options open now (every node of them open) and each one's queue-aware expected
+        time for t tonnes (None for a closed one). A node shared by several options (the
+        Dostyk-Moyinty line behind three border crossings) is asked once."""
+        delay: dict[int, float | None] = {}
+        open_: list[int] = []
+        times: list[float] = []
+        for i, opt in enumerate(self.options):
+            total, is_open = 0.0, True
+            for n in opt:
+                key = id(n)
+                if key in delay:
+                    d = delay[key]
+                else:
+                    d = delay[key] = n.expected_delay_h(t) if n.is_open(now) else None
+                if d is None:
+                    is_open = False
+                    break
+                total += d
+            if is_open:
+                open_.append(i)
+            times.append(total if is_open else math.inf)
+        return open_, times
+
 
 def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
     """Multinomial logit shares of options with generalised costs ``cost`` (USD/t):
@@ -317,9 +341,8 @@ class Corridor:
         now, total = self.env.now, 0.0
         for step in steps:
             if step.__class__ is Choice:
-                times = [sum(n.expected_delay_h(t) for n in opt) for opt in step.options
-                         if all(n.is_open(now) for n in opt)]
-                total += min(times) if times else math.inf
+                open_, times = step.option_times(now, t)
+                total += min(times[i] for i in open_) if open_ else math.inf
             else:
                 total += step.expected_delay_h(t)
         return total
@@ -329,7 +352,7 @@ class Corridor:
     def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node | Via]]:
         """Pick a branch: only open branches; if none is open, the one opening first."""
         now = self.env.now
-        open_ = [i for i, opt in enumerate(choice.options) if all(n.is_open(now) for n in opt)]
+        open_, times = choice.option_times(now, t)
         if not open_:
             def opens(i: int) -> float:
                 hs = [n.opens_at() for n in choice.options[i]]
@@ -337,11 +360,10 @@ class Corridor:
             i = min(range(len(choice.options)), key=opens)
             return choice.names[i], choice.options[i]
         if choice.policy == "least_delay":
-            i = min(open_, key=lambda j: sum(n.expected_delay_h(t) for n in choice.options[j]))
+            i = min(open_, key=lambda j: times[j])
         elif choice.policy == "logit":
             assert choice.tariffs is not None
-            cost = [float(choice.tariffs[j]) + choice.vot_per_h * sum(n.expected_delay_h(t) for n in choice.options[j])
-                    for j in open_]
+            cost = [float(choice.tariffs[j]) + choice.vot_per_h * times[j] for j in open_]
             i = open_[logit_draw(cost, choice.scale, choice.rng.random())]
         else:
             w = choice.shares[open_]
