@@ -211,7 +211,9 @@ def transit_hist_table(r: RunRecords) -> pd.DataFrame:
         parts.append(pd.DataFrame({"scenario": r.scenario.name, "replication": r.replication, "commodity": commodity,
                                    "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:],
                                    "count": counts}))
-    return TABLES["transit_hist"].conform(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame())
+    if not parts:  # a scenario of background traffic only: no corridor shipment to count
+        return TABLES["transit_hist"].frame([])
+    return TABLES["transit_hist"].conform(pd.concat(parts, ignore_index=True))
 
 
 def network_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
