@@ -24,6 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "validation")]
 
 import test_validation_links as L  # noqa: E402
 import test_validation_queues as Q  # noqa: E402
+import test_validation_sharing as S  # noqa: E402
 import test_validation_waiting_room as W  # noqa: E402
 from vstats import SEED, interval, per_replication  # noqa: E402
 
@@ -81,6 +82,17 @@ def main() -> None:
         away = per_replication(tw, "annual_streams", "turned_away_t", n)
         offered = per_replication(tw, "annual_streams", "demand_t", n)
         rows.append((f"{n}: share turned away, M/D/1/K", W.md1k_blocking(k, rho), ci95(away / offered)))
+
+    # ---- background and corridor cargo on shared berths: Erlang C of the pooled arrivals
+    ss = [S._berths(True, False), S._berths(True, True), S._berths(False, True)]
+    tsh = run_many([(s, k) for s in ss for k in range(S.REPS)], seed=SEED, workers=2)
+    pooled = mmc_wq(S.BACKGROUND_PER_H + S.CORRIDOR_PER_H, S.SERVICE_H, S.BERTHS)
+    for label, scn, sid, theory in [
+            ("shared berths: background alone, Wq (h)", "other", "other", mmc_wq(S.BACKGROUND_PER_H, S.SERVICE_H, S.BERTHS)),
+            ("shared berths: background with corridor cargo, Wq (h)", "other+cargo", "other", pooled),
+            ("shared berths: corridor alone, Wq (h)", "cargo", "cargo", mmc_wq(S.CORRIDOR_PER_H, S.SERVICE_H, S.BERTHS)),
+            ("shared berths: corridor with background, Wq (h)", "other+cargo", "cargo", pooled)]:
+        rows.append((label, theory, ci95(S._wait_h(tsh, scn, sid))))
 
     print("| check | theory | simulated mean | 95% CI | (sim - theory) / theory |")
     print("|---|---|---|---|---|")
