@@ -8,8 +8,9 @@ corridor cargo is added and the corridor's rises when background is added, each 
 same pooled figure. Waits are read per stream, from its ``transit_mean_days`` (a route of
 the terminal alone: wait + mean service), so the check covers the recording per stream,
 not only the node's pooled wait. A month of warm-up, 2030 measured; intervals as in vstats.
-Alone, each stream waits a tenth to a fifth of an hour, so its interval may be 25% of that
-(the pooled waits, 10%): what is judged is the five- to tenfold rise, far outside both.
+Alone, each stream would wait Erlang C of its own rate, a tenth to a fifth of an hour (a single
+stream on M/M/c berths is checked in test_validation_queues): the shared interval must lie above
+it, far above, so the rise is judged against theory, not against another noisy run.
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def _berths(background: bool, corridor: bool):
 
 @pytest.fixture(scope="module")
 def runs():
-    scenarios = [_berths(True, False), _berths(True, True), _berths(False, True)]
-    return run_many([(s, k) for s in scenarios for k in range(REPS)], seed=SEED, workers=2)
+    return run_many([(_berths(True, True), k) for k in range(REPS)], seed=SEED, workers=2)
 
 
 def _wait_h(runs, scenario_name: str, stream: str):
@@ -57,16 +57,12 @@ def test_pooled_theory_values():
 
 
 def test_background_waits_rise_to_the_pooled_wait_when_corridor_cargo_shares_its_berths(runs):
-    alone = check("background alone", _wait_h(runs, "other", "other"), mmc_wq(BACKGROUND_PER_H, SERVICE_H, BERTHS),
-                  max_rel_half=0.25)
     pooled = mmc_wq(BACKGROUND_PER_H + CORRIDOR_PER_H, SERVICE_H, BERTHS)
     shared = check("background with corridor cargo", _wait_h(runs, "other+cargo", "other"), pooled, max_rel_half=0.10)
-    assert shared.lo > alone.hi  # the rise is far outside both intervals
+    assert shared.lo > 5 * mmc_wq(BACKGROUND_PER_H, SERVICE_H, BERTHS)  # 0.96 h against 0.099 h alone
 
 
 def test_corridor_waits_rise_to_the_pooled_wait_when_background_shares_its_berths(runs):
-    alone = check("corridor alone", _wait_h(runs, "cargo", "cargo"), mmc_wq(CORRIDOR_PER_H, SERVICE_H, BERTHS),
-                  max_rel_half=0.25)
     pooled = mmc_wq(BACKGROUND_PER_H + CORRIDOR_PER_H, SERVICE_H, BERTHS)
     shared = check("corridor with background", _wait_h(runs, "other+cargo", "cargo"), pooled, max_rel_half=0.10)
-    assert shared.lo > alone.hi
+    assert shared.lo > 4 * mmc_wq(CORRIDOR_PER_H, SERVICE_H, BERTHS)  # 0.96 h against 0.19 h alone
