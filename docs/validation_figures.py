@@ -24,6 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "validation")]
 
 import test_validation_links as L  # noqa: E402
 import test_validation_queues as Q  # noqa: E402
+import test_validation_sharing as S  # noqa: E402
 import test_validation_waiting_room as W  # noqa: E402
 from vstats import SEED, interval, per_replication  # noqa: E402
 
@@ -81,6 +82,13 @@ def main() -> None:
         away = per_replication(tw, "annual_streams", "turned_away_t", n)
         offered = per_replication(tw, "annual_streams", "demand_t", n)
         rows.append((f"{n}: share turned away, M/D/1/K", W.md1k_blocking(k, rho), ci95(away / offered)))
+
+    # ---- background and corridor cargo on shared berths: Erlang C of the pooled arrivals
+    tsh = run_many([(S._berths(True, True), k) for k in range(S.REPS)], seed=SEED, workers=2)
+    pooled = mmc_wq(S.BACKGROUND_PER_H + S.CORRIDOR_PER_H, S.SERVICE_H, S.BERTHS)
+    for label, sid in [("shared berths: background with corridor cargo, Wq (h)", "other"),
+                       ("shared berths: corridor with background, Wq (h)", "cargo")]:
+        rows.append((label, pooled, ci95(S._wait_h(tsh, "other+cargo", sid))))
 
     print("| check | theory | simulated mean | 95% CI | (sim - theory) / theory |")
     print("|---|---|---|---|---|")

@@ -119,11 +119,25 @@ def _panel(ax, s: str, year: int, t: dict[str, pd.DataFrame]) -> None:
     ax.set_ylabel("latitude (°N)")
 
 
+def _panel_width(t: dict[str, pd.DataFrame]) -> float:
+    """Inches per map panel: 7.5, wider for a network that stretches east-west (from the Chinese
+    border to the Black Sea the map is about three times as wide as it is tall), at most 16."""
+    net = t.get("network_nodes")
+    if net is None or net.empty:
+        return 7.5
+    xy = net.dropna(subset=["lon", "lat"])
+    if xy.empty:
+        return 7.5
+    lat = np.radians((xy["lat"].min() + xy["lat"].max()) / 2)
+    aspect = ((xy["lon"].max() - xy["lon"].min() + 2.4) * np.cos(lat)) / (xy["lat"].max() - xy["lat"].min() + 2.4)
+    return float(np.clip(5.5 * aspect, 7.5, 16.0))
+
+
 def corridor_map(t: dict[str, pd.DataFrame], path: Path, year: int | None = None) -> None:
     """One map per scenario of a batch, side by side, in one year (default: the last)."""
     year = year or int(t["annual_nodes"]["year"].max())
     scen = list(dict.fromkeys(t["annual_nodes"]["scenario"]))
-    fig, axes = plt.subplots(1, len(scen), figsize=(7.5 * len(scen) + 1, 6.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(scen), figsize=(_panel_width(t) * len(scen) + 1, 6.6), squeeze=False)
     for ax, s in zip(axes.flat, scen):
         _panel(ax, s, year, t)
     sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(CMAP), norm=plt.Normalize(0, 1))

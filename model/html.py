@@ -38,7 +38,8 @@ CAPTIONS = {
     "delivered_fan.png": "The spread of cargo delivered over replications (P10-P90, P25-P75, median): simulation "
                          "noise, and for a scenario with uncertain inputs, their uncertainty too.",
     "waiting_by_node.png": "Where cargo waits: mean wait before service at each node.",
-    "transit_distribution.png": "How long shipments take from the Kazakh port to the end of the modelled route, "
+    "transit_distribution.png": "How long shipments take from where they enter the model (the Chinese border for "
+                                "China-origin cargo, else the Kazakh port) to the end of the modelled route, "
                                 "per commodity.",
     "corridor_map.png": "The corridor on a map: links and ports coloured by utilisation in the last year; ★ marks where more capacity would raise the capacity bound.",
     "throughput_vs_capacity.png": "Throughput against available capacity, node by node; each scenario in its own colour.",
@@ -87,6 +88,7 @@ def _commodity_table(g: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         "Delivered (Mt) [95% CI]": _mt_band(g, "delivered_mt", "delivered_ci95_lo_mt", "delivered_ci95_hi_mt"),
         "Lost to other routes (Mt)": g["lost_mt"].round(2),
         "Transit p50 / p95 (days)": [f"{a:.1f} / {b:.1f}" for a, b in zip(g["transit_p50_days"], g["transit_p95_days"])],
+        "From port p50 (days)": g["port_transit_p50_days"].round(1),
         "Binds": [display(t, names) for t in g["binding"]],
     })
 

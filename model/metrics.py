@@ -85,16 +85,19 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
         transit = _by_year(rec.transit_year, rec.transit_h, len(grid))
+        from_port = _by_year(rec.transit_year, rec.port_transit_h, len(grid))
         lost = [rec.lost_t(y) for y in range(len(grid))]
         backlog = np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(lost)
         for y, year in enumerate(grid.years):
-            days = transit[y] / 24.0
+            days, port_days = transit[y] / 24.0, from_port[y] / 24.0
             rows.append((
                 r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
                 rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], rec.turned_away_t[y],
                 float(backlog[y]),
                 rec.delivered_tkm[y],
                 _stat(days, np.mean), _stat(days, np.median), _stat(days, lambda a: np.percentile(a, 95)),
+                _stat(port_days, np.mean), _stat(port_days, np.median),
+                _stat(port_days, lambda a: np.percentile(a, 95)),
             ))
     return TABLES["annual_streams"].frame(rows)
 
@@ -117,15 +120,17 @@ def bottleneck_table(nodes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _totals(r: RunRecords, sids: list[str], keys: dict[str, object]) -> list[dict]:
-    """Per year, the streams' demand, delivered, lost, and transit percentiles over every
-    shipment of theirs delivered that year; ``keys`` head each row."""
+    """Per year, the streams' demand, delivered, lost, and transit percentiles (from the route's
+    start and from the first port reached) over every shipment of theirs delivered that year;
+    ``keys`` head each row."""
     recs = [r.streams[sid] for sid in sids]
     years_idx = [y for rec in recs for y in rec.transit_year]
     hours = [h for rec in recs for h in rec.transit_h]
     transit = _by_year(years_idx, hours, len(r.grid))
+    from_port = _by_year(years_idx, [h for rec in recs for h in rec.port_transit_h], len(r.grid))
     rows = []
     for y, year in enumerate(r.grid.years):
-        days = transit[y] / 24.0
+        days, port_days = transit[y] / 24.0, from_port[y] / 24.0
         rows.append({
             "scenario": r.scenario.name, "replication": r.replication, "year": year, **keys,
             "demand_t": sum(rec.generated_t[y] for rec in recs),
@@ -133,6 +138,8 @@ def _totals(r: RunRecords, sids: list[str], keys: dict[str, object]) -> list[dic
             "lost_t": sum(rec.lost_t(y) for rec in recs),
             "transit_p50_days": _stat(days, np.median),
             "transit_p95_days": _stat(days, lambda a: np.percentile(a, 95)),
+            "port_transit_p50_days": _stat(port_days, np.median),
+            "port_transit_p95_days": _stat(port_days, lambda a: np.percentile(a, 95)),
         })
     return rows
 
@@ -205,7 +212,9 @@ def transit_hist_table(r: RunRecords) -> pd.DataFrame:
         parts.append(pd.DataFrame({"scenario": r.scenario.name, "replication": r.replication, "commodity": commodity,
                                    "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:],
                                    "count": counts}))
-    return TABLES["transit_hist"].conform(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame())
+    if not parts:  # a scenario of background traffic only: no corridor shipment to count
+        return TABLES["transit_hist"].frame([])
+    return TABLES["transit_hist"].conform(pd.concat(parts, ignore_index=True))
 
 
 def network_tables(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:

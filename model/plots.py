@@ -339,8 +339,8 @@ def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
         ax.set_xlabel("transit time (days, log scale)")
     for row in axes:
         row[0].set_ylabel("delivered within (%)")
-    fig.suptitle(f"Transit time from the Kazakh port to the end of the modelled route, {_years(t['corridor'])}",
-                 fontsize=11)
+    fig.suptitle("Transit time from where cargo enters (the Chinese border for China-origin containers, else "
+                 f"the Kazakh port) to the end of the modelled route, {_years(t['corridor'])}", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)

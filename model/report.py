@@ -51,11 +51,13 @@ def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
     lines = []
     for scn, g in flows[flows["year"] == year].groupby("scenario", sort=False):
         lines.append(f"{scn}, {year}, per flow (the binding node along each flow's route, share of the year):")
-        lines.append(f"  {'flow':<20}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}  binds")
+        lines.append(f"  {'flow':<22}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
+                     f"{'from port p50':>14}  binds")
         for _, r in g.iterrows():
             share = "" if pd.isna(r.binding_share) else f" ({r.binding_share:.0%})"
-            lines.append(f"  {r.stream:<20}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}"
-                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}  {(r.binding or '-') + share}")
+            lines.append(f"  {r.stream:<22}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}"
+                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}{r.port_transit_p50_days:>10.1f}"
+                         f"      {(r.binding or '-') + share}")
     return "\n".join(lines)
 
 
@@ -69,11 +71,12 @@ def format_commodities(cs: pd.DataFrame, year: int | None = None) -> str:
     for scn, g in cs[cs["year"] == year].groupby("scenario", sort=False):
         lines.append(f"{scn}, {year}, per commodity (each a parallel flow with its own binding node):")
         lines.append(f"  {'commodity':<12}{'delivered Mt':>13}{'95% CI':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
-                     "  binds")
+                     f"{'from port p50':>14}  binds")
         for r in g.itertuples():
             ci = "" if pd.isna(r.delivered_ci95_lo_mt) else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}"
             lines.append(f"  {r.commodity:<12}{r.delivered_mt:>13.2f}{ci:>13}{r.lost_mt:>9.2f}"
-                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}  {r.binding or '-'}")
+                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}{r.port_transit_p50_days:>10.1f}"
+                         f"      {r.binding or '-'}")
     return "\n".join(lines)
 
 

@@ -52,6 +52,7 @@ class StreamRecord:
     delivered_t: list[float] = field(default_factory=list)
     transit_year: list[int] = field(default_factory=list)
     transit_h: list[float] = field(default_factory=list)
+    port_transit_h: list[float] = field(default_factory=list)  # from the first port reached (aligned with transit_h)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
@@ -104,6 +105,30 @@ class Choice:
     tariffs: np.ndarray | None = None  # logit: USD/t per option
     scale: float = 0.05  # logit: per USD
     vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
+
+    def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
+        """The options open now (every node of them open) and each one's queue-aware expected
+        time for t tonnes (None for a closed one). A node shared by several options (the
+        Dostyk-Moyinty line behind three border crossings) is asked once."""
+        delay: dict[int, float | None] = {}
+        open_: list[int] = []
+        times: list[float] = []
+        for i, opt in enumerate(self.options):
+            total, is_open = 0.0, True
+            for n in opt:
+                key = id(n)
+                if key in delay:
+                    d = delay[key]
+                else:
+                    d = delay[key] = n.expected_delay_h(t) if n.is_open(now) else None
+                if d is None:
+                    is_open = False
+                    break
+                total += d
+            if is_open:
+                open_.append(i)
+            times.append(total if is_open else math.inf)
+        return open_, times
 
 
 def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
@@ -172,10 +197,10 @@ class Outside:
 class Via:
     """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
 
-    __slots__ = ("visit", "km", "node")
+    __slots__ = ("visit", "km", "node", "is_port")
 
     def __init__(self, visit: Callable[[Shipment], Generator], node: Node) -> None:
-        self.visit, self.km, self.node = visit, node.km, node
+        self.visit, self.km, self.node, self.is_port = visit, node.km, node, node.is_port
 
     def is_open(self, now: float) -> bool:
         return self.node.is_open(now)
@@ -319,9 +344,8 @@ class Corridor:
         now, total = self.env.now, 0.0
         for step in steps:
             if step.__class__ is Choice:
-                times = [sum(n.expected_delay_h(t) for n in opt) for opt in step.options
-                         if all(n.is_open(now) for n in opt)]
-                total += min(times) if times else math.inf
+                open_, times = step.option_times(now, t)
+                total += min(times[i] for i in open_) if open_ else math.inf
             else:
                 total += step.expected_delay_h(t)
         return total
@@ -331,7 +355,7 @@ class Corridor:
     def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node | Via]]:
         """Pick a branch: only open branches; if none is open, the one opening first."""
         now = self.env.now
-        open_ = [i for i, opt in enumerate(choice.options) if all(n.is_open(now) for n in opt)]
+        open_, times = choice.option_times(now, t)
         if not open_:
             def opens(i: int) -> float:
                 hs = [n.opens_at() for n in choice.options[i]]
@@ -339,11 +363,10 @@ class Corridor:
             i = min(range(len(choice.options)), key=opens)
             return choice.names[i], choice.options[i]
         if choice.policy == "least_delay":
-            i = min(open_, key=lambda j: sum(n.expected_delay_h(t) for n in choice.options[j]))
+            i = min(open_, key=lambda j: times[j])
         elif choice.policy == "logit":
             assert choice.tariffs is not None
-            cost = [float(choice.tariffs[j]) + choice.vot_per_h * sum(n.expected_delay_h(t) for n in choice.options[j])
-                    for j in open_]
+            cost = [float(choice.tariffs[j]) + choice.vot_per_h * times[j] for j in open_]
             i = open_[logit_draw(cost, choice.scale, choice.rng.random())]
         else:
             w = choice.shares[open_]
@@ -353,18 +376,26 @@ class Corridor:
         return choice.names[i], choice.options[i]
 
     def _journey(self, s: Shipment, rec: StreamRecord, plan: tuple) -> Generator:
+        """Visit the route's nodes in turn; on delivery record the transit from the route's
+        start and from the first port reached (the Kazakh port for cargo that enters at the
+        Chinese border; the same as the transit for cargo that enters at a port)."""
         km = 0.0
+        port_h = -1.0  # when the shipment reached its first port (-1: not yet)
         for step in plan:
             if step.__class__ is Choice:
                 name, nodes = self._choose(step, s.t)
                 rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
                 for node in nodes:
                     km += node.km
+                    if port_h < 0 and node.is_port:
+                        port_h = self.env.now
                     yield from node.visit(s)
                     if s.gone:
                         return self._turned_away(s, rec)
             else:
                 km += step.km
+                if port_h < 0 and step.is_port:
+                    port_h = self.env.now
                 yield from step.visit(s)
                 if s.gone:  # a full waiting room turned it away (a reneged shipment never resumes)
                     return self._turned_away(s, rec)
@@ -376,6 +407,7 @@ class Corridor:
         rec.delivered_tkm[y] += s.t * km
         rec.transit_year.append(y)
         rec.transit_h.append(now - s.created_h)
+        rec.port_transit_h.append(now - (port_h if port_h >= 0 else s.created_h))
 
     def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""

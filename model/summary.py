@@ -100,7 +100,8 @@ def commodity_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     if c.empty:
         return TABLES["commodity_summary"].frame([])
     keys = ["scenario", "year", "commodity"]
-    s = summarise(c, keys, ["demand_t", "delivered_t", "lost_t", "transit_p50_days", "transit_p95_days"])
+    s = summarise(c, keys, ["demand_t", "delivered_t", "lost_t", "transit_p50_days", "transit_p95_days",
+                            "port_transit_p50_days"])
     wide = s.pivot(index=keys, columns="measure", values=["mean", "ci95_lo", "ci95_hi"])
     out = pd.DataFrame(index=wide.index)
     for m in ("demand", "delivered", "lost"):
@@ -109,6 +110,7 @@ def commodity_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out["delivered_ci95_hi_mt"] = wide[("ci95_hi", "delivered_t")] / 1e6
     out["transit_p50_days"] = wide[("mean", "transit_p50_days")]
     out["transit_p95_days"] = wide[("mean", "transit_p95_days")]
+    out["port_transit_p50_days"] = wide[("mean", "port_transit_p50_days")]
     f = t["flow_summary"]
     out["binding"] = "" if f.empty else f.groupby(keys)["binding"].agg(
         lambda b: " / ".join(x.replace(" (both binding)", " (both)") for x in dict.fromkeys(b) if x))
@@ -147,7 +149,8 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     st["lost_t"] = st[list(LOST_COLUMNS)].sum(axis=1)
     flows = st.groupby(["scenario", "year", "stream"], sort=True).agg(
         commodity=("commodity", "first"), delivered_t=("delivered_t", "mean"), lost_t=("lost_t", "mean"),
-        transit_p50_days=("transit_p50_days", "mean"), transit_p95_days=("transit_p95_days", "mean"))
+        transit_p50_days=("transit_p50_days", "mean"), transit_p95_days=("transit_p95_days", "mean"),
+        port_transit_p50_days=("port_transit_p50_days", "mean"))
     fb = t["flow_bottlenecks"].copy()
     fb["share"] = fb["sole_share"] + fb["shifting_share"]
     per_node = fb.groupby(["scenario", "year", "stream", "node"], sort=False)[["share", "active_share"]].mean()
@@ -166,5 +169,6 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
         rows.append({"scenario": key[0], "year": key[1], "stream": key[2], "commodity": f["commodity"],
                      "delivered_mt": f["delivered_t"] / 1e6, "lost_mt": f["lost_t"] / 1e6,
                      "transit_p50_days": f["transit_p50_days"], "transit_p95_days": f["transit_p95_days"],
+                     "port_transit_p50_days": f["port_transit_p50_days"],
                      "binding": binding, "binding_share": share})
     return TABLES["flow_summary"].frame(rows) if not rows else in_scenario_order(TABLES["flow_summary"].frame(rows), st)

@@ -155,3 +155,39 @@ def test_validation_names_a_misplaced_or_unknown_terminal():
     assert "loads at 'b'" in msgs["streams.x.route.1"]
     assert "expected the id of a port terminal" in msgs["nodes.sea.unload_at"]
     assert "did you mean 'caspian'" in msgs["nodes.sea.storms"]
+
+
+def _shared_unload(ferry_mt: float, other_mt: float):
+    """Ferries unload at terminal "a" (1 berth, 3,000 t at 500 t/h + 2 h = 8 h a call), whose
+    berth also serves other ships of 3,000 t calling on their own (background, as the Turkmen
+    ferries at Alat). A 4-ferry fleet loading at "k" (ample berths) and crossing in 20 h."""
+    nodes = {
+        "k": {"kind": "port", "berths": 10, "handling_rate_t_per_h": 3000, "service": "fixed"},
+        "sea": {"kind": "sea_link", "fleet": 4, "vessel_payload_t": PAYLOAD, "crossing_h": 20, "return_h": 20,
+                "max_wait_h": 0, "load_at": "k", "unload_at": "a"},
+        "a": {"kind": "port", "berths": 1, "handling_rate_t_per_h": 500, "call_h": 2, "service": "exponential"},
+    }
+    streams = {"x": stream(["k", "sea", "a"], ferry_mt, PAYLOAD)}
+    if other_mt:
+        streams["other"] = {**stream(["a"], other_mt, PAYLOAD), "background": True}
+    return make_scenario(nodes, streams, end="2025-01-01")
+
+
+def _paired_rise(low, high, measure, reps: int = 6) -> tuple[float, float]:
+    """Mean and the low end of a 95% t-interval of measure(high) - measure(low), paired by replication."""
+    from scipy import stats
+    d = np.array([measure(run_replication(high, k, 40)) - measure(run_replication(low, k, 40)) for k in range(reps)])
+    return float(d.mean()), float(d.mean() - stats.t.ppf(0.975, reps - 1) * d.std(ddof=1) / np.sqrt(reps))
+
+
+def test_background_ships_and_corridor_ferries_wait_for_each_other_at_a_shared_berth():
+    """At 0.4 Mt/yr the ferries alone hold the berth 12% of the year (133 calls of 8 h); 1.0
+    Mt/yr of other ships (333 calls of 8 h, 30% of the year) queue in front of them, so
+    a ferry cargo's transit rises; and the other ships wait longer when the ferries carry 0.8
+    instead of 0.2 Mt/yr. Both rises are paired by replication (the same arrivals of the
+    stream that is held fixed) and significant at 95%."""
+    mean_h = lambda sid: (lambda r: float(np.mean(r.streams[sid].transit_h)))  # noqa: E731
+    rise, low = _paired_rise(_shared_unload(0.4, 0.0), _shared_unload(0.4, 1.0), mean_h("x"))
+    assert low > 0, (rise, low)
+    rise, low = _paired_rise(_shared_unload(0.2, 1.0), _shared_unload(0.8, 1.0), mean_h("other"))
+    assert low > 0, (rise, low)

@@ -130,6 +130,7 @@ class Node:
     that a shipment's process delegates to while it is at the node."""
 
     kind = "node"
+    is_port = False  # a port terminal: where a stream's transit "from the port" starts
     room: simpy.Container | None = None  # the waiting room (yard, tank, sidings), where it is limited
     diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 

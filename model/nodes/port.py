@@ -104,6 +104,7 @@ class PortSpec(NodeSpecBase):
 
 class Port(Node):
     kind = "port"
+    is_port = True
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
