@@ -134,7 +134,7 @@ def peak_memory_mb(scenario_path: Path, years: int) -> float:
 def sweep_cost(scenario_path: Path, points: int = 4, replications: int = 5) -> dict:
     """Wall and CPU seconds (this process and its workers) of a ``points`` x ``replications``
     sweep of the scenario on 2 workers, scaled to issue 16's 250 jobs."""
-    from .api import sweep
+    from .sweeps import load_sweep, run_sweep
 
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "bench_sweep.yaml"
@@ -145,7 +145,8 @@ def sweep_cost(scenario_path: Path, points: int = 4, replications: int = 5) -> d
             encoding="utf-8")
         before = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
-        sweep(f, Path(tmp) / "out", workers=2)
+        # the sweep file lives in a temporary folder, outside the scenario's project tree
+        run_sweep(load_sweep(f, allow_outside=True), Path(tmp) / "out", workers=2).write(Path(tmp) / "out")
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
     cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
