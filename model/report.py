@@ -166,13 +166,19 @@ def _difference_sentence(results: "Results", s: str, ref: str, year: int, names:
             text += (f": what it changes ({', '.join(names.get(n, n) for n in sorted(touched))}) is not where the "
                      f"corridor binds in {year} ({', '.join(names.get(n, n) for n in binding)})")
         text += "."
-    real = d[(d["ci95_lo"] > 0) | (d["ci95_hi"] < 0)]
+    real = d[((d["ci95_lo"] > 0) | (d["ci95_hi"] < 0)) & (d["mean_difference"].abs() >= MATERIAL_MT)]
     if not real.empty:
         peak = int(real["mean_difference"].abs().idxmax())
         if peak != year:
             p = d.loc[peak]
             text += f" Its largest effect is in {peak}: {_mt(p.mean_difference, p.ci95_lo, p.ci95_hi, '+')}."
     return text
+
+
+MATERIAL_MT = 0.05
+"""A difference in another year is worth a sentence from this size on (Mt a year); smaller
+ones, even where the interval excludes zero (common random numbers make tiny ones
+significant), stay in the differences table."""
 
 
 def headline(results: "Results", year: int | None = None) -> list[str]:
