@@ -23,7 +23,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:11
 h1{font-size:1.6em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd} h3{font-size:1.05em}
 .wide{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0} th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3} td:first-child,th:first-child{text-align:left} td:last-child{text-align:left}
+th{background:#f3f3f3} td:first-child,th:first-child{text-align:left} td:last-child,th:last-child{text-align:left}
 .text td{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} .note{color:#555;font-size:.9em}
 .answer{font-size:1.1em;background:#f0f6ff;padding:.6em 1em;border-left:4px solid #2b6cb0}
