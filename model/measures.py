@@ -133,6 +133,20 @@ NODE = _key("node", "Node", "Node id")
 STREAM = _key("stream", "Stream", "Stream id")
 COMMODITY = _key("commodity", "Commodity", "Commodity of the stream")
 
+def _totals(whose: str, transit_of: str) -> tuple[Column, ...]:
+    """The totals a corridor-wide or per-commodity table carries: demand, delivered, lost,
+    and transit percentiles (end to end and from the first port)."""
+    return (
+        _c("demand_t", "t", "Demand (t)", f"{whose} generated"),
+        _c("delivered_t", "t", "Delivered (t)", f"{whose} delivered"),
+        _c("lost_t", "t", "Lost to other routes (t)", f"{whose} diverted at generation, reneged from a queue, or "
+           "turned away by a full waiting room"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", f"Median transit of {transit_of}"),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
+        *PORT_TRANSIT[1:],
+    )
+
+
 TABLES: dict[str, Table] = {t.name: t for t in [
     Table("annual_nodes", "Per scenario x replication x year x node: load, capacity and queues.", (
         SCENARIO, REPLICATION, YEAR, NODE,
@@ -201,25 +215,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     )),
     Table("corridor", "Per scenario x replication x year: corridor totals (background traffic excluded).", (
         SCENARIO, REPLICATION, YEAR,
-        _c("demand_t", "t", "Demand (t)", "Corridor tonnes generated"),
-        _c("delivered_t", "t", "Delivered (t)", "Corridor tonnes delivered"),
-        _c("lost_t", "t", "Lost to other routes (t)", "Corridor tonnes diverted at generation, reneged from a "
-           "queue, or turned away by a full waiting room"),
-        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of corridor shipments delivered, "
-           "each from where its stream enters the model (the Chinese border or a Kazakh port)"),
-        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
-        *PORT_TRANSIT[1:],
+        *_totals("Corridor tonnes", "corridor shipments delivered, each from where its stream enters the model "
+                 "(the Chinese border or a Kazakh port)"),
     ), sweepable=True),
     Table("commodities", "Per scenario x replication x year x commodity: the corridor totals of its streams.", (
         SCENARIO, REPLICATION, YEAR, COMMODITY,
-        _c("demand_t", "t", "Demand (t)", "Tonnes of the commodity generated"),
-        _c("delivered_t", "t", "Delivered (t)", "Tonnes delivered"),
-        _c("lost_t", "t", "Lost to other routes (t)", "Tonnes diverted at generation, reneged from a queue, or "
-           "turned away by a full waiting room"),
-        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit of its shipments delivered, each "
-           "from where its stream enters the model"),
-        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
-        *PORT_TRANSIT[1:],
+        *_totals("Tonnes of the commodity", "its shipments delivered, each from where its stream enters the model"),
     )),
     Table("transit_hist", "Per scenario x replication x commodity: histogram of corridor transit times over the "
           "horizon.", (

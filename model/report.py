@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -41,43 +41,48 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _per_scenario(df: pd.DataFrame, year: int | None, title: str, header: str,
+                  row: Callable[[Any], str]) -> str:
+    """One year (default: the last) of a per-scenario table as printed lines: per scenario
+    "<scenario>, <year>, <title>", the header, then ``row`` of each of its rows."""
+    if df.empty:
+        return ""
+    year = int(df["year"].max()) if year is None else year
+    lines = []
+    for scn, g in df[df["year"] == year].groupby("scenario", sort=False):
+        lines += [f"{scn}, {year}, {title}:", f"  {header}"]
+        lines += [f"  {row(r)}" for r in g.itertuples()]
+    return "\n".join(lines)
+
+
+def _transits(r: Any) -> str:
+    return f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}{r.port_transit_p50_days:>10.1f}      "
+
+
 def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
     """Per scenario, each corridor flow in one year (default: the last): delivered, lost,
     transit and the node that binds along its own route. The corridor is parallel
     flows, so there is no single corridor bottleneck to print."""
-    if flows.empty:
-        return ""
-    year = int(flows["year"].max()) if year is None else year
-    lines = []
-    for scn, g in flows[flows["year"] == year].groupby("scenario", sort=False):
-        lines.append(f"{scn}, {year}, per flow (the binding node along each flow's route, share of the year):")
-        lines.append(f"  {'flow':<22}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
-                     f"{'from port p50':>14}  binds")
-        for _, r in g.iterrows():
-            share = "" if pd.isna(r.binding_share) else f" ({r.binding_share:.0%})"
-            lines.append(f"  {r.stream:<22}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}"
-                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}{r.port_transit_p50_days:>10.1f}"
-                         f"      {(r.binding or '-') + share}")
-    return "\n".join(lines)
+    def row(r: Any) -> str:
+        share = "" if pd.isna(r.binding_share) else f" ({r.binding_share:.0%})"
+        return (f"{r.stream:<22}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}{_transits(r)}"
+                f"{(r.binding or '-') + share}")
+
+    return _per_scenario(flows, year, "per flow (the binding node along each flow's route, share of the year)",
+                         f"{'flow':<22}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
+                         f"{'from port p50':>14}  binds", row)
 
 
 def format_commodities(cs: pd.DataFrame, year: int | None = None) -> str:
     """Per scenario, each commodity in one year (default: the last): delivered with its
     interval, lost, transit p50/p95 and what binds its flows."""
-    if cs.empty:
-        return ""
-    year = int(cs["year"].max()) if year is None else year
-    lines = []
-    for scn, g in cs[cs["year"] == year].groupby("scenario", sort=False):
-        lines.append(f"{scn}, {year}, per commodity (each a parallel flow with its own binding node):")
-        lines.append(f"  {'commodity':<12}{'delivered Mt':>13}{'95% CI':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
-                     f"{'from port p50':>14}  binds")
-        for r in g.itertuples():
-            ci = "" if pd.isna(r.delivered_ci95_lo_mt) else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}"
-            lines.append(f"  {r.commodity:<12}{r.delivered_mt:>13.2f}{ci:>13}{r.lost_mt:>9.2f}"
-                         f"{r.transit_p50_days:>10.1f} / {r.transit_p95_days:<6.1f}{r.port_transit_p50_days:>10.1f}"
-                         f"      {r.binding or '-'}")
-    return "\n".join(lines)
+    def row(r: Any) -> str:
+        ci = "" if pd.isna(r.delivered_ci95_lo_mt) else f"{r.delivered_ci95_lo_mt:.2f}–{r.delivered_ci95_hi_mt:.2f}"
+        return f"{r.commodity:<12}{r.delivered_mt:>13.2f}{ci:>13}{r.lost_mt:>9.2f}{_transits(r)}{r.binding or '-'}"
+
+    return _per_scenario(cs, year, "per commodity (each a parallel flow with its own binding node)",
+                         f"{'commodity':<12}{'delivered Mt':>13}{'95% CI':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
+                         f"{'from port p50':>14}  binds", row)
 
 
 def format_capacity_values(cv: pd.DataFrame, year: int | None = None) -> str:
