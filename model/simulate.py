@@ -68,6 +68,12 @@ class StreamRecord:
         self.reneged_t = [0.0] * self.n_years
         self.turned_away_t = [0.0] * self.n_years
 
+    def record_transit(self, y: int, transit_h: float, port_transit_h: float) -> None:
+        """A shipment delivered in year ``y``: its transit from where it entered and from its first port."""
+        self.transit_year.append(y)
+        self.transit_h.append(transit_h)
+        self.port_transit_h.append(port_transit_h)
+
     def lost_t(self, y: int) -> float:
         """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
         return self.diverted_t[y] + self.reneged_t[y] + self.turned_away_t[y]
@@ -405,9 +411,7 @@ class Corridor:
         y = self.grid.index(now)
         rec.delivered_t[y] += s.t
         rec.delivered_tkm[y] += s.t * km
-        rec.transit_year.append(y)
-        rec.transit_h.append(now - s.created_h)
-        rec.port_transit_h.append(now - (port_h if port_h >= 0 else s.created_h))
+        rec.record_transit(y, now - s.created_h, now - (port_h if port_h >= 0 else s.created_h))
 
     def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""

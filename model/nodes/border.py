@@ -40,8 +40,7 @@ class Border(Node):
             yield from self.wait_factor_open()
         if s.yard is not None:
             self.release_yard(s)
-        rec.wait_year.append(grid.index(env.now))
-        rec.wait_h.append(env.now - arrived)
+        self.record_wait(env.now - arrived)
         dwell = self.draw()
         if self._dwell_factor is not None:
             dwell *= self._dwell_factor.at(env.now)

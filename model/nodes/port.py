@@ -200,8 +200,7 @@ class Port(Node):
         if s is not None and s.yard is not None:
             self.release_yard(s)
         start = env.now
-        rec.wait_year.append(grid.index(start))
-        rec.wait_h.append(start - arrived)
+        self.record_wait(start - arrived)
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
