@@ -68,11 +68,12 @@ class StreamRecord:
         self.reneged_t = [0.0] * self.n_years
         self.turned_away_t = [0.0] * self.n_years
 
-    def record_transit(self, y: int, transit_h: float, port_transit_h: float) -> None:
-        """A shipment delivered in year ``y``: its transit from where it entered and from its first port."""
+    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float) -> None:
+        """A shipment of ``t`` tonnes delivered at ``delivered_h`` (in year ``y``): created at
+        ``created_h``, reached its first port at ``port_h``."""
         self.transit_year.append(y)
-        self.transit_h.append(transit_h)
-        self.port_transit_h.append(port_transit_h)
+        self.transit_h.append(delivered_h - created_h)
+        self.port_transit_h.append(delivered_h - port_h)
 
     def lost_t(self, y: int) -> float:
         """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
@@ -411,7 +412,7 @@ class Corridor:
         y = self.grid.index(now)
         rec.delivered_t[y] += s.t
         rec.delivered_tkm[y] += s.t * km
-        rec.record_transit(y, now - s.created_h, now - (port_h if port_h >= 0 else s.created_h))
+        rec.record_transit(y, now, s.created_h, port_h if port_h >= 0 else s.created_h, s.t)
 
     def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
