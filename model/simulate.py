@@ -23,7 +23,7 @@ import simpy
 from .demand import month_rates
 from .distributions import Exponential, Sampler, as_distribution
 from .nodes import Node, NodeRecord, Shipment, kind_of
-from .nodes.base import Context
+from .nodes.base import Call, Context, run_timed
 from .rng import RandomStreams
 from .route import Route, Step
 from .schema import Scenario, StreamSpec
@@ -113,28 +113,34 @@ class Choice:
     scale: float = 0.05  # logit: per USD
     vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
 
+    def __post_init__(self) -> None:
+        # the distinct nodes of all options (a node shared by several options, such as the
+        # Dostyk-Moyinty line behind three border crossings, is asked once), and each
+        # option as positions in that list
+        self._nodes: list[Node | Via] = []
+        where: dict[int, int] = {}
+        self._at: list[list[int]] = []
+        for opt in self.options:
+            for n in opt:
+                if id(n) not in where:
+                    where[id(n)] = len(self._nodes)
+                    self._nodes.append(n)
+            self._at.append([where[id(n)] for n in opt])
+
     def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
         """The options open now (every node of them open) and each one's queue-aware expected
-        time for t tonnes (None for a closed one). A node shared by several options (the
-        Dostyk-Moyinty line behind three border crossings) is asked once."""
-        delay: dict[int, float | None] = {}
+        time for t tonnes (inf for a closed one)."""
+        inf = math.inf
+        delay = [n.expected_delay_h(t) if n.is_open(now) else inf for n in self._nodes]
         open_: list[int] = []
         times: list[float] = []
-        for i, opt in enumerate(self.options):
-            total, is_open = 0.0, True
-            for n in opt:
-                key = id(n)
-                if key in delay:
-                    d = delay[key]
-                else:
-                    d = delay[key] = n.expected_delay_h(t) if n.is_open(now) else None
-                if d is None:
-                    is_open = False
-                    break
-                total += d
-            if is_open:
+        for i, at in enumerate(self._at):
+            total = 0.0
+            for j in at:
+                total += delay[j]
+            if total != inf:
                 open_.append(i)
-            times.append(total if is_open else math.inf)
+            times.append(total)
         return open_, times
 
 
@@ -204,10 +210,11 @@ class Outside:
 class Via:
     """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
 
-    __slots__ = ("visit", "km", "node", "is_port")
+    __slots__ = ("accept", "km", "node", "is_port")
 
-    def __init__(self, visit: Callable[[Shipment], Generator], node: Node) -> None:
-        self.visit, self.km, self.node, self.is_port = visit, node.km, node, node.is_port
+    def __init__(self, node: Node, counted: bool) -> None:
+        self.accept: Callable[[Shipment], None] = partial(node.pass_through, counted=counted)
+        self.km, self.node, self.is_port = node.km, node, node.is_port
 
     def is_open(self, now: float) -> bool:
         return self.node.is_open(now)
@@ -249,7 +256,7 @@ class Corridor:
         self.env = simpy.Environment()
         self.grid = YearGrid(scenario.start_date, scenario.end_date)
         self.streams = RandomStreams(self.seed, replication)
-        ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather)
+        ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather, forward=self.advance)
         self.specs = resolve_node_specs(scenario)
         self.nodes: dict[str, Node] = {
             nid: kind_of(spec.kind).engine(nid, spec, ctx, disruption_factor(scenario, nid),
@@ -264,14 +271,13 @@ class Corridor:
             route = Route.of(st)
             self._passes = passes_through(route, self.specs)
             plan = [self._step(step, sid) for step in route.steps]
-            self.env.process(self._source(k, sid, st, plan))
+            run_timed(self.env, self._source(k, sid, st, plan))
 
     def _via(self, path: tuple, nid: str) -> Node | Via:
         node = self.nodes[nid]
         if path not in self._passes:
             return node
-        counted = self._passes[path] == "unload"
-        return Via(lambda s: node.pass_through(s, counted), node)
+        return Via(node, counted=self._passes[path] == "unload")
 
     def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
@@ -287,17 +293,18 @@ class Corridor:
 
     # demand ------------------------------------------------------------------
 
-    def _source(self, k: int, sid: str, spec: StreamSpec, plan: list) -> Generator:
-        """Poisson shipments month by month. With a transit response, arrivals come at
-        the capped rate and each is offered with probability factor / cap (thinning);
-        with outside options, an offered shipment may take one of them instead."""
+    def _source(self, k: int, sid: str, spec: StreamSpec, plan: list) -> Iterator[float]:
+        """Poisson shipments month by month (run by ``run_timed``: it yields the hours to
+        wait). With a transit response, arrivals come at the capped rate and each is
+        offered with probability factor / cap (thinning); with outside options, an
+        offered shipment may take one of them instead."""
         env = self.env
         rec = self.records[sid]
         draw = Exponential(dist="exponential", mean=1.0)
         unit_exp = Sampler(draw, self.streams.rng(f"arrivals:{sid}"))
         steps = tuple(plan)
         size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
-        process, journey = env.process, self._journey
+        advance = self.advance
         outside = Outside.of(spec, self.streams.rng(f"outside:{sid}")) if spec.outside else None
         patience = (Sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
                     if spec.patience_days is not None else None)
@@ -308,7 +315,7 @@ class Corridor:
         seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
-                yield env.timeout(month.start_h - env.now)
+                yield month.start_h - env.now
             if month.shipments_per_h <= 0:
                 continue
             rate = month.shipments_per_h * boost
@@ -316,12 +323,12 @@ class Corridor:
                 gap = unit_exp() / rate
                 if env.now + gap >= month.end_h:  # memoryless: restart at the next month's rate
                     break
-                yield env.timeout(gap)
+                yield gap
                 if (outside is not None or offered is not None) and env.now - seen_at >= EXPECTED_REFRESH_H:
                     seen_at, corridor_h = env.now, self._expected_h(steps, size_t)  # queues move over days
                 if offered is not None and thin.random() * boost >= offered(corridor_h / 24.0):
                     continue  # not offered: the corridor is too slow for this much cargo
-                s = Shipment(self._next_id, k, size_t, env.now)
+                s = Shipment(self._next_id, k, size_t, env.now, steps, rec)
                 self._next_id += 1
                 generated[index(env.now)] += size_t
                 if outside is not None:
@@ -332,11 +339,13 @@ class Corridor:
                         rec.outside_t.setdefault(gone_to, [0.0] * len(self.grid))[y] += size_t
                         continue
                 if patience is not None:
-                    env.timeout(patience() * 24.0).callbacks.append(partial(self._renege, s, rec))
-                process(journey(s, rec, steps))
+                    Call(env, patience() * 24.0, self._renege, s)
+                advance(s)
 
-    def _renege(self, s: Shipment, rec: StreamRecord, _event: simpy.Event) -> None:
+    def _renege(self, call: Call) -> None:
         """Patience ran out: a shipment still waiting in a queue leaves the corridor."""
+        s: Shipment = call.value
+        rec: StreamRecord = s.rec
         node = s.waiting
         if node is None or s.gone:
             return  # moving, in service, aboard, or delivered: it stays
@@ -382,43 +391,53 @@ class Corridor:
             i = open_[int(np.searchsorted(np.cumsum(w / w.sum()), choice.rng.random(), side="right").clip(0, len(open_) - 1))]
         return choice.names[i], choice.options[i]
 
-    def _journey(self, s: Shipment, rec: StreamRecord, plan: tuple) -> Generator:
-        """Visit the route's nodes in turn; on delivery record the transit from the route's
-        start and from the first port reached (the Kazakh port for cargo that enters at the
-        Chinese border; the same as the transit for cargo that enters at a port)."""
-        km = 0.0
-        port_h = -1.0  # when the shipment reached its first port (-1: not yet)
-        for step in plan:
-            if step.__class__ is Choice:
-                name, nodes = self._choose(step, s.t)
-                rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
-                for node in nodes:
-                    km += node.km
-                    if port_h < 0 and node.is_port:
-                        port_h = self.env.now
-                    yield from node.visit(s)
-                    if s.gone:
-                        return self._turned_away(s, rec)
-            else:
-                km += step.km
-                if port_h < 0 and step.is_port:
-                    port_h = self.env.now
-                yield from step.visit(s)
-                if s.gone:  # a full waiting room turned it away (a reneged shipment never resumes)
-                    return self._turned_away(s, rec)
+    def advance(self, s: Shipment) -> None:
+        """Hand ``s`` to the next node of its route (choosing a branch where the route
+        splits), or deliver it at the route's end. Nodes call this when a shipment is
+        done with them; one that a full waiting room turned away arrives marked gone.
+        (A reneged shipment is never handed on.)"""
+        if s.gone:
+            self._turned_away(s)
+            return
+        rest = s.rest
+        if rest:
+            node = rest.pop()
+        else:
+            plan = s.plan
+            i = s.step
+            if i == len(plan):
+                self._deliver(s)
+                return
+            s.step = i + 1
+            node = plan[i]
+            if node.__class__ is Choice:
+                name, nodes = self._choose(node, s.t)
+                s.rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
+                rest = s.rest = nodes[::-1]
+                node = rest.pop()
+        s.km += node.km
+        if s.port_h < 0 and node.is_port:
+            s.port_h = self.env.now
+        node.accept(s)
+
+    def _deliver(self, s: Shipment) -> None:
+        """The end of the route: record the transit from the route's start and from the first
+        port reached (the Kazakh port for cargo that enters at the Chinese border; the same as
+        the transit for cargo that enters at a port)."""
         if s.yard is not None:
             Node.release_yard(s)
         now = self.env.now
         y = self.grid.index(now)
+        rec = s.rec
         rec.delivered_t[y] += s.t
-        rec.delivered_tkm[y] += s.t * km
-        rec.record_transit(y, now, s.created_h, port_h if port_h >= 0 else s.created_h, s.t)
+        rec.delivered_tkm[y] += s.t * s.km
+        rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t)
 
-    def _turned_away(self, s: Shipment, rec: StreamRecord) -> None:
+    def _turned_away(self, s: Shipment) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
         if s.yard is not None:
             Node.release_yard(s)
-        rec.turned_away_t[self.grid.index(self.env.now)] += s.t
+        s.rec.turned_away_t[self.grid.index(self.env.now)] += s.t
 
     # running -----------------------------------------------------------------
 

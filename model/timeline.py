@@ -15,6 +15,7 @@ project delays. This module is where investments and delays take effect.
 from __future__ import annotations
 
 import bisect
+import math
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -62,6 +63,7 @@ class Timeline:
     if TYPE_CHECKING:  # caches set in __init__, not dataclass fields (not compared, not shown)
         _hours: list[float]
         _const: float | None
+        _seg: list[float]
 
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         pts = sorted((float(h), float(v)) for h, v in points)
@@ -71,6 +73,9 @@ class Timeline:
         object.__setattr__(self, "_hours", [h for h, _ in pts])
         const = pts[0][1] if all(v == pts[0][1] for _, v in pts) else None
         object.__setattr__(self, "_const", const)
+        # the segment last looked up, [from, to, value]: simulation time moves forward,
+        # so most lookups fall in it (at() runs several hundred thousand times a replication)
+        object.__setattr__(self, "_seg", [-math.inf, math.inf, const] if const is not None else [0.0, -1.0, 0.0])
 
     @classmethod
     def constant(cls, value: float) -> "Timeline":
@@ -78,10 +83,16 @@ class Timeline:
 
     def at(self, hour: float) -> float:
         """Value in force at ``hour`` (a step at exactly ``hour`` is in force)."""
-        if self._const is not None:
-            return self._const
-        i = bisect.bisect_right(self._hours, hour) - 1
-        return self.points[max(i, 0)][1]
+        seg = self._seg
+        if seg[0] <= hour < seg[1]:
+            return seg[2]
+        hours = self._hours
+        i = bisect.bisect_right(hours, hour) - 1
+        value = self.points[max(i, 0)][1]
+        seg[0] = hours[i] if i >= 0 else -math.inf
+        seg[1] = hours[i + 1] if i + 1 < len(hours) else math.inf
+        seg[2] = value
+        return value
 
     def change_hours(self) -> list[float]:
         """Hours at which the value changes (after time 0)."""

@@ -6,9 +6,20 @@ after the run (``model.metrics``). A node's *active periods* (the Roser
 bottleneck method) are recorded as (start_h, end_h) intervals: a node is active
 while all its servers are busy, or while it is closed.
 
+Shipments are data, not processes: a node takes a shipment in ``accept(s)``
+and, when the shipment is done there (now, or from a later event: a berth call
+ends, a vessel unloads, a train arrives, a dwell runs out), hands it on with
+``self.forward(s)``, which is the corridor's routing (``Corridor.advance``).
+Servers (vessels, train dispatchers, a port's controller) stay simpy processes;
+a shipment costs kernel events only where time passes for it alone (a dwell, a
+berth call of its own). Waiting rooms (yards, sidings, tanks) are
+:class:`Room` counters: a put that fits is immediate, and only a put into a
+full room waits (first come, first served).
+
 A node kind subclasses :class:`Node` and overrides:
 
-* ``visit(s)``: the generator a shipment's process delegates to while at the node;
+* ``accept(s)``: the shipment arrives; the node calls ``self.forward(s)`` once it
+  is done here (after setting ``s.gone`` if a full waiting room turned it away);
 * ``is_open(now)``, ``opens_at()``, ``expected_delay_h(t)``: what routing asks;
 * ``available_servers()``: the timeline of servers available (berths, vessels,
   train paths per day, a pump): its per-year integral is the denominator of
@@ -16,11 +27,11 @@ A node kind subclasses :class:`Node` and overrides:
 * ``rated_t_per_h()``: the timeline of its rated flow in tonnes per hour, where
   it has one (ports, pipelines), recorded per year as ``rated_t``;
 * ``renege(s)``: a shipment whose patience ran out leaves the queue it is in
-  (the node marked it ``s.waiting``);
+  (the node marked it ``s.waiting``); it is never forwarded;
 * ``link(nodes)``: take references to other nodes once all exist (a sea link
   to the terminals its vessels call at);
-* ``pass_through(s)``: the visit of a shipment whose handling a neighbour's
-  vessel does (a terminal where a sea link loads or unloads it);
+* ``pass_through(s, counted)``: the arrival of a shipment whose handling a
+  neighbour's vessel does (a terminal where a sea link loads or unloads it);
 * ``finish()``: close open records at the horizon (call the base's).
 """
 
@@ -30,9 +41,10 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Generator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import simpy
+from simpy.events import NORMAL
 
 from ..distributions import Fixed, Sampler, as_distribution
 from ..rng import RandomStreams
@@ -42,19 +54,94 @@ from ..years import YearGrid
 
 
 class Shipment:
-    """A consignment moving along its route (block train, wagon group, parcel)."""
+    """A consignment moving along its route (block train, wagon group, parcel): plain
+    data that nodes hand on; where it is on its route is ``step`` (the next step of
+    ``plan``) and ``rest`` (the nodes still to visit of a chosen branch, last first)."""
 
-    __slots__ = ("sid", "stream", "t", "created_h", "yard", "event", "waiting", "gone")
+    __slots__ = ("sid", "stream", "t", "created_h", "yard", "waiting", "gone",
+                 "plan", "step", "rest", "rec", "km", "port_h")
 
-    def __init__(self, sid: int, stream: int, t: float, created_h: float) -> None:
+    def __init__(self, sid: int, stream: int, t: float, created_h: float, plan: tuple = (), rec: Any = None) -> None:
         self.sid = sid
         self.stream = stream
         self.t = t
         self.created_h = created_h
-        self.yard: simpy.Container | None = None  # upstream yard space it still holds
-        self.event: simpy.Event | None = None
+        self.yard: Room | None = None  # upstream yard space it still holds
         self.waiting: Node | None = None  # the node in whose queue it waits (it may renege from there)
-        self.gone = False  # reneged: left the corridor for another route
+        self.gone = False  # left the corridor: reneged, or turned away by a full waiting room
+        self.plan = plan  # the route's steps (nodes and choices)
+        self.step = 0  # index of the next step of plan
+        self.rest: list | None = None  # nodes of a chosen branch still to visit, last first
+        self.rec = rec  # its stream's record
+        self.km = 0.0  # distance covered so far
+        self.port_h = -1.0  # when it reached its first port (-1: not yet)
+
+
+class Room:
+    """A waiting room with a capacity in tonnes (a yard, sidings, a tank): a counter.
+
+    ``put`` of what fits is immediate; a put that does not fit waits in a FIFO
+    queue, served (head first, as many as fit) whenever room is freed. ``get``
+    frees room and never waits (a shipment only frees what it holds). A simpy
+    ``Container`` would cost two kernel events per put and get."""
+
+    __slots__ = ("capacity", "level", "waiting")
+
+    def __init__(self, capacity: float) -> None:
+        self.capacity = capacity
+        self.level = 0.0
+        self.waiting: deque[tuple[float, Callable[[Any], None], Any]] = deque()
+
+    def fits(self, t: float) -> bool:
+        return self.level + t <= self.capacity + 1e-9
+
+    def put(self, t: float, then: Callable[[Any], None], arg: Any) -> bool:
+        """Take ``t`` tonnes now and return True; or, if they do not fit (or others
+        wait before them), queue and call ``then(arg)`` once they are in, and return False."""
+        if not self.waiting and self.level + t <= self.capacity:
+            self.level += t
+            return True
+        self.waiting.append((t, then, arg))
+        return False
+
+    def get(self, t: float) -> None:
+        """Free ``t`` tonnes and let waiting puts in, first come first served."""
+        self.level -= t
+        waiting = self.waiting
+        while waiting and self.level + waiting[0][0] <= self.capacity:
+            t_in, then, arg = waiting.popleft()
+            self.level += t_in
+            then(arg)
+
+
+class Call:
+    """A callback scheduled on the simpy clock: ``fn(call)`` runs ``delay`` hours on,
+    with ``call.value`` the argument. The lightest object simpy's event loop
+    processes (it reads ``callbacks`` and ``_ok``); one kernel event, like a
+    ``Timeout``, without the Event machinery a process would wait on."""
+
+    __slots__ = ("callbacks", "_ok", "value")
+
+    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[["Call"], None], value: Any) -> None:
+        self.callbacks: list | None = [fn]
+        self._ok = True
+        self.value = value
+        env.schedule(self, NORMAL, delay)  # type: ignore[arg-type]
+
+
+def run_timed(env: simpy.Environment, steps: Iterator[float]) -> None:
+    """Run a generator that only ever waits for time (it yields hours to wait) on the
+    simpy clock: one :class:`Call` per wait, without the Process and Timeout objects a
+    simpy process would cost (a demand source: one wait per shipment)."""
+
+    def step(_: Call) -> None:
+        try:
+            delay = next(steps)
+        except StopIteration:
+            return
+        Call(env, delay, step, None)
+
+    Call(env, 0.0, step, None)
 
 
 @dataclass
@@ -67,6 +154,8 @@ class Context:
     start: date
     weather: Mapping[str, StormSpec] = field(default_factory=dict)
     _calendars: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    forward: Callable[[Shipment], None] = lambda s: None
+    """Hands a shipment done at a node on to its next node (the corridor sets it)."""
 
     def sampler(self, dist: Any, name: str) -> Sampler:
         return Sampler(dist, self.streams.rng(name))
@@ -131,7 +220,7 @@ class Node:
 
     kind = "node"
     is_port = False  # a port terminal: where a stream's transit "from the port" starts
-    room: simpy.Container | None = None  # the waiting room (yard, tank, sidings), where it is limited
+    room: Room | None = None  # the waiting room (yard, tank, sidings), where it is limited
     diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline, duration_factor: dict[str, Timeline]) -> None:
@@ -147,6 +236,7 @@ class Node:
         for a, b in self.factor_closures():
             self.grid.add_interval(self.rec.disrupted_h, a, min(b, self.grid.horizon_h))
         self._active_since: float | None = None
+        self.forward = ctx.forward  # hand a shipment done here on to its next node
 
     # -- helpers used by the node kinds -------------------------------------
 
@@ -182,26 +272,31 @@ class Node:
             if not event.triggered:
                 event.succeed()
 
-        self.env.timeout(delay).callbacks.append(ring)
+        Call(self.env, delay, ring, None)
         return event
+
+    def after(self, delay: float, fn: Callable[[Call], None], value: Any) -> None:
+        """Call ``fn`` (with ``call.value`` = ``value``) ``delay`` hours from now: one kernel event."""
+        Call(self.env, delay, fn, value)
 
     def turned_away(self, s: Shipment) -> bool:
         """With ``when_full: divert``: True if ``s`` finds the waiting room too full to
-        take it, and then it leaves the corridor (marked gone; the journey counts it
-        as turned away). It has not entered this node."""
+        take it, and then it leaves the corridor (marked gone and forwarded: the
+        corridor counts it as turned away). It has not entered this node."""
         room = self.room
         if room is None or room.level + s.t <= room.capacity + 1e-9:
             return False
         s.gone = True
         self.rec.turned_away_t[self.grid.index(self.env.now)] += s.t
+        self.forward(s)
         return True
 
     @staticmethod
     def release_yard(s: Shipment) -> None:
         """Free the upstream port yard space the shipment held."""
         if s.yard is not None:
-            s.yard.get(s.t)
-            s.yard = None
+            yard, s.yard = s.yard, None
+            yard.get(s.t)
 
     def set_active(self, active: bool) -> None:
         """Track the node's active periods (all servers busy, or closed)."""
@@ -246,16 +341,22 @@ class Node:
         return union_intervals(self.ctx.area_storms(area, getattr(self.spec, "storm_share", 1.0),
                                                     f"{self.kind}:{self.id}"))
 
-    def wait_factor_open(self) -> Generator:
-        """Wait while the node's disruption factor is 0 (closed)."""
-        while self.factor.at(self.env.now) <= 0:
-            nxt = self.factor.next_change_after(self.env.now)
-            if nxt is None:
-                yield self.env.event()  # closed for good: never resumes
-            assert nxt is not None
-            self.set_active(True)
-            yield self.env.timeout(nxt - self.env.now)
-        self.set_active(False)
+    def when_open(self, then: Callable[[Any], None], arg: Any) -> None:
+        """Call ``then(arg)`` now if the disruption factor is above 0, else once it is
+        (never, if the node is closed for good); the node is active while closed."""
+        now = self.env.now
+        if self.factor.at(now) > 0:
+            then(arg)
+            return
+        self.set_active(True)
+        nxt = self.factor.next_change_after(now)
+        if nxt is not None:
+            self.after(nxt - now, lambda c: self._reopened(then, arg), None)
+
+    def _reopened(self, then: Callable[[Any], None], arg: Any) -> None:
+        if self.factor.at(self.env.now) > 0:
+            self.set_active(False)
+        self.when_open(then, arg)
 
     # -- the interface -------------------------------------------------------
 
@@ -269,13 +370,14 @@ class Node:
     def link(self, nodes: dict[str, "Node"]) -> None:
         """Called once all nodes exist: take references to the nodes this one works with."""
 
-    def pass_through(self, s: Shipment, counted: bool = True) -> Generator:
-        """A visit where a neighbouring node's vessel or train does this node's work
+    def pass_through(self, s: Shipment, counted: bool = True) -> None:
+        """An arrival where a neighbouring node's vessel or train does this node's work
         (a terminal a sea link loads at: ``counted`` False, the vessel's call counts
-        the tonnes); by default the same as ``visit``."""
-        return self.visit(s)
+        the tonnes); by default the same as ``accept``."""
+        self.accept(s)
 
-    def visit(self, s: Shipment) -> Generator:  # pragma: no cover - abstract
+    def accept(self, s: Shipment) -> None:  # pragma: no cover - abstract
+        """``s`` arrives; call ``self.forward(s)`` once it is done here."""
         raise NotImplementedError
 
     def is_open(self, now: float) -> bool:

@@ -6,11 +6,11 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 
 from __future__ import annotations
 
-from typing import Generator, Literal
+from typing import Literal
 
 from ..distributions import as_distribution
 from ..specs import DurationSpec, NodeSpecBase
-from .base import Node, Shipment
+from .base import Call, Node, Shipment
 from .kind import NodeKind, no_capacity
 
 
@@ -30,26 +30,34 @@ class Border(Node):
         self.dwell = as_distribution(self.spec.dwell_h)
         self.draw = self.sampler(self.dwell, "dwell_h")
         self._dwell_factor = self.duration_factor.get("dwell_h")
+        self._dwell_mean_h = self.dwell.mean
 
-    def visit(self, s: Shipment) -> Generator:
-        env, rec, grid = self.env, self.rec, self.grid
-        rec.entered_t += s.t
-        rec.hops += 1
-        arrived = env.now
-        if self.factor.at(arrived) <= 0:
-            yield from self.wait_factor_open()
+    def accept(self, s: Shipment) -> None:
+        """A shipment arrives: it waits out a closure, frees its upstream yard space,
+        and dwells (one kernel event)."""
+        self.rec.entered_t += s.t
+        self.rec.hops += 1
+        self.when_open(self._dwell, (s, self.env.now))
+
+    def _dwell(self, arg: tuple[Shipment, float]) -> None:
+        s, arrived = arg
+        now = self.env.now
         if s.yard is not None:
             self.release_yard(s)
-        self.record_wait(env.now - arrived)
+        self.record_wait(now - arrived)
         dwell = self.draw()
         if self._dwell_factor is not None:
-            dwell *= self._dwell_factor.at(env.now)
-        yield env.timeout(dwell)
-        rec.exited_t += s.t
-        rec.throughput_t[grid.index(env.now)] += s.t
+            dwell *= self._dwell_factor.at(now)
+        self.after(dwell, self._out, s)
+
+    def _out(self, call: Call) -> None:
+        s = call.value
+        self.rec.exited_t += s.t
+        self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.forward(s)
 
     def expected_delay_h(self, t: float) -> float:
-        return self.dwell.mean
+        return self._dwell_mean_h
 
     def is_open(self, now: float) -> bool:
         return self.factor.at(now) > 0

@@ -1,6 +1,6 @@
 """Pipeline: a tank buffer in front of a continuous flow available to this cargo.
 
-A parcel waits for room in the tank (a simpy Container: tankers queue at the
+A parcel waits for room in the tank (a :class:`~model.nodes.base.Room`: tankers queue at the
 terminal when the tank is full; with ``when_full: divert`` a parcel that finds
 it full leaves for another route instead), then is pumped in arrival order at the flow
 rate in force when pumping starts (``t / rate`` hours); its tank space is freed
@@ -11,10 +11,10 @@ The pipeline is *active* while pumping or closed.
 from __future__ import annotations
 
 import math
-from typing import Generator, Literal
+from collections import deque
+from typing import Literal
 
 import numpy as np
-import simpy
 
 from pydantic import Field, field_validator
 
@@ -24,7 +24,7 @@ from ..specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline
 from ..timeline import Timeline, combine
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
-from .base import Node, NodeRecord, Shipment
+from .base import Call, Node, NodeRecord, Room, Shipment
 from .kind import NodeKind, ServiceModel
 
 
@@ -48,40 +48,66 @@ class Pipeline(Node):
         super().__init__(*args, **kw)
         flow = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(self.spec.flow_mt_per_year).points)
         self.rate = combine(lambda r, f: r * f, flow, self.factor)
-        self.tank = simpy.Container(self.env, capacity=self.spec.tank_t)
+        self.tank = Room(self.spec.tank_t)
         self.room = self.tank
         self.diverts_when_full = self.spec.when_full == "divert"
-        self.pump = simpy.Resource(self.env, capacity=1)
+        self.line: deque[tuple[Shipment, float]] = deque()  # parcels in the tank waiting for the pump, FIFO
+        self._pumping = False
         self.draw_transit = self.sampler(as_distribution(self.spec.transit_h), "transit_h")
         self.queued_t = 0.0
 
-    def visit(self, s: Shipment) -> Generator:
-        env = self.env
+    def accept(self, s: Shipment) -> None:
         if self.diverts_when_full and self.turned_away(s):
             return
         self.enter(s)
-        arrived = env.now
         self.queued_t += s.t
-        yield self.tank.put(s.t)
-        self.release_yard(s)
-        with self.pump.request() as req:
-            yield req
-            while self.rate.at(env.now) <= 0:
-                self.set_active(True)
-                nxt = self.rate.next_change_after(env.now)
-                yield env.timeout(nxt - env.now) if nxt is not None else env.event()
-            start = env.now
-            self.record_wait(start - arrived)
+        arg = (s, self.env.now)
+        if self.tank.put(s.t, self._in_tank, arg):
+            self._in_tank(arg)
+
+    def _in_tank(self, arg: tuple[Shipment, float]) -> None:
+        """In the tank: free the upstream yard, then pump in arrival order."""
+        self.release_yard(arg[0])
+        if self._pumping:
+            self.line.append(arg)
+        else:
+            self._pumping = True
+            self._pump(arg)
+
+    def _pump(self, arg: tuple[Shipment, float]) -> None:
+        s, arrived = arg
+        now = self.env.now
+        rate = self.rate.at(now)
+        if rate <= 0:  # no flow: wait for it (the pipeline is active, blocked by its own state)
             self.set_active(True)
-            yield env.timeout(s.t / self.rate.at(start))
-            self.grid.add_interval(self.rec.busy, start, env.now)
-            self.set_active(False)
+            nxt = self.rate.next_change_after(now)
+            if nxt is not None:
+                self.after(nxt - now, lambda c: self._pump(c.value), arg)
+            return
+        self.record_wait(now - arrived)
+        self.set_active(True)
+        self.after(s.t / rate, self._pumped, (s, now))
+
+    def _pumped(self, call: Call) -> None:
+        s, start = call.value
+        self.grid.add_interval(self.rec.busy, start, self.env.now)
+        self.set_active(False)
         self.tank.get(s.t)
         self.queued_t -= s.t
+        if self.line:
+            self._pump(self.line.popleft())
+        else:
+            self._pumping = False
         transit = self.draw_transit()
         if transit > 0:
-            yield env.timeout(transit)
-        self.leave(s)
+            self.after(transit, self._out, s)
+        else:
+            self.leave(s)
+            self.forward(s)
+
+    def _out(self, call: Call) -> None:
+        self.leave(call.value)
+        self.forward(call.value)
 
     def expected_delay_h(self, t: float) -> float:
         now = self.env.now

@@ -50,7 +50,7 @@ from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_ti
 from ..timeline import Timeline, combine, timeline_from_spec
 from ..units import t_per_h_from_mt_per_year
 from ..years import YearGrid
-from .base import Node, NodeRecord, Shipment
+from .base import Call, Node, NodeRecord, Room, Shipment
 from .kind import NodeKind, ServiceModel
 
 
@@ -127,9 +127,10 @@ class Port(Node):
         self.draw_call_h = self.sampler(as_distribution(spec.call_h), "call_h")
         self._no_call_h = isinstance(spec.call_h, (int, float)) and spec.call_h == 0
         self._call_factor = self.duration_factor.get("call_h")
-        self.waiting: deque[tuple[simpy.Event, Shipment | None]] = deque()  # callers waiting for a berth, FIFO
+        # callers waiting for a berth, FIFO: (a vessel's turn, None, arrived) or (None, a shipment, arrived)
+        self.waiting: deque[tuple[simpy.Event | None, Shipment | None, float]] = deque()
         self.n_held = 0  # berths held: in service, or blocked by a full yard
-        self.yard = simpy.Container(self.env, capacity=spec.yard_limit_t) if spec.yard_limit_t else None
+        self.yard = Room(spec.yard_limit_t) if spec.yard_limit_t else None
         self.room = self.yard
         self.diverts_when_full = spec.when_full == "divert"
         self.n_busy = 0
@@ -162,45 +163,30 @@ class Port(Node):
     def _update_active(self) -> None:
         self.set_active(self._avail <= 0 or self.n_busy >= self._avail)
 
+    def _drop_left(self) -> None:
+        """Forget shipments at the head of the berth queue that left while waiting (reneged)."""
+        waiting = self.waiting
+        while waiting and waiting[0][1] is not None and waiting[0][1].gone:
+            waiting.popleft()
+
     def _grant(self) -> None:
-        """Hand free berths to waiting shipments, first come first served."""
+        """Hand free berths to waiting callers, first come first served: a vessel's
+        call resumes its process, a shipment's own call starts at once."""
         while self.waiting and self.n_held < self._avail:
-            turn, s = self.waiting.popleft()
-            if s is not None and s.gone:
-                continue  # left while waiting (reneged)
-            self.n_held += 1
-            if s is not None:
+            turn, s, arrived = self.waiting.popleft()
+            if s is None:
+                self.n_held += 1
+                assert turn is not None
+                turn.succeed()
+            elif not s.gone:  # (one that left while waiting is skipped)
+                self.n_held += 1
                 s.waiting = None
-            turn.succeed()
+                self.queued_t -= s.t
+                self._serve(s, arrived)
 
-    # calls and visits --------------------------------------------------------
-
-    def call(self, tonnes: float, s: Shipment | None = None, loaded_t: float = 0.0
-             ) -> Generator[simpy.Event, object, float]:
-        """Wait for a berth, hold it for call_h + tonnes / rate, return the hours
-        spent at the berth. With ``s``, a shipment's own call: its upstream yard
-        space is freed when its service starts, and it then needs room in this
-        terminal's yard, holding the berth until it finds it. ``loaded_t``: cargo a
-        vessel loads in this call, counted as the terminal's throughput when the
-        call ends (the shipments passed through uncounted)."""
-        env, rec, grid = self.env, self.rec, self.grid
-        arrived = env.now
-        while self.waiting and self.waiting[0][1] is not None and self.waiting[0][1].gone:
-            self.waiting.popleft()  # callers that left while waiting
-        if self.n_held < self._avail and not self.waiting:
-            self.n_held += 1
-        else:
-            self.queued_t += tonnes
-            turn = env.event()
-            self.waiting.append((turn, s))
-            if s is not None:
-                s.waiting = self
-            yield turn  # _grant() has counted the berth as held
-            self.queued_t -= tonnes
-        if s is not None and s.yard is not None:
-            self.release_yard(s)
-        start = env.now
-        self.record_wait(start - arrived)
+    def _start(self, tonnes: float) -> float:
+        """A berth is held from now: record the wait's end and draw the call's hours."""
+        start = self.env.now
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
@@ -210,19 +196,89 @@ class Port(Node):
         if not self._no_call_h:
             fixed = self.draw_call_h()
             service += fixed if self._call_factor is None else fixed * self._call_factor.at(start)
-        yield env.timeout(service)
-        grid.add_interval(rec.busy, start, env.now)
+        return service
+
+    def _end(self, start: float) -> None:
+        """A call's work is done (the berth may stay held by a full yard)."""
+        self.grid.add_interval(self.rec.busy, start, self.env.now)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
-        if s is not None and self.yard is not None:
-            yield self.yard.put(s.t)  # blocked by a full yard: the berth stays held
-            s.yard = self.yard
+
+    # a vessel's call (from a sea link's process) ---------------------------------
+
+    def call(self, tonnes: float, loaded_t: float = 0.0) -> Generator[simpy.Event, object, float]:
+        """A vessel's call: wait for a berth, hold it for call_h + tonnes / rate,
+        return the hours spent at the berth. ``loaded_t``: cargo the vessel loads in
+        this call, counted as the terminal's throughput when the call ends (the
+        shipments passed through uncounted)."""
+        env = self.env
+        arrived = env.now
+        self._drop_left()
+        if self.n_held < self._avail and not self.waiting:
+            self.n_held += 1
+        else:
+            self.queued_t += tonnes
+            turn = env.event()
+            self.waiting.append((turn, None, arrived))
+            yield turn  # _grant() has counted the berth as held
+            self.queued_t -= tonnes
+        start = env.now
+        self.record_wait(start - arrived)
+        yield env.timeout(self._start(tonnes))
+        self._end(start)
         self.n_held -= 1
         self._grant()
         if loaded_t:
-            rec.throughput_t[grid.index(env.now)] += loaded_t
+            self.rec.throughput_t[self.grid.index(env.now)] += loaded_t
         return env.now - start
+
+    # a shipment's own call -------------------------------------------------------
+
+    def accept(self, s: Shipment) -> None:
+        """A shipment that is its own call (background traffic, or a stream whose
+        vessel is not modelled): it waits for a berth, frees its upstream yard space
+        when its call starts, and then needs room in this terminal's yard, holding
+        the berth until it finds it."""
+        if self.diverts_when_full and self.turned_away(s):
+            return
+        rec = self.rec
+        rec.entered_t += s.t
+        rec.hops += 1
+        self._drop_left()
+        if self.n_held < self._avail and not self.waiting:
+            self.n_held += 1
+            self._serve(s, self.env.now)
+        else:
+            self.queued_t += s.t
+            self.waiting.append((None, s, self.env.now))
+            s.waiting = self
+
+    def _serve(self, s: Shipment, arrived: float) -> None:
+        """A berth is held for ``s`` from now."""
+        if s.yard is not None:
+            self.release_yard(s)
+        now = self.env.now
+        self.record_wait(now - arrived)
+        self.after(self._start(s.t), self._served, (s, now))
+
+    def _served(self, call: Call) -> None:
+        s, start = call.value
+        self._end(start)
+        if self.yard is not None and not self.yard.put(s.t, self._stored, s):
+            return  # blocked by a full yard: the berth stays held
+        self._stored(s)
+
+    def _stored(self, s: Shipment) -> None:
+        """In the yard (if any): the berth is free, and the shipment moves on."""
+        if self.yard is not None:
+            s.yard = self.yard
+        self.n_held -= 1
+        self._grant()
+        rec = self.rec
+        rec.exited_t += s.t
+        rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.forward(s)
 
     def renege(self, s: Shipment) -> None:
         """A shipment waiting for a berth leaves: out of the queued tonnes now, out of
@@ -233,18 +289,9 @@ class Port(Node):
         self.rec.exited_t += s.t
         self.rec.left_t += s.t
 
-    def visit(self, s: Shipment) -> Generator:
-        """A shipment that is its own call (background traffic, or a stream whose vessel is not modelled)."""
-        if self.diverts_when_full and self.turned_away(s):
-            return
-        rec = self.rec
-        rec.entered_t += s.t
-        rec.hops += 1
-        yield from self.call(s.t, s)
-        rec.exited_t += s.t
-        rec.throughput_t[self.grid.index(self.env.now)] += s.t
+    # a shipment a modelled vessel loads or unloads -------------------------------
 
-    def pass_through(self, s: Shipment, counted: bool = True) -> Generator:
+    def pass_through(self, s: Shipment, counted: bool = True) -> None:
         """A shipment that a modelled vessel loads here or has unloaded here: the
         vessel's call does the work; the shipment needs only room in the yard. Its
         tonnes count as throughput here once handled: now, after an unloading
@@ -254,14 +301,23 @@ class Port(Node):
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
+        then = self._through_counted if counted else self._through
         if self.yard is not None:
             if s.yard is not None:
                 self.release_yard(s)
-            yield self.yard.put(s.t)
+            if not self.yard.put(s.t, then, s):
+                return  # waits for yard room
+        then(s)
+
+    def _through(self, s: Shipment) -> None:
+        if self.yard is not None:
             s.yard = self.yard
-        rec.exited_t += s.t
-        if counted:
-            rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.rec.exited_t += s.t
+        self.forward(s)
+
+    def _through_counted(self, s: Shipment) -> None:
+        self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self._through(s)
 
     # what metrics and routing ask --------------------------------------------
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from functools import partial
 from datetime import date
 from typing import Generator, Literal
 
@@ -35,7 +34,7 @@ from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_
 from ..timeline import Timeline, combine, hours_since
 from ..units import paths_per_day_from_mt_per_year
 from ..years import YearGrid
-from .base import NodeRecord, QueuedNode, Shipment
+from .base import Call, NodeRecord, QueuedNode, Room, Shipment
 from .kind import NodeKind
 
 
@@ -80,13 +79,14 @@ class RailLine(QueuedNode):
         self.paths = combine(lambda p, f, g: p * f * g, paths, self.factor, gate)
         self.transit = as_distribution(spec.transit_h)
         self.draw_transit = self.sampler(self.transit, "transit_h")
+        self._transit_mean_h = self.transit.mean
         self.queue: deque[tuple[Shipment, float]] = deque()
         self.queued_t = 0.0
         self._arrival: simpy.Event = self.env.event()
         self._in_headway = False
         self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
         if spec.sidings_t is not None:
-            self.room = simpy.Container(self.env, capacity=spec.sidings_t)
+            self.room = Room(spec.sidings_t)
             self.diverts_when_full = spec.when_full == "divert"
         self.env.process(self._dispatcher())
 
@@ -94,15 +94,18 @@ class RailLine(QueuedNode):
         od = self.spec.opening_date
         return 0.0 if od is None else hours_since(self.ctx.start, od)
 
-    def visit(self, s: Shipment) -> Generator:
+    def accept(self, s: Shipment) -> None:
         if self.diverts_when_full and self.turned_away(s):
             return
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
-        if self.room is not None:
-            yield self.room.put(s.t)  # full sidings: wait at their entrance (still holding upstream yard space)
-        s.event = self.env.event()
+        # full sidings: wait at their entrance (still holding upstream yard space)
+        if self.room is None or self.room.put(s.t, self._queue_up, s):
+            self._queue_up(s)
+
+    def _queue_up(self, s: Shipment) -> None:
+        """On the sidings: wait for a train."""
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
         s.waiting = self
@@ -111,9 +114,6 @@ class RailLine(QueuedNode):
         # wake the dispatcher only when it waits for a first shipment or a full train
         if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
             self._arrival.succeed()
-        yield s.event
-        rec.exited_t += s.t
-        rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     def _wait(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
@@ -167,13 +167,15 @@ class RailLine(QueuedNode):
             load_t += s.t
         self.rec.busy[self.grid.index(env.now)] += 1  # trains run
         transit = self.draw_transit() * self.dfactor("transit_h")
-        env.timeout(transit).callbacks.append(partial(self._arrive, train))
+        self.after(transit, self._arrive, train)
 
-    @staticmethod
-    def _arrive(train: list[Shipment], _event: simpy.Event) -> None:
-        for s in train:
-            assert s.event is not None  # set in visit()
-            s.event.succeed()
+    def _arrive(self, call: Call) -> None:
+        """The train arrives: its shipments move on."""
+        rec, y = self.rec, self.grid.index(self.env.now)
+        for s in call.value:
+            rec.exited_t += s.t
+            rec.throughput_t[y] += s.t
+            self.forward(s)
 
     # what metrics and routing ask ----------------------------------------------
 
@@ -188,7 +190,7 @@ class RailLine(QueuedNode):
         h = self.paths.positive_from(now)
         if h is None:
             return math.inf
-        return (h - now) + (self.queued_t + t) / (self.paths.at(h) * self.payload / 24.0) + self.transit.mean
+        return (h - now) + (self.queued_t + t) / (self.paths.at(h) * self.payload / 24.0) + self._transit_mean_h
 
     def is_open(self, now: float) -> bool:
         return self.paths.at(now) > 0

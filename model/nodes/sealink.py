@@ -181,11 +181,11 @@ class SeaLink(QueuedNode):
 
     # cargo ---------------------------------------------------------------------
 
-    def visit(self, s: Shipment) -> Generator:
+    def accept(self, s: Shipment) -> None:
+        """A shipment joins the queue for a vessel; the vessel that unloads it forwards it."""
         rec = self.rec
         rec.entered_t += s.t
         rec.hops += 1
-        s.event = self.env.event()
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
         s.waiting = self
@@ -194,9 +194,6 @@ class SeaLink(QueuedNode):
         if not self._arrival.triggered and (self._space_t is None or self.queued_t >= self._space_t - _EPS
                                             or s.t > self._space_t + _EPS):
             self._arrival.succeed()
-        yield s.event
-        rec.exited_t += s.t
-        rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     def _wait_cargo(self, timeout: float | None) -> Generator:
         if self._arrival.triggered:
@@ -281,9 +278,11 @@ class SeaLink(QueuedNode):
             self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
         else:
             yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
-        for s in hold:
-            assert s.event is not None  # set in visit()
-            s.event.succeed()
+        rec, y = self.rec, self.grid.index(env.now)
+        for s in hold:  # unloaded: each moves on
+            rec.exited_t += s.t
+            rec.throughput_t[y] += s.t
+            self.forward(s)
         back = self.open_at(env.now)
         if back == math.inf:
             yield env.event()
