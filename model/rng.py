@@ -34,3 +34,31 @@ class RandomStreams:
     def rng(self, name: str) -> np.random.Generator:
         ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, name_key(name)))
         return np.random.default_rng(ss)
+
+
+class Uniforms:
+    """Uniform [0, 1) draws from a generator, taken in blocks: the same numbers, in the
+    same order, as calling ``rng.random()`` each time (numpy fills a block with the
+    same stream), at a fraction of the per-call cost (one draw per shipment).
+
+    >>> g = np.random.default_rng(3)
+    >>> u = Uniforms(np.random.default_rng(3))
+    >>> [u() for _ in range(3)] == [g.random() for _ in range(3)]
+    True
+    """
+
+    __slots__ = ("rng", "block", "_buf", "_i")
+
+    def __init__(self, rng: np.random.Generator, block: int = 1024) -> None:
+        self.rng = rng
+        self.block = block
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        i = self._i
+        if i >= len(self._buf):
+            self._buf = self.rng.random(self.block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]

@@ -9,6 +9,7 @@ generated and delivered per stream, and tonnes that entered and left each node.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import math
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from .demand import month_rates
 from .distributions import Exponential, Sampler, as_distribution
 from .nodes import Node, NodeRecord, Shipment, kind_of
 from .nodes.base import Call, Context, run_timed
-from .rng import RandomStreams
+from .rng import RandomStreams, Uniforms
 from .route import Route, Step
 from .schema import Scenario, StreamSpec
 from .specs import NodeSpecBase
@@ -114,6 +115,7 @@ class Choice:
     vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
 
     def __post_init__(self) -> None:
+        self.draw = Uniforms(self.rng)  # the same draws as rng.random(), in blocks
         # the distinct nodes of all options (a node shared by several options, such as the
         # Dostyk-Moyinty line behind three border crossings, is asked once), and each
         # option as positions in that list
@@ -160,25 +162,37 @@ def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
     return w / w.sum()
 
 
+def logit_weights(cost: Sequence[float], scale: float) -> list[float] | None:
+    """The running sums of the logit weights exp(-scale x (cost - lowest)) of options with
+    generalised costs ``cost`` (an infinite cost weighs 0); None if every cost is infinite.
+    Plain Python: it runs on two or three options, where numpy's per-call overhead would
+    cost more than the arithmetic."""
+    finite = [c for c in cost if c != math.inf]
+    if not finite:
+        return None
+    low = min(finite)
+    acc, out = 0.0, []
+    for c in cost:
+        acc += math.exp(-scale * (c - low)) if c != math.inf else 0.0
+        out.append(acc)
+    return out
+
+
+def logit_pick(cum: list[float] | None, n: int, u: float) -> int:
+    """The option a uniform draw ``u`` picks, given :func:`logit_weights`' running sums
+    (None: all infinite, then uniformly among the ``n`` options)."""
+    if cum is None:
+        return min(int(u * n), n - 1)
+    return min(bisect.bisect_right(cum, u * cum[-1]), n - 1)
+
+
 def logit_draw(cost: Sequence[float], scale: float, u: float) -> int:
-    """The option a uniform draw ``u`` picks under the logit shares of ``cost``
-    (plain Python: it runs once per shipment, on two or three options, where numpy's
-    per-call overhead would cost more than the arithmetic).
+    """The option a uniform draw ``u`` picks under the logit shares of ``cost``.
 
     >>> logit_draw([10.0, 10.0 + math.log(3) / 0.1], 0.1, 0.74), logit_draw([10.0, 20.0], 0.1, 0.99)
     (0, 1)
     """
-    finite = [c for c in cost if c != math.inf]
-    if not finite:
-        return min(int(u * len(cost)), len(cost) - 1)
-    low = min(finite)
-    w = [math.exp(-scale * (c - low)) if c != math.inf else 0.0 for c in cost]
-    target, acc = u * sum(w), 0.0
-    for i, x in enumerate(w):
-        acc += x
-        if target < acc:
-            return i
-    return len(w) - 1
+    return logit_pick(logit_weights(cost, scale), len(cost), u)
 
 
 @dataclass
@@ -192,18 +206,24 @@ class Outside:
     tariff: float  # the corridor's tariff, USD/t
     vot_per_h: float
     scale: float
-    rng: np.random.Generator
+    draw: Callable[[], float]  # uniform draws
+    _at_h: float = math.nan  # the corridor time the weights below are for
+    _cum: list[float] | None = None
 
     @classmethod
     def of(cls, spec: StreamSpec, rng: np.random.Generator) -> "Outside":
         vot = spec.value_of_time_usd_per_t_day
         names = list(spec.outside)
         costs = [o.tariff_usd_per_t + vot * o.transit_days for o in spec.outside.values()]
-        return cls(names, costs, spec.tariff_usd_per_t, vot / 24.0, spec.logit_scale_per_usd, rng)
+        return cls(names, costs, spec.tariff_usd_per_t, vot / 24.0, spec.logit_scale_per_usd, Uniforms(rng))
 
     def choose(self, corridor_h: float) -> str | None:
-        """None for the corridor, else the outside option chosen."""
-        i = logit_draw([self.tariff + self.vot_per_h * corridor_h, *self.costs], self.scale, self.rng.random())
+        """None for the corridor, else the outside option chosen. The weights change only
+        when the corridor's expected time is re-estimated, so they are kept until then."""
+        if corridor_h != self._at_h:
+            self._at_h = corridor_h
+            self._cum = logit_weights([self.tariff + self.vot_per_h * corridor_h, *self.costs], self.scale)
+        i = logit_pick(self._cum, len(self.costs) + 1, self.draw())
         return None if i == 0 else self.names[i - 1]
 
 
@@ -311,7 +331,7 @@ class Corridor:
         response = spec.transit_response
         offered = response.factor if response is not None else None  # volume factor at an expected transit
         boost = response.max_factor if response is not None else 1.0
-        thin = self.streams.rng(f"response:{sid}")
+        thin = Uniforms(self.streams.rng(f"response:{sid}"))
         seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
             if env.now < month.start_h:
@@ -326,7 +346,7 @@ class Corridor:
                 yield gap
                 if (outside is not None or offered is not None) and env.now - seen_at >= EXPECTED_REFRESH_H:
                     seen_at, corridor_h = env.now, self._expected_h(steps, size_t)  # queues move over days
-                if offered is not None and thin.random() * boost >= offered(corridor_h / 24.0):
+                if offered is not None and thin() * boost >= offered(corridor_h / 24.0):
                     continue  # not offered: the corridor is too slow for this much cargo
                 s = Shipment(self._next_id, k, size_t, env.now, steps, rec)
                 self._next_id += 1
@@ -383,12 +403,12 @@ class Corridor:
         elif choice.policy == "logit":
             assert choice.tariffs is not None
             cost = [float(choice.tariffs[j]) + choice.vot_per_h * times[j] for j in open_]
-            i = open_[logit_draw(cost, choice.scale, choice.rng.random())]
+            i = open_[logit_draw(cost, choice.scale, choice.draw())]
         else:
             w = choice.shares[open_]
             if w.sum() <= 0:
                 w = np.ones(len(open_))
-            i = open_[int(np.searchsorted(np.cumsum(w / w.sum()), choice.rng.random(), side="right").clip(0, len(open_) - 1))]
+            i = open_[int(np.searchsorted(np.cumsum(w / w.sum()), choice.draw(), side="right").clip(0, len(open_) - 1))]
         return choice.names[i], choice.options[i]
 
     def advance(self, s: Shipment) -> None:

@@ -215,8 +215,8 @@ class NodeRecord:
 
 
 class Node:
-    """Base class: a node has an id, a kind, records, and a ``visit`` generator
-    that a shipment's process delegates to while it is at the node."""
+    """Base class: a node has an id, a kind, records, and ``accept(s)``, which takes a
+    shipment in and forwards it when it is done here."""
 
     kind = "node"
     is_port = False  # a port terminal: where a stream's transit "from the port" starts

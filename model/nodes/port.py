@@ -13,9 +13,9 @@ Who calls:
   handling rate set the fleet's port time, and thereby the link's capacity;
   the shipments it carries pass through the terminal's yard without a call of
   their own (:meth:`Port.pass_through`);
-* every **other shipment** that visits the terminal (background traffic: a ship
+* every **other shipment** that arrives at the terminal (background traffic: a ship
   of other cargo; or a stream whose vessel is not modelled): one call each
-  (:meth:`Port.visit`). With ``call_h`` 0 this is the classic multi-server
+  (:meth:`Port.accept`, one kernel event: the call's end). With ``call_h`` 0 this is the classic multi-server
   queue of shipments on berths.
 
 When the terminal has a yard limit, a shipment handled here (or passing
@@ -27,7 +27,8 @@ dispatches to a congested Kuryk is the first; a shipper rebooking, the second).
 
 Berths are a counter and a FIFO queue of waiting callers rather than a
 ``simpy.Resource``: a caller that finds a free berth starts at once (no
-request or release events), and a berth count that changes over time is just a
+request or release events; a waiting shipment's call starts when a berth is handed
+to it, a waiting vessel's process resumes), and a berth count that changes over time is just a
 new limit for the counter (a reduction lets the calls in service finish and
 grants no new berth until fewer are held than allowed).
 """
