@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import heapq
 import math
 from contextlib import contextmanager
 from functools import partial
@@ -287,6 +288,8 @@ class Corridor:
             node.link(self.nodes)
         self.records = {sid: StreamRecord(len(self.grid)) for sid in scenario.streams}
         self._next_id = 0
+        self._deadlines: list[tuple[float, int, Shipment]] = []  # patience: (deadline_h, id, shipment), a heap
+        self._renege_at = math.inf  # when the pending patience callback runs
         for k, (sid, st) in enumerate(scenario.streams.items()):
             route = Route.of(st)
             self._passes = passes_through(route, self.specs)
@@ -359,12 +362,35 @@ class Corridor:
                         rec.outside_t.setdefault(gone_to, [0.0] * len(self.grid))[y] += size_t
                         continue
                 if patience is not None:
-                    Call(env, patience() * 24.0, self._renege, s)
+                    self._patience(s, env.now + patience() * 24.0)
                 advance(s)
 
-    def _renege(self, call: Call) -> None:
+    def _patience(self, s: Shipment, deadline_h: float) -> None:
+        """``s`` leaves any queue it still waits in at ``deadline_h``. Deadlines are kept in
+        one heap with a single pending callback at the earliest: most shipments are
+        delivered before their patience runs out, and a timer each would cost a kernel
+        event each."""
+        heapq.heappush(self._deadlines, (deadline_h, s.sid, s))
+        if deadline_h < self._renege_at:
+            self._renege_at = deadline_h
+            Call(self.env, deadline_h - self.env.now, self._reneges, deadline_h)
+
+    def _reneges(self, call: Call) -> None:
+        """Patience runs out for every shipment due by now; then wait for the earliest
+        deadline of a shipment still on its way (delivered or lost ones are dropped)."""
+        if call.value != self._renege_at:
+            return  # superseded by an earlier deadline, which has run
+        now, heap = self.env.now, self._deadlines
+        while heap and heap[0][0] <= now:
+            self._renege(heapq.heappop(heap)[2])
+        while heap and (heap[0][2].gone or heap[0][2].delivered):
+            heapq.heappop(heap)
+        self._renege_at = heap[0][0] if heap else math.inf
+        if heap:
+            Call(self.env, self._renege_at - now, self._reneges, self._renege_at)
+
+    def _renege(self, s: Shipment) -> None:
         """Patience ran out: a shipment still waiting in a queue leaves the corridor."""
-        s: Shipment = call.value
         rec: StreamRecord = s.rec
         node = s.waiting
         if node is None or s.gone:
@@ -449,6 +475,7 @@ class Corridor:
         now = self.env.now
         y = self.grid.index(now)
         rec = s.rec
+        s.delivered = True
         rec.delivered_t[y] += s.t
         rec.delivered_tkm[y] += s.t * s.km
         rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t)

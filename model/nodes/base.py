@@ -58,7 +58,7 @@ class Shipment:
     data that nodes hand on; where it is on its route is ``step`` (the next step of
     ``plan``) and ``rest`` (the nodes still to visit of a chosen branch, last first)."""
 
-    __slots__ = ("sid", "stream", "t", "created_h", "yard", "waiting", "gone",
+    __slots__ = ("sid", "stream", "t", "created_h", "yard", "waiting", "gone", "delivered",
                  "plan", "step", "rest", "rec", "km", "port_h")
 
     def __init__(self, sid: int, stream: int, t: float, created_h: float, plan: tuple = (), rec: Any = None) -> None:
@@ -69,6 +69,7 @@ class Shipment:
         self.yard: Room | None = None  # upstream yard space it still holds
         self.waiting: Node | None = None  # the node in whose queue it waits (it may renege from there)
         self.gone = False  # left the corridor: reneged, or turned away by a full waiting room
+        self.delivered = False
         self.plan = plan  # the route's steps (nodes and choices)
         self.step = 0  # index of the next step of plan
         self.rest: list | None = None  # nodes of a chosen branch still to visit, last first
