@@ -83,7 +83,7 @@ class RailLine(QueuedNode):
         self.queue: deque[tuple[Shipment, float]] = deque()
         self.queued_t = 0.0
         self._arrival: simpy.Event = self.env.event()
-        self._in_headway = False
+        self._next_path_h = -math.inf  # when the next train path comes (after the last departure)
         self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
         if spec.sidings_t is not None:
             self.room = Room(spec.sidings_t)
@@ -109,7 +109,7 @@ class RailLine(QueuedNode):
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
         s.waiting = self
-        if self._in_headway:
+        if self.env.now < self._next_path_h:  # cargo that arrives now waits for the next path: active
             self.set_active(True)
         # wake the dispatcher only when it waits for a first shipment or a full train
         if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
@@ -132,6 +132,9 @@ class RailLine(QueuedNode):
                     return
                 yield env.timeout(nxt - env.now)
                 continue
+            if env.now < self._next_path_h:  # cargo came during the headway: wait for the path
+                yield env.timeout(self._next_path_h - env.now)
+                continue
             self.set_active(False)
             self._drop_gone()
             if not self.queue:
@@ -145,9 +148,9 @@ class RailLine(QueuedNode):
                 continue
             self._dispatch()
             self.set_active(bool(self.queue))
-            self._in_headway = True  # cargo arriving now waits for the next path: active
-            yield env.timeout(24.0 / paths)
-            self._in_headway = False
+            self._next_path_h = env.now + 24.0 / paths
+            if self.queue:  # (with nothing waiting, the dispatcher sleeps until cargo comes)
+                yield env.timeout(self._next_path_h - env.now)
 
     def _dispatch(self) -> None:
         env = self.env
