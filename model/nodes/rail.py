@@ -132,7 +132,7 @@ class RailLine(QueuedNode):
                     return
                 yield env.timeout(nxt - env.now)
                 continue
-            if env.now < self._next_path_h:  # cargo came during the headway: wait for the path
+            if self.queue and env.now < self._next_path_h:  # cargo came during the headway: wait for the path
                 yield env.timeout(self._next_path_h - env.now)
                 continue
             self.set_active(False)
