@@ -120,21 +120,22 @@ class Choice:
         # the distinct nodes of all options (a node shared by several options, such as the
         # Dostyk-Moyinty line behind three border crossings, is asked once), and each
         # option as positions in that list
-        self._nodes: list[Node | Via] = []
+        self._nodes: list[Node] = []
         where: dict[int, int] = {}
         self._at: list[list[int]] = []
         for opt in self.options:
             for n in opt:
-                if id(n) not in where:
-                    where[id(n)] = len(self._nodes)
-                    self._nodes.append(n)
-            self._at.append([where[id(n)] for n in opt])
+                node = n.node if isinstance(n, Via) else n  # (a pass-through asks its node)
+                if id(node) not in where:
+                    where[id(node)] = len(self._nodes)
+                    self._nodes.append(node)
+            self._at.append([where[id(n.node if isinstance(n, Via) else n)] for n in opt])
 
     def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
         """The options open now (every node of them open) and each one's queue-aware expected
         time for t tonnes (inf for a closed one)."""
         inf = math.inf
-        delay = [n.expected_delay_h(t) if n.is_open(now) else inf for n in self._nodes]
+        delay = [n.open_delay_h(now, t) for n in self._nodes]
         open_: list[int] = []
         times: list[float] = []
         for i, at in enumerate(self._at):

@@ -390,6 +390,11 @@ class Node:
     def expected_delay_h(self, t: float) -> float:
         return 0.0
 
+    def open_delay_h(self, now: float, t: float) -> float:
+        """``expected_delay_h(t)`` if the node is open now, else inf: what a choice between
+        branches asks of every node on them (kinds override it with one lookup)."""
+        return self.expected_delay_h(t) if self.is_open(now) else math.inf
+
     def available_servers(self) -> Timeline | None:
         """Servers available over time (None: utilisation is not defined)."""
         return None

@@ -6,6 +6,7 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from ..distributions import as_distribution
@@ -61,6 +62,9 @@ class Border(Node):
 
     def is_open(self, now: float) -> bool:
         return self.factor.at(now) > 0
+
+    def open_delay_h(self, now: float, t: float) -> float:
+        return self._dwell_mean_h if self.factor.at(now) > 0 else math.inf
 
 
 KIND = NodeKind(

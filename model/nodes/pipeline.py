@@ -117,6 +117,10 @@ class Pipeline(Node):
     def is_open(self, now: float) -> bool:
         return self.rate.at(now) > 0
 
+    def open_delay_h(self, now: float, t: float) -> float:
+        rate = self.rate.at(now)
+        return (self.queued_t + t) / rate if rate > 0 else math.inf
+
     def opens_at(self) -> float | None:
         return self.rate.first_hour_where(lambda r: r > 0)
 

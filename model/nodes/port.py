@@ -337,6 +337,11 @@ class Port(Node):
     def is_open(self, now: float) -> bool:
         return self.available.at(now) > 0
 
+    def open_delay_h(self, now: float, t: float) -> float:
+        if self.available.at(now) <= 0:
+            return math.inf
+        return (self.queued_t + t) / self.cap_rate.at(now)  # (open: berths and a rate above 0)
+
     def opens_at(self) -> float | None:
         return self.available.first_hour_where(lambda v: v > 0)
 

@@ -198,6 +198,12 @@ class RailLine(QueuedNode):
     def is_open(self, now: float) -> bool:
         return self.paths.at(now) > 0
 
+    def open_delay_h(self, now: float, t: float) -> float:
+        paths = self.paths.at(now)
+        if paths <= 0:
+            return math.inf
+        return (self.queued_t + t) / (paths * self.payload / 24.0) + self._transit_mean_h
+
     def opens_at(self) -> float | None:
         return self.paths.first_hour_where(lambda p: p > 0)
 

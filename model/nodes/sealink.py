@@ -351,6 +351,12 @@ class SeaLink(QueuedNode):
     def is_open(self, now: float) -> bool:
         return self.fleet.at(now) > 0
 
+    def open_delay_h(self, now: float, t: float) -> float:
+        fleet = self.fleet.at(now)
+        if fleet <= 0:
+            return math.inf
+        return (self.queued_t + t) / (fleet * self.payload / self._mean_cycle_h) + self._fixed_legs_h
+
     def opens_at(self) -> float | None:
         return self.fleet.first_hour_where(lambda n: n > 0)
 
