@@ -117,6 +117,7 @@ class Choice:
 
     def __post_init__(self) -> None:
         self.draw = Uniforms(self.rng)  # the same draws as rng.random(), in blocks
+        self._running: dict[tuple[int, ...], list[float]] = {}
         # the distinct nodes of all options (a node shared by several options, such as the
         # Dostyk-Moyinty line behind three border crossings, is asked once), and each
         # option as positions in that list
@@ -130,6 +131,18 @@ class Choice:
                     where[id(node)] = len(self._nodes)
                     self._nodes.append(node)
             self._at.append([where[id(n.node if isinstance(n, Via) else n)] for n in opt])
+
+    def running_shares(self, open_: list[int]) -> list[float]:
+        """Running sums of the fixed shares of the open options, normalised (equal shares if
+        theirs are all 0); kept per set of open options, which changes only at openings."""
+        key = tuple(open_)
+        cum = self._running.get(key)
+        if cum is None:
+            w = self.shares[open_]
+            if w.sum() <= 0:
+                w = np.ones(len(open_))
+            cum = self._running[key] = np.cumsum(w / w.sum()).tolist()
+        return cum
 
     def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
         """The options open now (every node of them open) and each one's queue-aware expected
@@ -360,7 +373,10 @@ class Corridor:
                     if gone_to is not None:  # the shipper books another route
                         y = index(env.now)
                         rec.diverted_t[y] += size_t
-                        rec.outside_t.setdefault(gone_to, [0.0] * len(self.grid))[y] += size_t
+                        per_year = rec.outside_t.get(gone_to)
+                        if per_year is None:
+                            per_year = rec.outside_t[gone_to] = [0.0] * len(self.grid)
+                        per_year[y] += size_t
                         continue
                 if patience is not None:
                     self._patience(s, env.now + patience() * 24.0)
@@ -432,10 +448,7 @@ class Corridor:
             cost = [float(choice.tariffs[j]) + choice.vot_per_h * times[j] for j in open_]
             i = open_[logit_draw(cost, choice.scale, choice.draw())]
         else:
-            w = choice.shares[open_]
-            if w.sum() <= 0:
-                w = np.ones(len(open_))
-            i = open_[int(np.searchsorted(np.cumsum(w / w.sum()), choice.draw(), side="right").clip(0, len(open_) - 1))]
+            i = open_[min(bisect.bisect_right(choice.running_shares(open_), choice.draw()), len(open_) - 1)]
         return choice.names[i], choice.options[i]
 
     def advance(self, s: Shipment) -> None:
@@ -459,7 +472,10 @@ class Corridor:
             node = plan[i]
             if node.__class__ is Choice:
                 name, nodes = self._choose(node, s.t)
-                s.rec.branch_t.setdefault(name, [0.0] * len(self.grid))[self.grid.index(self.env.now)] += s.t
+                per_year = s.rec.branch_t.get(name)
+                if per_year is None:
+                    per_year = s.rec.branch_t[name] = [0.0] * len(self.grid)
+                per_year[self.grid.index(self.env.now)] += s.t
                 rest = s.rest = nodes[::-1]
                 node = rest.pop()
         s.km += node.km
