@@ -93,14 +93,11 @@ class Room:
         self.level = 0.0
         self.waiting: deque[tuple[float, Callable[[Any], None], Any]] = deque()
 
-    def fits(self, t: float) -> bool:
-        return self.level + t <= self.capacity + 1e-9
-
     def put(self, t: float, then: Callable[[Any], None], arg: Any) -> bool:
         """Take ``t`` tonnes now and return True; or, if they do not fit (or others
         wait before them), queue and call ``then(arg)`` once they are in, and return False."""
-        if not self.waiting and self.level + t <= self.capacity:
-            self.level += t
+        if not self.waiting and self.level + t <= self.capacity + 1e-9:  # (tonnes summed and taken away
+            self.level += t                                                # leave rounding dust)
             return True
         self.waiting.append((t, then, arg))
         return False
@@ -109,7 +106,7 @@ class Room:
         """Free ``t`` tonnes and let waiting puts in, first come first served."""
         self.level -= t
         waiting = self.waiting
-        while waiting and self.level + waiting[0][0] <= self.capacity:
+        while waiting and self.level + waiting[0][0] <= self.capacity + 1e-9:
             t_in, then, arg = waiting.popleft()
             self.level += t_in
             then(arg)
