@@ -266,7 +266,7 @@ class Node:
         """``event``, made to succeed after ``delay`` hours if nothing triggered it
         before: cheaper than ``event | env.timeout(delay)`` (no condition event)."""
 
-        def ring(_: simpy.Event) -> None:
+        def ring(_: Call) -> None:
             if not event.triggered:
                 event.succeed()
 
