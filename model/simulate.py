@@ -1,8 +1,8 @@
 """Build the network from a scenario, run one replication, return plain records.
 
-The simulation records into plain lists (see ``nodes.base``) and returns a
-:class:`RunRecords` holding only plain data (no simpy objects, no live nodes):
-turning it into tables is ``model.metrics``'s job. At the end of every run the
+The simulation records into plain per-year numbers (see ``nodes.base`` and
+``model.histogram``) and returns a :class:`RunRecords` holding only plain data
+(no simpy objects, no live nodes): turning it into tables is ``model.metrics``'s job. At the end of every run the
 mass balance is checked from two independent sets of counters: tonnes
 generated and delivered per stream, and tonnes that entered and left each node.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
+from array import array
 from contextlib import contextmanager
 from functools import partial
 import time
@@ -22,6 +23,7 @@ import simpy
 
 from .demand import month_rates
 from .distributions import Exponential, Sampler, as_distribution
+from .histogram import TRANSIT_BINS_DAYS, YearSamples
 from .nodes import Node, NodeRecord, Shipment, kind_of
 from .nodes.base import Context
 from .rng import RandomStreams
@@ -42,23 +44,50 @@ class MassBalanceError(RuntimeError):
     """Tonnes were created or lost inside the model: a bug, never a user error."""
 
 
+class ShipmentLog:
+    """Every delivered shipment of a stream, one row each (``--log-shipments``): tonnes,
+    when it was created, reached its first port and was delivered (hours), 8 bytes a
+    number in flat arrays. Kept only when asked for: it grows with the shipments."""
+
+    __slots__ = ("tonnes", "created_h", "port_h", "delivered_h")
+
+    def __init__(self) -> None:
+        self.tonnes, self.created_h, self.port_h, self.delivered_h = array("d"), array("d"), array("d"), array("d")
+
+    def __len__(self) -> int:
+        return len(self.tonnes)
+
+    def __getstate__(self) -> tuple:
+        return self.tonnes, self.created_h, self.port_h, self.delivered_h
+
+    def __setstate__(self, state: tuple) -> None:
+        self.tonnes, self.created_h, self.port_h, self.delivered_h = state
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The log as numpy columns (copies)."""
+        return {k: np.array(getattr(self, k), dtype=np.float64) for k in self.__slots__}
+
+
 @dataclass
 class StreamRecord:
     """What one stream recorded in one replication: tonnes generated and delivered
-    per year, each delivered shipment's transit time, tonnes sent down each option."""
+    per year, transit times of its delivered shipments per year (count, exact sum and
+    histogram, in days: ``transit`` from where the stream enters, ``port_transit`` from
+    the first port reached; :mod:`model.histogram`), tonnes sent down each option, and
+    the shipments one by one only if a ``log`` was asked for."""
 
     n_years: int
     generated_t: list[float] = field(default_factory=list)
     delivered_t: list[float] = field(default_factory=list)
-    transit_year: list[int] = field(default_factory=list)
-    transit_h: list[float] = field(default_factory=list)
-    port_transit_h: list[float] = field(default_factory=list)  # from the first port reached (aligned with transit_h)
+    transit: YearSamples = field(init=False)
+    port_transit: YearSamples = field(init=False)  # from the first port reached
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
     reneged_t: list[float] = field(default_factory=list)  # left a queue when its patience ran out
     turned_away_t: list[float] = field(default_factory=list)  # found a waiting room full (when_full: divert)
     outside_t: dict[str, list[float]] = field(default_factory=dict)  # diverted tonnes by outside option
+    log: ShipmentLog | None = None  # every delivered shipment (only with log_shipments)
 
     def __post_init__(self) -> None:
         self.generated_t = [0.0] * self.n_years
@@ -67,13 +96,29 @@ class StreamRecord:
         self.diverted_t = [0.0] * self.n_years
         self.reneged_t = [0.0] * self.n_years
         self.turned_away_t = [0.0] * self.n_years
+        self.transit = YearSamples(self.n_years, unit_h=24.0, horizon_edges=TRANSIT_BINS_DAYS)
+        self.port_transit = YearSamples(self.n_years, unit_h=24.0)
 
     def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float) -> None:
         """A shipment of ``t`` tonnes delivered at ``delivered_h`` (in year ``y``): created at
         ``created_h``, reached its first port at ``port_h``."""
-        self.transit_year.append(y)
-        self.transit_h.append(delivered_h - created_h)
-        self.port_transit_h.append(delivered_h - port_h)
+        transit, port = self.transit, self.port_transit
+        if y != transit.year:
+            transit.roll(y)
+            port.roll(y)
+        transit.buf.append(delivered_h - created_h)
+        port.buf.append(delivered_h - port_h)
+        log = self.log
+        if log is not None:
+            log.tonnes.append(t)
+            log.created_h.append(created_h)
+            log.port_h.append(port_h)
+            log.delivered_h.append(delivered_h)
+
+    def close(self) -> None:
+        """Summarise the last buffered year (at the end of the run)."""
+        self.transit.close()
+        self.port_transit.close()
 
     def lost_t(self, y: int) -> float:
         """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
@@ -98,6 +143,10 @@ class RunRecords:
     wall_s: float = 0.0
     hops: int = 0
     shipments: int = 0  # shipments generated (delivered, lost or still on their way)
+
+    def __post_init__(self) -> None:
+        for rec in self.streams.values():
+            rec.close()
 
 
 @dataclass
@@ -242,7 +291,8 @@ def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, 
 class Corridor:
     """The network for one replication: nodes, demand sources, journeys."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None) -> None:
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None,
+                 log_shipments: bool = False) -> None:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.replication = replication
@@ -258,7 +308,8 @@ class Corridor:
         }
         for node in self.nodes.values():
             node.link(self.nodes)
-        self.records = {sid: StreamRecord(len(self.grid)) for sid in scenario.streams}
+        self.records = {sid: StreamRecord(len(self.grid), log=ShipmentLog() if log_shipments else None)
+                        for sid in scenario.streams}
         self._next_id = 0
         for k, (sid, st) in enumerate(scenario.streams.items()):
             route = Route.of(st)
@@ -465,6 +516,8 @@ def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
         )
 
 
-def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None) -> RunRecords:
-    """Run one replication of a scenario and return its raw records."""
-    return Corridor(scenario, replication, seed).run()
+def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None,
+                    log_shipments: bool = False) -> RunRecords:
+    """Run one replication of a scenario and return its raw records (``log_shipments``:
+    with every delivered shipment in each stream's ``log``)."""
+    return Corridor(scenario, replication, seed, log_shipments).run()

@@ -1,10 +1,13 @@
 """What every node engine shares: shipments, recording, closures; the hooks a kind overrides.
 
-Recording is into a plain :class:`NodeRecord` (lists and per-year floats, no
-simpy objects), which is all that leaves the engine: DataFrames are built once,
-after the run (``model.metrics``). A node's *active periods* (the Roser
-bottleneck method) are recorded as (start_h, end_h) intervals: a node is active
-while all its servers are busy, or while it is closed.
+Recording is into a plain :class:`NodeRecord` (per-year numbers, no simpy
+objects), which is all that leaves the engine: DataFrames are built once, after
+the run (``model.metrics``). Waits are kept per year as a count, an exact sum
+and a histogram (:class:`model.histogram.YearSamples`), not one by one, so a
+replication's memory does not grow with its shipments. A node's *active
+periods* (the Roser bottleneck method) are recorded as (start_h, end_h)
+intervals: a node is active while all its servers are busy, or while it is
+closed.
 
 A node kind subclasses :class:`Node` and overrides:
 
@@ -35,6 +38,7 @@ from typing import Any, Generator, Mapping
 import simpy
 
 from ..distributions import Fixed, Sampler, as_distribution
+from ..histogram import YearSamples
 from ..rng import RandomStreams
 from ..timeline import Timeline, union_intervals
 from ..weather import StormSpec, storm_calendar, thinned
@@ -90,6 +94,7 @@ class NodeRecord:
     Per-year lists have one slot per year of the run's :class:`YearGrid`.
     ``busy`` is in the units of ``server_h`` (server-hours; trains run for a
     rail line, whose ``server_h`` counts paths), so utilisation is their ratio.
+    ``waits``: the waits before service, per year (count, exact sum, histogram).
     """
 
     kind: str
@@ -100,8 +105,7 @@ class NodeRecord:
     disrupted_h: list[float] = field(default_factory=list)  # closed by a disruption (capacity factor 0)
     server_h: list[float] = field(default_factory=list)  # available servers x hours (filled at the end)
     rated_t: list[float] = field(default_factory=list)  # integral of the rated flow, where there is one
-    wait_year: list[int] = field(default_factory=list)
-    wait_h: list[float] = field(default_factory=list)
+    waits: YearSamples = field(init=False)
     entered_t: float = 0.0
     exited_t: float = 0.0
     left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
@@ -119,6 +123,7 @@ class NodeRecord:
         self.turned_away_t = [0.0] * self.n_years
         self.server_h = [nan] * self.n_years
         self.rated_t = [nan] * self.n_years
+        self.waits = YearSamples(self.n_years)
 
     def in_system_t(self) -> float:
         """Tonnes that entered and have not left (queued, in service, in transit)."""
@@ -171,8 +176,12 @@ class Node:
         self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     def record_wait(self, wait_h: float) -> None:
-        self.rec.wait_year.append(self.grid.index(self.env.now))
-        self.rec.wait_h.append(wait_h)
+        """A wait of ``wait_h`` hours before service, ending now (counted in now's year)."""
+        waits = self.rec.waits
+        y = self.grid.index(self.env.now)
+        if y != waits.year:
+            waits.roll(y)
+        waits.buf.append(wait_h)
 
     def wait_or_timeout(self, event: simpy.Event, delay: float) -> simpy.Event:
         """``event``, made to succeed after ``delay`` hours if nothing triggered it
@@ -216,6 +225,7 @@ class Node:
     def finish(self) -> NodeRecord:
         """Close open records at the horizon and return the record."""
         self.set_active(False)
+        self.rec.waits.close()
         servers = self.available_servers()
         if servers is not None:
             self.rec.server_h = list(self.grid.integrate(servers))
