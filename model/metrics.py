@@ -154,7 +154,7 @@ def commodity_table(r: RunRecords) -> pd.DataFrame:
 def active_period_table(r: RunRecords) -> pd.DataFrame:
     """Per node and year: active, sole-bottleneck and shifting-bottleneck shares of
     the year (Roser's active-period method, see ``model.bottleneck``)."""
-    periods = {nid: node.active for nid, node in r.nodes.items()}
+    periods = {nid: node.active for nid, node in r.nodes.items()}  # flat arrays, read in place
     res = shares_by_window(periods, r.grid.bounds_h)
     hours = r.grid.hours()
     rows = []

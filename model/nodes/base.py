@@ -6,8 +6,8 @@ the run (``model.metrics``). Waits are kept per year as a count, an exact sum
 and a histogram (:class:`model.histogram.YearSamples`), not one by one, so a
 replication's memory does not grow with its shipments. A node's *active
 periods* (the Roser bottleneck method) are recorded as (start_h, end_h)
-intervals: a node is active while all its servers are busy, or while it is
-closed.
+intervals, 16 bytes each in a flat ``array('d')``: a node is active while all
+its servers are busy, or while it is closed.
 
 A node kind subclasses :class:`Node` and overrides:
 
@@ -30,11 +30,13 @@ A node kind subclasses :class:`Node` and overrides:
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generator, Mapping
 
+import numpy as np
 import simpy
 
 from ..distributions import Fixed, Sampler, as_distribution
@@ -95,6 +97,8 @@ class NodeRecord:
     ``busy`` is in the units of ``server_h`` (server-hours; trains run for a
     rail line, whose ``server_h`` counts paths), so utilisation is their ratio.
     ``waits``: the waits before service, per year (count, exact sum, histogram).
+    ``active``: the active periods, flat (start, end, start, end, ...; hours);
+    :meth:`periods` gives them as an (n, 2) array.
     """
 
     kind: str
@@ -111,7 +115,7 @@ class NodeRecord:
     left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
     turned_away_t: list[float] = field(default_factory=list)  # per year: found the waiting room full, diverted
     hops: int = 0
-    active: list[tuple[float, float]] = field(default_factory=list)
+    active: array = field(default_factory=lambda: array("d"))
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
 
     def __post_init__(self) -> None:
@@ -124,6 +128,10 @@ class NodeRecord:
         self.server_h = [nan] * self.n_years
         self.rated_t = [nan] * self.n_years
         self.waits = YearSamples(self.n_years)
+
+    def periods(self) -> np.ndarray:
+        """The active periods as an (n, 2) array of (start_h, end_h), a view of ``active``."""
+        return np.frombuffer(self.active, dtype=np.float64).reshape(-1, 2) if self.active else np.empty((0, 2))
 
     def in_system_t(self) -> float:
         """Tonnes that entered and have not left (queued, in service, in transit)."""
@@ -219,7 +227,9 @@ class Node:
             self._active_since = now
         elif not active and self._active_since is not None:
             if now > self._active_since:
-                self.rec.active.append((self._active_since, now))
+                periods = self.rec.active
+                periods.append(self._active_since)
+                periods.append(now)
             self._active_since = None
 
     def finish(self) -> NodeRecord:
