@@ -112,7 +112,7 @@ class SeaLink(QueuedNode):
         self._gathering = False  # a vessel is taking cargo; others queue for their turn
         self._turns: deque[simpy.Event] = deque()
         self.idle = 0  # vessels in service waiting for cargo
-        self.departures_h: list[float] = []  # every sailing, out and back (a light log for checks)
+        self.departures_h = array("d")  # every sailing, out and back (a light log for checks; 8 bytes each)
         self.rec.extra["departures_h"] = self.departures_h
         self.storms = self._draw_storms() if spec.storms is not None else []
         for a, b in self.storms:
