@@ -6,7 +6,8 @@ year, the count, the exact sum (so means and shares stay exact), the smallest
 and largest value, and a sparse histogram on fixed bins (:data:`EDGES_H`); only
 the current year's raw values are buffered, and turned into those numbers when
 the year changes (vectorised, once per year). Recording is one ``append`` to
-that buffer (plus a year check by the caller): cheaper than binning each sample.
+that buffer (a list: Python specialises ``list.append``) plus a year check by
+the caller: cheaper than binning each sample.
 
 **Percentiles** come from the histogram, ``numpy.percentile``'s linear
 definition applied to order statistics estimated inside their bin (spread
@@ -36,8 +37,8 @@ True
 
 from __future__ import annotations
 
+import bisect
 import math
-from array import array
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -161,10 +162,13 @@ class YearSamples:
     count the values (in those units) into these bins over the whole horizon,
     exactly (``numpy.histogram``'s rule)."""
 
+    __slots__ = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h")
+
     def __init__(self, n_years: int, unit_h: float = 1.0, horizon_edges: np.ndarray | None = None) -> None:
         self.unit_h = unit_h
         self.year = -1  # the year whose values ``buf`` holds
-        self.buf: array = array("d")
+        self.from_h, self.to_h = math.inf, -math.inf  # its hours, where the caller tracks them (:meth:`roll_at`)
+        self.buf: list[float] = []
         self.n = [0] * n_years
         self.total = [0.0] * n_years
         self.hists: list[Hist | None] = [None] * n_years
@@ -181,12 +185,23 @@ class YearSamples:
         self.close()
         self.year = y
 
+    def roll_at(self, h: float, bounds_h: Sequence[float]) -> None:
+        """Buffer the year of hour ``h`` (years bounded by ``bounds_h``; hours before the first
+        count in the first year, at or past the last in the last), and remember its hours, so a
+        caller appends as ``if not s.from_h <= h < s.to_h: s.roll_at(h, bounds)``."""
+        last = len(bounds_h) - 2
+        y = min(max(bisect.bisect_right(bounds_h, h) - 1, 0), last)
+        self.roll(y)
+        self.from_h = bounds_h[y] if y > 0 else -math.inf
+        self.to_h = bounds_h[y + 1] if y < last else math.inf
+
     def close(self) -> None:
         """Turn the buffered values into the year's count, sum, extremes and histogram."""
         if not self.buf:
             return
         y = self.year
-        v = np.frombuffer(self.buf, dtype=np.float64)
+        v = np.array(self.buf, dtype=np.float64)
+        self.buf = []
         if self.unit_h != 1.0:
             v = v / self.unit_h
         self.n[y] += len(v)
@@ -194,8 +209,6 @@ class YearSamples:
         self.hists[y] = Hist.pool([self.hists[y], Hist.of(v, self.unit_h)])
         if self.horizon_counts is not None and self.horizon_edges is not None:
             self.horizon_counts += np.histogram(v, bins=self.horizon_edges)[0]
-        del v
-        self.buf = array("d")
 
     # reading ------------------------------------------------------------------
 
@@ -235,9 +248,11 @@ class YearSamples:
 
     def __getstate__(self) -> dict:
         self.close()  # a record leaves the engine summarised (pickled to the parent)
-        state = dict(self.__dict__)
-        state["buf"] = array("d")
-        return state
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v)
 
 
 def pooled_percentile(samples: Sequence[YearSamples], years: Iterable[int], q: float) -> float:

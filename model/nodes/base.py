@@ -186,9 +186,9 @@ class Node:
     def record_wait(self, wait_h: float) -> None:
         """A wait of ``wait_h`` hours before service, ending now (counted in now's year)."""
         waits = self.rec.waits
-        y = self.grid.index(self.env.now)
-        if y != waits.year:
-            waits.roll(y)
+        now = self.env.now
+        if not waits.from_h <= now < waits.to_h:  # a new year (the first wait, or a year boundary passed)
+            waits.roll_at(now, self.grid.bounds_h)
         waits.buf.append(wait_h)
 
     def wait_or_timeout(self, event: simpy.Event, delay: float) -> simpy.Event:
