@@ -17,7 +17,7 @@ import pandas as pd
 
 from .bottleneck import shares_by_window
 from .histogram import TRANSIT_BINS_DAYS, YearSamples, pooled_percentile
-from .measures import TABLES
+from .measures import LOG_TABLES, TABLES
 from .nodes import kind_of
 from .route import Route
 from .schema import Scenario
@@ -226,6 +226,27 @@ def route_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["routes"].frame(rows)
 
 
+def shipment_table(r: RunRecords) -> pd.DataFrame:
+    """Every delivered shipment of the replication (its streams' logs: ``log_shipments``), one
+    row each, in the columns of ``model.measures.LOG_TABLES["shipments"]`` but the calendar
+    date, which :meth:`model.results.Results.build` adds (so the table travels as JSON)."""
+    cols = [c for c in LOG_TABLES["shipments"].names() if c != "delivered_date"]
+    parts = []
+    for sid, rec in r.streams.items():
+        if rec.log is None or not len(rec.log):
+            continue
+        c = rec.log.columns()
+        parts.append(pd.DataFrame({
+            "scenario": r.scenario.name, "replication": r.replication, "stream": sid, "tonnes": c["tonnes"],
+            "created_h": c["created_h"], "port_h": c["port_h"], "delivered_h": c["delivered_h"],
+            "transit_days": (c["delivered_h"] - c["created_h"]) / 24.0,
+            "port_transit_days": (c["delivered_h"] - c["port_h"]) / 24.0}, columns=cols))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("scenario", "stream") else
+                                          np.int64 if c == "replication" else np.float64) for c in cols})
+    return pd.concat(parts, ignore_index=True)
+
+
 def perf_table(r: RunRecords) -> pd.DataFrame:
     """What the replication cost: seconds of simulation and shipment-hops."""
     return TABLES["perf"].frame([(r.scenario.name, r.replication, r.wall_s, r.hops)])
@@ -251,6 +272,8 @@ def tables(r: RunRecords, only: Collection[str] | None = None) -> dict[str, pd.D
     for name, fn in build.items():
         if only is None or name in only:
             out[name] = fn()
+    if any(rec.log is not None for rec in r.streams.values()) and (only is None or "shipments" in only):
+        out["shipments"] = shipment_table(r)  # only when the run logs shipments (log_shipments)
     if r.replication == 0 and (only is None or {"network_nodes", "network_edges"} & set(only)):
         out["network_nodes"], out["network_edges"] = network_tables(r.scenario)
     return out
