@@ -54,7 +54,7 @@ def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:
 
 def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None, seed: int | None = None,
           workers: int | None = None, progress: Progress | None = None,
-          store: str | Path | None = None) -> Results:
+          store: str | Path | None = None, log_shipments: bool = False) -> Results:
     """Several scenarios x replications with common random numbers: replication k
     of every scenario uses the same random streams, so differences are paired.
     The first scenario is the reference of ``Results.differences``.
@@ -64,7 +64,10 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     ``store``: a folder where each finished replication is kept (the command line
     uses ``OUT/jobs``), so that a call after an interruption resumes; the results
     are identical either way. Ctrl-C raises :class:`model.pool.Interrupted`; a
-    replication that fails, :class:`model.pool.JobsFailed` once the others finished."""
+    replication that fails, :class:`model.pool.JobsFailed` once the others finished.
+    ``log_shipments``: also log every delivered shipment (``Results.shipments``, written
+    as ``shipments.parquet``); it costs memory in proportion to the shipments, the other
+    tables are the same."""
     resolved = [_resolve(s) for s in scenarios]
     if not resolved:
         raise ValueError("batch: expected at least one scenario")
@@ -79,17 +82,19 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     # uncertain inputs: replication k of every scenario gets row k of the same Latin hypercube
     jobs = [(v, k) for s, _ in resolved for k, v in enumerate(sample_scenarios(s, n, base_seed))]
     t0 = time.perf_counter()
-    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress, store=store)
+    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress, store=store,
+                       log_shipments=log_shipments)
     info = RunInfo("run" if len(resolved) == 1 else "batch", base_seed, n, tuple(f for _, f in resolved),
                    round(time.perf_counter() - t0, 3))
     return Results.build([s for s, _ in resolved], per_rep, info)
 
 
 def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | None = None,
-        workers: int | None = None, progress: Progress | None = None) -> Results:
+        workers: int | None = None, progress: Progress | None = None, log_shipments: bool = False) -> Results:
     """All replications of one scenario (a :class:`Scenario` or a file path).
-    ``replications`` and ``seed`` default to the scenario's own."""
-    return batch([scenario], replications=replications, seed=seed, workers=workers, progress=progress)
+    ``replications`` and ``seed`` default to the scenario's own; ``log_shipments``: see :func:`batch`."""
+    return batch([scenario], replications=replications, seed=seed, workers=workers, progress=progress,
+                 log_shipments=log_shipments)
 
 
 def sweep(path: str | Path, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,

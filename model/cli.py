@@ -98,6 +98,10 @@ _OUTSIDE_HELP = ("let extends and a sweep's base read files outside the project 
                  "the file that holds scenarios/, pyproject.toml or .git)")
 
 
+_LOG_HELP = ("also write shipments.parquet: one row per delivered shipment (stream, tonnes, created, first port "
+             "and delivery hours, transit days, delivery date); grows with the shipments, off by default")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="corridor", description="Caspian corridor freight simulator")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -112,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
+    r.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
     r.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
@@ -123,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     bt.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
+    bt.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
     bt.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
     cp.add_argument("dirs", nargs="+")
@@ -239,7 +245,8 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
     progress = Progress(n * len(scenarios))
     t0 = time.perf_counter()
     res = batch(scenarios, replications=n, seed=args.seed, workers=args.workers, store=out / JOB_STORE,
-                progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"))
+                progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"),
+                log_shipments=args.log_shipments)
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
     final = res.write(out, year=args.year, figures=not args.no_plots)
     print(format_results(res))
@@ -249,7 +256,8 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
                   + checks_summary(s, res.annual_nodes, res.corridor, res.bound))
     cpu = float(res.perf["wall_s"].sum())
     print(f"\n{len(res.perf)} replication(s): {cpu:.1f} s of simulation in {time.perf_counter() - t0:.1f} s elapsed. "
-          f"Results: {final}/ (summary.csv, tables *.csv, plots/*.png, report.html, manifest.json)")
+          f"Results: {final}/ (summary.csv, tables *.csv, plots/*.png, report.html, manifest.json"
+          + (", shipments.parquet)" if res.shipments is not None else ")"))
     return 0
 
 

@@ -23,14 +23,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-Dtype = Literal["str", "int", "float", "bool"]
+Dtype = Literal["str", "int", "float", "bool", "date"]
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
     unit: str
-    """``t``, ``h``, ``days``, ``share`` (0-1), ``count``, ``Mt``, ``t·km``, ``s``, ``deg``, or '' for labels."""
+    """``t``, ``h``, ``days``, ``share`` (0-1), ``count``, ``Mt``, ``t·km``, ``s``, ``deg``, ``date``, or '' for labels."""
     label: str
     description: str
     dtype: Dtype = "float"
@@ -48,6 +48,8 @@ class Table:
     """The column naming what a row describes, where a sweep measure may select one."""
     sweepable: bool = False
     """Per-replication table a sweep measure may read."""
+    fmt: Literal["csv", "parquet"] = "csv"
+    """The file format it is written in (``<name>.<fmt>``)."""
 
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
@@ -91,6 +93,8 @@ class Table:
                 out[c.name] = col.astype(np.int64)
             elif c.dtype == "bool":
                 out[c.name] = col.astype(bool)
+            elif c.dtype == "date":
+                out[c.name] = pd.to_datetime(col).dt.date.astype(object)
             else:
                 out[c.name] = pd.to_numeric(col, errors="coerce").astype(np.float64)
         return out.reset_index(drop=True)
@@ -112,12 +116,15 @@ def _interval3(name: str, label: str, description: str) -> tuple[Column, Column,
 
 
 SCENARIO = _key("scenario", "Scenario", "Scenario name")
+HIST = " (from the year's histograms: within 0.05 h + 0.25 % of the exact value)"
+"""What a percentile column says of its accuracy (``model.histogram``)."""
 PORT_TRANSIT = (
     _c("port_transit_mean_days", "days", "From port: mean (days)", "Mean transit from the first port the shipment "
        "reached (Aktau, Kuryk) to the end of its route; equal to the transit for a stream that enters at a port"),
-    _c("port_transit_p50_days", "days", "From port: p50 (days)", "Median transit from the first port reached"),
+    _c("port_transit_p50_days", "days", "From port: p50 (days)", "Median transit from the first port reached"
+       + HIST),
     _c("port_transit_p95_days", "days", "From port: p95 (days)", "95th percentile transit from the first port "
-       "reached"),
+       "reached" + HIST),
 )
 """Transit from the first port reached, beside the transit from the route's start (issue 17: China-origin
 cargo enters at the Chinese border, so the two differ by the Kazakh rail approach and the border)."""
@@ -141,8 +148,8 @@ def _totals(whose: str, transit_of: str) -> tuple[Column, ...]:
         _c("delivered_t", "t", "Delivered (t)", f"{whose} delivered"),
         _c("lost_t", "t", "Lost to other routes (t)", f"{whose} diverted at generation, reneged from a queue, or "
            "turned away by a full waiting room"),
-        _c("transit_p50_days", "days", "Transit p50 (days)", f"Median transit of {transit_of}"),
-        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", f"Median transit of {transit_of}" + HIST),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit" + HIST),
         *PORT_TRANSIT[1:],
     )
 
@@ -157,7 +164,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("utilization", "share", "Utilisation", "Busy share of what was available (berth-, vessel-, "
            "pump-hours; train paths used)"),
         _c("waiting_mean_h", "h", "Mean wait (h)", "Mean wait before service of shipments whose service began"),
-        _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait"),
+        _c("waiting_p95_h", "h", "Wait p95 (h)", "95th percentile of that wait" + HIST),
         _c("waiting_share", "share", "Share of all waiting", "The node's share of all waiting in the network"),
         _c("mean_queue", "count", "Mean queue (shipments)", "Time-averaged number of shipments waiting"),
         _c("turned_away_t", "t", "Turned away (t)", "Tonnes that found the node's waiting room (yard, tank, "
@@ -185,8 +192,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("transit_mean_days", "days", "Transit mean (days)", "Mean transit time of shipments delivered in the "
            "year, from where the stream enters the model (the Chinese border for cargo entering there, else its "
            "first port) to the end of its route"),
-        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit time"),
-        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time"),
+        _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit time" + HIST),
+        _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time" + HIST),
         *PORT_TRANSIT,
     ), entity="stream", sweepable=True),
     Table("active_periods", "Per scenario x replication x year x node: the active-period bottleneck shares.", (
@@ -227,7 +234,8 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         SCENARIO, REPLICATION, COMMODITY,
         _key("bin_lo_days", "From (days)", "Lower edge of the bin", "float"),
         _key("bin_hi_days", "To (days)", "Upper edge of the bin", "float"),
-        _c("count", "count", "Shipments", "Corridor shipments delivered with a transit in the bin", "int"),
+        _c("count", "count", "Shipments", "Corridor shipments delivered with a transit in the bin (exact "
+           "counts)", "int"),
     )),
     Table("routes", "Per scenario x replication x year x stream x route option: tonnes sent down each option "
           "of the corridor's choice points, and tonnes that took an outside route instead.", (
@@ -388,6 +396,25 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 """The tables ``appraise`` writes (not part of a run's ``Results``)."""
 
+LOG_TABLES: dict[str, Table] = {t.name: t for t in [
+    Table("shipments", "(run and batch with --log-shipments) One row per delivered shipment, per scenario x "
+          "replication, in order of delivery within each stream. Off by default: it grows with the shipments "
+          "(about 50,000 rows a baseline replication), while every other table is per year.", (
+        SCENARIO, REPLICATION, STREAM,
+        _c("tonnes", "t", "Tonnes", "The shipment's tonnes"),
+        _c("created_h", "h", "Created (h)", "Hour it was offered to the corridor where its stream enters the model, "
+           "from the scenario's start"),
+        _c("port_h", "h", "At first port (h)", "Hour it reached the first port of its route (equal to created_h "
+           "for a stream that enters at a port)"),
+        _c("delivered_h", "h", "Delivered (h)", "Hour it reached the end of its route"),
+        _c("transit_days", "days", "Transit (days)", "delivered_h - created_h, in days: the transit of "
+           "annual_streams, for this shipment"),
+        _c("port_transit_days", "days", "From port (days)", "delivered_h - port_h, in days"),
+        _c("delivered_date", "date", "Delivered on", "Calendar date of delivery", "date"),
+    ), fmt="parquet"),
+]}
+"""Logs a run writes only when asked (``Results.shipments``), one row per event."""
+
 LOST_COLUMNS = ("diverted_t", "reneged_t", "turned_away_t")
 """The ``annual_streams`` columns whose sum is cargo lost to other routes (``lost_t``)."""
 
@@ -400,7 +427,7 @@ PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bot
 def label(name: str, table: str | None = None) -> str:
     """The human-readable header of a column (from ``table``, or the first table
     declaring it); the name itself if none does."""
-    every = {**TABLES, **APPRAISAL_TABLES}
+    every = {**TABLES, **APPRAISAL_TABLES, **LOG_TABLES}
     tables = [every[table]] if table else list(every.values())
     for t in tables:
         for c in t.columns:
@@ -413,8 +440,8 @@ def markdown() -> str:
     """The registry as Markdown (``docs/outputs.md`` is this text)."""
     lines = ["# Output tables", "", "Generated from `model/measures.py` (`python -c \"import model.measures as m; "
              "print(m.markdown())\"`); a test checks that this page matches it.", ""]
-    for t in [*TABLES.values(), *APPRAISAL_TABLES.values()]:
-        lines += [f"## `{t.name}.csv`", "", t.description, "", "| column | unit | label | description |",
+    for t in [*TABLES.values(), *LOG_TABLES.values(), *APPRAISAL_TABLES.values()]:
+        lines += [f"## `{t.name}.{t.fmt}`", "", t.description, "", "| column | unit | label | description |",
                   "|---|---|---|---|"]
         lines += [f"| `{c.name}` | {c.unit or '–'} | {c.label} | {c.description} |" for c in t.columns]
         lines.append("")

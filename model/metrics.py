@@ -16,23 +16,19 @@ import numpy as np
 import pandas as pd
 
 from .bottleneck import shares_by_window
-from .measures import TABLES
+from .histogram import TRANSIT_BINS_DAYS, YearSamples, pooled_percentile
+from .measures import LOG_TABLES, TABLES
 from .nodes import kind_of
 from .route import Route
 from .schema import Scenario
 from .simulate import RunRecords
 
-# Transit-time histogram bins (days): fine where most shipments are, coarse in the tail.
-TRANSIT_BINS_DAYS = np.concatenate([np.arange(0, 30, 0.5), np.arange(30, 120, 2), np.arange(120, 2600, 20)])
-
-def _by_year(years_idx: list[int], values: list[float], n_years: int) -> list[np.ndarray]:
-    idx = np.asarray(years_idx, dtype=int)
-    vals = np.asarray(values, dtype=float)
-    return [vals[idx == y] for y in range(n_years)]
 
 
-def _stat(a: np.ndarray, fn) -> float:
-    return float(fn(a)) if a.size else math.nan
+def _percentiles(samples: list[YearSamples], y: int, qs: tuple[float, ...]) -> list[float]:
+    """Percentiles of year ``y`` over the pooled samples, from their histograms (within
+    0.05 h + 0.25 % of the exact ones: ``model.histogram``)."""
+    return [pooled_percentile(samples, [y], q) for q in qs]
 
 
 def capacity_t(r: RunRecords, nid: str) -> np.ndarray:
@@ -55,23 +51,20 @@ def node_table(r: RunRecords) -> pd.DataFrame:
     hours = grid.hours()
     rows = []
     waits_total = np.zeros(len(grid))
-    per_node = {}
-    for nid, node in r.nodes.items():
-        waits = _by_year(node.wait_year, node.wait_h, len(grid))
-        per_node[nid] = waits
-        waits_total += np.array([w.sum() for w in waits])
+    for node in r.nodes.values():
+        waits_total += np.array([node.waits.sum(y) for y in range(len(grid))])
     for nid, node in r.nodes.items():
         cap = capacity_t(r, nid)
         util = utilization(r, nid)
-        waits = per_node[nid]
+        waits = node.waits
         charter_days = [h / 24.0 for h in node.extra.get("charter_h", [0.0] * len(grid))]
         charter = getattr(r.specs[nid], "charter", None)
         day_rate = charter.day_rate_usd if charter is not None else 0.0
         for y, year in enumerate(grid.years):
-            wsum = waits[y].sum()
+            wsum = waits.sum(y)
             rows.append((
                 r.scenario.name, r.replication, year, nid, node.kind, node.throughput_t[y], cap[y], util[y],
-                _stat(waits[y], np.mean), _stat(waits[y], lambda a: np.percentile(a, 95)),
+                waits.mean(y), waits.percentile(y, 95),
                 wsum / waits_total[y] if waits_total[y] > 0 else 0.0,
                 wsum / hours[y], node.turned_away_t[y], charter_days[y], charter_days[y] * day_rate,
                 node.closed_h[y] + node.disrupted_h[y],
@@ -84,20 +77,16 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
     rows = []
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
-        transit = _by_year(rec.transit_year, rec.transit_h, len(grid))
-        from_port = _by_year(rec.transit_year, rec.port_transit_h, len(grid))
         lost = [rec.lost_t(y) for y in range(len(grid))]
         backlog = np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(lost)
         for y, year in enumerate(grid.years):
-            days, port_days = transit[y] / 24.0, from_port[y] / 24.0
             rows.append((
                 r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
                 rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], rec.turned_away_t[y],
                 float(backlog[y]),
                 rec.delivered_tkm[y],
-                _stat(days, np.mean), _stat(days, np.median), _stat(days, lambda a: np.percentile(a, 95)),
-                _stat(port_days, np.mean), _stat(port_days, np.median),
-                _stat(port_days, lambda a: np.percentile(a, 95)),
+                rec.transit.mean(y), *_percentiles([rec.transit], y, (50, 95)),
+                rec.port_transit.mean(y), *_percentiles([rec.port_transit], y, (50, 95)),
             ))
     return TABLES["annual_streams"].frame(rows)
 
@@ -124,22 +113,20 @@ def _totals(r: RunRecords, sids: list[str], keys: dict[str, object]) -> list[dic
     start and from the first port reached) over every shipment of theirs delivered that year;
     ``keys`` head each row."""
     recs = [r.streams[sid] for sid in sids]
-    years_idx = [y for rec in recs for y in rec.transit_year]
-    hours = [h for rec in recs for h in rec.transit_h]
-    transit = _by_year(years_idx, hours, len(r.grid))
-    from_port = _by_year(years_idx, [h for rec in recs for h in rec.port_transit_h], len(r.grid))
+    transit, from_port = [rec.transit for rec in recs], [rec.port_transit for rec in recs]
     rows = []
     for y, year in enumerate(r.grid.years):
-        days, port_days = transit[y] / 24.0, from_port[y] / 24.0
+        p50, p95 = _percentiles(transit, y, (50, 95))
+        port_p50, port_p95 = _percentiles(from_port, y, (50, 95))
         rows.append({
             "scenario": r.scenario.name, "replication": r.replication, "year": year, **keys,
             "demand_t": sum(rec.generated_t[y] for rec in recs),
             "delivered_t": sum(rec.delivered_t[y] for rec in recs),
             "lost_t": sum(rec.lost_t(y) for rec in recs),
-            "transit_p50_days": _stat(days, np.median),
-            "transit_p95_days": _stat(days, lambda a: np.percentile(a, 95)),
-            "port_transit_p50_days": _stat(port_days, np.median),
-            "port_transit_p95_days": _stat(port_days, lambda a: np.percentile(a, 95)),
+            "transit_p50_days": p50,
+            "transit_p95_days": p95,
+            "port_transit_p50_days": port_p50,
+            "port_transit_p95_days": port_p95,
         })
     return rows
 
@@ -167,7 +154,7 @@ def commodity_table(r: RunRecords) -> pd.DataFrame:
 def active_period_table(r: RunRecords) -> pd.DataFrame:
     """Per node and year: active, sole-bottleneck and shifting-bottleneck shares of
     the year (Roser's active-period method, see ``model.bottleneck``)."""
-    periods = {nid: node.active for nid, node in r.nodes.items()}
+    periods = {nid: node.active for nid, node in r.nodes.items()}  # flat arrays, read in place
     res = shares_by_window(periods, r.grid.bounds_h)
     hours = r.grid.hours()
     rows = []
@@ -200,15 +187,17 @@ def flow_bottleneck_table(r: RunRecords) -> pd.DataFrame:
 
 
 def transit_hist_table(r: RunRecords) -> pd.DataFrame:
-    """Histogram of corridor transit times (days) over the whole horizon, per commodity."""
-    hours: dict[str, list[float]] = {}
+    """Histogram of corridor transit times (days) over the whole horizon, per commodity: exact
+    counts (each stream counts its shipments into ``TRANSIT_BINS_DAYS`` as it closes a year)."""
+    by: dict[str, np.ndarray] = {}
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
         if not spec.background:
-            hours.setdefault(spec.commodity, []).extend(rec.transit_h)
+            rec.transit.close()
+            assert rec.transit.horizon_counts is not None
+            by[spec.commodity] = by.get(spec.commodity, 0) + rec.transit.horizon_counts
     parts = []
-    for commodity, h in sorted(hours.items()):
-        counts, _ = np.histogram(np.asarray(h) / 24.0, bins=TRANSIT_BINS_DAYS)
+    for commodity, counts in sorted(by.items()):
         parts.append(pd.DataFrame({"scenario": r.scenario.name, "replication": r.replication, "commodity": commodity,
                                    "bin_lo_days": TRANSIT_BINS_DAYS[:-1], "bin_hi_days": TRANSIT_BINS_DAYS[1:],
                                    "count": counts}))
@@ -237,6 +226,27 @@ def route_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["routes"].frame(rows)
 
 
+def shipment_table(r: RunRecords) -> pd.DataFrame:
+    """Every delivered shipment of the replication (its streams' logs: ``log_shipments``), one
+    row each, in the columns of ``model.measures.LOG_TABLES["shipments"]`` but the calendar
+    date, which :meth:`model.results.Results.build` adds (so the table travels as JSON)."""
+    cols = [c for c in LOG_TABLES["shipments"].names() if c != "delivered_date"]
+    parts = []
+    for sid, rec in r.streams.items():
+        if rec.log is None or not len(rec.log):
+            continue
+        c = rec.log.columns()
+        parts.append(pd.DataFrame({
+            "scenario": r.scenario.name, "replication": r.replication, "stream": sid, "tonnes": c["tonnes"],
+            "created_h": c["created_h"], "port_h": c["port_h"], "delivered_h": c["delivered_h"],
+            "transit_days": (c["delivered_h"] - c["created_h"]) / 24.0,
+            "port_transit_days": (c["delivered_h"] - c["port_h"]) / 24.0}, columns=cols))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("scenario", "stream") else
+                                          np.int64 if c == "replication" else np.float64) for c in cols})
+    return pd.concat(parts, ignore_index=True)
+
+
 def perf_table(r: RunRecords) -> pd.DataFrame:
     """What the replication cost: seconds of simulation and shipment-hops."""
     return TABLES["perf"].frame([(r.scenario.name, r.replication, r.wall_s, r.hops)])
@@ -262,6 +272,8 @@ def tables(r: RunRecords, only: Collection[str] | None = None) -> dict[str, pd.D
     for name, fn in build.items():
         if only is None or name in only:
             out[name] = fn()
+    if any(rec.log is not None for rec in r.streams.values()) and (only is None or "shipments" in only):
+        out["shipments"] = shipment_table(r)  # only when the run logs shipments (log_shipments)
     if r.replication == 0 and (only is None or {"network_nodes", "network_edges"} & set(only)):
         out["network_nodes"], out["network_edges"] = network_tables(r.scenario)
     return out

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .bound import bounds_for_runs, capacity_values_for_runs
 from .folders import git_commit, package_versions, scenario_yaml, write_atomically
-from .measures import PER_REPLICATION, TABLES
+from .measures import LOG_TABLES, PER_REPLICATION, TABLES
 from .schema import Scenario
 from .summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
 
@@ -76,6 +76,8 @@ class Results:
     flow_summary: pd.DataFrame
     commodity_summary: pd.DataFrame
     differences: pd.DataFrame = field(repr=False)
+    shipments: pd.DataFrame | None = field(default=None, repr=False)
+    """Every delivered shipment (``log_shipments``; ``shipments.parquet``), else None."""
 
     # ------------------------------------------------------------------ building
 
@@ -93,7 +95,8 @@ class Results:
         t["corridor_summary"] = corridor_summary(t)
         t["commodity_summary"] = commodity_summary(t)
         t["differences"] = paired_differences(t)
-        return cls(tuple(scenarios), info, **t)
+        log = per_replication.get("shipments")
+        return cls(tuple(scenarios), info, **t, shipments=None if log is None else _dated(log, scenarios))
 
     # ------------------------------------------------------------------ reading
 
@@ -129,6 +132,13 @@ class Results:
                 pd.testing.assert_frame_equal(getattr(self, name), getattr(other, name), check_exact=True)
             except AssertionError:
                 return False
+        if (self.shipments is None) != (other.shipments is None):
+            return False
+        if self.shipments is not None:
+            try:
+                pd.testing.assert_frame_equal(self.shipments, other.shipments, check_exact=True)
+            except AssertionError:
+                return False
         return True
 
     __hash__ = None  # type: ignore[assignment]
@@ -155,6 +165,8 @@ class Results:
             "git_commit": git_commit(),
             "wall_s": self.info.wall_s,
             "simulated_hops": int(self.perf["hops"].sum()),
+            **({"shipment_log": {"file": "shipments.parquet", "rows": len(self.shipments)}}
+               if self.shipments is not None else {}),
         }
 
     def write_tables(self, folder: Path) -> None:
@@ -173,11 +185,20 @@ class Results:
             for s in self.scenarios:
                 (tmp / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s), encoding="utf-8")
             self.write_tables(tmp)
+            if self.shipments is not None:
+                self.shipments.to_parquet(tmp / "shipments.parquet", index=False)
             if plots:
                 write_outputs(tmp, self, year, figures)
             return self.manifest()
 
         return write_atomically(Path(folder), fill)
+
+
+def _dated(log: pd.DataFrame, scenarios: list[Scenario] | tuple[Scenario, ...]) -> pd.DataFrame:
+    """The shipment log with each delivery's calendar date (its scenario's start + delivered_h)."""
+    start = {s.name: pd.Timestamp(s.start_date) for s in scenarios}
+    at = log["scenario"].map(start) + pd.to_timedelta(log["delivered_h"].to_numpy(dtype=float), unit="h")
+    return LOG_TABLES["shipments"].conform(log.assign(delivered_date=at.dt.floor("D")))
 
 
 # ---------------------------------------------------------------------- reading
@@ -233,7 +254,9 @@ def read(folder: str | Path) -> Results:
     info = RunInfo(man.get("kind", "run"), man.get("seed"), int(man.get("replications", 0)),
                    tuple(sc.get("file", "") for sc in man.get("scenarios", [])), float(man.get("wall_s", 0.0)))
     tables = {f.name: read_table(folder, f.name) for f in fields(Results) if f.name in TABLES}
-    return Results(tuple(scenarios), info, **tables)
+    log = folder / "shipments.parquet"
+    shipments = LOG_TABLES["shipments"].conform(pd.read_parquet(log)) if log.exists() else None
+    return Results(tuple(scenarios), info, **tables, shipments=shipments)
 
 
 def read_many(folders: list[Path]) -> tuple[Results, list[str]]:

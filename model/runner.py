@@ -29,25 +29,29 @@ from .simulate import run_replication
 
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None,
-              only: frozenset[str] | None = None) -> dict[str, pd.DataFrame]:
-    """One replication -> its tidy tables (``only``: just these), in a worker process."""
-    return tables(run_replication(scenario, k, seed), only)
+              only: frozenset[str] | None = None, log_shipments: bool = False) -> dict[str, pd.DataFrame]:
+    """One replication -> its tidy tables (``only``: just these; ``log_shipments``: and the
+    ``shipments`` log), in a worker process."""
+    return tables(run_replication(scenario, k, seed, log_shipments), only)
 
 
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def job_key(s: Scenario, seed: int, replication: int, *, named: bool = False) -> str:
+def job_key(s: Scenario, seed: int, replication: int, *, named: bool = False, log_shipments: bool = False) -> str:
     """Identity of one replication of one scenario: resolved scenario, seed, replication, model. What
     does not change a replication's numbers is left out (description, the number of
     replications, the appraisal's money values; the name too unless ``named``: stored
-    tables carry it), so changing it reuses the stored runs."""
+    tables carry it), so changing it reuses the stored runs. A job that logs its shipments
+    stores more (``log_shipments``): another key."""
     body = s.model_dump(mode="json")
     for field in ("description", "replications", "appraisal") + (() if named else ("name",)):
         body.pop(field, None)
-    blob = json.dumps({"scenario": body, "seed": seed, "replication": replication, "model": __version__},
-                      sort_keys=True).encode()
+    ident = {"scenario": body, "seed": seed, "replication": replication, "model": __version__}
+    if log_shipments:
+        ident["log_shipments"] = True
+    blob = json.dumps(ident, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
@@ -69,13 +73,16 @@ def run_many(
     workers: int | None = None,
     on_done: Callable[[Scenario, int], None] | None = None,
     store: "os.PathLike[str] | str | None" = None,
+    log_shipments: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Run (scenario, replication) jobs, in parallel when workers > 1, and
     concatenate their tables in job order (so output never depends on timing).
-    ``store``: a folder keeping each finished replication, so a second call resumes."""
+    ``store``: a folder keeping each finished replication, so a second call resumes.
+    ``log_shipments``: with the ``shipments`` table (every delivered shipment)."""
     jobs = list(jobs)
-    keyed = [(job_key(s, s.seed if seed is None else seed, k, named=True), s, k) for s, k in jobs]
-    stored = run_stored(keyed, store, seed, table_records, workers, on_done)
+    keyed = [(job_key(s, s.seed if seed is None else seed, k, named=True, log_shipments=log_shipments), s, k)
+             for s, k in jobs]
+    stored = run_stored(keyed, store, seed, table_records, workers, on_done, log_shipments=log_shipments)
     results = [_frames(cast(dict[str, dict], stored[key])) for key, _, _ in keyed]
     names = list(dict.fromkeys(n for r in results for n in r))
     return {n: pd.concat([r[n] for r in results if n in r], ignore_index=True) for n in names}
@@ -102,12 +109,12 @@ class Extract:
         return self.fn(t)
 
 
-def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Callable[[dict[str, pd.DataFrame]], object]
-                ) -> object:
+def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Callable[[dict[str, pd.DataFrame]], object],
+                log_shipments: bool = False) -> object:
     """One replication -> what ``extract`` keeps of its tables (runs in a worker); an
     :class:`Extract` has only the tables it reads built."""
     only = extract.tables if isinstance(extract, Extract) else None
-    return extract(replicate(scenario, k, seed, only))
+    return extract(replicate(scenario, k, seed, only, log_shipments))
 
 
 FAILED = "failed.txt"
@@ -133,7 +140,7 @@ def stored_results(folder: Path, keys: Iterable[str], *, quiet: bool = False) ->
 def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] | str | None", seed: int | None,
                extract: Callable[[dict[str, pd.DataFrame]], object], workers: int | None = None,
                on_done: Callable[[Scenario, int], None] | None = None,
-               executor: Executor | None = None) -> dict[str, object]:
+               executor: Executor | None = None, log_shipments: bool = False) -> dict[str, object]:
     """Run (key, scenario, replication) jobs whose result is not yet in ``store`` (a
     folder of ``KEY.json`` files, each written atomically with a checksum as its job
     finishes; None: kept in memory only), and return every job's result by key: an
@@ -141,7 +148,8 @@ def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] |
     ``extract`` (a top-level function, so workers can run it) turns a replication's
     tables into what is stored (JSON-able; always returned as read back from JSON, so
     a resumed run and an uninterrupted one see the same values). ``executor``: run on
-    it (a Dask cluster's) instead of a local pool of ``workers``. Raises
+    it (a Dask cluster's) instead of a local pool of ``workers``. ``log_shipments``: each
+    replication logs its delivered shipments (the ``shipments`` table). Raises
     :class:`~model.pool.Interrupted` or :class:`~model.pool.JobsFailed` (the failures'
     tracebacks also go to ``FAILED`` in the store)."""
     folder = Path(store) if store is not None else None
@@ -168,7 +176,7 @@ def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] |
             on_done(s, k)
 
     try:
-        run_jobs(_stored_job, [(s, k, seed, extract) for _, s, k in todo],
+        run_jobs(_stored_job, [(s, k, seed, extract, log_shipments) for _, s, k in todo],
                  [f"{s.name} replication {k + 1}" for _, s, k in todo], save,
                  workers=min(workers or default_workers(), max(len(todo), 1)), executor=executor,
                  store=folder, done_before=len({key for key, _, _ in jobs}) - len(todo))

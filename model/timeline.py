@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+import numpy as np
+
 HOURS_PER_DAY = 24.0
 
 
@@ -275,3 +277,26 @@ def union_intervals(intervals: list[tuple[float, float]]) -> list[tuple[float, f
         else:
             out.append((a, b))
     return out
+
+
+def union_periods(p: "np.ndarray") -> "np.ndarray":
+    """:func:`union_intervals` of an (n, 2) array of (start, end), as an (m, 2) array: the
+    same intervals, merged the same way (sorted by start then end; one that starts at or
+    before the end of those before it joins them), with no Python object per interval.
+
+    >>> union_periods(np.array([(5.0, 7.0), (0.0, 2.0), (1.0, 3.0)])).tolist()
+    [[0.0, 3.0], [5.0, 7.0]]
+    """
+    p = np.asarray(p, dtype=np.float64).reshape(-1, 2)
+    if len(p) == 0:
+        return p.copy()
+    s, e = p[:, 0], p[:, 1]
+    if not np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (e[1:] >= e[:-1]))):  # not yet sorted
+        order = np.lexsort((e, s))
+        s, e = s[order], e[order]
+    reach = np.maximum.accumulate(e)
+    new = np.empty(len(s), dtype=bool)
+    new[0] = True
+    new[1:] = s[1:] > reach[:-1]
+    first = np.flatnonzero(new)
+    return np.column_stack([s[first], np.maximum.reduceat(e, first)])

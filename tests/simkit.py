@@ -1,6 +1,8 @@
 """Helpers for the engine tests: small scenarios built from dicts, unit
-conversions for hand-computed expectations, and a spy that records when a node
-starts serving (a train leaves, a berth starts handling).
+conversions for hand-computed expectations, a spy that records when a node
+starts serving (a train leaves, a berth starts handling), and a trace of every
+wait and transit one by one (the records keep them only per year, as counts,
+sums and histograms).
 
 Scenarios are tiny and hand-checkable; every figure an assertion relies on is
 written in the test next to it. (A plain module rather than conftest.py, so
@@ -10,8 +12,11 @@ that test files can import it by a name no other conftest shadows.)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import numpy as np
 
 from model.scenario_checks import check_references
 from model.schema import Scenario
@@ -79,3 +84,38 @@ def binomial_tolerance(n: int, p: float, z: float = 4.0) -> float:
     """Half-width of a normal-approximation interval for a Binomial(n, p) count
     (z = 4: a correct model fails this about once in 16,000 runs)."""
     return z * math.sqrt(n * p * (1.0 - p))
+
+
+@dataclass
+class Trace:
+    """One replication's records, and what they no longer keep one by one: each stream's
+    transit times and transit times from the first port (hours, in delivery order, from
+    the shipment log) and each node's waits (hours, in the order recorded)."""
+
+    records: RunRecords
+    transit_h: dict[str, np.ndarray] = field(default_factory=dict)
+    port_transit_h: dict[str, np.ndarray] = field(default_factory=dict)
+    wait_h: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def run_traced(scenario: Scenario, seed: int = 1, replication: int = 0) -> Trace:
+    """Run one replication with the shipment log on and every ``record_wait`` captured."""
+    c = Corridor(scenario, replication, seed, log_shipments=True)
+    waits: dict[str, list[float]] = {nid: [] for nid in c.nodes}
+    for nid, node in c.nodes.items():
+        node.record_wait = _capture(node.record_wait, waits[nid])  # type: ignore[method-assign]
+    r = c.run()
+    tr = Trace(r, wait_h={nid: np.array(w) for nid, w in waits.items()})
+    for sid, rec in r.streams.items():
+        assert rec.log is not None
+        log = rec.log.columns()
+        tr.transit_h[sid] = log["delivered_h"] - log["created_h"]
+        tr.port_transit_h[sid] = log["delivered_h"] - log["port_h"]
+    return tr
+
+
+def _capture(orig, out: list[float]):
+    def record_wait(wait_h: float) -> None:
+        out.append(wait_h)
+        orig(wait_h)
+    return record_wait

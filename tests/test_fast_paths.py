@@ -9,6 +9,7 @@ import gc
 import math
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -61,13 +62,38 @@ def _disjoint(draw_starts: list[int]) -> list[tuple[float, float]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 60), max_size=12), min_size=1, max_size=4))
-def test_vectorised_episodes_follow_the_definition(raw):
+@given(st.lists(st.lists(st.integers(0, 60), max_size=12), min_size=1, max_size=4),
+       st.sampled_from([1e9, 7.0, 2.5, 1.0]))
+def test_vectorised_episodes_follow_the_definition(raw, window_h):
+    """Whatever the window the episodes are found in (a window's bounds fall inside
+    segments, on cut points, inside episodes), and whether the periods are lists or
+    flat arrays as the records keep them."""
     periods = {f"n{i}": _disjoint(r) for i, r in enumerate(raw)}
-    assert episodes(periods) == _reference_episodes(periods)
+    assert episodes(periods, window_h=window_h) == _reference_episodes(periods)
+    flat = {n: array("d", [t for p in ps for t in p]) for n, ps in periods.items()}
+    assert episodes(flat, window_h=window_h) == _reference_episodes(periods)
     shares = shares_by_window(periods, [0.0, 30.0, 61.0])
+    assert shares_by_window(flat, [0.0, 30.0, 61.0]) == shares
     for n, ps in periods.items():  # active hours per window add up to each node's periods
         assert sum(shares[n]["active"]) == pytest.approx(sum(b - a for a, b in ps))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6)), max_size=10), min_size=1, max_size=4),
+       st.sampled_from([3.0, 0.7]))
+def test_episodes_of_touching_periods_follow_the_definition(raw, window_h):
+    """Periods as a node records them: one may start where the last ended (set inactive and
+    active again at one instant); each is a period of its own, with its own length."""
+    periods = {}
+    for i, r in enumerate(raw):
+        t, ps = 0.0, []
+        for gap, length in r:
+            t += gap
+            if length:
+                ps.append((t, t + length))
+                t += length
+        periods[f"n{i}"] = ps
+    assert episodes(periods, window_h=window_h) == _reference_episodes(periods)
 
 
 def test_vectorised_summary_equals_one_group_at_a_time():

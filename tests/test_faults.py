@@ -165,10 +165,10 @@ def test_a_failing_sweep_job_is_listed_the_rest_are_kept_and_resume_runs_only_it
     sweep, out = tiny_sweep(tmp_path), tmp_path / "o"
     real = model.runner.replicate
 
-    def flaky(s, k, seed=None, only=None):
+    def flaky(s, k, seed=None, only=None, log_shipments=False):
         if s.name == "tiny-p001" and k == 1:
             raise RuntimeError("injected failure")
-        return real(s, k, seed, only)
+        return real(s, k, seed, only, log_shipments)
 
     monkeypatch.setattr(model.runner, "replicate", flaky)
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 1

@@ -17,7 +17,8 @@ import pytest
 import model
 
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"units", "limits", "distributions", "rng", "timeline", "years", "specs", "weather"}),
+    ("foundation", {"units", "limits", "distributions", "rng", "timeline", "years", "specs", "weather",
+                    "histogram"}),
     ("node kinds", {"nodes", "nodes.base", "nodes.kind", "nodes.port", "nodes.sealink", "nodes.rail",
                     "nodes.pipeline", "nodes.border"}),
     ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario", "scenario_diff",

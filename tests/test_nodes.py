@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from simkit import hour, make_scenario, mt_over, run_with_spy, stream
+from simkit import hour, make_scenario, mt_over, run_traced, run_with_spy, stream
 from model.metrics import capacity_t, tables
 from model.simulate import run_replication
 
@@ -42,7 +42,8 @@ def idle_chain_nodes(max_wait_h: float = 48.0) -> dict:
 def test_lone_shipment_takes_the_sum_of_fixed_times():
     # 0.02 Mt/yr of 1,000 t shipments: ~20 shipments a year, ~440 h apart on average
     s = make_scenario(idle_chain_nodes(), {"x": stream(["port", "sea", "border", "rail", "pipe"], 0.02, SHIP_T)})
-    r = run_replication(s, 0, 3)
+    tr = run_traced(s, seed=3)
+    r = tr.records
     expected = (
         SHIP_T / PORT_RATE  # port: 8 h at 125 t/h on one berth
         + 6 + 21 + 7        # sea: a full vessel (shipment = payload) sails at once: load + crossing + unload
@@ -51,13 +52,14 @@ def test_lone_shipment_takes_the_sum_of_fixed_times():
         + 1000 / 100_000 + 5  # pipeline: pumping at 100,000 t/h, then transit
     )
     assert expected == pytest.approx(117.51)
-    transit = r.streams["x"].transit_h
+    transit = tr.transit_h["x"]
     assert len(transit) >= 5
     assert transit == pytest.approx([expected] * len(transit), abs=1e-6)
     # no shipment waited anywhere: for a port, a berth; for a vessel or train, the departure;
-    # for the pipeline, the pump
-    for node in r.nodes.values():
-        assert node.wait_h and max(node.wait_h) == pytest.approx(0.0, abs=1e-9), node.kind
+    # for the pipeline, the pump (the records keep the exact largest wait)
+    for nid, node in r.nodes.items():
+        assert len(tr.wait_h[nid]) == sum(node.waits.n) > 0, node.kind
+        assert node.waits.max() == pytest.approx(0.0, abs=1e-9), node.kind
 
 
 @pytest.mark.parametrize("kind", ["sea", "rail"])
@@ -70,9 +72,8 @@ def test_partial_load_waits_max_wait(kind):
     nodes["rail"]["train_payload_t"] = 2 * SHIP_T
     # ~6 shipments a year, ~1,460 h apart: a neighbour within 10 h is rare (about 1.4% per shipment)
     s = make_scenario(nodes, {"x": stream([kind], 0.006, SHIP_T)}, end="2027-01-01")
-    r = run_replication(s, 0, 5)
     lone = 10.0 + (6 + 21 + 7 if kind == "sea" else 40)
-    transit = np.array(r.streams["x"].transit_h)
+    transit = run_traced(s, seed=5).transit_h["x"]
     assert len(transit) >= 10
     assert transit.max() == pytest.approx(lone, abs=1e-9)  # never slower than a lone shipment
     assert np.isclose(transit, lone, atol=1e-9).mean() > 0.5  # and most are lone
@@ -85,12 +86,13 @@ def test_port_service_queues_fifo_on_one_berth():
     nodes = {"port": {"kind": "port", "berths": 1, "handling_rate_t_per_h": 100.0, "service": "fixed"}}
     # 300 shipments a year, 10 h each: busy about a third of the time, so some wait
     s = make_scenario(nodes, {"x": stream(["port"], 0.3, 1000)})
-    r = run_replication(s, 0, 2)
-    transit = np.array(r.streams["x"].transit_h)
+    tr = run_traced(s, seed=2)
+    r = tr.records
+    transit = tr.transit_h["x"]
     assert transit.min() == pytest.approx(10.0)
     # waits are recorded at service start, in FIFO order; at most one shipment is
     # still in service at the horizon
-    waits = np.array(r.nodes["port"].wait_h)
+    waits = tr.wait_h["port"]
     assert len(waits) - len(transit) in (0, 1)
     assert (waits >= 0).all() and (waits > 0).any()
     np.testing.assert_allclose(transit, waits[: len(transit)] + 10.0, atol=1e-9)
@@ -329,12 +331,13 @@ def test_border_closed_by_disruption_holds_shipments_until_it_reopens():
     dis = [{"node": "b", "start": "2024-03-01", "end": "2024-04-01"}]
     s = make_scenario({"b": {"kind": "border", "dwell_h": 12}}, {"x": stream(["b"], 0.2, 1000)},
                       disruptions=dis)
-    r = run_replication(s, 0, 14)
-    waits = np.array(r.nodes["b"].wait_h)
+    tr = run_traced(s, seed=14)
+    waits = tr.wait_h["b"]
     closed_h = hour("2024-04-01") - hour("2024-03-01")
     assert (waits > 0).any() and waits.max() <= closed_h
+    assert tr.records.nodes["b"].waits.max() == waits.max()  # the record keeps the exact largest wait
     # dwell is fixed, so order is kept: each delivered shipment took its wait + 12 h
-    transit = np.array(r.streams["x"].transit_h)
+    transit = tr.transit_h["x"]
     assert len(transit) >= 20
     np.testing.assert_allclose(transit, waits[: len(transit)] + 12.0, atol=1e-9)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from simkit import make_scenario, stream
+from simkit import make_scenario, run_traced, stream
 from model.runner import run_scenario
 from model.metrics import tables
 from model.simulate import run_replication
@@ -101,6 +101,6 @@ def test_each_source_has_its_own_random_stream():
     border = {"kind": "border", "dwell_h": {"dist": "exponential", "mean": 10}}
     s = make_scenario({"b1": border, "b2": border},
                       {"one": stream(["b1"], 0.5, 1000), "two": stream(["b2"], 0.5, 1000)})
-    r = run_replication(s, 0, 3)
-    assert r.streams["one"].generated_t != r.streams["two"].generated_t
-    assert r.streams["one"].transit_h[:50] != r.streams["two"].transit_h[:50]  # dwell draws
+    tr = run_traced(s, seed=3)
+    assert tr.records.streams["one"].generated_t != tr.records.streams["two"].generated_t
+    assert list(tr.transit_h["one"][:50]) != list(tr.transit_h["two"][:50])  # dwell draws

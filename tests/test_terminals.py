@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simkit import hour, make_scenario, run_with_spy, stream
+from simkit import hour, make_scenario, run_traced, run_with_spy, stream
 from model.metrics import capacity_t, node_table
 from model.simulate import Corridor, run_replication
 
@@ -33,14 +33,14 @@ def test_a_lone_vessel_spends_cargo_over_rate_plus_call_time_at_each_berth():
     """3,000 t at 500 t/h + 3 h to load = 9 h; at 250 t/h + 2 h to unload = 14 h; the
     crossing 20 h: a full-load shipment finding the vessel idle takes 9 + 20 + 14 = 43 h."""
     s = _link(500, 250, volume=0.05)  # ~17 full loads a year, the vessel idle in between
-    r = run_replication(s, 0, 1)
+    tr = run_traced(s, seed=1)
+    r = tr.records
     ex = r.nodes["sea"].extra
     trips = sum(ex["round_trips"])
     assert trips >= 5
     assert sum(ex["load_call_h"]) == pytest.approx(9.0 * trips, abs=9.0 + 1e-6)  # a last call may be cut
     assert sum(ex["unload_call_h"]) == pytest.approx(14.0 * trips, abs=14.0 + 1e-6)
-    transit = np.array(r.streams["x"].transit_h)
-    assert np.median(transit) == pytest.approx(43.0, abs=1e-6)
+    assert np.median(tr.transit_h["x"]) == pytest.approx(43.0, abs=1e-6)
     # the terminals' berths are what the vessel held: busy berth-hours = calls x call time
     t = node_table(r).set_index("node")
     assert t.loc["a", "utilization"] * 8784 == pytest.approx(9.0 * sum(1 for _ in range(trips)), rel=0.15)
@@ -186,7 +186,7 @@ def test_background_ships_and_corridor_ferries_wait_for_each_other_at_a_shared_b
     a ferry cargo's transit rises; and the other ships wait longer when the ferries carry 0.8
     instead of 0.2 Mt/yr. Both rises are paired by replication (the same arrivals of the
     stream that is held fixed) and significant at 95%."""
-    mean_h = lambda sid: (lambda r: float(np.mean(r.streams[sid].transit_h)))  # noqa: E731
+    mean_h = lambda sid: (lambda r: r.streams[sid].transit.mean() * 24.0)  # noqa: E731
     rise, low = _paired_rise(_shared_unload(0.4, 0.0), _shared_unload(0.4, 1.0), mean_h("x"))
     assert low > 0, (rise, low)
     rise, low = _paired_rise(_shared_unload(0.2, 1.0), _shared_unload(0.8, 1.0), mean_h("other"))

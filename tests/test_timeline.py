@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from simkit import make_scenario, stream
+from simkit import make_scenario, run_traced, stream
 from model.years import YearGrid
 from model.timeline import (Timeline, add_months, combine, disruption_factor, duration_factors,
                             effective_investment_dates, hours_since, resolve_node_specs, timeline_from_spec)
@@ -150,8 +150,8 @@ def test_operational_delay_lengthens_border_dwell_in_the_run():
     s = make_scenario({"border": {"kind": "border", "dwell_h": 10}}, {"s": stream(["border"], 0.1, 1000)},
                       delays={"operational": [{"node": "border", "field": "dwell_h", "factor": 3.0,
                                                "from_date": "2024-07-01"}]})
-    transit = run_replication(s, 0, 41).streams["s"].transit_h
-    assert set(round(t, 9) for t in transit) == {10.0, 30.0}
+    transit = run_traced(s, seed=41).transit_h["s"]
+    assert set(round(float(t), 9) for t in transit) == {10.0, 30.0}
 
 
 # ------------------------------------------------------------- year grid

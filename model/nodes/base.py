@@ -1,10 +1,13 @@
 """What every node engine shares: shipments, recording, closures; the hooks a kind overrides.
 
-Recording is into a plain :class:`NodeRecord` (lists and per-year floats, no
-simpy objects), which is all that leaves the engine: DataFrames are built once,
-after the run (``model.metrics``). A node's *active periods* (the Roser
-bottleneck method) are recorded as (start_h, end_h) intervals: a node is active
-while all its servers are busy, or while it is closed.
+Recording is into a plain :class:`NodeRecord` (per-year numbers, no simpy
+objects), which is all that leaves the engine: DataFrames are built once, after
+the run (``model.metrics``). Waits are kept per year as a count, an exact sum
+and a histogram (:class:`model.histogram.YearSamples`), not one by one, so a
+replication's memory does not grow with its shipments. A node's *active
+periods* (the Roser bottleneck method) are recorded as (start_h, end_h)
+intervals, 16 bytes each in a flat ``array('d')``: a node is active while all
+its servers are busy, or while it is closed.
 
 Shipments are data, not processes: a node takes a shipment in ``accept(s)``
 and, when the shipment is done there (now, or from a later event: a berth call
@@ -38,15 +41,18 @@ A node kind subclasses :class:`Node` and overrides:
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Iterator, Mapping
 
+import numpy as np
 import simpy
 from simpy.events import NORMAL
 
 from ..distributions import Fixed, Sampler, as_distribution
+from ..histogram import YearSamples
 from ..rng import RandomStreams
 from ..timeline import Timeline, union_intervals
 from ..weather import StormSpec, storm_calendar, thinned
@@ -177,6 +183,9 @@ class NodeRecord:
     Per-year lists have one slot per year of the run's :class:`YearGrid`.
     ``busy`` is in the units of ``server_h`` (server-hours; trains run for a
     rail line, whose ``server_h`` counts paths), so utilisation is their ratio.
+    ``waits``: the waits before service, per year (count, exact sum, histogram).
+    ``active``: the active periods, flat (start, end, start, end, ...; hours);
+    :meth:`periods` gives them as an (n, 2) array.
     """
 
     kind: str
@@ -187,14 +196,13 @@ class NodeRecord:
     disrupted_h: list[float] = field(default_factory=list)  # closed by a disruption (capacity factor 0)
     server_h: list[float] = field(default_factory=list)  # available servers x hours (filled at the end)
     rated_t: list[float] = field(default_factory=list)  # integral of the rated flow, where there is one
-    wait_year: list[int] = field(default_factory=list)
-    wait_h: list[float] = field(default_factory=list)
+    waits: YearSamples = field(init=False)
     entered_t: float = 0.0
     exited_t: float = 0.0
     left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
     turned_away_t: list[float] = field(default_factory=list)  # per year: found the waiting room full, diverted
     hops: int = 0
-    active: list[tuple[float, float]] = field(default_factory=list)
+    active: array = field(default_factory=lambda: array("d"))
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
 
     def __post_init__(self) -> None:
@@ -206,6 +214,11 @@ class NodeRecord:
         self.turned_away_t = [0.0] * self.n_years
         self.server_h = [nan] * self.n_years
         self.rated_t = [nan] * self.n_years
+        self.waits = YearSamples(self.n_years)
+
+    def periods(self) -> np.ndarray:
+        """The active periods as an (n, 2) array of (start_h, end_h), a view of ``active``."""
+        return np.frombuffer(self.active, dtype=np.float64).reshape(-1, 2) if self.active else np.empty((0, 2))
 
     def in_system_t(self) -> float:
         """Tonnes that entered and have not left (queued, in service, in transit)."""
@@ -259,8 +272,12 @@ class Node:
         self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
 
     def record_wait(self, wait_h: float) -> None:
-        self.rec.wait_year.append(self.grid.index(self.env.now))
-        self.rec.wait_h.append(wait_h)
+        """A wait of ``wait_h`` hours before service, ending now (counted in now's year)."""
+        waits = self.rec.waits
+        now = self.env.now
+        if not waits.from_h <= now < waits.to_h:  # a new year (the first wait, or a year boundary passed)
+            waits.roll_at(now, self.grid.bounds_h)
+        waits.buf.append(wait_h)
 
     def wait_or_timeout(self, event: simpy.Event, delay: float) -> simpy.Event:
         """``event``, made to succeed after ``delay`` hours if nothing triggered it
@@ -303,12 +320,15 @@ class Node:
             self._active_since = now
         elif not active and self._active_since is not None:
             if now > self._active_since:
-                self.rec.active.append((self._active_since, now))
+                periods = self.rec.active
+                periods.append(self._active_since)
+                periods.append(now)
             self._active_since = None
 
     def finish(self) -> NodeRecord:
         """Close open records at the horizon and return the record."""
         self.set_active(False)
+        self.rec.waits.close()
         servers = self.available_servers()
         if servers is not None:
             self.rec.server_h = list(self.grid.integrate(servers))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from collections import deque
 from typing import Generator, Literal, cast
 
@@ -36,7 +37,7 @@ from pydantic import Field, field_validator
 from ..distributions import as_distribution, quantiles
 from ..limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
 from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
-from ..timeline import Timeline, combine, union_intervals as _union
+from ..timeline import Timeline, combine, union_intervals as _union, union_periods
 from ..weather import StormSpec, storm_calendar
 from ..years import YearGrid
 from .base import Node, NodeRecord, QueuedNode, Shipment
@@ -111,7 +112,7 @@ class SeaLink(QueuedNode):
         self._gathering = False  # a vessel is taking cargo; others queue for their turn
         self._turns: deque[simpy.Event] = deque()
         self.idle = 0  # vessels in service waiting for cargo
-        self.departures_h: list[float] = []  # every sailing, out and back (a light log for checks)
+        self.departures_h = array("d")  # every sailing, out and back (a light log for checks; 8 bytes each)
         self.rec.extra["departures_h"] = self.departures_h
         self.storms = self._draw_storms() if spec.storms is not None else []
         for a, b in self.storms:
@@ -175,8 +176,8 @@ class SeaLink(QueuedNode):
         """Closures count as active time (Roser: blocked by its own state)."""
         rec = super().finish()
         horizon = self.grid.horizon_h
-        closed = [(a, min(b, horizon)) for a, b in self.closures if a < horizon]
-        rec.active = _union(rec.active + closed)
+        closed = np.array([(a, min(b, horizon)) for a, b in self.closures if a < horizon]).reshape(-1, 2)
+        rec.active = array("d", union_periods(np.concatenate([rec.periods(), closed])).tobytes())
         return rec
 
     # cargo ---------------------------------------------------------------------
