@@ -587,13 +587,12 @@ def quiet_collector(threshold: int = 50_000) -> Iterator[None]:
 
 
 def collect_yearly(env: simpy.Environment, bounds_h: Sequence[float]) -> Generator:
-    """A full garbage collection at each year boundary. A shipment that reneges leaves its
-    journey's process suspended on an event that never fires: a reference cycle only the
-    cyclic collector frees, and under :func:`quiet_collector` a full collection never came
-    in a replication, so they piled up with the horizon (about 15,000 in the 28-year
-    baseline, 6 MB). Each collection takes about 3 ms (what was built before the run is
-    frozen out of its scans) and runs no model code (closing those generators runs no
-    ``finally``), so results are the same."""
+    """A full garbage collection at each year boundary: under :func:`quiet_collector` a full
+    collection may never come in a replication, so reference cycles (a callback that holds
+    its node; before shipments were data, a reneged shipment's suspended process: 6 MB in
+    the 28-year baseline) would pile up with the horizon. Each collection takes about 3 ms
+    (what was built before the run is frozen out of its scans) and runs no model code, so
+    results are the same."""
     for h in bounds_h[1:-1]:
         yield env.timeout(h - env.now)
         gc.collect()
