@@ -240,11 +240,16 @@ def _read_yaml(path: Path, kind: str = "scenario", fields: str = _TOP_FIELDS) ->
         finally:
             loader.dispose()
     except yaml.YAMLError as e:
-        try:  # the pure-Python parser words syntax errors better than libyaml (events only: no recursion)
-            for _ in yaml.parse(text, Loader=_PyLoader):
-                pass
+        # the pure-Python parser words syntax errors better than libyaml (events only: no recursion);
+        # it reads them through the same shape check, since it is slow on deep nesting, which libyaml
+        # itself refuses from PyYAML 6.0.4 on ("exceeded maximum nesting depth", at 1,000 levels)
+        py = _PyLoader(text)
+        try:
+            _check_shape(py, path)
         except yaml.YAMLError as py_error:
             e = py_error
+        finally:
+            py.dispose()
         raise _yaml_error(path, e) from None
     except (ValueError, OverflowError) as e:  # e.g. an integer of more than 4,300 digits
         raise ScenarioError([f"{path}: a YAML value cannot be read ({clip(str(e))})"]) from None
