@@ -174,12 +174,12 @@ class Choice:
         where: dict[int, int] = {}
         self._at: list[list[int]] = []
         for opt in self.options:
-            for n in opt:
-                node = n.node if isinstance(n, Via) else n  # (a pass-through asks its node)
+            nodes = [n.node if isinstance(n, Via) else n for n in opt]  # (a pass-through asks its node)
+            for node in nodes:
                 if id(node) not in where:
                     where[id(node)] = len(self._nodes)
                     self._nodes.append(node)
-            self._at.append([where[id(n.node if isinstance(n, Via) else n)] for n in opt])
+            self._at.append([where[id(node)] for node in nodes])
 
     def running_shares(self, open_: list[int]) -> list[float]:
         """Running sums of the fixed shares of the open options, normalised (equal shares if

@@ -36,8 +36,7 @@ class Border(Node):
     def accept(self, s: Shipment) -> None:
         """A shipment arrives: it waits out a closure, frees its upstream yard space,
         and dwells (one kernel event)."""
-        self.rec.entered_t += s.t
-        self.rec.hops += 1
+        self.enter(s)
         self.when_open(self._dwell, (s, self.env.now))
 
     def _dwell(self, arg: tuple[Shipment, float]) -> None:
@@ -53,8 +52,7 @@ class Border(Node):
 
     def _out(self, call: Call) -> None:
         s = call.value
-        self.rec.exited_t += s.t
-        self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.leave(s)
         self.forward(s)
 
     def expected_delay_h(self, t: float) -> float:

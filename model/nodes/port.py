@@ -243,9 +243,7 @@ class Port(Node):
         the berth until it finds it."""
         if self.diverts_when_full and self.turned_away(s):
             return
-        rec = self.rec
-        rec.entered_t += s.t
-        rec.hops += 1
+        self.enter(s)
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
@@ -276,9 +274,7 @@ class Port(Node):
             s.yard = self.yard
         self.n_held -= 1
         self._grant()
-        rec = self.rec
-        rec.exited_t += s.t
-        rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.leave(s)
         self.forward(s)
 
     def renege(self, s: Shipment) -> None:
@@ -299,9 +295,7 @@ class Port(Node):
         (``counted``), or when the vessel that loads it ends its call."""
         if self.diverts_when_full and self.turned_away(s):
             return
-        rec = self.rec
-        rec.entered_t += s.t
-        rec.hops += 1
+        self.enter(s)
         then = self._through_counted if counted else self._through
         if self.yard is not None:
             if s.yard is not None:

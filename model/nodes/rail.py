@@ -97,9 +97,7 @@ class RailLine(QueuedNode):
     def accept(self, s: Shipment) -> None:
         if self.diverts_when_full and self.turned_away(s):
             return
-        rec = self.rec
-        rec.entered_t += s.t
-        rec.hops += 1
+        self.enter(s)
         # full sidings: wait at their entrance (still holding upstream yard space)
         if self.room is None or self.room.put(s.t, self._queue_up, s):
             self._queue_up(s)
@@ -174,10 +172,8 @@ class RailLine(QueuedNode):
 
     def _arrive(self, call: Call) -> None:
         """The train arrives: its shipments move on."""
-        rec, y = self.rec, self.grid.index(self.env.now)
         for s in call.value:
-            rec.exited_t += s.t
-            rec.throughput_t[y] += s.t
+            self.leave(s)
             self.forward(s)
 
     # what metrics and routing ask ----------------------------------------------

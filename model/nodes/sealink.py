@@ -184,9 +184,7 @@ class SeaLink(QueuedNode):
 
     def accept(self, s: Shipment) -> None:
         """A shipment joins the queue for a vessel; the vessel that unloads it forwards it."""
-        rec = self.rec
-        rec.entered_t += s.t
-        rec.hops += 1
+        self.enter(s)
         self.queue.append((s, self.env.now))
         self.queued_t += s.t
         s.waiting = self
@@ -279,10 +277,8 @@ class SeaLink(QueuedNode):
             self.rec.extra["unload_call_h"][self.grid.index(env.now)] += at_berth
         else:
             yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now)
-        rec, y = self.rec, self.grid.index(env.now)
         for s in hold:  # unloaded: each moves on
-            rec.exited_t += s.t
-            rec.throughput_t[y] += s.t
+            self.leave(s)
             self.forward(s)
         back = self.open_at(env.now)
         if back == math.inf:
