@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 
 from .demand import month_rates
-from .distributions import Exponential, Sampler, as_distribution
+from .distributions import Exponential, as_distribution, sampler
 from .histogram import TRANSIT_BINS_DAYS, YearSamples
 from .nodes import Node, NodeRecord, Shipment, kind_of
 from .nodes.base import Call, Context, run_timed
@@ -389,12 +389,12 @@ class Corridor:
         env = self.env
         rec = self.records[sid]
         draw = Exponential(dist="exponential", mean=1.0)
-        unit_exp = Sampler(draw, self.streams.rng(f"arrivals:{sid}"))
+        unit_exp = sampler(draw, self.streams.rng(f"arrivals:{sid}"))
         steps = tuple(plan)
         size_t, generated, index = spec.shipment_t, rec.generated_t, self.grid.index
         advance = self.advance
         outside = Outside.of(spec, self.streams.rng(f"outside:{sid}")) if spec.outside else None
-        patience = (Sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
+        patience = (sampler(as_distribution(spec.patience_days), self.streams.rng(f"patience:{sid}"))
                     if spec.patience_days is not None else None)
         response = spec.transit_response
         offered = response.factor if response is not None else None  # volume factor at an expected transit
@@ -402,27 +402,27 @@ class Corridor:
         thin = Uniforms(self.streams.rng(f"response:{sid}"))
         seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
-            if env.now < month.start_h:
-                yield month.start_h - env.now
+            if env._now < month.start_h:
+                yield month.start_h - env._now
             if month.shipments_per_h <= 0:
                 continue
             rate = month.shipments_per_h * boost
             while True:
                 gap = unit_exp() / rate
-                if env.now + gap >= month.end_h:  # memoryless: restart at the next month's rate
+                if env._now + gap >= month.end_h:  # memoryless: restart at the next month's rate
                     break
                 yield gap
-                if (outside is not None or offered is not None) and env.now - seen_at >= EXPECTED_REFRESH_H:
-                    seen_at, corridor_h = env.now, self._expected_h(steps, size_t)  # queues move over days
+                if (outside is not None or offered is not None) and env._now - seen_at >= EXPECTED_REFRESH_H:
+                    seen_at, corridor_h = env._now, self._expected_h(steps, size_t)  # queues move over days
                 if offered is not None and thin() * boost >= offered(corridor_h / 24.0):
                     continue  # not offered: the corridor is too slow for this much cargo
-                s = Shipment(self._next_id, k, size_t, env.now, steps, rec)
+                s = Shipment(self._next_id, k, size_t, env._now, steps, rec)
                 self._next_id += 1
-                generated[index(env.now)] += size_t
+                generated[index(env._now)] += size_t
                 if outside is not None:
                     gone_to = outside.choose(corridor_h)
                     if gone_to is not None:  # the shipper books another route
-                        y = index(env.now)
+                        y = index(env._now)
                         rec.diverted_t[y] += size_t
                         per_year = rec.outside_t.get(gone_to)
                         if per_year is None:
@@ -430,7 +430,7 @@ class Corridor:
                         per_year[y] += size_t
                         continue
                 if patience is not None:
-                    self._patience(s, env.now + patience() * 24.0)
+                    self._patience(s, env._now + patience() * 24.0)
                 advance(s)
 
     def _patience(self, s: Shipment, deadline_h: float) -> None:
@@ -441,14 +441,14 @@ class Corridor:
         heapq.heappush(self._deadlines, (deadline_h, s.sid, s))
         if deadline_h < self._renege_at:
             self._renege_at = deadline_h
-            Call(self.env, deadline_h - self.env.now, self._reneges, deadline_h)
+            Call(self.env, deadline_h - self.env._now, self._reneges, deadline_h)
 
     def _reneges(self, call: Call) -> None:
         """Patience runs out for every shipment due by now; then wait for the earliest
         deadline of a shipment still on its way (delivered or lost ones are dropped)."""
         if call.value != self._renege_at:
             return  # superseded by an earlier deadline, which has run
-        now, heap = self.env.now, self._deadlines
+        now, heap = self.env._now, self._deadlines
         while heap and heap[0][0] <= now:
             self._renege(heapq.heappop(heap)[2])
         while heap and (heap[0][2].gone or heap[0][2].delivered):
@@ -466,12 +466,12 @@ class Corridor:
         node.renege(s)
         if s.yard is not None:
             Node.release_yard(s)
-        rec.reneged_t[self.grid.index(self.env.now)] += s.t
+        rec.reneged_t[self.grid.index(self.env._now)] += s.t
 
     def _expected_h(self, steps: tuple, t: float) -> float:
         """The corridor's queue-aware expected time for a shipment of t tonnes now
         (at a choice, the quickest open option), in hours."""
-        now, total = self.env.now, 0.0
+        now, total = self.env._now, 0.0
         for step in steps:
             if step.__class__ is Choice:
                 open_, times = step.option_times(now, t)
@@ -484,7 +484,7 @@ class Corridor:
 
     def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node | Via]]:
         """Pick a branch: only open branches; if none is open, the one opening first."""
-        now = self.env.now
+        now = self.env._now
         open_, times = choice.option_times(now, t)
         if not open_:
             def opens(i: int) -> float:
@@ -526,12 +526,12 @@ class Corridor:
                 per_year = s.rec.branch_t.get(name)
                 if per_year is None:
                     per_year = s.rec.branch_t[name] = [0.0] * len(self.grid)
-                per_year[self.grid.index(self.env.now)] += s.t
+                per_year[self.grid.index(self.env._now)] += s.t
                 rest = s.rest = nodes[::-1]
                 node = rest.pop()
         s.km += node.km
         if s.port_h < 0 and node.is_port:
-            s.port_h = self.env.now
+            s.port_h = self.env._now
         node.accept(s)
 
     def _deliver(self, s: Shipment) -> None:
@@ -540,7 +540,7 @@ class Corridor:
         the transit for cargo that enters at a port)."""
         if s.yard is not None:
             Node.release_yard(s)
-        now = self.env.now
+        now = self.env._now
         y = self.grid.index(now)
         rec = s.rec
         s.delivered = True
@@ -552,7 +552,7 @@ class Corridor:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
         if s.yard is not None:
             Node.release_yard(s)
-        s.rec.turned_away_t[self.grid.index(self.env.now)] += s.t
+        s.rec.turned_away_t[self.grid.index(self.env._now)] += s.t
 
     # running -----------------------------------------------------------------
 
@@ -594,7 +594,7 @@ def collect_yearly(env: simpy.Environment, bounds_h: Sequence[float]) -> Generat
     (what was built before the run is frozen out of its scans) and runs no model code, so
     results are the same."""
     for h in bounds_h[1:-1]:
-        yield env.timeout(h - env.now)
+        yield env.timeout(h - env._now)
         gc.collect()
 
 

@@ -45,13 +45,14 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
+from heapq import heappush
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from ..distributions import Fixed, Sampler, as_distribution
+from ..distributions import Fixed, Sampler, as_distribution, sampler
 from ..histogram import YearSamples
 from ..rng import RandomStreams
 from ..timeline import Timeline, union_intervals
@@ -130,7 +131,8 @@ class Call:
         self.callbacks: list | None = [fn]
         self._ok = True
         self.value = value
-        env.schedule(self, NORMAL, delay)  # type: ignore[arg-type]
+        # env.schedule(self, NORMAL, delay), inlined (one Python call less per event)
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 def run_timed(env: simpy.Environment, steps: Iterator[float]) -> None:
@@ -162,7 +164,7 @@ class Context:
     """Hands a shipment done at a node on to its next node (the corridor sets it)."""
 
     def sampler(self, dist: Any, name: str) -> Sampler:
-        return Sampler(dist, self.streams.rng(name))
+        return sampler(dist, self.streams.rng(name))
 
     def area_storms(self, area: str, share: float, who: str) -> list[tuple[float, float]]:
         """The storms of a sea area that close ``who`` (each with probability
@@ -258,7 +260,7 @@ class Node:
 
     def dfactor(self, field_name: str) -> float:
         tl = self.duration_factor.get(field_name)
-        return 1.0 if tl is None else tl.at(self.env.now)
+        return 1.0 if tl is None else tl.at(self.env._now)
 
     def sampler(self, dist: Any, purpose: str) -> Sampler:
         return self.ctx.sampler(dist if dist is not None else Fixed(value=0.0), f"{self.kind}:{self.id}:{purpose}")
@@ -269,12 +271,12 @@ class Node:
 
     def leave(self, s: Shipment) -> None:
         self.rec.exited_t += s.t
-        self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.rec.throughput_t[self.grid.index(self.env._now)] += s.t
 
     def record_wait(self, wait_h: float) -> None:
         """A wait of ``wait_h`` hours before service, ending now (counted in now's year)."""
         waits = self.rec.waits
-        now = self.env.now
+        now = self.env._now
         if not waits.from_h <= now < waits.to_h:  # a new year (the first wait, or a year boundary passed)
             waits.roll_at(now, self.grid.bounds_h)
         waits.buf.append(wait_h)
@@ -302,7 +304,7 @@ class Node:
         if room is None or room.level + s.t <= room.capacity + 1e-9:
             return False
         s.gone = True
-        self.rec.turned_away_t[self.grid.index(self.env.now)] += s.t
+        self.rec.turned_away_t[self.grid.index(self.env._now)] += s.t
         self.forward(s)
         return True
 
@@ -315,7 +317,7 @@ class Node:
 
     def set_active(self, active: bool) -> None:
         """Track the node's active periods (all servers busy, or closed)."""
-        now = self.env.now
+        now = self.env._now
         if active and self._active_since is None:
             self._active_since = now
         elif not active and self._active_since is not None:
@@ -362,7 +364,7 @@ class Node:
     def when_open(self, then: Callable[[Any], None], arg: Any) -> None:
         """Call ``then(arg)`` now if the disruption factor is above 0, else once it is
         (never, if the node is closed for good); the node is active while closed."""
-        now = self.env.now
+        now = self.env._now
         if self.factor.at(now) > 0:
             then(arg)
             return
@@ -372,7 +374,7 @@ class Node:
             self.after(nxt - now, lambda c: self._reopened(then, arg), None)
 
     def _reopened(self, then: Callable[[Any], None], arg: Any) -> None:
-        if self.factor.at(self.env.now) > 0:
+        if self.factor.at(self.env._now) > 0:
             self.set_active(False)
         self.when_open(then, arg)
 

@@ -37,11 +37,11 @@ class Border(Node):
         """A shipment arrives: it waits out a closure, frees its upstream yard space,
         and dwells (one kernel event)."""
         self.enter(s)
-        self.when_open(self._dwell, (s, self.env.now))
+        self.when_open(self._dwell, (s, self.env._now))
 
     def _dwell(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env.now
+        now = self.env._now
         if s.yard is not None:
             self.release_yard(s)
         self.record_wait(now - arrived)

@@ -61,7 +61,7 @@ class Pipeline(Node):
             return
         self.enter(s)
         self.queued_t += s.t
-        arg = (s, self.env.now)
+        arg = (s, self.env._now)
         if self.tank.put(s.t, self._in_tank, arg):
             self._in_tank(arg)
 
@@ -76,7 +76,7 @@ class Pipeline(Node):
 
     def _pump(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env.now
+        now = self.env._now
         rate = self.rate.at(now)
         if rate <= 0:  # no flow: wait for it (the pipeline is active, blocked by its own state)
             self.set_active(True)
@@ -90,7 +90,7 @@ class Pipeline(Node):
 
     def _pumped(self, call: Call) -> None:
         s, start = call.value
-        self.grid.add_interval(self.rec.busy, start, self.env.now)
+        self.grid.add_interval(self.rec.busy, start, self.env._now)
         self.set_active(False)
         self.tank.get(s.t)
         self.queued_t -= s.t
@@ -110,7 +110,7 @@ class Pipeline(Node):
         self.forward(call.value)
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env.now
+        now = self.env._now
         h = self.rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.rate.at(h)
 

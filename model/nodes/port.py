@@ -144,14 +144,14 @@ class Port(Node):
     # capacity over time --------------------------------------------------
 
     def _avail_now(self) -> int:
-        return int(round(self.available.at(self.env.now)))
+        return int(round(self.available.at(self.env._now)))
 
     def _controller(self) -> Generator:
         """At each change of berths, rate or disruption: re-set the usable berths
         and the handling rate per berth (cached: the hot path reads attributes)."""
         changes = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
         while True:
-            now = self.env.now
+            now = self.env._now
             self._avail = self._avail_now()
             self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
             self._grant()
@@ -187,7 +187,7 @@ class Port(Node):
 
     def _start(self, tonnes: float) -> float:
         """A berth is held from now: record the wait's end and draw the call's hours."""
-        start = self.env.now
+        start = self.env._now
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
@@ -201,7 +201,7 @@ class Port(Node):
 
     def _end(self, start: float) -> None:
         """A call's work is done (the berth may stay held by a full yard)."""
-        self.grid.add_interval(self.rec.busy, start, self.env.now)
+        self.grid.add_interval(self.rec.busy, start, self.env._now)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
@@ -214,7 +214,7 @@ class Port(Node):
         this call, counted as the terminal's throughput when the call ends (the
         shipments passed through uncounted)."""
         env = self.env
-        arrived = env.now
+        arrived = env._now
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
@@ -224,15 +224,15 @@ class Port(Node):
             self.waiting.append((turn, None, arrived))
             yield turn  # _grant() has counted the berth as held
             self.queued_t -= tonnes
-        start = env.now
+        start = env._now
         self.record_wait(start - arrived)
         yield env.timeout(self._start(tonnes))
         self._end(start)
         self.n_held -= 1
         self._grant()
         if loaded_t:
-            self.rec.throughput_t[self.grid.index(env.now)] += loaded_t
-        return env.now - start
+            self.rec.throughput_t[self.grid.index(env._now)] += loaded_t
+        return env._now - start
 
     # a shipment's own call -------------------------------------------------------
 
@@ -247,17 +247,17 @@ class Port(Node):
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
-            self._serve(s, self.env.now)
+            self._serve(s, self.env._now)
         else:
             self.queued_t += s.t
-            self.waiting.append((None, s, self.env.now))
+            self.waiting.append((None, s, self.env._now))
             s.waiting = self
 
     def _serve(self, s: Shipment, arrived: float) -> None:
         """A berth is held for ``s`` from now."""
         if s.yard is not None:
             self.release_yard(s)
-        now = self.env.now
+        now = self.env._now
         self.record_wait(now - arrived)
         self.after(self._start(s.t), self._served, (s, now))
 
@@ -311,7 +311,7 @@ class Port(Node):
         self.forward(s)
 
     def _through_counted(self, s: Shipment) -> None:
-        self.rec.throughput_t[self.grid.index(self.env.now)] += s.t
+        self.rec.throughput_t[self.grid.index(self.env._now)] += s.t
         self._through(s)
 
     # what metrics and routing ask --------------------------------------------
@@ -324,7 +324,7 @@ class Port(Node):
 
     def expected_delay_h(self, t: float) -> float:
         """Queue and own handling at the rated flow; while closed, plus the time to reopening."""
-        now = self.env.now
+        now = self.env._now
         h = self.cap_rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.cap_rate.at(h)
 
