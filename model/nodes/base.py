@@ -132,7 +132,7 @@ class Call:
         self._ok = True
         self.value = value
         # env.schedule(self, NORMAL, delay), inlined (one Python call less per event)
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
 
 
 def run_timed(env: simpy.Environment, steps: Iterator[float]) -> None:
