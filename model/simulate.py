@@ -180,6 +180,7 @@ class Choice:
                     where[id(node)] = len(self._nodes)
                     self._nodes.append(node)
             self._at.append([where[id(node)] for node in nodes])
+        self._asks = [n.open_delay_h for n in self._nodes]  # bound once: asked per shipment
 
     def running_shares(self, open_: list[int]) -> list[float]:
         """Running sums of the fixed shares of the open options, normalised (equal shares if
@@ -197,7 +198,7 @@ class Choice:
         """The options open now (every node of them open) and each one's queue-aware expected
         time for t tonnes (inf for a closed one)."""
         inf = math.inf
-        delay = [n.open_delay_h(now, t) for n in self._nodes]
+        delay = [ask(now, t) for ask in self._asks]
         open_: list[int] = []
         times: list[float] = []
         for i, at in enumerate(self._at):
@@ -294,11 +295,11 @@ class Outside:
 class Via:
     """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
 
-    __slots__ = ("accept", "km", "node", "is_port")
+    __slots__ = ("accept", "km", "node")
 
     def __init__(self, node: Node, counted: bool) -> None:
         self.accept: Callable[[Shipment], None] = partial(node.pass_through, counted=counted)
-        self.km, self.node, self.is_port = node.km, node, node.is_port
+        self.km, self.node = node.km, node
 
     def is_open(self, now: float) -> bool:
         return self.node.is_open(now)
@@ -530,9 +531,7 @@ class Corridor:
                 rest = s.rest = nodes[::-1]
                 node = rest.pop()
         s.km += node.km
-        if s.port_h < 0 and node.is_port:
-            s.port_h = self.env._now
-        node.accept(s)
+        node.accept(s)  # (the first port terminal to take s marks its port_h)
 
     def _deliver(self, s: Shipment) -> None:
         """The end of the route: record the transit from the route's start and from the first

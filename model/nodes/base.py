@@ -82,7 +82,7 @@ class Shipment:
         self.rest: list | None = None  # nodes of a chosen branch still to visit, last first
         self.rec = rec  # its stream's record
         self.km = 0.0  # distance covered so far
-        self.port_h = -1.0  # when it reached its first port (-1: not yet)
+        self.port_h = -1.0  # when it reached its first port (-1: not yet; set by the port terminal)
 
 
 class Room:
@@ -232,7 +232,6 @@ class Node:
     shipment in and forwards it when it is done here."""
 
     kind = "node"
-    is_port = False  # a port terminal: where a stream's transit "from the port" starts
     room: Room | None = None  # the waiting room (yard, tank, sidings), where it is limited
     diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 

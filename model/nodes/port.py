@@ -105,7 +105,6 @@ class PortSpec(NodeSpecBase):
 
 class Port(Node):
     kind = "port"
-    is_port = True
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
@@ -205,6 +204,13 @@ class Port(Node):
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
+
+    def enter(self, s: Shipment) -> None:
+        """Counted in; the first port terminal a shipment reaches marks the hour (where
+        its transit "from the port" starts)."""
+        Node.enter(self, s)
+        if s.port_h < 0:
+            s.port_h = self.env._now
 
     # a vessel's call (from a sea link's process) ---------------------------------
 
