@@ -191,11 +191,14 @@ def test_bench_json(small: Path, capsys):
     assert main(["bench", "--json", "--scenario", str(small)]) == 0
     res = json.loads(capsys.readouterr().out)
     keys = ("model_us_per_hop", "bare_us_per_hop", "ratio", "events_per_hop", "kernel_floor_share", "us_per_shipment",
+            "kernel_us_per_event",
             "replication_cpu_s", "tables_share", "peak_memory_7y_mb", "peak_memory_28y_mb", "sweep_wall_s", "sweep_cpu_s")
     assert all(res[k] > 0 for k in keys)
     assert res["ratio"] == pytest.approx(res["model_us_per_hop"] / res["bare_us_per_hop"], rel=0.01)
     assert res["events"] == pytest.approx(res["events_per_hop"] * res["hops"], rel=1e-3)
     assert res["hops"] >= res["shipments"] > 0  # every shipment visits at least one node
+    # a timeout and a resume cost less than a tandem's event (a resource's request or release)
+    assert res["kernel_us_per_event"] < res["bare_us_per_event"] and res["kernel_floor_share"] < 1
     assert 0 < res["tables_share"] < 1 and res["sweep_jobs"] == 20
     assert set(res["goals"]) == {"ratio", "events_per_hop", "replication_cpu_s", "memory_28y_over_7y",
                                  "sweep_250_jobs_min"}
