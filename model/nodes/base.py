@@ -17,7 +17,9 @@ Servers (vessels, train dispatchers, a port's controller) stay simpy processes;
 a shipment costs kernel events only where time passes for it alone (a dwell, a
 berth call of its own). Waiting rooms (yards, sidings, tanks) are
 :class:`Room` counters: a put that fits is immediate, and only a put into a
-full room waits (first come, first served).
+full room waits (first come, first served). The engine reads simpy's clock as
+``env._now``, not through its ``now`` property: a replication reads it about
+two million times, and the property's call was 7 % of the run.
 
 A node kind subclasses :class:`Node` and overrides:
 
