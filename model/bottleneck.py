@@ -35,7 +35,7 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
-from .timeline import union_intervals as _union, union_periods
+from .timeline import sorted_periods, union_intervals as _union, union_periods
 
 Interval = tuple[float, float]
 Periods = Union[np.ndarray, array, Sequence[Interval]]
@@ -69,10 +69,7 @@ def _sorted_periods(p: Periods) -> np.ndarray:
     ps = as_array(p)
     if not np.all(ps[:, 1] > ps[:, 0]):
         ps = ps[ps[:, 1] > ps[:, 0]]
-    s, e = ps[:, 0], ps[:, 1]
-    if not np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (e[1:] >= e[:-1]))):
-        ps = ps[np.lexsort((e, s))]
-    return ps
+    return sorted_periods(ps)
 
 
 def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list[Episode]:

@@ -192,8 +192,7 @@ def transit_hist_table(r: RunRecords) -> pd.DataFrame:
     by: dict[str, np.ndarray] = {}
     for sid, rec in r.streams.items():
         spec = r.scenario.streams[sid]
-        if not spec.background:
-            rec.transit.close()
+        if not spec.background:  # (a RunRecords' streams are closed: their counts are whole)
             assert rec.transit.horizon_counts is not None
             by[spec.commodity] = by.get(spec.commodity, 0) + rec.transit.horizon_counts
     parts = []

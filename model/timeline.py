@@ -265,24 +265,27 @@ def duration_factors(scenario, nid: str) -> dict[str, Timeline]:
 
 
 def union_intervals(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Sorted union of (start, end) intervals.
+    """Sorted union of (start, end) intervals (:func:`union_periods`, as a list of tuples).
 
     >>> union_intervals([(5.0, 7.0), (0.0, 2.0), (1.0, 3.0)])
     [(0.0, 3.0), (5.0, 7.0)]
     """
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(intervals):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
+    return [(a, b) for a, b in union_periods(np.array(intervals, dtype=np.float64)).tolist()]
+
+
+def sorted_periods(p: "np.ndarray") -> "np.ndarray":
+    """An (n, 2) array of (start, end) sorted by start, then end: ``p`` itself when it
+    already is (the usual case: periods are recorded in time order), else a sorted copy."""
+    s, e = p[:, 0], p[:, 1]
+    if np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (e[1:] >= e[:-1]))):
+        return p
+    return p[np.lexsort((e, s))]
 
 
 def union_periods(p: "np.ndarray") -> "np.ndarray":
-    """:func:`union_intervals` of an (n, 2) array of (start, end), as an (m, 2) array: the
-    same intervals, merged the same way (sorted by start then end; one that starts at or
-    before the end of those before it joins them), with no Python object per interval.
+    """The sorted union of an (n, 2) array of (start, end), as an (m, 2) array: sorted by
+    start then end, an interval that starts at or before the furthest end of those before
+    it joins them; no Python object per interval.
 
     >>> union_periods(np.array([(5.0, 7.0), (0.0, 2.0), (1.0, 3.0)])).tolist()
     [[0.0, 3.0], [5.0, 7.0]]
@@ -290,10 +293,8 @@ def union_periods(p: "np.ndarray") -> "np.ndarray":
     p = np.asarray(p, dtype=np.float64).reshape(-1, 2)
     if len(p) == 0:
         return p.copy()
+    p = sorted_periods(p)
     s, e = p[:, 0], p[:, 1]
-    if not np.all((s[1:] > s[:-1]) | ((s[1:] == s[:-1]) & (e[1:] >= e[:-1]))):  # not yet sorted
-        order = np.lexsort((e, s))
-        s, e = s[order], e[order]
     reach = np.maximum.accumulate(e)
     new = np.empty(len(s), dtype=bool)
     new[0] = True

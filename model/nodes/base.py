@@ -102,11 +102,15 @@ class Room:
         self.level = 0.0
         self.waiting: deque[tuple[float, Callable[[Any], None], Any]] = deque()
 
+    def fits(self, t: float) -> bool:
+        """``t`` more tonnes fit (within 1e-9 t: tonnes summed and taken away leave rounding dust)."""
+        return self.level + t <= self.capacity + 1e-9
+
     def put(self, t: float, then: Callable[[Any], None], arg: Any) -> bool:
         """Take ``t`` tonnes now and return True; or, if they do not fit (or others
         wait before them), queue and call ``then(arg)`` once they are in, and return False."""
-        if not self.waiting and self.level + t <= self.capacity + 1e-9:  # (tonnes summed and taken away
-            self.level += t                                                # leave rounding dust)
+        if not self.waiting and self.fits(t):
+            self.level += t
             return True
         self.waiting.append((t, then, arg))
         return False
@@ -115,7 +119,7 @@ class Room:
         """Free ``t`` tonnes and let waiting puts in, first come first served."""
         self.level -= t
         waiting = self.waiting
-        while waiting and self.level + waiting[0][0] <= self.capacity + 1e-9:
+        while waiting and self.fits(waiting[0][0]):
             t_in, then, arg = waiting.popleft()
             self.level += t_in
             then(arg)
@@ -302,7 +306,7 @@ class Node:
         take it, and then it leaves the corridor (marked gone and forwarded: the
         corridor counts it as turned away). It has not entered this node."""
         room = self.room
-        if room is None or room.level + s.t <= room.capacity + 1e-9:
+        if room is None or room.fits(s.t):
             return False
         s.gone = True
         self.rec.turned_away_t[self.grid.index(self.env._now)] += s.t
