@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -116,6 +117,12 @@ def _flow_shares(fb: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
+def _legend_columns(fig: Figure, n: int) -> int:
+    """Columns for a figure-wide legend of ``n`` node names: as many as fit across the
+    figure (a name runs to about 55 characters, 4.2 inches at 8 pt), so none is cut off."""
+    return max(1, min(n, int(fig.get_figwidth() // 4.2)))
+
+
 def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 0.02) -> None:
     """What binds along each flow's route (the active-period method per flow, so parallel
     flows are never ranked against each other): one row of panels per corridor stream, one
@@ -163,7 +170,7 @@ def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    ncol = max(1, min(len(handles), 4))
+    ncol = _legend_columns(fig, len(handles))
     fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"What binds each flow, {years[0]}–{years[-1]} ({', '.join(scen)}): the bottleneck share of the "
                  "year along each route\n(solid: sole; light: shifting; cross-hatched: saturated all year together "
@@ -288,7 +295,7 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("mean wait before service (h, log scale)")
     handles, labels = axes[0].get_legend_handles_labels()
-    ncol = max(1, min(len(labels), 4))
+    ncol = _legend_columns(fig, len(labels))
     fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
     fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
                  f"{_years(nodes_df)}", fontsize=11)
