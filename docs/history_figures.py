@@ -18,10 +18,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from model.metrics import node_table  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
-from model.simulate import run_replication  # noqa: E402
-from model.stats import t_interval  # noqa: E402
+from model.analysis.tables import node_table  # noqa: E402
+from model.scenario.loader import load_scenario  # noqa: E402
+from model.engine.simulate import run_replication  # noqa: E402
+from model.analysis.stats import t_interval  # noqa: E402
 
 REPS = 5
 T_PER_TEU = 14.0

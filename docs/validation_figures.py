@@ -28,11 +28,11 @@ import test_validation_sharing as S  # noqa: E402
 import test_validation_waiting_room as W  # noqa: E402
 from vstats import SEED, interval, per_replication  # noqa: E402
 
-from model.runner import run_many  # noqa: E402
-from model.bound import bound_table  # noqa: E402
-from model.distributions import as_distribution  # noqa: E402
-from model.sanity import check_run, mmc_wq  # noqa: E402
-from model.scenario import load_scenario  # noqa: E402
+from model.experiments.runner import run_many  # noqa: E402
+from model.analysis.bound import bound_table  # noqa: E402
+from model.core.distributions import as_distribution  # noqa: E402
+from model.analysis.sanity import check_run, mmc_wq  # noqa: E402
+from model.scenario.loader import load_scenario  # noqa: E402
 
 
 def ci95(values):

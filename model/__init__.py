@@ -16,12 +16,13 @@ The library API (``docs/api.md``)::
 
 Names are imported on first use, so ``import model`` stays light (the engine,
 pandas and matplotlib load when a function that needs them is called).
-Layers, each importing only from those before it: foundation (units,
-distributions, rng, timeline, years, specs, weather) -> node kinds (``model.nodes``) ->
-scenario (schema, route, scenario_*, uncertainty) -> engine (demand, simulate) -> analysis
-(measures, stats, metrics, bottleneck, bound, sanity, summary, economics,
-appraisal) -> outputs (folders, results, report, html, plots) -> orchestration
-(runner, sweeps, appraiser, bench, api, cli). ``tests/test_layers.py`` checks it.
+Layers, one sub-package each, each importing only from those before it: ``core``
+(units, limits, distributions, rng, timeline, years, specs, weather, histogram) ->
+``nodes`` (the node kinds) -> ``scenario`` (schema, route, loader, checks, messages,
+diff, uncertainty) -> ``engine`` (demand, simulate) -> ``analysis`` (measures, stats,
+tables, bottleneck, bound, sanity, summary, economics, ranking) -> ``outputs`` (folders,
+results, report, html, plots, map) -> ``experiments`` (pool, runner, sweeps, appraise,
+bench) -> ``api`` and ``cli`` on top. ``tests/test_layers.py`` checks it.
 """
 
 from __future__ import annotations
@@ -31,27 +32,26 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 _API = {
-    "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "results",
-    "Results": "results", "RunInfo": "results", "Scenario": "schema", "ScenarioError": "scenario",
-    "sweep": "api", "SweepResults": "sweeps", "appraise": "api", "Appraisal": "appraiser",
+    "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "outputs.results",
+    "Results": "outputs.results", "RunInfo": "outputs.results", "Scenario": "scenario.schema",
+    "ScenarioError": "scenario.loader", "sweep": "api", "SweepResults": "experiments.sweeps", "appraise": "api",
+    "Appraisal": "experiments.appraise",
 }
 
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import batch, compare, load, run
-    from .results import Results, RunInfo, read
-    from .scenario import ScenarioError
-    from .schema import Scenario
-    from .api import sweep
-    from .sweeps import SweepResults
-    from .api import appraise
-    from .appraiser import Appraisal
+    from model.api import batch, compare, load, run
+    from model.outputs.results import Results, RunInfo, read
+    from model.scenario.loader import ScenarioError
+    from model.scenario.schema import Scenario
+    from model.api import sweep
+    from model.experiments.sweeps import SweepResults
+    from model.api import appraise
+    from model.experiments.appraise import Appraisal
 
 
-_SUBMODULES = {"measures", "nodes", "route", "metrics", "simulate", "bound", "sanity", "summary", "plots", "report",
-               "results", "schema", "scenario", "stats", "sweeps", "runner", "api", "cli", "timeline", "units",
-               "economics", "appraisal"}
+_SUBMODULES = {"core", "nodes", "scenario", "engine", "analysis", "outputs", "experiments", "api", "cli"}
 
 
 def __getattr__(name: str) -> Any:
@@ -61,6 +61,6 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
         globals()[name] = value
         return value
-    if name in _SUBMODULES:  # model.measures.TABLES etc. without a separate import
+    if name in _SUBMODULES:  # model.analysis etc. without a separate import
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -8,9 +8,9 @@
 True
 
 Every function takes plain values and returns typed objects: a
-:class:`~model.schema.Scenario`, :class:`~model.results.Results` or
-:class:`~model.sweeps.SweepResults`. Bad input raises
-:class:`~model.scenario.ScenarioError` whose ``problems`` are the same
+:class:`~model.scenario.schema.Scenario`, :class:`~model.outputs.results.Results` or
+:class:`~model.experiments.sweeps.SweepResults`. Bad input raises
+:class:`~model.scenario.loader.ScenarioError` whose ``problems`` are the same
 ``FILE:LINE: field.path: ...`` lines the command line prints.
 """
 
@@ -20,16 +20,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
-from .limits import MAX_REPLICATIONS
-from .runner import run_many
-from .results import Results, RunInfo, read, read_many
-from .scenario import load_scenario
-from .schema import Scenario
-from .uncertainty import sample_scenarios
+from model.core.limits import MAX_REPLICATIONS
+from model.experiments.runner import run_many
+from model.outputs.results import Results, RunInfo, read, read_many
+from model.scenario.loader import load_scenario
+from model.scenario.schema import Scenario
+from model.scenario.uncertainty import sample_scenarios
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .appraiser import Appraisal
-    from .sweeps import SweepResults
+    from model.experiments.appraise import Appraisal
+    from model.experiments.sweeps import SweepResults
 
 ScenarioLike = Union[Scenario, str, Path]
 Progress = Callable[[Scenario, int], None]
@@ -40,8 +40,8 @@ __all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Resu
 
 def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     """Read and validate a scenario file (``extends`` resolved); raises
-    :class:`~model.scenario.ScenarioError` listing every problem. Parents must lie in
-    the file's project tree (:func:`~model.scenario.project_root`) unless
+    :class:`~model.scenario.loader.ScenarioError` listing every problem. Parents must lie in
+    the file's project tree (:func:`~model.scenario.loader.project_root`) unless
     ``allow_outside``; a :class:`Scenario` so loaded can then be run."""
     return load_scenario(path, allow_outside=allow_outside)
 
@@ -63,8 +63,8 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     the first scenario's; ``workers`` to all cores (results do not depend on it).
     ``store``: a folder where each finished replication is kept (the command line
     uses ``OUT/jobs``), so that a call after an interruption resumes; the results
-    are identical either way. Ctrl-C raises :class:`model.pool.Interrupted`; a
-    replication that fails, :class:`model.pool.JobsFailed` once the others finished.
+    are identical either way. Ctrl-C raises :class:`model.experiments.pool.Interrupted`; a
+    replication that fails, :class:`model.experiments.pool.JobsFailed` once the others finished.
     ``log_shipments``: also log every delivered shipment (``Results.shipments``, written
     as ``shipments.parquet``); it costs memory in proportion to the shipments, the other
     tables are the same."""
@@ -103,8 +103,8 @@ def sweep(path: str | Path, out: str | Path, *, workers: int | None = None, sche
     holds), judge its expectations, and write the sweep folder ``out``.
     ``SweepResults.failed`` lists what failed; the tables are the same whatever
     the workers, shards or scheduler."""
-    from .runner import default_workers
-    from .sweeps import run_sweep
+    from model.experiments.runner import default_workers
+    from model.experiments.sweeps import run_sweep
 
     res = run_sweep(path, out, workers=workers or default_workers(), scheduler=scheduler, shard=shard)
     res.write(out)
@@ -128,7 +128,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     measured against the bound (``Appraisal.marginal``). Jobs are stored in ``out/jobs`` (a second call
     resumes); ``Appraisal.write(out)`` writes the tables, charts and report. See
     ``docs/appraisal.md``."""
-    from .appraiser import appraise as _appraise
+    from model.experiments.appraise import appraise as _appraise
 
     s, _ = _resolve(scenario)
     return _appraise(s, out, replications=replications, seed=seed, workers=workers, delay_months=delay_months,

@@ -24,12 +24,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from .folders import JOB_STORE
-from .pool import Interrupted, JobsFailed
-from .limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED
-from .scenario import ScenarioError, load_scenario
-from .schema import scenario_json_schema
+from model import __version__
+from model.outputs.folders import JOB_STORE
+from model.experiments.pool import Interrupted, JobsFailed
+from model.core.limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED
+from model.scenario.loader import ScenarioError, load_scenario
+from model.scenario.schema import scenario_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
@@ -189,7 +189,7 @@ def _check_out(out: Path, resume: bool | None, renamed: bool) -> None:
 
 def _out_dir(args: argparse.Namespace, name: str) -> Path:
     """The run, batch or comparison folder to create (built beside it, renamed into place)."""
-    from .folders import default_run_dir
+    from model.outputs.folders import default_run_dir
 
     resume = getattr(args, "resume", None)
     if resume and not args.out:
@@ -207,7 +207,7 @@ def _out_dir(args: argparse.Namespace, name: str) -> Path:
 def _prepare_out(args: argparse.Namespace, out: Path, renamed: bool) -> None:
     """Before simulating: remove what killed runs left beside ``out``, and prove ``out`` (and,
     when the folder is renamed into place, its parent) writable by creating a probe file."""
-    from .folders import check_writable, clean_stale, note
+    from model.outputs.folders import check_writable, clean_stale, note
 
     args.out_path, args.out_created = out, not out.exists()
     stale = clean_stale(out.parent) + clean_stale(out)
@@ -237,9 +237,9 @@ class Progress:
 
 def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks: bool = True) -> int:
     """Run scenarios (one: a run; several: a batch), write the folder, print the summary."""
-    from .api import batch
-    from .report import format_results
-    from .sanity import checks_summary
+    from model.api import batch
+    from model.outputs.report import format_results
+    from model.analysis.sanity import checks_summary
 
     n = args.replications or max(s.replications for s in scenarios)
     progress = Progress(n * len(scenarios))
@@ -250,7 +250,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
     final = res.write(out, year=args.year, figures=not args.no_plots)
     print(format_results(res))
-    if checks:  # capacity bound and sanity check (model.bound, model.sanity), per scenario
+    if checks:  # capacity bound and sanity check (model.analysis.bound, model.analysis.sanity), per scenario
         for s in res.scenarios:
             print("\n" + (f"{s.name}: " if len(res.scenarios) > 1 else "")
                   + checks_summary(s, res.annual_nodes, res.corridor, res.bound))
@@ -296,9 +296,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .api import compare
-    from .report import format_results
-    from .results import NotAResultError
+    from model.api import compare
+    from model.outputs.report import format_results
+    from model.outputs.results import NotAResultError
 
     try:
         res, notes = compare(args.dirs)
@@ -329,9 +329,9 @@ def _shard(text: str | None) -> tuple[int, int] | None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .folders import folder_name
-    from .runner import default_workers
-    from .sweeps import NotThisSweepsFolder, claim_folder, load_sweep, pending, plan, run_sweep
+    from model.outputs.folders import folder_name
+    from model.experiments.runner import default_workers
+    from model.experiments.sweeps import NotThisSweepsFolder, claim_folder, load_sweep, pending, plan, run_sweep
 
     sweep = load_sweep(args.file, allow_outside=args.allow_outside)
     shard = _shard(args.shard)
@@ -386,9 +386,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_appraise(args: argparse.Namespace) -> int:
-    from .appraiser import appraise, items_of
-    from .folders import default_run_dir
-    from .report import format_appraisal, format_marginal
+    from model.experiments.appraise import appraise, items_of
+    from model.outputs.folders import default_run_dir
+    from model.outputs.report import format_appraisal, format_marginal
 
     scenario = load_scenario(args.file, allow_outside=args.allow_outside)
     if not scenario.investments:
@@ -422,7 +422,7 @@ def cmd_appraise(args: argparse.Namespace) -> int:
 
 def _is_sweep_file(path: str) -> bool:
     """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither)."""
-    from .scenario import read_yaml_doc
+    from model.scenario.loader import read_yaml_doc
 
     try:
         data = read_yaml_doc(path, "scenario", "").data
@@ -433,7 +433,7 @@ def _is_sweep_file(path: str) -> bool:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     if _is_sweep_file(args.file):
-        from .sweeps import load_sweep
+        from model.experiments.sweeps import load_sweep
 
         sw = load_sweep(args.file, allow_outside=args.allow_outside)
         print(f"{args.file}: OK: sweep '{sw.spec.name}' on {sw.base_file}, {sw.spec.design.kind} design, "
@@ -452,7 +452,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import format_bench, run_bench
+    from model.experiments.bench import format_bench, run_bench
 
     load_scenario(args.scenario)  # bad input -> exit 2 before timing anything
     res = run_bench(Path(args.scenario), memory=not args.quick, sweep=not args.quick)
@@ -513,7 +513,7 @@ def _interrupted(e: KeyboardInterrupt, args: argparse.Namespace) -> str:
 
 def _failed(e: JobsFailed, limit: int = 20) -> list[str]:
     """The failed jobs, one a line, after a line saying what was kept."""
-    from .runner import FAILED
+    from model.experiments.runner import FAILED
 
     kept = "" if e.store is None else (
         f"; the {e.done} other(s) finished and are kept in {e.store} (tracebacks in {e.store / FAILED}); "

@@ -86,7 +86,7 @@ def cut_to_one_year(data: dict) -> dict:
 
 def corpus() -> list[tuple[str, dict]]:
     """(name, one-year mapping) of every library scenario, cut; each validates as a file."""
-    from model.scenario import load_raw, load_scenario
+    from model.scenario.loader import load_raw, load_scenario
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -381,8 +381,8 @@ def run_one_replication(path: Path, out: Path) -> None:
     """One replication as ``run`` makes it: simulate, build the results, print them and
     the checks, write the folder (without plots)."""
     from model.api import run
-    from model.report import format_results
-    from model.sanity import checks_summary
+    from model.outputs.report import format_results
+    from model.analysis.sanity import checks_summary
 
     res = run(path, replications=1, workers=1)
     format_results(res)

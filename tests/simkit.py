@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from model.scenario_checks import check_references
-from model.schema import Scenario
-from model.simulate import Corridor, RunRecords
-from model.timeline import hours_since
-from model.units import HOURS_PER_YEAR, T_PER_MT
+from model.scenario.checks import check_references
+from model.scenario.schema import Scenario
+from model.engine.simulate import Corridor, RunRecords
+from model.core.timeline import hours_since
+from model.core.units import HOURS_PER_YEAR, T_PER_MT
 
 START = date(2024, 1, 1)
 

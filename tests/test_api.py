@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import model
-from model.measures import TABLES
+from model.analysis.measures import TABLES
 from simkit import make_scenario, stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +119,6 @@ def test_api_names_are_not_shadowed_by_submodules():
 
 @pytest.mark.parametrize("n", [0, 10_001])
 def test_replications_outside_the_limit_are_refused(n):
-    """The API refuses what the command line and the schema refuse (model/limits.py)."""
+    """The API refuses what the command line and the schema refuse (model/core/limits.py)."""
     with pytest.raises(ValueError, match="replications: expected 1 to 10000"):
         model.run(ROOT / "scenarios" / "baseline.yaml", replications=n)

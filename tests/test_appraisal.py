@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from simkit import make_scenario, stream
-from model.appraiser import appraise, delayed, items_of, stream_rows, without
-from model.economics import cost_stream_usd, npv_and_bcr, present_value
-from model.metrics import tables
-from model.schema import Investment
-from model.simulate import run_replication
+from model.experiments.appraise import appraise, delayed, items_of, stream_rows, without
+from model.analysis.economics import cost_stream_usd, npv_and_bcr, present_value
+from model.analysis.tables import tables
+from model.scenario.schema import Investment
+from model.engine.simulate import run_replication
 
 SHIP = 1000.0
 
@@ -157,7 +157,7 @@ def test_one_step_more_capacity_agrees_in_sign_with_the_bound(tmp_path):
     """Without its mid-year berth, port a binds (2.2 Mt against 3 Mt offered): 10% faster
     berths there deliver more, and the demand-limited bound says so too; at the slack port
     b neither the runs nor the bound move."""
-    from model.appraiser import marginal_values
+    from model.experiments.appraise import marginal_values
 
     mv = marginal_values(_toy().model_copy(update={"investments": []}), tmp_path / "m", replications=3, workers=1)
     last = mv[mv["year"] == 2024].set_index("node")

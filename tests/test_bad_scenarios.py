@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from model.cli import main
-from model.scenario import ScenarioError, load_scenario
+from model.scenario.loader import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "scenarios_bad"
@@ -123,7 +123,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "route_empty.yaml": ("streams.oil.route", "expected at least one node id"),
     # several problems at once
     "three_errors.yaml": ("streams.oil.route.2", "unknown node id 'btcc'"),
-    # limits (model/limits.py): what validate passes, run can do
+    # limits (model/core/limits.py): what validate passes, run can do
     "horizon_too_long.yaml": ("end_date", "expected an end_date at most 50 years after start_date 2024-01-01"),
     "end_date_far_future.yaml": ("end_date", "expected a date <= 2200-12-31, got 9999-12-31"),
     "replications_too_many.yaml": ("replications", "expected a number <= 10000, got 1000000000"),

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from model.runner import run_many
-from model.bottleneck import episodes, shares_by_window, sole_shifting
-from model.stats import t_interval
-from model.summary import long_summary, paired_differences
-from model.schema import Scenario
+from model.experiments.runner import run_many
+from model.analysis.bottleneck import episodes, shares_by_window, sole_shifting
+from model.analysis.stats import t_interval
+from model.analysis.summary import long_summary, paired_differences
+from model.scenario.schema import Scenario
 
 
 # ------------------------------------------------------------ t intervals
@@ -153,7 +153,7 @@ def _write_folder(tmp_path, name: str, scenario: Scenario, seed: int, reps: int)
 def test_run_folder_holds_the_capacity_bound_and_compare_keeps_scenarios_apart(tmp_path):
     import pandas as pd
 
-    from model.results import read_many
+    from model.outputs.results import read_many
 
     s = _tight_scenario()
     a = _write_folder(tmp_path, "a", s, seed=1, reps=2)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from simkit import binomial_tolerance, hour, make_scenario, run_with_spy, stream
-from model.metrics import tables
-from model.simulate import logit_shares, run_replication
+from model.analysis.tables import tables
+from model.engine.simulate import logit_shares, run_replication
 
 SHIP = 1000.0
 

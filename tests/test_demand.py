@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 
 from simkit import make_scenario, stream
-from model.demand import month_rates, volume_mt
-from model.schema import StreamSpec
-from model.simulate import run_replication
+from model.engine.demand import month_rates, volume_mt
+from model.scenario.schema import StreamSpec
+from model.engine.simulate import run_replication
 
 SEASON = [2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2]  # sums to 16
 

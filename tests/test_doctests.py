@@ -22,8 +22,8 @@ MODULES = modules_with_doctests()
 
 
 def test_the_known_doctest_modules_are_found():
-    assert {"model.timeline", "model.units", "model.distributions", "model.rng", "model.demand",
-            "model.stats", "model.years", "model.route", "model.measures"} <= set(MODULES)
+    assert {"model.core.timeline", "model.core.units", "model.core.distributions", "model.core.rng", "model.engine.demand",
+            "model.analysis.stats", "model.core.years", "model.scenario.route", "model.analysis.measures"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

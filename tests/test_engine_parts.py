@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.nodes.base import Call, Room, run_timed
-from model.rng import Uniforms
-from model.simulate import Corridor, run_replication
+from model.core.rng import Uniforms
+from model.engine.simulate import Corridor, run_replication
 from tests.simkit import make_scenario, stream
 
 
@@ -107,7 +107,7 @@ def test_a_replication_costs_few_kernel_events_per_hop():
     (its arrival, its own berth call) or for a server (a vessel's legs): on a port of own
     calls before a sea link, under 2.5 events per hop (a shipment process per hop alone
     cost 3)."""
-    from model.bench import processed_events, recording_environments
+    from model.experiments.bench import processed_events, recording_environments
 
     s = make_scenario(_port_and_ferry(4, 3, 12.0), {"x": stream(["p", "sea"], 0.8, SHIP)})
     with recording_environments() as envs:
@@ -121,7 +121,7 @@ def test_processed_events_counts_what_the_loop_pops():
     same number a ``step`` that counts would give, including simpy's own stop event."""
     import simpy
 
-    from model.bench import processed_events
+    from model.experiments.bench import processed_events
 
     class Counting(simpy.Environment):
         n = 0

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.bottleneck import Episode, episodes, shares_by_window
-from model.distributions import as_distribution, quantiles
-from model.stats import summarise, t_interval
+from model.analysis.bottleneck import Episode, episodes, shares_by_window
+from model.core.distributions import as_distribution, quantiles
+from model.analysis.stats import summarise, t_interval
 
 
 @pytest.mark.parametrize("spec, ppf", [
@@ -112,15 +112,15 @@ def test_vectorised_summary_equals_one_group_at_a_time():
 def test_a_replication_does_not_import_scipy_stats():
     """Workers pay every import: scipy.stats alone cost more than a second."""
     path = Path(__file__).resolve().parent.parent / "scenarios" / "as_built_2024.yaml"
-    code = ("import sys; from model.scenario import load_scenario; from model.simulate import run_replication; "
-            f"from model.metrics import tables; s = load_scenario({str(path)!r}); "
+    code = ("import sys; from model.scenario.loader import load_scenario; from model.engine.simulate import run_replication; "
+            f"from model.analysis.tables import tables; s = load_scenario({str(path)!r}); "
             "tables(run_replication(s, 0)); print('scipy.stats' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == "False"
 
 
 def test_the_collector_is_restored_after_a_run():
-    from model.simulate import quiet_collector
+    from model.engine.simulate import quiet_collector
 
     before = gc.get_threshold()
     with quiet_collector():
@@ -131,9 +131,9 @@ def test_the_collector_is_restored_after_a_run():
 def test_a_sweep_job_builds_only_the_tables_its_measures_read(monkeypatch):
     """The bottleneck tables are most of a replication's post-processing; a sweep measuring
     the corridor must not pay for them, and gets the same corridor numbers."""
-    import model.metrics as metrics
-    from model.runner import Extract, _stored_job
-    from model.simulate import run_replication
+    import model.analysis.tables as metrics
+    from model.experiments.runner import Extract, _stored_job
+    from model.engine.simulate import run_replication
     from simkit import make_scenario, stream
 
     s = make_scenario({"a": {"kind": "port", "berths": 1, "handling_rate_t_per_h": 500.0, "service": "fixed"}},

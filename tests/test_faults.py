@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 import model
-import model.folders
-import model.runner
+import model.outputs.folders
+import model.experiments.runner
 from model.cli import main
-from model.pool import Interrupted, JobsFailed, run_jobs
+from model.experiments.pool import Interrupted, JobsFailed, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "sweeps" / "small_base.yaml"
@@ -46,8 +46,8 @@ measures:
 @pytest.fixture
 def no_plots(monkeypatch):
     """Folders without charts: the faults tested here are not in the plotting."""
-    monkeypatch.setattr("model.report.write_outputs", lambda *a, **k: None)
-    monkeypatch.setattr("model.plots.sweep_plots", lambda *a, **k: None)
+    monkeypatch.setattr("model.outputs.report.write_outputs", lambda *a, **k: None)
+    monkeypatch.setattr("model.outputs.plots.sweep_plots", lambda *a, **k: None)
 
 
 def tiny_sweep(folder: Path, reps: int = 2) -> Path:
@@ -122,7 +122,7 @@ def test_ctrl_c_before_any_replication_finished_leaves_nothing_behind(tmp_path, 
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(model.runner, "replicate", interrupted)
+    monkeypatch.setattr(model.experiments.runner, "replicate", interrupted)
     out = tmp_path / "r"
     assert main(["run", str(SMALL), "--workers", "1", "--out", str(out)]) == 130
     assert capsys.readouterr().err == "interrupted; nothing was written\n"
@@ -163,14 +163,14 @@ def test_a_failing_job_in_a_worker_is_listed_and_the_others_finish():
 def test_a_failing_sweep_job_is_listed_the_rest_are_kept_and_resume_runs_only_it(tmp_path, no_plots, monkeypatch,
                                                                                  capsys):
     sweep, out = tiny_sweep(tmp_path), tmp_path / "o"
-    real = model.runner.replicate
+    real = model.experiments.runner.replicate
 
     def flaky(s, k, seed=None, only=None, log_shipments=False):
         if s.name == "tiny-p001" and k == 1:
             raise RuntimeError("injected failure")
         return real(s, k, seed, only, log_shipments)
 
-    monkeypatch.setattr(model.runner, "replicate", flaky)
+    monkeypatch.setattr(model.experiments.runner, "replicate", flaky)
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert errors(err) == [
@@ -180,7 +180,7 @@ def test_a_failing_sweep_job_is_listed_the_rest_are_kept_and_resume_runs_only_it
         "  tiny-p001 replication 2: RuntimeError: injected failure"]
     assert stored(out) == 3 and "RuntimeError: injected failure" in (out / "jobs" / "failed.txt").read_text()
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
-    monkeypatch.setattr(model.runner, "replicate", real)
+    monkeypatch.setattr(model.experiments.runner, "replicate", real)
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(out), "--resume"]) == 0
     assert json.loads((out / "manifest.json").read_text())["jobs_run_now"] == 1
     assert not (out / "jobs" / "failed.txt").exists()
@@ -257,7 +257,7 @@ def test_disk_full_while_storing_a_job_is_one_line_and_stops_the_pool(tmp_path, 
     def full(path, value):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(model.runner, "write_checked_json", full)
+    monkeypatch.setattr(model.experiments.runner, "write_checked_json", full)
     assert main(["sweep", str(sweep), "--workers", "2", "--out", str(out)]) == 1
     err = errors(capsys.readouterr().err)
     assert len(err) == 1 and re.fullmatch(
@@ -292,8 +292,8 @@ def test_read_only_output_is_refused_before_simulating(tmp_path, monkeypatch, ca
     def never(*a, **k):
         raise AssertionError("simulated before checking the output folder")
 
-    monkeypatch.setattr(model.folders, "open", read_only, raising=False)  # the writable probe's open()
-    monkeypatch.setattr(model.runner, "replicate", never)
+    monkeypatch.setattr(model.outputs.folders, "open", read_only, raising=False)  # the writable probe's open()
+    monkeypatch.setattr(model.experiments.runner, "replicate", never)
     out = tmp_path / "ro" / "run"
     assert main(["run", str(SMALL), "--workers", "1", "--out", str(out)]) == 2
     assert capsys.readouterr().err == f"error: {out}: cannot write in this folder (Read-only file system); " \
@@ -311,7 +311,7 @@ def test_a_folder_without_write_permission_is_refused_before_simulating(tmp_path
             pass
         else:
             pytest.skip("running as root: permissions do not stop writes (the patched read-only test covers it)")
-        monkeypatch.setattr(model.runner, "replicate", lambda *a, **k: pytest.fail("simulated first"))
+        monkeypatch.setattr(model.experiments.runner, "replicate", lambda *a, **k: pytest.fail("simulated first"))
         assert main(["run", str(SMALL), "--workers", "1", "--out", str(locked / "run")]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: {locked}") and "Permission denied" in err and err.count("\n") == 1
@@ -342,7 +342,7 @@ def finished_sweep(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("finished")
     sweep = tiny_sweep(folder)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("model.plots.sweep_plots", lambda *a, **k: None)
+        mp.setattr("model.outputs.plots.sweep_plots", lambda *a, **k: None)
         assert main(["sweep", str(sweep), "--workers", "1", "--out", str(folder / "out")]) == 0
     return folder
 

@@ -45,14 +45,14 @@ def test_two_saturated_nodes_of_one_route_are_both_binding():
     assert row["binding"] == "a + b (both binding)", row["binding"]
     assert row["binding_share"] >= 0.98
     assert set(r.flow_bottlenecks["node"]) == {"a", "b"}
-    assert "both binding" in model.report.format_results(r)
+    assert "both binding" in model.outputs.report.format_results(r)
 
 
 def test_capacity_values_are_the_bound_sensitivity_by_hand():
     """Serial a (1.00 Mt) -> b (1.05 Mt), and a parallel flow through c (2 Mt): 10% more at a
     lifts the bound only up to b (+0.05 Mt, shadow price 0.5); more at b adds nothing (a binds);
     more at c adds all of its 10% (+0.2 Mt, shadow price 1)."""
-    from model.bound import capacity_values
+    from model.analysis.bound import capacity_values
 
     nodes = {"a": _port(SHIP), "b": _port(SHIP), "c": _port(SHIP)}
     s = make_scenario(nodes, {"x": stream(["a", "b"], 5.0, SHIP), "y": stream(["c"], 5.0, SHIP)})
@@ -69,7 +69,7 @@ def test_batch_throughput_plot_keeps_each_scenarios_capacity_line(tmp_path):
     lines differ by the second berth (never their average)."""
     import matplotlib.pyplot as plt
 
-    from model.plots import throughput_figure
+    from model.outputs.plots import throughput_figure
 
     one = make_scenario({"a": _port(SHIP / 4), "b": _port(SHIP / 4)}, {"x": stream(["a", "b"], 1.0, SHIP)}, name="one")
     two = make_scenario({"a": _port(SHIP / 4), "b": {**_port(SHIP / 4), "berths": 2}},

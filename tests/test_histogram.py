@@ -1,5 +1,5 @@
 """Waits and transit times are kept per year as counts, exact sums and histograms
-(``model.histogram``): means stay exact, and a percentile is within the stated bound
+(``model.core.histogram``): means stay exact, and a percentile is within the stated bound
 (0.05 h + 0.25 % of the value, so within max(0.1 h, 0.5 %)) of numpy's exact one, on
 random samples and on a baseline replication's own waits and transits, recorded both
 ways (the records, and every value one by one through ``simkit.run_traced``)."""
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.histogram import EDGES_H, TRANSIT_BINS_DAYS, YearSamples, error_bound, pooled_percentile
-from model.scenario import load_scenario
+from model.core.histogram import EDGES_H, TRANSIT_BINS_DAYS, YearSamples, error_bound, pooled_percentile
+from model.scenario.loader import load_scenario
 from simkit import run_traced
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"

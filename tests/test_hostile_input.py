@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from model.cli import main
-from model.folders import default_run_dir, folder_name
-from model.limits import MAX_FILE_BYTES, MAX_SHOWN
-from model.scenario import load_scenario, project_root
+from model.outputs.folders import default_run_dir, folder_name
+from model.core.limits import MAX_FILE_BYTES, MAX_SHOWN
+from model.scenario.loader import load_scenario, project_root
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = (Path(__file__).resolve().parent / "scenarios_bad" / "_base.yaml").read_text()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from simkit import hour, make_scenario, mt_over, run_with_spy, stream
-from model.metrics import capacity_t
-from model.simulate import run_replication
+from model.analysis.tables import capacity_t
+from model.engine.simulate import run_replication
 
 RAIL = {"kind": "rail_line", "paths_per_day": 2, "train_payload_t": 1000, "transit_h": 20, "max_wait_h": 24}
 

@@ -11,10 +11,10 @@ import matplotlib.markers
 import pytest
 
 from simkit import make_scenario, stream
-from model.metrics import capacity_t, node_table
+from model.analysis.tables import capacity_t, node_table
 from model.nodes import KINDS, UnknownKindError, kind_of
-from model.scenario import scenario_problems
-from model.simulate import Corridor
+from model.scenario.loader import scenario_problems
+from model.engine.simulate import Corridor
 
 SHIP = 1000.0
 

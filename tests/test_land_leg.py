@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from simkit import make_scenario, run_traced, stream
-from model.metrics import tables
-from model.simulate import run_replication
+from model.analysis.tables import tables
+from model.engine.simulate import run_replication
 
 SHIP_T = 1400.0  # a 100-TEU block train
 
@@ -62,8 +62,8 @@ from pathlib import Path
 
 from scipy import stats
 
-from model.scenario import load_scenario
-from model.timeline import resolve_node_specs
+from model.scenario.loader import load_scenario
+from model.core.timeline import resolve_node_specs
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 YEAR, DAYS = 2028, 366  # every Kazakh rail investment of the baseline is in place by 2028, a leap year
@@ -94,7 +94,7 @@ def _from(value, start: date):
 
 def _stated_t(spec: dict) -> float:
     """What the line's stated capacity carries in YEAR: paths a day x days x payload, or Mt/yr
-    converted at 365 days a year (model.units) and run for the year's 366 days."""
+    converted at 365 days a year (model.core.units) and run for the year's 366 days."""
     when = date(YEAR, 1, 1)
     if "paths_per_day" in spec:
         return _in_force(spec["paths_per_day"], when) * DAYS * spec["train_payload_t"]

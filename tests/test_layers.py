@@ -1,9 +1,11 @@
-"""The package's layers: every module imports only from its own layer or those below.
+"""The package's layers are its folders: every module imports only from its own layer or those below.
 
-The layers, lowest first, are the README's layout section and docs/design.md §6;
-every module of ``model/`` must be in exactly one, so a new module has to be
-placed (and the map kept true) before the suite passes. Imports inside
-functions count too: a lazy import is still a dependency.
+The layers, lowest first, are the sub-packages of ``model/`` in ``LAYERS`` (the README's layout
+section and docs/design.md §6 name the same); the library API and the command line
+(``model/api.py``, ``model/cli.py``, ``model/__main__.py``) sit on top. A module's layer is the
+folder it lives in, so placing a new module is choosing its folder, and a new folder or a new
+top-level module fails the suite until it is given a place here. Imports inside functions count
+too: a lazy import is still a dependency.
 """
 
 from __future__ import annotations
@@ -16,21 +18,17 @@ import pytest
 
 import model
 
-LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"units", "limits", "distributions", "rng", "timeline", "years", "specs", "weather",
-                    "histogram"}),
-    ("node kinds", {"nodes", "nodes.base", "nodes.kind", "nodes.port", "nodes.sealink", "nodes.rail",
-                    "nodes.pipeline", "nodes.border"}),
-    ("scenario", {"schema", "route", "scenario_messages", "scenario_checks", "scenario", "scenario_diff",
-                  "uncertainty"}),
-    ("engine", {"demand", "simulate"}),
-    ("analysis", {"measures", "stats", "metrics", "bottleneck", "bound", "sanity", "summary", "economics",
-                  "appraisal"}),
-    ("outputs", {"folders", "results", "report", "interactive", "html", "corridor_map", "plots"}),
-    ("orchestration", {"pool", "runner", "sweeps", "appraiser", "bench", "api", "cli", "__main__"}),
-]
-LEVEL = {m: i for i, (_, mods) in enumerate(LAYERS) for m in mods}
+LAYERS = ["core", "nodes", "scenario", "engine", "analysis", "outputs", "experiments"]
+TOP = {"api", "cli", "__main__"}      # the interface, above every layer
 ROOT = Path(model.__file__).parent
+
+
+def layer_of(module: str) -> int:
+    """The layer index of ``model.<module>`` (a dotted name under the package): its folder."""
+    head = module.split(".")[0]
+    if head in TOP:
+        return len(LAYERS)
+    return LAYERS.index(head)
 
 
 def _modules() -> list[str]:
@@ -38,47 +36,57 @@ def _modules() -> list[str]:
     return sorted(names + ["__main__"])
 
 
+def _path(name: str) -> Path:
+    p = ROOT / name.replace(".", "/")
+    return p / "__init__.py" if p.is_dir() else p.with_suffix(".py")
+
+
 def _imports(name: str) -> set[str]:
-    """Modules of the package that ``model.<name>`` imports (relative or absolute)."""
-    path = ROOT / (name.replace(".", "/") + ("/__init__.py" if (ROOT / name.replace(".", "/")).is_dir() else ".py"))
-    package = name.split(".")[:-1] if not path.name == "__init__.py" else name.split(".")
+    """Modules and packages of ``model`` that ``model.<name>`` imports (relative or absolute)."""
+    path = _path(name)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[: len(package) - node.level + 1]
-                parts = base + (node.module.split(".") if node.module else [])
-                stems = [".".join(parts)] if node.module else []
-                stems += [".".join(parts + [a.name]) for a in node.names]
-            elif node.module and node.module.startswith("model"):
-                stems = [node.module.removeprefix("model").lstrip(".")]
-                stems += [f"{stems[0]}.{a.name}".lstrip(".") for a in node.names]
+                parts = package[: len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+            elif node.module and (node.module == "model" or node.module.startswith("model.")):
+                parts = node.module.split(".")[1:]
             else:
                 continue
-            out.update(s for s in stems if s in LEVEL)
+            base = ".".join(parts)
+            if base:
+                out.add(base)
+            out.update(f"{base}.{a.name}".lstrip(".") for a in node.names if a.name != "__version__")
         elif isinstance(node, ast.Import):
-            out.update(a.name.removeprefix("model.") for a in node.names if a.name.removeprefix("model.") in LEVEL)
-    return out - {name}
+            out.update(a.name.removeprefix("model.") for a in node.names if a.name.startswith("model."))
+    known = set(_modules()) | set(LAYERS)
+    return {m for m in out if m in known} - {name}
 
 
-def test_every_module_is_in_one_layer():
-    assert sorted(set(_modules()) - {""}) == sorted(LEVEL), "place new modules in LEVELS (and docs/design.md §6)"
+def test_every_module_lives_in_a_layer_folder():
+    loose = [m for m in _modules() if m.split(".")[0] not in set(LAYERS) | TOP]
+    assert not loose, f"place these modules in a layer folder ({', '.join(LAYERS)}) or in TOP: {loose}"
+    folders = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists())
+    assert folders == sorted(LAYERS), "a new sub-package is a new layer: add it to LAYERS, the README and design.md"
 
 
-@pytest.mark.parametrize("name", sorted(LEVEL))
+@pytest.mark.parametrize("name", [m for m in _modules() if m])
 def test_no_module_imports_from_a_layer_above(name):
-    above = {m: LAYERS[LEVEL[m]][0] for m in _imports(name) if LEVEL[m] > LEVEL[name]}
-    assert not above, f"model.{name} ({LAYERS[LEVEL[name]][0]}) imports from a layer above it: {above}"
+    above = {m for m in _imports(name) if layer_of(m) > layer_of(name)}
+    assert not above, f"model.{name} (layer {layer_of(name)}) imports from a layer above it: {sorted(above)}"
 
 
 def test_the_layer_check_sees_imports():
     """The check is not vacuous: it finds the known dependencies of a few modules."""
-    assert {"simulate", "measures", "nodes", "route"} <= _imports("metrics")
-    assert "timeline" in _imports("nodes.port") and "nodes.kind" in _imports("nodes.port")
-    assert "results" in _imports("api")
+    assert {"engine.simulate", "analysis.measures", "nodes", "scenario.route"} <= _imports("analysis.tables")
+    assert "core.timeline" in _imports("nodes.port") and "nodes.kind" in _imports("nodes.port")
+    assert "outputs.results" in _imports("api")
+    assert layer_of("analysis.tables") > layer_of("engine.simulate") > layer_of("nodes.port")
 
 
-def test_the_readme_layout_names_the_same_layers():
-    text = (ROOT.parent / "README.md").read_text(encoding="utf-8")
-    for layer, _ in LAYERS:
-        assert layer in text, f"README layout section does not name the {layer} layer"
+def test_the_readme_and_design_name_the_same_layers():
+    for doc in ("README.md", "docs/design.md"):
+        text = (ROOT.parent / doc).read_text(encoding="utf-8")
+        for layer in LAYERS:
+            assert f"{layer}/" in text, f"{doc} does not name the layer folder {layer}/"

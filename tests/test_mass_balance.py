@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simkit import in_system_t, make_scenario
-from model.simulate import run_replication
+from model.engine.simulate import run_replication
 
 STARTS = [date(2024, 1, 1), date(2024, 11, 20), date(2025, 2, 28)]
 KINDS = ["port", "sea_link", "rail_line", "pipeline", "border"]
@@ -181,7 +181,7 @@ def scenarios(draw):
 def _call_at_terminals(draw, nodes: dict, streams: dict) -> None:
     """Some sea links load at the port just before them, or unload at the one just
     after, in every route (vessels then call at those terminals' berths)."""
-    from model.route import Route
+    from model.scenario.route import Route
 
     before: dict[str, set] = {}
     after: dict[str, set] = {}

@@ -1,4 +1,4 @@
-"""The registry of tables and columns (model.measures) is the one declaration: the
+"""The registry of tables and columns (model.analysis.measures) is the one declaration: the
 tables built, the sweep measures allowed, the summary and the docs all follow it."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from model.measures import PER_REPLICATION, TABLES, label, markdown
-from model.metrics import tables
-from model.simulate import run_replication
-from model.sweeps import MEASURE_TABLES
+from model.analysis.measures import PER_REPLICATION, TABLES, label, markdown
+from model.analysis.tables import tables
+from model.engine.simulate import run_replication
+from model.experiments.sweeps import MEASURE_TABLES
 from simkit import make_scenario, stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_docs_outputs_page_is_the_registry():
     page = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
-    assert page.strip() == markdown().strip(), "regenerate docs/outputs.md from model.measures.markdown()"
+    assert page.strip() == markdown().strip(), "regenerate docs/outputs.md from model.analysis.measures.markdown()"
 
 
 def test_a_replication_builds_exactly_the_declared_tables():

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from simkit import hour, make_scenario, mt_over, run_traced, run_with_spy, stream
-from model.metrics import capacity_t, tables
-from model.simulate import run_replication
+from model.analysis.tables import capacity_t, tables
+from model.engine.simulate import run_replication
 
 # ----------------------------------------------------------- fixed-time journeys
 

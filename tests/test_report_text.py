@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import model
-from model.report import headline
-from model.scenario import load_scenario
-from model.scenario_diff import changed_inputs, touched_nodes
+from model.outputs.report import headline
+from model.scenario.loader import load_scenario
+from model.scenario.diff import changed_inputs, touched_nodes
 from simkit import make_scenario, stream
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from simkit import make_scenario, run_traced, stream
-from model.runner import run_scenario
-from model.metrics import tables
-from model.simulate import run_replication
+from model.experiments.runner import run_scenario
+from model.analysis.tables import tables
+from model.engine.simulate import run_replication
 
 NODES = {
     "port": {"kind": "port", "berths": 2, "capacity_mt_per_year": 1.5, "service": "exponential"},

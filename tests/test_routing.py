@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from simkit import binomial_tolerance, make_scenario, stream
-from model.simulate import run_replication
+from model.engine.simulate import run_replication
 
 SHIP = 1000.0
 

@@ -16,9 +16,9 @@ import yaml
 
 from fuzz import cut_to_one_year, run_one_replication
 from model.cli import main
-from model.runner import run_many
-from model.stats import t_interval
-from model.scenario import load_raw, load_scenario
+from model.experiments.runner import run_many
+from model.analysis.stats import t_interval
+from model.scenario.loader import load_raw, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3

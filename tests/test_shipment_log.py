@@ -13,7 +13,7 @@ import pytest
 
 import model
 from model.cli import main
-from model.measures import LOG_TABLES
+from model.analysis.measures import LOG_TABLES
 from simkit import make_scenario, stream
 
 TWO_STREAMS = """\
@@ -82,7 +82,7 @@ def test_the_log_agrees_with_the_yearly_tables(logged: Path):
     for (rep, year, sid), g in log.groupby(["replication", "year", "stream"]):
         row = streams.loc[(rep, year, sid)]
         assert row["transit_mean_days"] == pytest.approx(g["transit_days"].mean(), rel=1e-12)
-        # percentiles come from histograms: within 0.05 h + 0.25 % (model.histogram)
+        # percentiles come from histograms: within 0.05 h + 0.25 % (model.core.histogram)
         for q, col in ((50, "transit_p50_days"), (95, "transit_p95_days")):
             exact = float(np.percentile(g["transit_days"], q))
             assert abs(row[col] - exact) <= 0.05 / 24 + 0.0025 * exact + 1e-12

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.sweeps import collect, design_points, execute, judge, load_sweep, plan, set_path
+from model.experiments.sweeps import collect, design_points, execute, judge, load_sweep, plan, set_path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

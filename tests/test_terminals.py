@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from simkit import hour, make_scenario, run_traced, run_with_spy, stream
-from model.metrics import capacity_t, node_table
-from model.simulate import Corridor, run_replication
+from model.analysis.tables import capacity_t, node_table
+from model.engine.simulate import Corridor, run_replication
 
 PAYLOAD = 3000.0
 
@@ -141,7 +141,7 @@ def test_storm_share_thins_the_area_storms_independently_per_link():
 
 
 def test_validation_names_a_misplaced_or_unknown_terminal():
-    from model.scenario import scenario_problems
+    from model.scenario.loader import scenario_problems
 
     base = {"name": "x", "start_date": "2024-01-01", "end_date": "2025-01-01",
             "nodes": {"a": {"kind": "port", "berths": 1, "handling_rate_t_per_h": 500},

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from simkit import make_scenario, run_traced, stream
-from model.years import YearGrid
-from model.timeline import (Timeline, add_months, combine, disruption_factor, duration_factors,
+from model.core.years import YearGrid
+from model.core.timeline import (Timeline, add_months, combine, disruption_factor, duration_factors,
                             effective_investment_dates, hours_since, resolve_node_specs, timeline_from_spec)
-from model.units import mt_per_year_from_t_per_h, paths_per_day_from_mt_per_year, t_per_h_from_mt_per_year
+from model.core.units import mt_per_year_from_t_per_h, paths_per_day_from_mt_per_year, t_per_h_from_mt_per_year
 
 
 # ------------------------------------------------------------------ Timeline
@@ -145,7 +145,7 @@ def test_operational_delays_multiply_a_duration_from_a_date():
 
 def test_operational_delay_lengthens_border_dwell_in_the_run():
     """Border dwell 10 h, x3 from 1 July 2024: shipments dwell 10 h, then 30 h."""
-    from model.simulate import run_replication
+    from model.engine.simulate import run_replication
 
     s = make_scenario({"border": {"kind": "border", "dwell_h": 10}}, {"s": stream(["border"], 0.1, 1000)},
                       delays={"operational": [{"node": "border", "field": "dwell_h", "factor": 3.0,

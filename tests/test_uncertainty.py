@@ -11,8 +11,8 @@ import pytest
 
 import model
 from simkit import make_scenario, stream
-from model.sweeps import run_sweep
-from model.uncertainty import UncertainInput, sample_scenarios
+from model.experiments.sweeps import run_sweep
+from model.scenario.uncertainty import UncertainInput, sample_scenarios
 
 ROOT = Path(__file__).resolve().parent
 
@@ -66,7 +66,7 @@ def test_uncertain_inputs_widen_the_spread_of_results():
 def test_uncertain_inputs_that_cannot_run_are_refused_at_load(tmp_path, spec, says):
     import yaml
 
-    from model.scenario import ScenarioError, load_scenario
+    from model.scenario.loader import ScenarioError, load_scenario
 
     data = {"name": "t", "start_date": "2024-01-01", "end_date": "2025-01-01",
             "nodes": {"p": {"kind": "port", "berths": 2, "handling_rate_t_per_h": 200.0}},

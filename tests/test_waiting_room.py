@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from simkit import make_scenario, stream
-from model.metrics import tables
-from model.simulate import run_replication
+from model.analysis.tables import tables
+from model.engine.simulate import run_replication
 
 SHIP = 1000.0
 

@@ -8,9 +8,13 @@ plots read markers. Adding a kind is one module and one entry below.
 
 from __future__ import annotations
 
-from .base import Node, NodeRecord, Shipment
-from .kind import NodeKind, ServiceModel
-from . import border, pipeline, port, rail, sealink
+from model.nodes.base import Node, NodeRecord, Shipment
+from model.nodes.kind import NodeKind, ServiceModel
+from model.nodes import border
+from model.nodes import pipeline
+from model.nodes import port
+from model.nodes import rail
+from model.nodes import sealink
 
 KINDS: dict[str, NodeKind] = {k.name: k for k in (port.KIND, sealink.KIND, rail.KIND, pipeline.KIND, border.KIND)}
 

@@ -2,8 +2,8 @@
 
 Recording is into a plain :class:`NodeRecord` (per-year numbers, no simpy
 objects), which is all that leaves the engine: DataFrames are built once, after
-the run (``model.metrics``). Waits are kept per year as a count, an exact sum
-and a histogram (:class:`model.histogram.YearSamples`), not one by one, so a
+the run (``model.analysis.tables``). Waits are kept per year as a count, an exact sum
+and a histogram (:class:`model.core.histogram.YearSamples`), not one by one, so a
 replication's memory does not grow with its shipments. A node's *active
 periods* (the Roser bottleneck method) are recorded as (start_h, end_h)
 intervals, 16 bytes each in a flat ``array('d')``: a node is active while all
@@ -54,12 +54,12 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from ..distributions import Fixed, Sampler, as_distribution, sampler
-from ..histogram import YearSamples
-from ..rng import RandomStreams
-from ..timeline import Timeline, union_intervals
-from ..weather import StormSpec, storm_calendar, thinned
-from ..years import YearGrid
+from model.core.distributions import Fixed, Sampler, as_distribution, sampler
+from model.core.histogram import YearSamples
+from model.core.rng import RandomStreams
+from model.core.timeline import Timeline, union_intervals
+from model.core.weather import StormSpec, storm_calendar, thinned
+from model.core.years import YearGrid
 
 
 class Shipment:
@@ -259,7 +259,7 @@ class Node:
     # -- helpers used by the node kinds -------------------------------------
 
     def tl(self, spec: Any) -> Timeline:
-        from ..timeline import timeline_from_spec
+        from model.core.timeline import timeline_from_spec
 
         return timeline_from_spec(spec, self.ctx.start)
 

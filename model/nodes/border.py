@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from ..distributions import as_distribution
-from ..specs import DurationSpec, NodeSpecBase
-from .base import Call, Node, Shipment
-from .kind import NodeKind, no_capacity
+from model.core.distributions import as_distribution
+from model.core.specs import DurationSpec, NodeSpecBase
+from model.nodes.base import Call, Node, Shipment
+from model.nodes.kind import NodeKind, no_capacity
 
 
 class BorderSpec(NodeSpecBase):

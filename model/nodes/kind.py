@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Callable, Generic, Literal, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..specs import NodeSpecBase
-    from ..years import YearGrid
-    from .base import Node, NodeRecord
+    from model.core.specs import NodeSpecBase
+    from model.core.years import YearGrid
+    from model.nodes.base import Node, NodeRecord
 
 
 @dataclass(frozen=True)

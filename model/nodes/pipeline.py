@@ -18,14 +18,14 @@ import numpy as np
 
 from pydantic import Field, field_validator
 
-from ..distributions import as_distribution
-from ..limits import MAX_MT_PER_YEAR, Tonnes
-from ..specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline_up_to
-from ..timeline import Timeline, combine
-from ..units import t_per_h_from_mt_per_year
-from ..years import YearGrid
-from .base import Call, Node, NodeRecord, Room, Shipment
-from .kind import NodeKind, ServiceModel
+from model.core.distributions import as_distribution
+from model.core.limits import MAX_MT_PER_YEAR, Tonnes
+from model.core.specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline_up_to
+from model.core.timeline import Timeline, combine
+from model.core.units import t_per_h_from_mt_per_year
+from model.core.years import YearGrid
+from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.kind import NodeKind, ServiceModel
 
 
 class PipelineSpec(NodeSpecBase):

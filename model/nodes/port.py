@@ -45,14 +45,14 @@ import simpy
 
 from pydantic import Field, field_validator, model_validator
 
-from ..distributions import Exponential, Fixed, Lognormal, as_distribution
-from ..limits import MAX_CV, MAX_MINUTES, MAX_MT_PER_YEAR, MAX_T_PER_H, MtPerYear, Share, Tonnes
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, room_needed, timeline_up_to
-from ..timeline import Timeline, combine, timeline_from_spec
-from ..units import t_per_h_from_mt_per_year
-from ..years import YearGrid
-from .base import Call, Node, NodeRecord, Room, Shipment
-from .kind import NodeKind, ServiceModel
+from model.core.distributions import Exponential, Fixed, Lognormal, as_distribution
+from model.core.limits import MAX_CV, MAX_MINUTES, MAX_MT_PER_YEAR, MAX_T_PER_H, MtPerYear, Share, Tonnes
+from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, room_needed, timeline_up_to
+from model.core.timeline import Timeline, combine, timeline_from_spec
+from model.core.units import t_per_h_from_mt_per_year
+from model.core.years import YearGrid
+from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.kind import NodeKind, ServiceModel
 
 
 TERMINAL_KINDS = ("general", "container", "rail_ferry", "ro_ro", "bulk", "grain", "oil", "rail")

@@ -28,14 +28,14 @@ import simpy
 
 from pydantic import Field, field_validator, model_validator
 
-from ..distributions import as_distribution
-from ..limits import MAX_MT_PER_YEAR, MAX_PATHS_PER_DAY, Hours, Tonnes
-from ..specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, room_needed, timeline_up_to
-from ..timeline import Timeline, combine, hours_since
-from ..units import paths_per_day_from_mt_per_year
-from ..years import YearGrid
-from .base import Call, NodeRecord, QueuedNode, Room, Shipment
-from .kind import NodeKind
+from model.core.distributions import as_distribution
+from model.core.limits import MAX_MT_PER_YEAR, MAX_PATHS_PER_DAY, Hours, Tonnes
+from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, room_needed, timeline_up_to
+from model.core.timeline import Timeline, combine, hours_since
+from model.core.units import paths_per_day_from_mt_per_year
+from model.core.years import YearGrid
+from model.nodes.base import Call, NodeRecord, QueuedNode, Room, Shipment
+from model.nodes.kind import NodeKind
 
 
 class RailLineSpec(NodeSpecBase):

@@ -34,15 +34,15 @@ import simpy
 
 from pydantic import Field, field_validator
 
-from ..distributions import as_distribution, quantiles
-from ..limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
-from ..specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
-from ..timeline import Timeline, combine, union_intervals as _union, union_periods
-from ..weather import StormSpec, storm_calendar
-from ..years import YearGrid
-from .base import Node, NodeRecord, QueuedNode, Shipment
-from .kind import NodeKind
-from .port import Port
+from model.core.distributions import as_distribution, quantiles
+from model.core.limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
+from model.core.specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
+from model.core.timeline import Timeline, combine, union_intervals as _union, union_periods
+from model.core.weather import StormSpec, storm_calendar
+from model.core.years import YearGrid
+from model.nodes.base import Node, NodeRecord, QueuedNode, Shipment
+from model.nodes.kind import NodeKind
+from model.nodes.port import Port
 
 
 class CharterSpec(Strict):

@@ -1,4 +1,4 @@
-"""The static max-flow capacity bound (model.bound) against hand-computed
+"""The static max-flow capacity bound (model.analysis.bound) against hand-computed
 networks and against simulated corridor throughput.
 
 A simulated year must not carry more than the bound, and when demand
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.runner import run_many
-from model.bound import bound_by_year, bound_table, node_capacity_from_tables
-from model.sanity import check_run, format_sanity
-from model.scenario import load_scenario
+from model.experiments.runner import run_many
+from model.analysis.bound import bound_by_year, bound_table, node_capacity_from_tables
+from model.analysis.sanity import check_run, format_sanity
+from model.scenario.loader import load_scenario
 from vstats import SEED, interval, scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -144,7 +144,7 @@ def test_saturating_demand_reaches_nine_tenths_of_the_bound(runs):
 @pytest.mark.parametrize("name", ["baseline", "as_built_2024_saturated"])
 def test_sanity_check_finds_no_large_disagreement(runs, name):
     """Every port's and pipeline's utilisation and waiting, and every link's
-    utilisation, agree with the quick queueing estimates (model.sanity)."""
+    utilisation, agree with the quick queueing estimates (model.analysis.sanity)."""
     scenarios, t = runs
     rows = check_run(scenarios[name], {k: v[v["scenario"] == name] for k, v in t.items() if "scenario" in v})
     assert len(rows) > 10

@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from model.runner import run_many
+from model.experiments.runner import run_many
 from vstats import DAYS, SEED, YEAR_H, check, per_replication, scenario
 
 REPS = 20

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.runner import run_many
-from model.sanity import mmc_wq, pk_wq
+from model.experiments.runner import run_many
+from model.analysis.sanity import mmc_wq, pk_wq
 from vstats import SEED, check, per_replication, poisson_stream, port, scenario
 
 REPS = 20

@@ -1,4 +1,4 @@
-"""model.sanity: the quick analytic estimates and the 'large disagreement' flag."""
+"""model.analysis.sanity: the quick analytic estimates and the 'large disagreement' flag."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from model.runner import run_many
-from model.sanity import (allen_cunneen_wq, check_run, disagreements, erlang_c, format_sanity, kingman_wq, mmc_wq,
+from model.experiments.runner import run_many
+from model.analysis.sanity import (allen_cunneen_wq, check_run, disagreements, erlang_c, format_sanity, kingman_wq, mmc_wq,
                           pk_wq)
 from vstats import SEED, poisson_stream, port, scenario
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from model.runner import run_many
+from model.experiments.runner import run_many
 from vstats import SEED, YEAR_H, check, per_replication, poisson_stream, scenario
 
 REPS = 20

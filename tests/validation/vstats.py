@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from model.scenario_checks import check_references
-from model.schema import Scenario
+from model.scenario.checks import check_references
+from model.scenario.schema import Scenario
 
 FAMILY = 31  # >= the number of interval checks in tests/validation (31 now): Bonferroni
 LEVEL = 1.0 - 0.05 / FAMILY

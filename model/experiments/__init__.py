@@ -1,0 +1,2 @@
+"""Experiments (orchestration): jobs on a pool or Dask, replications, sweeps, appraisals and the bench.
+"""

@@ -1,0 +1,294 @@
+"""Which investment first: run the scenario as given, without each investment (or tag
+group), and with each one delayed, all on common random numbers; rank them.
+
+``appraise(scenario, ...)`` is the library call; ``python run.py appraise`` wraps it.
+Every (variant, replication) is a job stored in ``OUT/jobs/`` as it finishes (keyed
+by the resolved scenario, seed, replication and model version: a variant identical
+to another, such as an investment delayed past the horizon and the same investment
+removed, runs once), so an interrupted appraisal resumes. The method and its limits:
+``docs/appraisal.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, cast
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.ranking import Item, appraise_items, headline, step_values, stream_values
+from model.analysis.measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
+from model.experiments.runner import Extract, job_key, run_stored
+from model.nodes import KINDS
+from model.scenario.schema import Delays, Disruption, Investment, ProjectDelay, Scenario
+from model.analysis.stats import t_interval
+from model.core.timeline import effective_investment_dates
+from model.scenario.uncertainty import sample_scenarios
+
+STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", *LOST_COLUMNS, "transit_mean_days"]
+
+
+def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
+    """What a job keeps: its corridor stream rows (replication and scenario name are
+    re-attached on reading: one stored job may serve several identical variants)."""
+    df = t["annual_streams"]
+    df = df[~df["background"].astype(bool)]
+    return df[STREAM_COLUMNS].astype({"background": bool}).to_dict("records")
+
+
+STREAM_ROWS = Extract(stream_rows, frozenset({"annual_streams"}))
+
+
+def without(s: Scenario, ids: set[str], name: str) -> Scenario:
+    """The scenario without the investments ``ids``: a capacity change is removed; an
+    opening is pushed past the horizon, so the line stays closed (removing it would
+    open the line from the start)."""
+    kept = [i for i in s.investments if i.id not in ids or i.field == "opening"]
+    never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in s.investments
+             if i.id in ids and i.field == "opening"]
+    update: dict[str, object] = {"name": name, "investments": kept}
+    if never:
+        update["delays"] = Delays(projects=[*s.delays.projects, *never], operational=s.delays.operational)
+    return s.model_copy(update=update)
+
+
+def _months_past_end(s: Scenario, when: date) -> float:
+    """A delay (months) that moves ``when`` past the scenario's end, whatever other delays
+    (even negative ones) add to it."""
+    return 12.0 * (s.end_date.year - when.year + 2) + sum(abs(d.months) for d in s.delays.projects)
+
+
+def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
+    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later."""
+    projects = [*s.delays.projects, ProjectDelay(match=match, months=months)]
+    return s.model_copy(update={"name": name, "delays": Delays(projects=projects, operational=s.delays.operational)})
+
+
+def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], list[Scenario]]:
+    """The items to appraise (each investment, or each tag's group) and their variants."""
+    groups: dict[str, list] = {}
+    for inv in s.investments:
+        for key in ([inv.id] if by == "id" else inv.tags):
+            groups.setdefault(key, []).append(inv)
+    base_dates = effective_investment_dates(s)
+    items, variants = [], []
+    for name, invs in groups.items():
+        w = without(s, {i.id for i in invs}, f"{s.name}~without~{name}")
+        d = delayed(s, name, delay_months, f"{s.name}~delayed~{name}")
+        items.append(Item(name, by, invs, w.name, d.name, base_dates, effective_investment_dates(d)))
+        variants += [w, d]
+    return items, variants
+
+
+@dataclass
+class Appraisal:
+    """What ``appraise`` found: the ranked table, the yearly gains, the greedy
+    programme (if asked for), and the one-sentence answer."""
+
+    scenario: Scenario
+    table: pd.DataFrame
+    yearly: pd.DataFrame
+    sequence: pd.DataFrame | None
+    headline: str
+    replications: int
+    seed: int
+    delay_months: float
+    by: str
+    wall_s: float
+    marginal: pd.DataFrame | None = None  # marginal_values(): with appraise(..., marginal=True)
+
+    @property
+    def span(self) -> str:
+        years = self.yearly["year"]
+        return f"{int(years.min())}-{int(years.max())}" if len(years) else ""
+
+    def note(self) -> str:
+        return (f"{self.replications} replication(s) of each variant with common random numbers (seed {self.seed}); "
+                f"each investment {'(tag group) ' if self.by == 'tag' else ''}is compared with the scenario without it "
+                f"and with it {self.delay_months:g} months late; intervals are paired 95% Student-t intervals over "
+                "replications. " + ("They cover the simulation's noise and the scenario's uncertain inputs, drawn per "
+                                    "replication (the same draws for every variant)." if self.scenario.uncertainty else
+                                    "They cover the simulation's noise only, not the uncertainty of the inputs."))
+
+    def write(self, out: str | Path) -> Path:
+        """Tables, charts, report.html and manifest.json into ``out`` (beside its ``jobs/``)."""
+        import json
+
+        from model.outputs.folders import package_versions, scenario_yaml, write_file_atomic
+        from model.outputs.report import write_appraisal_outputs
+
+        folder = Path(out)
+        write_appraisal_outputs(folder, self.scenario.name, self.table, self.yearly, self.sequence, self.headline,
+                                self.delay_months, self.note(), self.span)
+        write_file_atomic(folder / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
+        if self.marginal is not None:
+            write_file_atomic(folder / "marginal_values.csv", self.marginal.to_csv(index=False))
+        manifest = {"kind": "appraisal", "scenario": self.scenario.name, "replications": self.replications,
+                    "seed": self.seed, "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
+                    "answer": self.headline, "versions": package_versions(), "status": "complete"}
+        write_file_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        return folder
+
+
+def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], scenario: Scenario) -> pd.DataFrame:
+    rows = [{**row, "scenario": s.name, "replication": k}
+            for key, s, k in jobs for row in stored[key]]  # type: ignore[attr-defined]
+    return stream_values(pd.DataFrame(rows), scenario)
+
+
+def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenario, int]]:
+    """(key, scenario, replication) of every variant; uncertain inputs drawn per replication,
+    the same draws for every variant (they share the hypercube), so differences stay paired."""
+    return [(job_key(d, seed, k), d, k) for v in variants for k, d in enumerate(sample_scenarios(v, n, seed))]
+
+
+def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
+             workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
+             budget_musd: float | None = None, marginal: bool = False,
+             progress: Callable[[Scenario, int], None] | None = None) -> Appraisal:
+    """Appraise every investment of ``scenario`` (``by="tag"``: every tag group); jobs
+    are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the
+    items with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity
+    at each node (:func:`marginal_values`)."""
+    t0 = time.perf_counter()
+    n = replications or scenario.replications
+    seed = scenario.seed if seed is None else seed
+    items, variants = items_of(scenario, by, delay_months)
+    jobs = _jobs([scenario, *variants], n, seed)
+    stored = run_stored(jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress)
+    values = _values(stored, jobs, scenario)
+    table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
+    years = sorted(values["year"].unique().tolist())
+    seq = None
+    if sequence:
+        seq = _sequence(scenario, items, n, seed, Path(out) / "jobs", workers, budget_musd, progress)
+    more = marginal_values(scenario, out, replications=n, seed=seed, workers=workers, progress=progress) \
+        if marginal else None
+    return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
+                     round(time.perf_counter() - t0, 3), more)
+
+
+def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, workers: int | None,
+              budget_musd: float | None, progress: Callable[[Scenario, int], None] | None) -> pd.DataFrame:
+    """Greedy programme: start from the scenario without any costed item; at each step
+    fund the item with the highest NPV per million USD (or Mt per million USD without
+    an ``appraisal:`` section) given those already funded, re-running each candidate;
+    stop when the best adds nothing (the remaining candidates are listed, not funded,
+    with what each would add). Items without a cost are kept as given (committed)."""
+    candidates = [it for it in items if it.cost_musd > 0]
+    all_ids = {i.id for it in candidates for i in it.investments}
+    key = "npv_musd" if s.appraisal is not None else "gain_mt"
+    funded: list[Item] = []
+    spent, rows = 0.0, []
+    current = without(s, all_ids, f"{s.name}~programme~0")
+    while True:
+        funded_ids = {i.id for it in funded for i in it.investments}
+        left = [it for it in candidates if it not in funded
+                and (budget_musd is None or spent + it.cost_musd <= budget_musd + 1e-9)]
+        if not left:
+            break
+        trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
+                                   f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
+        jobs = _jobs([current, *trials.values()], n, seed)
+        values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, s)
+        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
+        best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
+        stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
+        for it in (left if stop else [best]):
+            if not stop:
+                funded.append(it)
+                spent += it.cost_musd
+            rows.append(_sequence_row(len(funded) if not stop else 0, it, spent if not stop else math.nan,
+                                      found[it.name], key, funded=not stop))
+        if stop:
+            break
+        current = trials[best.name].model_copy(update={"name": f"{s.name}~programme~{len(funded)}"})
+    return TABLES["appraisal_sequence"].frame(rows) if rows else TABLES["appraisal_sequence"].frame([])
+
+
+def _sequence_row(step: int, it: Item, spent: float, found: dict[str, np.ndarray], key: str, funded: bool
+                  ) -> dict[str, object]:
+    """One line of the programme: what the item adds given those funded before it."""
+    row: dict[str, object] = {c: math.nan for c in TABLES["appraisal_sequence"].names()}
+    row.update({"step": step, "item": it.name, "funded": funded, "cost_musd": it.cost_musd,
+                "cumulative_cost_musd": spent, "value_per_musd": float(np.mean(found[key])) / it.cost_musd})
+    for m, v in found.items():
+        mean, _, lo, hi = t_interval(v)
+        row.update({f"adds_{m}": mean, f"adds_{m}_lo": lo, f"adds_{m}_hi": hi})
+    return row
+
+
+# ------------------------------------------------------------------ marginal capacity
+
+
+def marginal_rows(t: dict[str, pd.DataFrame]) -> dict:
+    """What a marginal-run job keeps: corridor stream rows and every node's capacity per year."""
+    caps = t["annual_nodes"][["year", "node", "capacity_t"]]
+    return {"streams": stream_rows(t), "capacity": caps.astype({"year": int}).to_dict("records")}
+
+
+MARGINAL_ROWS = Extract(marginal_rows, frozenset({"annual_streams", "annual_nodes"}))
+
+
+def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
+    """The scenario with one step more capacity at ``nid`` (the kind's ``more_capacity``:
+    a capacity factor all along, or one more unit of a count), and how it was added."""
+    spec = s.nodes[nid]
+    how = KINDS[spec.kind].more_capacity
+    if how is None:
+        return None
+    name = f"{s.name}~more~{nid}"
+    field, value = how
+    if field == "factor":
+        d = Disruption(node=nid, start=s.start_date, end=s.end_date, capacity_factor=value)
+        return s.model_copy(update={"name": name, "disruptions": [*s.disruptions, d]}), f"capacity x {value:g}"
+    inv = Investment(id=f"more_{nid}", node=nid, field=field, change="add", value=value, date=s.start_date)
+    return s.model_copy(update={"name": name, "investments": [*s.investments, inv]}), f"{field} +{value:g}"
+
+
+def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | None = None,
+                    seed: int | None = None, workers: int | None = None,
+                    progress: Callable[[Scenario, int], None] | None = None) -> pd.DataFrame:
+    """Per node with a capacity on a corridor route, and year: the corridor cargo one step
+    more capacity there delivers (paired runs, 95% interval), per tonne of capacity added
+    (the measured shadow price), beside what the static bound says for the same step.
+    Jobs are stored in ``out/jobs-marginal``."""
+    from model.analysis.bound import corridor_nodes, demand_bound
+
+    n = replications or scenario.replications
+    seed = scenario.seed if seed is None else seed
+    variants = {nid: m for nid in corridor_nodes(scenario) if (m := more_capacity(scenario, nid)) is not None}
+    jobs = _jobs([scenario, *(m[0] for m in variants.values())], n, seed)
+    stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, MARGINAL_ROWS, workers,
+                                              progress))
+
+    def total(name: str) -> pd.DataFrame:  # replication x year: corridor delivered
+        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["streams"]]
+        return pd.DataFrame(rows).groupby(["replication", "year"])["delivered_t"].sum().unstack("year")
+
+    def capacity(name: str) -> pd.DataFrame:  # year x node: mean capacity
+        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["capacity"]]
+        return pd.DataFrame(rows).groupby(["year", "node"])["capacity_t"].mean().unstack("node")
+
+    base, base_cap = total(scenario.name), capacity(scenario.name)
+    years = list(base.columns)
+    bound_of = demand_bound(scenario)
+    out_rows = []
+    for nid, (more, how) in variants.items():
+        gain, cap = total(more.name) - base, capacity(more.name)
+        for y in years:
+            added = float(cap.loc[y, nid] - base_cap.loc[y, nid])
+            mean, _, lo, hi = t_interval(gain[y].to_numpy())
+            caps = {k: float(x) for k, x in base_cap.loc[y].items()}
+            b0, b1 = bound_of(y, caps), bound_of(y, {**caps, nid: caps[nid] + added})
+            out_rows.append({"scenario": scenario.name, "year": int(y), "node": nid, "step": how,
+                             "capacity_added_t": added, "gain_t": mean, "gain_t_lo": lo, "gain_t_hi": hi,
+                             "shadow_price": mean / added if added > 0 else math.nan,
+                             "bound_gain_t": b1 - b0,
+                             "bound_shadow_price": (b1 - b0) / added if added > 0 else math.nan})
+    return TABLES["marginal_values"].frame(out_rows)

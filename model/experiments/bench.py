@@ -1,0 +1,225 @@
+"""``python run.py bench``: what the model costs, against bare simpy, and the goals it meets.
+
+Measured in one process, interleaved, best of ``repeat`` (least noise on a shared
+machine): CPU time per shipment-hop and per shipment, simpy events per hop, the
+kernel floor share (events x the bare kernel's cost per event / model time: the share
+of the model's time that any simpy model doing this many events would spend), the
+tables' share of a replication; then, each in a fresh process, peak memory of a
+7-year and a 28-year baseline replication; and a 20-job sweep's wall and CPU time
+on 2 workers. The reference for the ratio is a bare simpy tandem queue: 3 stations,
+each a ``simpy.Resource(capacity=1)``, exponential service, no recording; the bare
+kernel is processes that only wait out timeouts. Everything is timed on simpy's own
+event loop, and events are counted after each run (:func:`processed_events`).
+
+The goals are issue 16's; bench reports which are met and never fails the build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import simpy
+
+from model.scenario.loader import load_scenario
+from model.engine.simulate import run_replication
+
+GOALS = {  # measure: (comparison, target, what)
+    "ratio": ("<=", 0.8, "model µs per hop / bare simpy µs per customer-station"),
+    "events_per_hop": ("<=", 1.5, "simpy events per shipment-hop"),
+    "replication_cpu_s": ("<=", 1.5, "baseline replication, simulation + tables, CPU s"),
+    "memory_28y_over_7y": ("<=", 1.1, "peak memory of a 28-year replication / a 7-year one"),
+    "sweep_250_jobs_min": ("<=", 5.0, "a 50-point x 5-replication sweep on 2 workers, minutes (from 20 jobs)"),
+}
+
+
+def processed_events(env: simpy.Environment) -> int:
+    """The events ``env`` has processed: those it scheduled (its event ids) less those
+    still queued. Counted after the run, so that timing runs on simpy's own loop (a
+    ``step`` override that counts costs about 1 µs per event, and would charge the
+    model and the reference for the instrument)."""
+    return next(env._eid) - len(env._queue)
+
+
+@contextlib.contextmanager
+def recording_environments() -> Iterator[list[simpy.Environment]]:
+    """While open, every ``simpy.Environment()`` built is listed (unchanged otherwise)."""
+    made: list[simpy.Environment] = []
+    real = simpy.Environment
+
+    class _Env(real):  # type: ignore[valid-type,misc]
+        def __init__(self, *a, **kw) -> None:
+            super().__init__(*a, **kw)
+            made.append(self)
+
+    simpy.Environment = _Env  # type: ignore[misc]
+    try:
+        yield made
+    finally:
+        simpy.Environment = real  # type: ignore[misc]
+
+
+def bare_tandem(customers: int = 60_000, stations: int = 3, seed: int = 1) -> tuple[float, float]:
+    """(CPU µs per customer-station, CPU µs per event) of a bare simpy tandem (rho = 0.8)."""
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    res = [simpy.Resource(env, capacity=1) for _ in range(stations)]
+
+    def customer():
+        for r in res:
+            req = r.request()
+            yield req
+            yield env.timeout(rnd.expovariate(1.25))
+            r.release(req)
+
+    def source():
+        for _ in range(customers):
+            yield env.timeout(rnd.expovariate(1.0))
+            env.process(customer())
+
+    env.process(source())
+    t0 = time.process_time()
+    env.run()
+    cpu = time.process_time() - t0
+    return cpu / (customers * stations) * 1e6, cpu / processed_events(env) * 1e6
+
+
+def bare_kernel(events: int = 300_000, processes: int = 100, seed: int = 1) -> float:
+    """CPU µs per event of simpy's kernel doing nothing else: ``processes`` processes that
+    only wait out exponential timeouts (each event: a Timeout scheduled, popped, and its
+    process resumed). The floor under any simpy model's cost per event."""
+    rnd = random.Random(seed)
+    env = simpy.Environment()
+    per = events // processes
+
+    def idle():
+        for _ in range(per):
+            yield env.timeout(rnd.expovariate(1.0))
+
+    for _ in range(processes):
+        env.process(idle())
+    t0 = time.process_time()
+    env.run()
+    return (time.process_time() - t0) / processed_events(env) * 1e6
+
+
+def model_costs(scenario_path: Path) -> dict:
+    """One baseline replication, its tables, and what they cost (CPU time)."""
+    from model.analysis.tables import tables
+
+    scenario = load_scenario(scenario_path)
+    with recording_environments() as envs:
+        t0 = time.process_time()
+        r = run_replication(scenario, 0)
+        sim = time.process_time() - t0
+    t0 = time.process_time()
+    tables(r)
+    tab = time.process_time() - t0
+    events = sum(processed_events(e) for e in envs)
+    return {"sim_cpu_s": sim, "tables_cpu_s": tab, "hops": r.hops, "shipments": r.shipments, "events": events,
+            "us_per_hop": sim / r.hops * 1e6, "us_per_shipment": sim / max(r.shipments, 1) * 1e6,
+            "events_per_hop": events / r.hops}
+
+
+_MEMORY = """
+import resource, sys, datetime
+from model.scenario.loader import load_scenario
+from model.engine.simulate import run_replication
+from model.analysis.tables import tables
+s = load_scenario(sys.argv[1])
+end = s.start_date.replace(year=s.start_date.year + int(sys.argv[2])) - datetime.timedelta(days=1)
+tables(run_replication(s.model_copy(update={"end_date": end}), 0))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_memory_mb(scenario_path: Path, years: int) -> float:
+    """Peak resident memory (MB) of a fresh process running one replication of ``years``."""
+    out = subprocess.run([sys.executable, "-c", _MEMORY, str(scenario_path), str(years)], capture_output=True,
+                         text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def sweep_cost(scenario_path: Path, points: int = 4, replications: int = 5) -> dict:
+    """Wall and CPU seconds (this process and its workers) of a ``points`` x ``replications``
+    sweep of the scenario on 2 workers, scaled to issue 16's 250 jobs."""
+    from model.experiments.sweeps import load_sweep, run_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "bench_sweep.yaml"
+        f.write_text(json.dumps({
+            "name": "bench", "base": str(Path(scenario_path).resolve()), "design": {"kind": "grid"},
+            "parameters": [{"path": "seed", "values": list(range(1, points + 1))}], "replications": replications,
+            "measures": [{"name": "delivered_mt", "table": "corridor", "column": "delivered_t", "scale": 1e-6}]}),
+            encoding="utf-8")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        # the sweep file lives in a temporary folder, outside the scenario's project tree
+        run_sweep(load_sweep(f, allow_outside=True), Path(tmp) / "out", workers=2).write(Path(tmp) / "out")
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+    jobs = points * replications
+    return {"sweep_jobs": jobs, "sweep_wall_s": wall, "sweep_cpu_s": cpu, "sweep_parallel_efficiency": cpu / (2 * wall),
+            "sweep_250_jobs_min": wall / jobs * 250 / 60}
+
+
+def run_bench(scenario_path: Path, repeat: int = 2, memory: bool = True, sweep: bool = True) -> dict:
+    """Every measure (best of ``repeat`` for the timings) and which goals are met."""
+    bare, kernel, model = [], [], []
+    for _ in range(repeat):
+        bare.append(bare_tandem())
+        kernel.append(bare_kernel())
+        model.append(model_costs(scenario_path))
+    b_hop, b_event, k_event = min(x[0] for x in bare), min(x[1] for x in bare), min(kernel)
+    m = min(model, key=lambda x: x["sim_cpu_s"] + x["tables_cpu_s"])
+    out: dict = {
+        "model_us_per_hop": m["us_per_hop"], "bare_us_per_hop": b_hop, "ratio": m["us_per_hop"] / b_hop,
+        "us_per_shipment": m["us_per_shipment"], "events_per_hop": m["events_per_hop"],
+        "bare_us_per_event": b_event, "kernel_us_per_event": k_event,
+        "kernel_floor_share": m["events"] * k_event / (m["sim_cpu_s"] * 1e6),
+        "replication_cpu_s": m["sim_cpu_s"] + m["tables_cpu_s"], "simulation_cpu_s": m["sim_cpu_s"],
+        "tables_cpu_s": m["tables_cpu_s"], "tables_share": m["tables_cpu_s"] / (m["sim_cpu_s"] + m["tables_cpu_s"]),
+        "hops": m["hops"], "shipments": m["shipments"], "events": m["events"],
+    }
+    if memory:
+        out["peak_memory_7y_mb"] = peak_memory_mb(scenario_path, 7)
+        out["peak_memory_28y_mb"] = peak_memory_mb(scenario_path, 28)
+        out["memory_28y_over_7y"] = out["peak_memory_28y_mb"] / out["peak_memory_7y_mb"]
+    if sweep:
+        out.update(sweep_cost(scenario_path))
+    out["goals"] = {k: {"target": f"{op} {v}", "what": what, "value": out[k],
+                        "met": out[k] <= v if op == "<=" else out[k] >= v}
+                    for k, (op, v, what) in GOALS.items() if k in out}
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def format_bench(res: dict) -> str:
+    """The bench as lines a person reads, the goals last."""
+    lines = [f"model:        {res['model_us_per_hop']:.2f} µs CPU per shipment-hop, {res['us_per_shipment']:.0f} µs "
+             f"per shipment ({res['hops']:,} hops, {res['shipments']:,} shipments)",
+             f"bare simpy:   {res['bare_us_per_hop']:.2f} µs per customer-station, {res['bare_us_per_event']:.2f} µs "
+             "per event (3-station tandem)",
+             f"events:       {res['events_per_hop']:.2f} simpy events per hop; simpy's kernel alone "
+             f"{res['kernel_us_per_event']:.2f} µs per event, so the kernel floor is "
+             f"{res['kernel_floor_share']:.0%} of the model's time",
+             f"replication:  {res['replication_cpu_s']:.2f} s CPU ({res['simulation_cpu_s']:.2f} simulation + "
+             f"{res['tables_cpu_s']:.2f} tables, {res['tables_share']:.0%})"]
+    if "peak_memory_7y_mb" in res:
+        lines.append(f"memory:       {res['peak_memory_7y_mb']:.0f} MB peak at 7 years, {res['peak_memory_28y_mb']:.0f} MB "
+                     f"at 28 ({res['memory_28y_over_7y']:.2f}x)")
+    if "sweep_wall_s" in res:
+        lines.append(f"sweep:        {res['sweep_jobs']} jobs on 2 workers in {res['sweep_wall_s']:.0f} s wall, "
+                     f"{res['sweep_cpu_s']:.0f} s CPU: 250 jobs would take {res['sweep_250_jobs_min']:.1f} min")
+    lines.append("goals (issue 16; reported, never failing the build):")
+    for k, g in res["goals"].items():
+        lines.append(f"  [{'met' if g['met'] else 'not met'}] {g['what']}: {g['value']:.2f} (goal {g['target']})")
+    return "\n".join(lines)

@@ -1,0 +1,3 @@
+"""Outputs: run folders written atomically, the typed Results object, printed text, plots, the map
+and the HTML report.
+"""

@@ -1,0 +1,220 @@
+"""A self-contained HTML report: summary tables and the plots embedded as data URIs."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from model.outputs.interactive import charts_html
+from model.analysis.measures import label
+from model.outputs.report import node_display_names, display, headline, interval_text
+from model.scenario.diff import changed_inputs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.outputs.results import Results
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd} h3{font-size:1.05em}
+.wide{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0} th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3} td:first-child,th:first-child{text-align:left} td:last-child,th:last-child{text-align:left}
+.text td{text-align:left}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0} .note{color:#555;font-size:.9em}
+.answer{font-size:1.1em;background:#f0f6ff;padding:.6em 1em;border-left:4px solid #2b6cb0}
+.answer p{margin:.4em 0}
+"""
+
+CAPTIONS = {
+    "bottlenecks.png": "What binds each flow along its own route, year by year (active-period method per flow): "
+                       "parallel flows are never ranked against each other.",
+    "utilisation_heatmap.png": "Busy share of what each node has available.",
+    "delivered_vs_demand.png": "What the corridor delivers against what is offered, with 95% confidence bands.",
+    "delivered_fan.png": "The spread of cargo delivered over replications (P10-P90, P25-P75, median): simulation "
+                         "noise, and for a scenario with uncertain inputs, their uncertainty too.",
+    "waiting_by_node.png": "Where cargo waits: mean wait before service at each node.",
+    "transit_distribution.png": "How long shipments take from where they enter the model (the Chinese border for "
+                                "China-origin cargo, else the Kazakh port) to the end of the modelled route, "
+                                "per commodity.",
+    "corridor_map.png": "The corridor on a map: links and ports coloured by utilisation in the last year; ★ marks where more capacity would raise the capacity bound.",
+    "throughput_vs_capacity.png": "Throughput against available capacity, node by node; each scenario in its own colour.",
+}
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+
+
+def _headers(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Column labels with units from the registry, instead of snake_case names."""
+    return df.rename(columns={c: label(c, table) for c in df.columns})
+
+
+def _table(df: pd.DataFrame, text: bool = False) -> str:
+    """A table that scrolls inside its own box when wider than the page (``text``: every
+    column left-aligned, for tables of words)."""
+    return (f"<div class='wide{' text' if text else ''}'>" + df.to_html(index=False, na_rep="–", escape=True)
+            + "</div>")
+
+
+def _round(df: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    return df.apply(lambda c: c.round(digits) if c.dtype.kind == "f" else c)
+
+
+def _mt_band(df: pd.DataFrame, mean: str, lo: str, hi: str) -> list[str]:
+    return [f"{m:.2f}" + (f" [{a:.2f}, {b:.2f}]" if a == a else "") for m, a, b in zip(df[mean], df[lo], df[hi])]
+
+
+def _corridor_table(c: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Year": c["year"], "Demand (Mt)": c["demand_mt"].round(2),
+        "Delivered (Mt) [95% CI]": _mt_band(c, "delivered_mt", "delivered_ci95_lo_mt", "delivered_ci95_hi_mt"),
+        "Lost to other routes (Mt) [95% CI]": _mt_band(c, "lost_mt", "lost_ci95_lo_mt", "lost_ci95_hi_mt"),
+        "Capacity bound (Mt)": c["bound_mt"].round(2),
+        "Transit p50 / p95 (days)": [f"{a:.1f} / {b:.1f}" for a, b in zip(c["transit_p50_days"], c["transit_p95_days"])],
+        "What binds each flow": [display(t, names) for t in c["binding_by_flow"]],
+    })
+
+
+def _commodity_table(g: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Year": g["year"], "Demand (Mt)": g["demand_mt"].round(2),
+        "Delivered (Mt) [95% CI]": _mt_band(g, "delivered_mt", "delivered_ci95_lo_mt", "delivered_ci95_hi_mt"),
+        "Lost to other routes (Mt)": g["lost_mt"].round(2),
+        "Transit p50 / p95 (days)": [f"{a:.1f} / {b:.1f}" for a, b in zip(g["transit_p50_days"], g["transit_p95_days"])],
+        "From port p50 (days)": g["port_transit_p50_days"].round(1),
+        "Binds": [display(t, names) for t in g["binding"]],
+    })
+
+
+def _scenarios_section(results: "Results") -> list[str]:
+    """Each scenario's description, and what it changes against the reference (the first)."""
+    ref = results.scenarios[0]
+    parts = ["<h2>The scenarios</h2>", "<ul>"]
+    parts += [f"<li><b>{html.escape(s.name)}</b>: {html.escape(s.description or '(no description)')}</li>"
+              for s in results.scenarios]
+    parts.append("</ul>")
+    for s in results.scenarios[1:]:
+        rows = changed_inputs(ref, s)
+        parts.append(f"<h3>What {html.escape(s.name)} changes against {html.escape(ref.name)}</h3>")
+        parts.append(_table(pd.DataFrame(rows, columns=["Input", ref.name, s.name]), text=True) if rows
+                     else "<p class='note'>Nothing: the same inputs (another seed or another run).</p>")
+    return parts
+
+
+def _per_commodity_section(results: "Results", names: dict[str, str]) -> list[str]:
+    cs = results.commodity_summary
+    if cs.empty:
+        return []
+    parts = ["<h2>Per commodity</h2>", "<p class='note'>Each commodity travels its own chain (wagons by rail ferry, "
+             "containers by feeder, oil by tanker), so each has its own binding node and transit time.</p>"]
+    for c, g in cs.groupby("commodity", sort=True):
+        parts.append(f"<h3>{html.escape(str(c).capitalize())}</h3>")
+        for s in results.names:
+            if len(results.scenarios) > 1:
+                parts.append(f"<p class='note'>{html.escape(s)}</p>")
+            parts.append(_table(_commodity_table(g[g["scenario"] == s], names)))
+    return parts
+
+
+def write_html_report(path: Path, results: "Results", plots: list[Path], title: str) -> None:
+    """report.html: the answer in plain sentences, the scenarios and what each changes, the
+    corridor per year, per commodity and per flow, capacity values, differences, then the
+    plots; every number with its unit, tables scrolling inside their box."""
+    names = node_display_names(results)
+    reps = results.corridor["replication"].nunique()
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body>",
+             f"<h1>Caspian corridor: {html.escape(title)}</h1>",
+             "<div class='answer'>" + "".join(f"<p>{html.escape(t)}</p>" for t in headline(results)) + "</div>",
+             f"<p class='note'>{reps} replication(s) per scenario with common random numbers. Corridor cargo "
+             "excludes background traffic. Intervals are 95% Student-t intervals over replications.</p>"]
+    parts += _scenarios_section(results)
+    cs = results.corridor_summary
+    for s in results.names:
+        parts.append(f"<h2>Corridor cargo per year: {html.escape(s)}</h2>")
+        parts.append(_table(_corridor_table(cs[cs["scenario"] == s], names)))
+    parts += _per_commodity_section(results, names)
+    flows = results.flow_summary
+    if not flows.empty:
+        year = int(flows["year"].max())
+        f = flows[flows["year"] == year].drop(columns=["year"])
+        f = _round(pd.concat([f[f["scenario"] == s] for s in results.names]))
+        f["binding"] = [display(t, names) for t in f["binding"]]
+        f["binding_share"] = [f"{v:.0%}" if v == v else "–" for v in f["binding_share"]]
+        parts.append(f"<h2>Per flow in {year}: what binds along each route</h2>"
+                     "<p class='note'>Each stream is judged along its own route by the active-period method; 'both "
+                     "binding' when two of its nodes are saturated nearly all year. Every year: flow_summary.csv.</p>")
+        parts.append(_table(_headers(f, "flow_summary")))
+    cv = results.capacity_values
+    if not cv.empty:
+        year = int(cv["year"].max())
+        g = cv[(cv["year"] == year) & (cv["bound_gain_t"] > 0)]
+        g = pd.concat([g[g["scenario"] == s].sort_values("bound_gain_t", ascending=False) for s in results.names])
+        if not g.empty:
+            parts.append(f"<h2>Where more capacity would help, {year}</h2><p class='note'>What 10% more capacity at "
+                         "one node alone adds to the static capacity bound (a ceiling for what the simulation would "
+                         "deliver; `appraise --marginal` measures it). Every other node: +0.</p>")
+            parts.append(_table(pd.DataFrame({
+                "Scenario": g["scenario"], "Node": [names.get(n, n) for n in g["node"]],
+                "Capacity (Mt)": (g["capacity_t"] / 1e6).round(2), "Bound gain (Mt)": (g["bound_gain_t"] / 1e6).round(2),
+                "Shadow price (t per t)": g["shadow_price"].round(2)})))
+    if not results.differences.empty:
+        parts.append("<h2>Differences against the reference scenario (paired by replication)</h2>")
+        parts.append(_table(_headers(_round(results.differences, 3), "differences")))
+    parts.append("<h2>Interactive charts</h2><p class='note'>Hover for a year's value and interval; click a legend "
+                 "entry to hide it; the figures below are the same data for print.</p>")
+    parts += charts_html(results.tables(), names)
+    for p in plots:
+        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>")
+        parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _with_intervals(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Readable columns: each measure with its ``_lo``/``_hi`` ends as one "mean [lo, hi]"
+    text column, headed by the registry's label; other numbers rounded."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        if col.endswith(("_lo", "_hi")) and col[:-3] in df.columns:
+            continue
+        if f"{col}_lo" in df.columns:
+            digits = (1 if "month" in col else 0) if "musd" in col else 3 if "month" in col else 2
+            fmt = f"{{:,.{digits}f}}"
+            out[label(col, table)] = [interval_text(row, col, fmt) for _, row in df.iterrows()]
+        else:
+            out[label(col, table)] = df[col].round(3) if df[col].dtype.kind == "f" else df[col]
+    return out
+
+
+def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFrame, sequence: pd.DataFrame | None,
+                         plots: list[Path], note: str) -> None:
+    """The appraisal report: the one-sentence answer, the ranked table, the charts,
+    the greedy programme, and how it was computed."""
+    shown = _with_intervals(table.drop(columns=["by"]), "appraisal")
+    if (table["investments"] == table["item"]).all():
+        shown = shown.drop(columns=[label("investments", "appraisal")])
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{_CSS} .answer{{font-size:1.15em;background:#f0f6ff;padding:.8em;border-left:4px solid #2b6cb0}}"
+             f"</style></head><body>",
+             f"<h1>Which investment first: {html.escape(title)}</h1>",
+             f"<p class='answer'>{html.escape(answer)}</p>",
+             f"<p class='note'>{html.escape(note)}</p>",
+             "<h2>Investments ranked</h2>",
+             "<div style='overflow-x:auto'>" + shown.to_html(index=False, na_rep="–") + "</div>"]
+    for p in plots:
+        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{_img(p)}")
+    if sequence is not None and not sequence.empty:
+        parts += ["<h2>A programme, funded greedily</h2>",
+                  "<p class='note'>Starting from the scenario without any costed investment, each step funds the "
+                  "one that adds most per million USD given those funded before it (re-simulated at each step).</p>",
+                  _with_intervals(sequence, "appraisal_sequence").to_html(index=False, na_rep="–")]
+    parts.append("<p class='note'>Method, and what it cannot tell: docs/appraisal.md.</p></body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")

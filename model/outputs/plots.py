@@ -1,0 +1,559 @@
+"""Matplotlib figures from tidy tables only (never from simulation objects).
+
+Every node keeps one colour in every figure (its position in the scenario's
+node order picks it from a qualitative palette), titles say scenario and
+years, axes carry units.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from model.outputs.corridor_map import corridor_map  # noqa: E402
+from model.analysis.summary import BOTH_BINDING_ACTIVE  # noqa: E402
+
+
+def node_colours(nodes: list[str]) -> dict[str, tuple]:
+    cmap = plt.get_cmap("tab20")
+    return {n: cmap(i % 20) for i, n in enumerate(nodes)}
+
+
+def _years(df: pd.DataFrame) -> str:
+    return f"{int(df['year'].min())}–{int(df['year'].max())}"
+
+
+def node_names(t: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Display names of nodes (the scenario's ``name:``; the id where none is given)."""
+    net = t.get("network_nodes")
+    if net is None or net.empty:
+        return {}
+    return {n: str(name) for n, name in zip(net["node"], net["name"]) if isinstance(name, str) and name}
+
+
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
+"""(line style, marker) per scenario of a batch, so identical scenarios overlaid stay visible."""
+
+
+def throughput_vs_capacity(nodes: pd.DataFrame, title: str, path: Path, names: dict[str, str] | None = None) -> None:
+    """Write :func:`throughput_figure` to ``path``."""
+    fig = throughput_figure(nodes, title, names)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def throughput_figure(nodes: pd.DataFrame, title: str, names: dict[str, str] | None = None):
+    """Small multiples, one per node with a capacity: mean throughput (bars) and available
+    capacity (line) per year, each scenario of a batch side by side in its own colour
+    (never averaged: a line that is open in one scenario and closed in another shows both)."""
+    order = list(dict.fromkeys(nodes["node"]))
+    have_cap = [n for n in order if nodes.loc[nodes["node"] == n, "capacity_t"].notna().any()]
+    scen = _scenarios(nodes)
+    cmap = plt.get_cmap("tab10")
+    width = 0.8 / len(scen)
+    mean = nodes.groupby(["scenario", "node", "year"])[["throughput_t", "capacity_t"]].mean().reset_index()
+    cols = 3
+    rows = int(np.ceil(len(have_cap) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False, sharex=True)
+    for ax, n in zip(axes.flat, have_cap):
+        for i, sc in enumerate(scen):
+            g = mean[(mean["node"] == n) & (mean["scenario"] == sc)]
+            x = g["year"] + (i - (len(scen) - 1) / 2) * width
+            ax.bar(x, g["throughput_t"] / 1e6, width=width, color=cmap(i), alpha=0.75,
+                   label=f"{sc}: throughput" if len(scen) > 1 else "throughput")
+            ax.plot(g["year"], g["capacity_t"] / 1e6, color=cmap(i) if len(scen) > 1 else "black",
+                    marker="os^Dv<>p"[i % 8], ms=max(5 - i, 2), lw=max(1.8 - 0.4 * i, 0.8),
+                    label=f"{sc}: capacity" if len(scen) > 1 else "capacity")
+        ax.set_title((names or {}).get(n, n), fontsize=9)
+        ax.set_ylabel("Mt per year")
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in list(axes.flat)[len(have_cap):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"{title}: throughput vs available capacity, {_years(nodes)}", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+# ------------------------------------------------------------- batch figures
+
+
+def _scenarios(df: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(df["scenario"]))
+
+
+def _all_nodes(t: dict[str, pd.DataFrame]) -> list[str]:
+    return list(dict.fromkeys(t["annual_nodes"]["node"]))
+
+
+def _panels(n: int, width: float = 5.0, height: float = 3.8, sharey: bool = True):
+    fig, axes = plt.subplots(1, n, figsize=(width * n + 1.5, height), squeeze=False, sharey=sharey)
+    return fig, list(axes.flat)
+
+
+def _flow_shares(fb: pd.DataFrame) -> pd.DataFrame:
+    """Mean sole/shifting/active shares per scenario, flow, year and node; where two or
+    more nodes of a flow are active nearly all year (``BOTH_BINDING_ACTIVE``), they are
+    flagged ``both`` and their bar is their active share (the split between them is the
+    accident of which saturated first, not a share of time)."""
+    m = fb.groupby(["scenario", "stream", "year", "node"], sort=False)[
+        ["sole_share", "shifting_share", "active_share"]].mean().reset_index()
+    m["both"] = False
+    full = m["active_share"] >= BOTH_BINDING_ACTIVE
+    n_full = full.groupby([m["scenario"], m["stream"], m["year"]]).transform("sum")
+    both = full & (n_full >= 2)
+    m.loc[both, "both"] = True
+    m.loc[both, "sole_share"] = m.loc[both, "active_share"]
+    m.loc[both, "shifting_share"] = 0.0
+    return m
+
+
+def _legend_columns(fig: Figure, n: int) -> int:
+    """Columns for a figure-wide legend of ``n`` node names: as many as fit across the
+    figure (a name runs to about 55 characters, 4.2 inches at 8 pt), so none is cut off."""
+    return max(1, min(n, int(fig.get_figwidth() // 4.2)))
+
+
+def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 0.02) -> None:
+    """What binds along each flow's route (the active-period method per flow, so parallel
+    flows are never ranked against each other): one row of panels per corridor stream, one
+    column per scenario; per year one bar per node of the route, its sole share (solid) with
+    its shifting share (light) on top; cross-hatched where several nodes bind all year."""
+    fb = t["flow_bottlenecks"]
+    if fb.empty:
+        fig, ax = plt.subplots(figsize=(6, 2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no corridor stream has a node with a bottleneck share", ha="center")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
+    m = _flow_shares(fb)
+    names, colours = node_names(t), node_colours(_all_nodes(t))
+    peak = (m["sole_share"] + m["shifting_share"]).groupby(m["node"]).max()
+    nodes = [n for n in _all_nodes(t) if peak.get(n, 0) >= min_share]
+    flows, scen = list(dict.fromkeys(fb["stream"])), _scenarios(fb)
+    years = sorted(m["year"].unique())
+    fig, axes = plt.subplots(len(flows), len(scen), figsize=(5.2 * len(scen) + 3.2, 1.9 * len(flows) + 1.2),
+                             squeeze=False, sharex=True, sharey=True)
+    for (r, f), (c, s) in ((rf, cs) for rf in enumerate(flows) for cs in enumerate(scen)):
+        ax = axes[r][c]
+        g = m[(m["scenario"] == s) & (m["stream"] == f)]
+        on = [n for n in nodes if n in set(g["node"])]
+        width = 0.8 / max(len(on), 1)
+        x = np.arange(len(years))
+        for i, n in enumerate(on):
+            gn = g[g["node"] == n].set_index("year").reindex(years)
+            xi = x - 0.4 + width * (i + 0.5)
+            sole = gn["sole_share"].fillna(0).to_numpy() * 100
+            both = gn["both"].fillna(False).to_numpy(dtype=bool)
+            ax.bar(xi[~both], sole[~both], width, color=colours[n], label=names.get(n, n))
+            ax.bar(xi[both], sole[both], width, color=colours[n], hatch="xx", edgecolor="white")
+            ax.bar(xi, gn["shifting_share"].fillna(0).to_numpy() * 100, width, bottom=sole, color=colours[n],
+                   alpha=0.35)
+        ax.set_ylim(0, 100)
+        ax.set_xticks(x, [str(y) for y in years], fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_title(f"{f} ({g['node'].nunique()} nodes on its route) - {s}" if len(scen) > 1 else
+                     f"{f}", fontsize=9)
+        if c == 0:
+            ax.set_ylabel("% of the year", fontsize=8)
+    handles: dict[str, Artist] = {}
+    for ax in axes.flat:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    ncol = _legend_columns(fig, len(handles))
+    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.suptitle(f"What binds each flow, {years[0]}–{years[-1]} ({', '.join(scen)}): the bottleneck share of the "
+                 "year along each route\n(solid: sole; light: shifting; cross-hatched: saturated all year together "
+                 "with another node of the route, both binding)", fontsize=10)
+    legend_in = 0.2 * int(np.ceil(len(handles) / max(ncol, 1))) + 0.1
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1 - 0.6 / fig.get_figheight()))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def utilisation_panels(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Node x year utilisation heatmaps, one panel per scenario, same node order and scale."""
+    nodes_df = t["annual_nodes"]
+    order = [n for n in _all_nodes(t) if nodes_df.loc[nodes_df["node"] == n, "utilization"].notna().any()]
+    scen = _scenarios(nodes_df)
+    fig, axes = plt.subplots(1, len(scen), figsize=(0.9 * nodes_df["year"].nunique() * len(scen) + 4,
+                                                    0.42 * len(order) + 2), squeeze=False, sharey=True)
+    im = None
+    for ax, s in zip(axes.flat, scen):
+        g = nodes_df[nodes_df["scenario"] == s]
+        piv = g.groupby(["node", "year"])["utilization"].mean().unstack("year").reindex(order)
+        im = ax.imshow(piv.to_numpy(dtype=float), cmap="RdYlGn_r", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns], rotation=45)
+        ax.set_yticks(range(len(order)), [node_names(t).get(n, n) for n in order])
+        for (i, j), v in np.ndenumerate(piv.to_numpy(dtype=float)):
+            if not np.isnan(v):
+                ax.text(j, i, f"{v * 100:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.8 or v < 0.15 else "black")
+        ax.set_title(s, fontsize=10)
+    assert im is not None  # plt.subplots made at least one panel
+    fig.colorbar(im, ax=list(axes.flat), label="utilisation (%/100)")
+    fig.suptitle(f"Utilisation by node and year (%), {_years(nodes_df)}", fontsize=11)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def delivered_vs_demand(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Corridor delivered (line, 95% CI band), demand (dashed) and the capacity bound
+    (dotted, where computed), scenarios overlaid."""
+    from model.analysis.stats import t_interval
+
+    corr = t["corridor"]
+    scen = _scenarios(corr)
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(9, 5))
+    for i, s in enumerate(scen):
+        g = corr[corr["scenario"] == s]
+        rows = [(y, *t_interval(gy["delivered_t"].to_numpy() / 1e6), gy["demand_t"].mean() / 1e6)
+                for y, gy in g.groupby("year")]
+        ys = np.array([r[0] for r in rows])
+        m = np.array([r[1] for r in rows])
+        lo = np.array([r[3] for r in rows])
+        hi = np.array([r[4] for r in rows])
+        dem = np.array([r[5] for r in rows])
+        # distinct markers and thinning lines keep identical scenarios visible on top of each other
+        ax.plot(ys, m, marker="os^Dv<>p"[i % 8], ms=max(7 - 1.5 * i, 3), lw=max(2.5 - 0.6 * i, 1),
+                color=cmap(i), label=f"{s}: delivered")
+        if np.isfinite(lo).any():
+            ax.fill_between(ys, lo, hi, color=cmap(i), alpha=0.2)
+        ax.plot(ys, dem, ls="--", color=cmap(i), alpha=0.8, label=f"{s}: demand")
+        if "bound" in t and not t["bound"].empty:
+            b = t["bound"][t["bound"]["scenario"] == s].groupby("year")["bound_t"].mean() / 1e6
+            ax.plot(b.index, b.to_numpy(), ls=":", color=cmap(i), alpha=0.8, label=f"{s}: capacity bound")
+    ax.set_xlabel("year")
+    ax.set_ylabel("Mt per year (corridor cargo)")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    ax.set_title(f"Corridor cargo delivered vs demand, 95% CI bands, {_years(corr)}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def delivered_fan(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Fan chart, one panel per scenario: P10-P90 and P25-P75 bands and the median of
+    corridor cargo delivered per year over replications (which spread over both the
+    simulation's noise and, for a scenario with ``uncertainty:``, its uncertain inputs),
+    with demand's median dashed."""
+    corr = t["corridor"]
+    scen = _scenarios(corr)
+    fig, axes = _panels(len(scen), width=5.5, height=4.0)
+    for ax, s in zip(axes, scen):
+        g = corr[corr["scenario"] == s].groupby("year")
+        q = g["delivered_t"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack() / 1e6
+        ys = q.index.to_numpy()
+        ax.fill_between(ys, q[0.1], q[0.9], color="#2b6cb0", alpha=0.18, label="P10-P90")
+        ax.fill_between(ys, q[0.25], q[0.75], color="#2b6cb0", alpha=0.3, label="P25-P75")
+        ax.plot(ys, q[0.5], color="#2b6cb0", marker="o", ms=4, label="median")
+        ax.plot(ys, g["demand_t"].median() / 1e6, ls="--", color="#555", label="demand (median)")
+        n = corr.loc[corr["scenario"] == s, "replication"].nunique()
+        ax.set_title(f"{s} ({n} replications)", fontsize=10)
+        ax.set_xlabel("year")
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("Mt per year (corridor cargo)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Corridor cargo delivered: spread over replications, {_years(corr)}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 1.0) -> None:
+    """Mean wait before service per node and year, one panel per scenario (log scale)."""
+    nodes_df = t["annual_nodes"]
+    colours = node_colours(_all_nodes(t))
+    mean = nodes_df.groupby(["scenario", "node", "year"])["waiting_mean_h"].mean().reset_index()
+    big = mean.groupby("node")["waiting_mean_h"].max()
+    nodes = [n for n in _all_nodes(t) if big.get(n, 0) >= min_wait_h]
+    scen = _scenarios(nodes_df)
+    fig, axes = _panels(len(scen))
+    for ax, s in zip(axes, scen):
+        g = mean[mean["scenario"] == s]
+        for n in nodes:
+            gn = g[g["node"] == n]
+            ax.plot(gn["year"], gn["waiting_mean_h"].clip(lower=0.1), marker="o", color=colours[n],
+                    label=node_names(t).get(n, n))
+        ax.set_yscale("log")
+        ax.set_title(s, fontsize=10)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("mean wait before service (h, log scale)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    ncol = _legend_columns(fig, len(labels))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+    fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
+                 f"{_years(nodes_df)}", fontsize=11)
+    fig.set_figheight(fig.get_figheight() + 0.2 * np.ceil(len(labels) / max(ncol, 1)))
+    fig.tight_layout(rect=(0, (0.2 * np.ceil(len(labels) / max(ncol, 1)) + 0.1) / fig.get_figheight(), 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _cdf_line(ax, g: pd.DataFrame, i: int, s: str) -> None:
+    """One scenario's transit-time CDF from pooled histogram counts, p50/p95 in the label."""
+    g = g.groupby(["bin_lo_days", "bin_hi_days"])["count"].sum().reset_index()
+    total = g["count"].sum()
+    if total == 0:
+        return
+    cdf = np.cumsum(g["count"].to_numpy()) / total
+    p50 = g["bin_hi_days"].to_numpy()[np.searchsorted(cdf, 0.5)]
+    p95 = g["bin_hi_days"].to_numpy()[min(np.searchsorted(cdf, 0.95), len(cdf) - 1)]
+    ls, marker = STYLES[i % len(STYLES)]
+    ax.step(g["bin_hi_days"], cdf * 100, where="post", color=plt.get_cmap("tab10")(i), ls=ls,
+            lw=max(2.2 - 0.5 * i, 1), label=f"{s} (p50 ≈ {p50:.1f} d, p95 ≈ {p95:.0f} d)")
+
+
+def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Transit-time distribution (CDF) per commodity, one panel each plus all corridor
+    cargo; scenarios in their own colour and line style (all replications pooled)."""
+    h = t["transit_hist"]
+    commodities = sorted(h["commodity"].dropna().unique()) if "commodity" in h else []
+    groups = [("all corridor cargo", h)] + [(c, h[h["commodity"] == c]) for c in commodities]
+    cols = min(len(groups), 2)
+    rows = int(np.ceil(len(groups) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2 * cols, 3.6 * rows + 0.6), squeeze=False, sharey=True)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    for ax, (what, hg) in zip(axes.flat, groups):
+        for i, s in enumerate(_scenarios(h)):
+            _cdf_line(ax, hg[hg["scenario"] == s], i, s)
+        ax.set_xscale("log")
+        ax.set_xlim(0.5, max(float(hg.loc[hg["count"] > 0, "bin_hi_days"].max()) * 1.5, 10) if (hg["count"] > 0).any()
+                    else 100)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3, which="both")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "nothing delivered", ha="center", transform=ax.transAxes)
+        ax.set_title(what, fontsize=10)
+        ax.set_xlabel("transit time (days, log scale)")
+    for row in axes:
+        row[0].set_ylabel("delivered within (%)")
+    fig.suptitle("Transit time from where cargo enters (the Chinese border for China-origin containers, else "
+                 f"the Kazakh port) to the end of the modelled route, {_years(t['corridor'])}", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = None) -> list[Path]:
+    """The comparison figures of a batch (or of a single run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    figs = [
+        ("bottlenecks.png", bottleneck_chart),
+        ("utilisation_heatmap.png", utilisation_panels),
+        ("delivered_vs_demand.png", delivered_vs_demand),
+        ("delivered_fan.png", delivered_fan),
+        ("waiting_by_node.png", waiting_by_node),
+        ("transit_distribution.png", transit_distributions),
+    ]
+    paths = []
+    for name, fn in figs:
+        fn(t, folder / name)
+        paths.append(folder / name)
+    if "network_nodes" in t:
+        corridor_map(t, folder / "corridor_map.png", year)
+        paths.append(folder / "corridor_map.png")
+    throughput_vs_capacity(t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])), folder / "throughput_vs_capacity.png",
+                           node_names(t))
+    paths.append(folder / "throughput_vs_capacity.png")
+    return paths
+
+
+# ------------------------------------------------------------- sweep figures
+
+
+def _short(path: str) -> str:
+    return path.split(".", 1)[-1] if path.count(".") > 1 else path
+
+
+def sweep_plots(summary: pd.DataFrame, design: str, folder: Path, title: str) -> list[Path]:
+    """Heatmap (two parameters), tornado (one-at-a-time) or line with CI band (one parameter),
+    one figure per measure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    params = [c for c in summary.columns if c.startswith("param:")]
+    paths = []
+    for measure, g in summary.groupby("measure", sort=False):
+        path = folder / f"{measure}.png"
+        if design == "oat":
+            _tornado(g, params, measure, title, path)
+        elif len(params) == 1:
+            _line_ci(g, params[0], measure, title, path)
+        elif len(params) == 2 and design == "grid":
+            _heatmap2(g, params, measure, title, path)
+        else:
+            _scatter(g, params[:2], measure, title, path)
+        paths.append(path)
+    return paths
+
+
+def _line_ci(g: pd.DataFrame, p: str, measure: str, title: str, path: Path) -> None:
+    g = g.sort_values(p)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.plot(g[p], g["mean"], marker="o", color="tab:blue", label="mean")
+    ax.fill_between(g[p].astype(float), g["ci95_lo"], g["ci95_hi"], color="tab:blue", alpha=0.2, label="95% CI")
+    ax.set_xlabel(_short(p.removeprefix("param:")))
+    ax.set_ylabel(measure)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _heatmap2(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    piv = g.pivot_table(index=params[0], columns=params[1], values="mean")
+    fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3, 0.8 * piv.shape[0] + 2))
+    im = ax.imshow(piv.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
+    ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns])
+    ax.set_yticks(range(piv.shape[0]), [str(i) for i in piv.index])
+    for i in range(piv.shape[0]):
+        for j in range(piv.shape[1]):
+            ax.text(j, i, f"{piv.iat[i, j]:.3g}", ha="center", va="center", fontsize=8, color="white")
+    ax.set_xlabel(_short(params[1].removeprefix("param:")))
+    ax.set_ylabel(_short(params[0].removeprefix("param:")))
+    fig.colorbar(im, ax=ax, label=f"{measure} (mean over replications)")
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _tornado(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    """One bar pair per parameter: the change in the measure from the base point when
+    the parameter alone is at its lowest and at its highest tested value (labelled),
+    widest first. The differences are of means over replications (see summary.csv
+    for each point's interval)."""
+    base = g.iloc[0]  # the design's first point is the base point
+    bars = []
+    for p in params:
+        others = [q for q in params if q != p]
+        sel = g[(g[others] == base[others]).all(axis=1)] if others else g
+        sel = sel.sort_values(p)
+        lo, hi = sel.iloc[0], sel.iloc[-1]
+        bars.append((_short(p.removeprefix("param:")), lo, hi, p))
+    bars.sort(key=lambda b: abs(b[2]["mean"] - b[1]["mean"]))
+    fig, ax = plt.subplots(figsize=(8.5, 0.7 * len(bars) + 2))
+    for i, (name, lo, hi, p) in enumerate(bars):
+        for row, colour, label in ((lo, "tab:blue", "parameter at its lowest value"),
+                                   (hi, "tab:orange", "parameter at its highest value")):
+            d = row["mean"] - base["mean"]
+            ax.barh(i, d, color=colour, alpha=0.85, label=label if i == 0 else None)
+            ax.annotate(f"{row[p]:g}", (d, i), xytext=(4 if d >= 0 else -4, 0), textcoords="offset points",
+                        ha="left" if d >= 0 else "right", va="center", fontsize=8)
+    ax.set_yticks(range(len(bars)), [b[0] for b in bars])
+    ax.axvline(0, color="black", lw=1)
+    ax.set_xlabel(f"change in {measure} (mean over replications) from the base point ({base['mean']:.3g})")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.margins(x=0.15)
+    ax.set_title(f"{title}: one-at-a-time sensitivity of {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _scatter(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 5))
+    sc = ax.scatter(g[params[0]], g[params[1]] if len(params) > 1 else g["mean"], c=g["mean"], cmap="viridis", s=60)
+    fig.colorbar(sc, ax=ax, label=f"{measure} (mean)")
+    ax.set_xlabel(_short(params[0].removeprefix("param:")))
+    if len(params) > 1:
+        ax.set_ylabel(_short(params[1].removeprefix("param:")))
+    ax.set_title(f"{title}: {measure}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _interval_bars(ax, table: pd.DataFrame, col: str, labels: list[str]) -> None:
+    """Horizontal bars of ``col`` with its 95% interval as whiskers, first at the top."""
+    y = np.arange(len(table))[::-1]
+    mean = table[col].to_numpy(dtype=float)
+    lo, hi = table[f"{col}_lo"].to_numpy(dtype=float), table[f"{col}_hi"].to_numpy(dtype=float)
+    err = np.vstack([np.nan_to_num(mean - lo), np.nan_to_num(hi - mean)])
+    sure = (lo > 0) | (hi < 0)
+    ax.barh(y, mean, xerr=err, color=np.where(sure, "#2b6cb0", "#a0aec0"), ecolor="#333", capsize=3)
+    ax.set_yticks(y, labels)
+    ax.axvline(0, color="#666", lw=0.8)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _interval_panels(table: pd.DataFrame, cols: list[tuple[str, str]], labels: list[str], title: str,
+                     path: Path) -> None:
+    """One panel of interval bars per (column, axis label), rows in the table's order."""
+    fig, axes = plt.subplots(1, len(cols), figsize=(6.2 * len(cols), 0.42 * len(table) + 1.8), squeeze=False,
+                             sharey=True)
+    for ax, (col, xlabel) in zip(axes[0], cols):
+        _interval_bars(ax, table, col, labels)
+        ax.set_xlabel(xlabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
+    """Ranked investments: present value of benefits (when valued) and cargo gained, each with its 95% paired
+    interval; blue where the interval excludes zero, grey where it does not."""
+    cols = [("gain_mt", "cargo gained over the horizon (Mt)")]
+    if table["pv_benefits_musd"].notna().any():
+        cols.insert(0, ("pv_benefits_musd", "present value of benefits (M USD)"))
+    labels = [f"{r['rank']}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
+                                             else "") for _, r in table.iterrows()]
+    _interval_panels(table, cols, labels, title, path)
+
+
+def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Path) -> None:
+    """What one month of delay of each investment costs, in cargo (and NPV where valued),
+    from a delay of ``delay_months``; in rank order."""
+    cols = [("delay_cost_mt_per_month", "cargo lost per month of delay (Mt)")]
+    if table["delay_cost_musd_per_month"].notna().any():
+        cols.append(("delay_cost_musd_per_month", "NPV lost per month of delay (M USD)"))
+    labels = [f"{r['rank']}. {r['item']}" for _, r in table.iterrows()]
+    _interval_panels(table, cols, labels, f"{title}\n(from a {delay_months:g}-month delay of each)", path)
+
+
+def morris_chart(sens: pd.DataFrame, title: str, trajectories: int, folder: Path) -> list[Path]:
+    """Per measure: each parameter's Morris mu* (mean absolute elementary effect over its
+    range) with its 95% bootstrap interval, largest first; sigma as a dot (high sigma:
+    the effect depends on the other parameters, or is not linear)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for measure, g in sens.groupby("measure", sort=False):
+        g = g.sort_values("mu_star", ascending=True)
+        fig, ax = plt.subplots(figsize=(8, 0.5 * len(g) + 1.8))
+        y = np.arange(len(g))
+        ax.barh(y, g["mu_star"], xerr=g["mu_star_conf"], color="#2b6cb0", ecolor="#333", capsize=3, label="mu*")
+        ax.plot(g["sigma"], y, "o", color="#c05621", label="sigma")
+        ax.set_yticks(y, [_short(p) for p in g["parameter"]])
+        ax.set_xlabel(f"{measure}: effect of moving each parameter across its range")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title(f"{title}: which input drives {measure}\n(Morris elementary effects, {trajectories} trajectories)",
+                     fontsize=10)
+        fig.tight_layout()
+        path = folder / f"sensitivity_{measure}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,312 @@
+"""The scenario schema: what a resolved scenario holds (pydantic models).
+
+Nodes and streams are mappings keyed by id; every capacity-like value is a
+number or a dated timeline; durations are numbers or distributions. Field
+validators blame a bad value precisely (``Problem.at``) so the messages of
+:mod:`model.scenario.loader` can name the date key or option at fault.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import hashlib
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from model.core.distributions import as_distribution
+from model.core.limits import (FIRST_DATE, LAST_DATE, MAX_CAPACITY_FACTOR, MAX_DAYS, MAX_FACTOR, MAX_GROWTH, MAX_HORIZON_YEARS,
+                     MAX_LIFE_YEARS, MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed,
+                     Tonnes, Usd)
+from model.nodes import KINDS
+from model.core.specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
+from model.scenario.uncertainty import UncertainInput
+from model.core.weather import StormSpec
+
+
+# A node spec: one of the registered kinds, told apart by its ``kind`` tag.
+if TYPE_CHECKING:  # mypy cannot follow a union built from the registry: it sees what every kind's spec has
+    NodeSpec = NodeSpecBase
+else:
+    NodeSpec = Annotated[Union[tuple(k.spec for k in KINDS.values())], Field(discriminator="kind")]
+
+
+class ChoiceSpec(Strict):
+    """A route's branch point: each option is a sub-route of node ids."""
+
+    choice: dict[str, list[str]]
+    policy: Literal["fixed_shares", "least_delay", "logit"] = "fixed_shares"
+    shares: dict[str, float] | None = None
+    tariffs_usd_per_t: dict[str, Usd] = Field(
+        {}, description="logit: tariff of each option (missing: 0); with the stream's value of time and the "
+        "model's queue-aware expected time it makes the option's generalised cost")
+
+    @model_validator(mode="after")
+    def _shares(self) -> "ChoiceSpec":
+        names = ", ".join(self.choice)
+        if len(self.choice) < 2:
+            raise Problem(f"expected at least two options {{option: [node ids]}}, "
+                           f"got {len(self.choice)} ({names or 'none'})", "choice")
+        for opt, nodes in self.choice.items():
+            if not nodes:
+                raise Problem("expected at least one node id in this option, got an empty list", "choice", opt)
+        for opt in self.tariffs_usd_per_t:
+            if opt not in self.choice:
+                raise Problem(f"tariff for unknown option '{opt}'; expected one of the options: {names}",
+                              "tariffs_usd_per_t", opt)
+        if self.policy == "fixed_shares" and self.shares is None:
+            raise Problem(f"policy fixed_shares (the default) needs shares {{option: share}} for options {names}; "
+                           "add shares or set policy: least_delay", "shares")
+        if self.shares is not None:
+            for opt in self.shares:
+                if opt not in self.choice:
+                    close = difflib.get_close_matches(opt, list(self.choice), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    raise Problem(f"share for unknown option '{opt}'{hint}; expected one of the options: {names}",
+                                   "shares", opt)
+            for opt, x in self.shares.items():
+                if x < 0 or x > MAX_FACTOR:
+                    raise Problem(f"expected a share from 0 to {MAX_FACTOR:g}, got {x:g}", "shares", opt)
+            if sum(self.shares.values()) <= 0:
+                raise Problem("expected shares that are not all zero", "shares")
+        return self
+
+
+class OutsideOption(Strict):
+    """A route outside the model (the Northern route, Suez, CPC): its tariff and
+    door-to-door transit time for this cargo, compared with the corridor's."""
+
+    tariff_usd_per_t: Usd = 0.0
+    transit_days: Days
+
+
+class TransitResponse(Strict):
+    """Demand that grows or shrinks with the corridor's transit time: the offered
+    volume is the stated one x (expected transit / reference_days) ^ elasticity,
+    capped at ``max_factor`` (a faster corridor wins cargo from other routes and
+    induces some; a slower one loses it before it is ever offered)."""
+
+    elasticity: float = Field(ge=-10, le=0, description="Elasticity of the offered volume to the expected transit time")
+    reference_days: float = Field(gt=0, le=MAX_DAYS, description="Transit time (days) at which the stated volume is offered")
+    max_factor: float = Field(2.0, ge=1, le=MAX_GROWTH, description="Most the volume can grow above the stated one")
+
+    def factor(self, transit_days: float) -> float:
+        """Volume multiplier at an expected transit of ``transit_days``.
+
+        >>> TransitResponse(elasticity=-1.0, reference_days=10).factor(20.0)
+        0.5
+        >>> TransitResponse(elasticity=-1.0, reference_days=10).factor(2.0), TransitResponse(elasticity=-1.0, reference_days=10).factor(math.inf)
+        (2.0, 0.0)
+        """
+        if transit_days == math.inf:
+            return 0.0
+        if transit_days <= 0:
+            return self.max_factor
+        # in logs, capped before exponentiating: a tiny transit time must not overflow
+        return math.exp(min(math.log(self.max_factor), self.elasticity * math.log(transit_days / self.reference_days)))
+
+
+class StreamSpec(Strict):
+    """A demand stream: annual volume by year (linear between given years,
+    constant outside), cut into shipments, Poisson arrivals. With ``outside``
+    options, each shipment chooses the corridor or one of them at generation, by a
+    logit of generalised cost (tariff + value of time x expected time); with
+    ``patience_days``, one that has waited longer in a queue leaves for the best
+    outside option."""
+
+    commodity: str
+    volume_mt_per_year: float | dict[int, float]
+    shipment_t: Tonnes
+    seasonality: list[float] | None = None
+    route: list[Union[str, ChoiceSpec]]
+    background: bool = Field(
+        False, description="Other traffic sharing the nodes; left out of corridor totals"
+    )
+    value_of_time_usd_per_t_day: Usd = Field(0.0, description="What a day in transit costs a tonne")
+    tariff_usd_per_t: Usd = Field(0.0, description="The corridor's tariff for this cargo, end to end")
+    outside: dict[str, OutsideOption] = Field({}, description="Routes outside the model it may take instead")
+    logit_scale_per_usd: float = Field(0.05, gt=0, le=MAX_FACTOR, description="Logit scale: 1 / spread of shippers' costs (USD/t)")
+    patience_days: DurationSpec | None = Field(
+        None, description="How long a shipment waits in a queue before it leaves for an outside option")
+    transit_response: TransitResponse | None = Field(
+        None, description="Offered volume that grows or shrinks with the corridor's expected transit time")
+
+    def volume_in(self, year: int) -> float:
+        """Annual volume (Mt) in a calendar year: linear between the years given, constant outside.
+
+        >>> StreamSpec(commodity="c", volume_mt_per_year={2024: 4.0, 2028: 8.0}, shipment_t=1, route=["a"]).volume_in(2026)
+        6.0
+        """
+        v = self.volume_mt_per_year
+        if not isinstance(v, dict):
+            return float(v)
+        years = sorted(v)
+        return float(np.interp(year, years, [v[y] for y in years]))
+
+    @field_validator("volume_mt_per_year")
+    @classmethod
+    def _nonneg(cls, v: float | dict[int, float]) -> float | dict[int, float]:
+        return non_negative(v, "year", "a volume", MAX_MT_PER_YEAR)
+
+    @field_validator("seasonality")
+    @classmethod
+    def _season(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        if len(v) != 12:
+            raise ValueError(f"expected 12 monthly factors (January to December), got {len(v)}")
+        non_negative(v, "month", "a factor", MAX_FACTOR)
+        if sum(v) <= 0:
+            raise ValueError("expected monthly factors that are not all zero")
+        return v
+
+    @field_validator("route")
+    @classmethod
+    def _route(cls, v: list) -> list:
+        if not v:
+            raise ValueError("expected at least one node id, got an empty route")
+        return v
+
+
+class Investment(Strict):
+    """A dated change to one field of one node (set, add or multiply)."""
+
+    id: str
+    node: str
+    field: str
+    value: float = 0.0
+    change: Literal["set", "add", "mul"] = "set"
+    date: date
+    cost_musd: Musd | None = None
+    tags: list[str] = []
+    source: str | None = None
+
+
+class ProjectDelay(Strict):
+    """Shift every investment whose id or one of whose tags is ``match``."""
+
+    match: str
+    months: Months
+
+
+class OperationalDelay(Strict):
+    """Multiply a duration of a node (e.g. border dwell_h, crossing_h) from a date."""
+
+    node: str
+    field: str
+    factor: float = Field(gt=0, le=MAX_FACTOR)
+    from_date: date | None = None
+
+
+def _after(start_field: str, v: date, info: ValidationInfo) -> date:
+    """An end date must come after the start date of the same mapping."""
+    start = info.data.get(start_field)
+    if start is not None and v <= start:
+        raise ValueError(f"expected a date after {start_field} {start}, got {v}")
+    return v
+
+
+def _horizon(end: date, info: ValidationInfo) -> date:
+    """A run's horizon is at most ``limits.MAX_HORIZON_YEARS`` long."""
+    start = info.data.get("start_date")
+    if start is not None and end > _years_after(start, MAX_HORIZON_YEARS):
+        raise ValueError(f"expected an end_date at most {MAX_HORIZON_YEARS} years after start_date {start} (the "
+                         f"longest horizon a run may have), got {end}")
+    return end
+
+
+def _years_after(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+class Disruption(Strict):
+    """A node closed, or its capacity cut to ``capacity_factor``, between two dates."""
+
+    node: str
+    start: date
+    end: date
+    capacity_factor: float = Field(0.0, ge=0, le=MAX_CAPACITY_FACTOR)
+
+    _after_start = field_validator("end")(lambda v, info: _after("start", v, info))
+
+
+class Delays(Strict):
+    projects: list[ProjectDelay] = []
+    operational: list[OperationalDelay] = []
+
+
+def _values(v: dict[str, float], high: float) -> dict[str, float]:
+    """A mapping of values from 0 to ``high``; a bad one is blamed on its key."""
+    return non_negative(v, "name", "a value", high) if v else v
+
+
+class AppraisalSpec(Strict):
+    """What cargo and time are worth, for ``appraise``'s net present values: a margin per
+    tonne delivered by commodity, the streams' own values of time for transit saved,
+    a discount rate, and optional running costs per investment."""
+
+    discount_rate: float = Field(0.06, ge=0, le=1, description="Real discount rate a year")
+    base_year: int | None = Field(None, ge=1900, le=2200, description="Year values are discounted to "
+                                  "(default: the scenario's first year)")
+    value_usd_per_t: dict[str, float] = Field(
+        {}, description="Value of a tonne delivered (margin to the economy or operator), USD, by commodity")
+    time_savings: bool = Field(True, description="Count transit time saved, at each stream's value of time")
+    opex_musd_per_year: dict[str, float] = Field(
+        {}, description="Running cost of an investment (by id), million USD a year from its date")
+    capital_cost: Literal["annualised", "upfront"] = Field(
+        "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
+        "years inside the horizon count, like its benefits), or all in the year of its date")
+    asset_life_years: float = Field(30.0, gt=0, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
+    life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
+
+    _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
+    _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
+    _life = field_validator("life_years")(lambda v: _values(v, MAX_LIFE_YEARS))
+
+
+class Scenario(Strict):
+    """A whole scenario, after ``extends`` has been resolved."""
+
+    name: Name
+    description: str = ""
+    start_date: date = Field(ge=date.fromisoformat(FIRST_DATE), le=date.fromisoformat(LAST_DATE))
+    end_date: date = Field(ge=date.fromisoformat(FIRST_DATE), le=date.fromisoformat(LAST_DATE))
+    seed: Seed = 12345
+    replications: Replications = 3
+    nodes: dict[str, NodeSpec]
+    streams: dict[str, StreamSpec]
+    investments: list[Investment] = []
+    delays: Delays = Delays()
+    disruptions: list[Disruption] = []
+    weather: dict[str, StormSpec] = Field({}, description="Sea areas whose storms several links and terminals share")
+    appraisal: AppraisalSpec | None = Field(None, description="Values for appraise: margins, discount rate")
+    uncertainty: list[UncertainInput] = Field(
+        [], description="Uncertain inputs drawn once per replication (a Latin hypercube over replications)")
+
+    _after_start = field_validator("end_date")(lambda v, info: _horizon(_after("start_date", v, info), info))
+
+    def sha256(self) -> str:
+        """Hash of the resolved scenario (stable key for caching and manifests)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+
+def duration(spec: Any) -> Any:
+    """A scenario duration as a Distribution object (numbers are fixed)."""
+    return as_distribution(spec) if spec is not None else None
+
+
+def scenario_json_schema() -> dict:
+    """JSON Schema of a scenario file, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file to override"}
+    return schema
+
