@@ -1,4 +1,6 @@
-"""The library API: load scenarios, run them, read results. The command line is a thin layer on this.
+"""The library API: load scenarios, run them, sweep and appraise them, read results. The command
+line (``model.cli``) is a thin layer on this module and imports nothing else of the package: every
+option it has is an argument here.
 
 >>> import model
 >>> s = model.load("scenarios/baseline.yaml")            # doctest: +SKIP
@@ -8,10 +10,17 @@
 True
 
 Every function takes plain values and returns typed objects: a
-:class:`~model.scenario.schema.Scenario`, :class:`~model.outputs.results.Results` or
-:class:`~model.experiments.sweeps.SweepResults`. Bad input raises
-:class:`~model.scenario.loader.ScenarioError` whose ``problems`` are the same
-``FILE:LINE: field.path: ...`` lines the command line prints.
+:class:`~model.scenario.schema.Scenario`, :class:`~model.outputs.results.Results`,
+:class:`~model.experiments.sweeps.SweepResults` or :class:`~model.experiments.appraise.Appraisal`.
+Bad input raises :class:`~model.scenario.loader.ScenarioError` whose ``problems`` are the same
+``FILE:LINE: field.path: ...`` lines the command line prints; an output folder that may not be
+used raises :class:`~model.outputs.folders.FolderRefused` before anything is simulated.
+
+Every command writes its folder by one protocol (:class:`~model.outputs.folders.RunFolder`):
+``out`` must be new or empty, or, with ``resume=True``, a folder the same command with the same
+inputs and the same model code started; finished jobs are kept in ``out/jobs`` as they finish,
+so an interrupted call resumes. ``progress``: None (silent), a callback ``(scenario,
+replication)`` called as each job finishes, or a :class:`~model.experiments.runner.Progress`.
 """
 
 from __future__ import annotations
@@ -20,22 +29,35 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
-from model.core.limits import MAX_REPLICATIONS
-from model.experiments.runner import run_many
-from model.outputs.results import Results, RunInfo, read, read_many
-from model.scenario.loader import load_scenario
+from model.core.limits import MAX_JOBS, MAX_REPLICATIONS, MAX_VARIANTS
+from model.experiments import defaults
+from model.experiments.pool import Interrupted, JobsFailed, Terminated
+from model.experiments.runner import FAILED, Progress, plan, run_tables
+from model.outputs.folders import FolderRefused, RunFolder, default_run_dir, folder_name
+from model.outputs.results import NotAResultError, Results, RunInfo, read, read_many, run_definition
+from model.scenario.loader import ScenarioError, load_scenario
 from model.scenario.schema import Scenario
-from model.scenario.uncertainty import sample_scenarios
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from model.experiments.appraise import Appraisal
+    from model.experiments.sweep_file import Sweep
     from model.experiments.sweeps import SweepResults
 
 ScenarioLike = Union[Scenario, str, Path]
-Progress = Callable[[Scenario, int], None]
-"""Called as each replication finishes: (scenario, replication number from 0)."""
 
-__all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Results", "RunInfo", "Scenario"]
+
+class BadArgument(ValueError):
+    """An argument of an API call that cannot be used (the command line prints it, exit 2)."""
+
+
+ProgressLike = Union[Progress, Callable[[Scenario, int], None], None]
+"""None, a :class:`Progress`, or a callback called as each replication finishes: (scenario, replication from 0)."""
+
+__all__ = ["load", "validate", "run", "batch", "sweep", "load_sweep", "appraise", "read", "compare", "schema",
+           "bench", "Results", "RunInfo", "Scenario", "ScenarioError", "FolderRefused", "Interrupted", "JobsFailed",
+           "NotAResultError", "BadArgument", "Terminated", "FAILED", "default_run_dir", "folder_name"]
 
 
 def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
@@ -46,90 +68,294 @@ def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
     return load_scenario(path, allow_outside=allow_outside)
 
 
-def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:
+def load_sweep(path: str | Path, *, allow_outside: bool = False) -> "Sweep":
+    """Read and validate a sweep file, its base scenario and every point's scenario."""
+    from model.experiments.sweep_file import load_sweep as _load
+
+    return _load(path, allow_outside=allow_outside)
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither)."""
+    from model.scenario.loader import read_yaml_doc
+
+    try:
+        data = read_yaml_doc(path, "scenario", "").data
+    except ScenarioError:
+        return False  # loading it as a scenario reports the problem properly
+    return isinstance(data, dict) and "base" in data and "parameters" in data
+
+
+def validate(path: str | Path, *, allow_outside: bool = False) -> str:
+    """Check a scenario or sweep file as every command would (its uncertain inputs at their joint
+    extremes, a sweep's every point); one line describing it, or ScenarioError."""
+    if is_sweep_file(path):
+        sw = load_sweep(path, allow_outside=allow_outside)
+        return (f"{path}: OK: sweep '{sw.spec.name}' on {sw.base_file}, {sw.spec.design.kind} design, "
+                f"{len(sw.points)} points x {sw.spec.replications} replications, {len(sw.spec.measures)} measures, "
+                f"{len(sw.spec.expectations)} expectations")
+    s = load_scenario(path, allow_outside=allow_outside)
+    kinds: dict[str, int] = {}
+    for spec in s.nodes.values():
+        kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
+    return (f"{path}: OK: scenario '{s.name}', {s.start_date} to {s.end_date}, "
+            f"{len(s.nodes)} nodes ({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
+            f"{len(s.streams)} streams, {len(s.investments)} investments, "
+            f"{len(s.delays.projects) + len(s.delays.operational)} delays, {len(s.disruptions)} disruptions"
+            + (f", {len(s.uncertainty)} uncertain inputs" if s.uncertainty else ""))
+
+
+def _resolve(s: ScenarioLike, allow_outside: bool = False) -> tuple[Scenario, str]:
     if isinstance(s, Scenario):
         return s, ""
-    return load_scenario(s), str(s)
+    return load_scenario(s, allow_outside=allow_outside), str(s)
+
+
+def _check_replications(n: int | None) -> None:
+    if n is not None and not 1 <= n <= MAX_REPLICATIONS:
+        raise BadArgument(f"replications: expected 1 to {MAX_REPLICATIONS} (the limit), got {n}")
 
 
 def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None, seed: int | None = None,
-          workers: int | None = None, progress: Progress | None = None,
-          store: str | Path | None = None, log_shipments: bool = False) -> Results:
-    """Several scenarios x replications with common random numbers: replication k
-    of every scenario uses the same random streams, so differences are paired.
-    The first scenario is the reference of ``Results.differences``.
+          workers: int | None = None, scheduler: str | None = None, progress: ProgressLike = None,
+          out: str | Path | None = None, resume: bool = False, plots: bool = True, figures: bool = True,
+          year: int | None = None, log_shipments: bool = False, allow_outside: bool = False) -> Results:
+    """Several scenarios x replications with common random numbers: replication k of every
+    scenario uses the same random streams (and the same draws of uncertain inputs), so
+    differences are paired. The first scenario is the reference of ``Results.differences``.
 
-    ``replications`` defaults to the largest of the scenarios' own; ``seed`` to
-    the first scenario's; ``workers`` to all cores (results do not depend on it).
-    ``store``: a folder where each finished replication is kept (the command line
-    uses ``OUT/jobs``), so that a call after an interruption resumes; the results
-    are identical either way. Ctrl-C raises :class:`model.experiments.pool.Interrupted`; a
-    replication that fails, :class:`model.experiments.pool.JobsFailed` once the others finished.
-    ``log_shipments``: also log every delivered shipment (``Results.shipments``, written
-    as ``shipments.parquet``); it costs memory in proportion to the shipments, the other
-    tables are the same."""
-    resolved = [_resolve(s) for s in scenarios]
+    ``replications`` defaults to the largest of the scenarios' own; ``seed`` to the first
+    scenario's; ``workers`` to one per core (results do not depend on it); ``scheduler``: a
+    Dask scheduler address instead. ``out``: also write the run folder there (tables, plots
+    and report unless ``plots=False``; ``figures=False``: the report without PNG figures;
+    ``year``: the map's year), keeping finished replications in ``out/jobs`` until it is
+    complete, so that a call with ``resume=True`` after an interruption continues; the results
+    are identical either way. Ctrl-C raises :class:`~model.experiments.pool.Interrupted`; a
+    replication that fails, :class:`~model.experiments.pool.JobsFailed` once the others
+    finished. ``log_shipments``: also log every delivered shipment (``Results.shipments``,
+    written as ``shipments.parquet``)."""
+    resolved = [_resolve(s, allow_outside) for s in scenarios]
     if not resolved:
-        raise ValueError("batch: expected at least one scenario")
+        raise BadArgument("batch: expected at least one scenario")
     names = [s.name for s, _ in resolved]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
-    if replications is not None and not 1 <= replications <= MAX_REPLICATIONS:
-        raise ValueError(f"replications: expected 1 to {MAX_REPLICATIONS} (the limit), got {replications}")
-    n = replications or max(s.replications for s, _ in resolved)
-    base_seed = resolved[0][0].seed if seed is None else seed
-    # uncertain inputs: replication k of every scenario gets row k of the same Latin hypercube
-    jobs = [(v, k) for s, _ in resolved for k, v in enumerate(sample_scenarios(s, n, base_seed))]
+        raise BadArgument(f"scenario names must differ within a batch; repeated: {', '.join(dup)}")
+    _check_replications(replications)
+    plain = [s for s, _ in resolved]
+    n = defaults.replications(plain, replications)
+    base_seed = defaults.seed(plain[0], seed)
+    kind = "run" if len(resolved) == 1 else "batch"
+    if n * len(plain) > MAX_JOBS:
+        raise BadArgument(f"{len(plain)} scenario(s) x {n} replications is {n * len(plain):,} jobs; expected at most "
+                          f"{MAX_JOBS:,} (the limit)")
+    jobs = plan(plain, n, base_seed, named=True, log_shipments=log_shipments)
+    folder = None
+    if out is not None:
+        folder = RunFolder.claim(out, kind=kind, name="-vs-".join(names)[:200], resume=resume,
+                                 definition=run_definition(kind, plain, base_seed, n, log_shipments))
     t0 = time.perf_counter()
-    per_rep = run_many(jobs, seed=base_seed, workers=workers, on_done=progress, store=store,
-                       log_shipments=log_shipments)
-    info = RunInfo("run" if len(resolved) == 1 else "batch", base_seed, n, tuple(f for _, f in resolved),
-                   round(time.perf_counter() - t0, 3))
-    return Results.build([s for s, _ in resolved], per_rep, info)
+    try:
+        per_rep = run_tables(jobs, seed=base_seed, store=folder.jobs if folder else None, workers=workers,
+                             scheduler=scheduler, progress=progress, log_shipments=log_shipments)
+    except BaseException:
+        if folder is not None:
+            folder.release()
+        raise
+    info = RunInfo(kind, base_seed, n, tuple(f for _, f in resolved), round(time.perf_counter() - t0, 3))
+    res = Results.build(plain, per_rep, info)
+    if folder is not None:
+        res.write(folder.path, plots=plots, year=year, figures=figures)
+    return res
 
 
 def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | None = None,
-        workers: int | None = None, progress: Progress | None = None, log_shipments: bool = False) -> Results:
+        workers: int | None = None, scheduler: str | None = None, progress: ProgressLike = None,
+        out: str | Path | None = None, resume: bool = False, plots: bool = True, figures: bool = True,
+        year: int | None = None, log_shipments: bool = False, allow_outside: bool = False) -> Results:
     """All replications of one scenario (a :class:`Scenario` or a file path).
-    ``replications`` and ``seed`` default to the scenario's own; ``log_shipments``: see :func:`batch`."""
-    return batch([scenario], replications=replications, seed=seed, workers=workers, progress=progress,
-                 log_shipments=log_shipments)
+    ``replications`` and ``seed`` default to the scenario's own; the rest: see :func:`batch`."""
+    return batch([scenario], replications=replications, seed=seed, workers=workers, scheduler=scheduler,
+                 progress=progress, out=out, resume=resume, plots=plots, figures=figures, year=year,
+                 log_shipments=log_shipments, allow_outside=allow_outside)
 
 
-def sweep(path: str | Path, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
-          shard: tuple[int, int] | None = None) -> "SweepResults":
-    """Run a sweep file's points x replications (resuming what ``out/jobs`` already
-    holds), judge its expectations, and write the sweep folder ``out``.
-    ``SweepResults.failed`` lists what failed; the tables are the same whatever
-    the workers, shards or scheduler."""
-    from model.experiments.runner import default_workers
+def sweep(path: "str | Path | Sweep", out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
+          shard: tuple[int, int] | None = None, baseline: "str | Path | pd.DataFrame | None" = None,
+          tolerance: float = defaults.TOLERANCE, resume: bool = False, progress: ProgressLike = None,
+          allow_outside: bool = False) -> "SweepResults":
+    """Run a sweep file's points x replications into the folder ``out`` (new or empty; with
+    ``resume``, continuing what ``out/jobs`` holds), judge its expectations, compare with an
+    earlier sweep's ``summary.csv`` (``baseline``: a path or its DataFrame; a point's mean may
+    move by ``tolerance``, relative), and write the sweep folder. ``SweepResults.failed`` lists
+    what failed; the tables are the same whatever the workers, shards or scheduler."""
+    import math
+
+    import pandas as pd
+
+    from model.experiments.sweep_file import Sweep
     from model.experiments.sweeps import run_sweep
 
-    res = run_sweep(path, out, workers=workers or default_workers(), scheduler=scheduler, shard=shard)
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance >= 0):
+        raise BadArgument(f"tolerance: expected a finite number >= 0, got {tolerance!r}")
+    if shard is not None and not (len(shard) == 2 and 1 <= shard[0] <= shard[1]):
+        raise BadArgument(f"shard: expected (I, N) with 1 <= I <= N, got {shard!r}")
+    sw = path if isinstance(path, Sweep) else load_sweep(path, allow_outside=allow_outside)
+    if shard is not None and shard[0] > len(sw.points):
+        raise BadArgument(f"shard: {shard[0]}/{shard[1]} owns no point (the sweep has {len(sw.points)})")
+    base = baseline if baseline is None or isinstance(baseline, pd.DataFrame) else _read_baseline(baseline)
+    res = run_sweep(sw, out, workers=workers, scheduler=scheduler, shard=shard, baseline=base, tolerance=tolerance,
+                    resume=resume, progress=progress)
     res.write(out)
     return res
 
 
-def compare(folders: Sequence[str | Path]) -> tuple[Results, list[str]]:
-    """Finished run or batch folders read as one comparison (nothing is rerun),
-    and notes for the user (scenarios renamed because they differ)."""
-    return read_many([Path(f) for f in folders])
+def _read_baseline(path: str | Path) -> "pd.DataFrame":
+    """An earlier sweep's ``summary.csv`` (ValueError naming what is wrong)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as e:
+        raise BadArgument(f"baseline: cannot read {path}: {e.__class__.__name__}") from None
+    if not {"point", "measure", "mean"} <= set(df.columns):
+        raise BadArgument(f"baseline: {path} is not a sweep summary.csv (needs point, measure, mean)")
+    return df
+
+
+def compare(folders: Sequence[str | Path], out: str | Path | None = None, *, plots: bool = True,
+            figures: bool = True, year: int | None = None) -> tuple[Results, list[str]]:
+    """Finished run or batch folders read as one comparison (nothing is rerun), and notes for the
+    user (scenarios renamed because they differ); with ``out``, the comparison folder is written.
+    A folder of another kind (a sweep, an appraisal) or not finished raises
+    :class:`~model.outputs.results.NotAResultError` with one line saying what it is."""
+    res, notes = read_many([Path(f) for f in folders])
+    if out is not None:
+        res.write(out, plots=plots, year=year, figures=figures)
+    return res, notes
 
 
 def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | None = None, seed: int | None = None,
-             workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
-             budget_musd: float | None = None, marginal: bool = False,
-             progress: Progress | None = None) -> "Appraisal":
+             workers: int | None = None, scheduler: str | None = None,
+             delay_months: float = defaults.DELAY_MONTHS, by: str = "id", sequence: bool = False,
+             budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
+             progress: ProgressLike = None, allow_outside: bool = False) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
     (``budget_musd`` caps it); ``marginal`` adds one step more capacity at each node,
-    measured against the bound (``Appraisal.marginal``). Jobs are stored in ``out/jobs`` (a second call
-    resumes); ``Appraisal.write(out)`` writes the tables, charts and report. See
-    ``docs/appraisal.md``."""
+    measured against the bound (``Appraisal.marginal``). Jobs are stored in ``out/jobs``
+    (``resume=True`` continues an interrupted appraisal); the folder ``out`` is written with
+    the tables, charts and report. See ``docs/appraisal.md``."""
     from model.experiments.appraise import appraise as _appraise
 
-    s, _ = _resolve(scenario)
-    return _appraise(s, out, replications=replications, seed=seed, workers=workers, delay_months=delay_months,
-                     by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal, progress=progress)
+    s, _ = _resolve(scenario, allow_outside)
+    if not s.investments:
+        raise BadArgument(f"{s.name}: the scenario has no investments to appraise")
+    if budget_musd is not None and not sequence:
+        raise BadArgument("budget_musd (--budget-musd) caps the programme that sequence (--sequence) builds; "
+                          "add it")
+    _check_replications(replications)
+    items, variants = appraisal_plan(s, by, delay_months)
+    n = replications or s.replications
+    extra = items * (items + 1) // 2 + 1 if sequence else 0
+    if variants + extra > MAX_VARIANTS or (variants + 1 + extra) * n > MAX_JOBS:
+        raise BadArgument(f"{s.name}: appraising {items} item(s) by {by} would run {variants + 1 + extra:,} variants x "
+                          f"{n} replication(s); expected at most {MAX_VARIANTS:,} variants and {MAX_JOBS:,} jobs (the "
+                          "limits): appraise by tag, or fewer investments")
+    res = _appraise(s, out, replications=replications, seed=seed, workers=workers, scheduler=scheduler,
+                    delay_months=delay_months, by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal,
+                    resume=resume, progress=progress)
+    res.write(out)
+    return res
+
+
+def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = defaults.DELAY_MONTHS
+                   ) -> tuple[int, int]:
+    """(items, variants) an appraisal of ``scenario`` would run, without running anything."""
+    from model.experiments.appraise import items_of
+
+    items, variants = items_of(scenario, by, delay_months)
+    return len(items), len(variants)
+
+
+def schema() -> dict:
+    """The JSON Schema of scenario files."""
+    from model.scenario.schema import scenario_json_schema
+
+    return scenario_json_schema()
+
+
+def bench(scenario: str | Path, *, memory: bool = True, sweep: bool = True) -> dict:
+    """What the model costs against bare simpy, and the speed goals it meets (``bench``)."""
+    from model.experiments.bench import run_bench
+
+    load_scenario(scenario)  # bad input -> ScenarioError before timing anything
+    return run_bench(Path(scenario), memory=memory, sweep=sweep)
+
+
+def progress_bar(desc: str = "replications", header: str = "") -> Progress:
+    """The command line's progress: ``header`` once the jobs start, then a bar on a terminal, a line
+    per job otherwise (``logging``)."""
+    from model.experiments.progress import Bar
+
+    return Bar(desc, header)
+
+
+# ---------------------------------------------------------------- text a person reads
+
+
+def results_text(res: Results, *, checks: bool = True) -> str:
+    """The printed summary of a run or batch (the yearly table, the short answer, flows), then per
+    scenario the capacity bound and the sanity check."""
+    from model.analysis.sanity import checks_summary
+    from model.outputs.report import format_results
+
+    text = format_results(res)
+    if checks:
+        for s in res.scenarios:
+            text += "\n\n" + (f"{s.name}: " if len(res.scenarios) > 1 else "") + \
+                checks_summary(s, res.annual_nodes, res.corridor, res.bound)
+    return text
+
+
+def appraisal_text(a: "Appraisal") -> str:
+    """The printed appraisal: the ranked table with intervals, the answer, the marginal values."""
+    from model.outputs.report import format_appraisal, format_marginal
+
+    text = (f"Investments of {a.scenario.name}, {a.span}, ranked (mean [95% paired interval] over {a.replications} "
+            f"replication(s); a delay of {a.delay_months:g} months):\n"
+            + format_appraisal(a.table, a.sequence, a.headline))
+    if a.marginal is not None:
+        text += "\n\n" + format_marginal(a.marginal)
+    return text
+
+
+def sweep_text(res: "SweepResults") -> str:
+    """The printed sweep: jobs run and reused, failed expectations and changed points, the
+    sensitivity indices of a sensitivity design, and the count of verdicts."""
+    verdicts, base_cmp = res.expectations.to_dict("records"), res.baseline_comparison.to_dict("records")
+    lines = [f"{res.jobs_run_now} replication(s) run now, {res.jobs - res.jobs_run_now} reused"]
+    lines += [f"FAILED  {v['expectation']} at point {v['point']} {v['params']}: {v['detail']}"
+              for v in verdicts if not v["passed"]]
+    lines += [f"CHANGED point {b['point']} {b['measure']}: {b['detail']}" for b in base_cmp if not b["passed"]]
+    if res.sensitivity is not None:
+        cols = [c for c in res.sensitivity.columns if c not in ("measure", "parameter")]
+        lines.append(f"Which input drives each measure ({res.sweep.spec.design.kind} design; "
+                     + ", ".join(cols) + "; *_conf: 95% interval half-width):")
+        for m, g in res.sensitivity.groupby("measure", sort=False):
+            lines.append(f"  {m}:")
+            lines += [f"    {r['parameter']:<48} " + "  ".join(f"{c} {r[c]:.4g}" for c in cols)
+                      for _, r in g.iterrows()]
+    n_ok = sum(v["passed"] for v in verdicts)
+    lines.append(f"expectations: {n_ok} passed, {len(verdicts) - n_ok} failed"
+                 + (f"; baseline: {sum(b['passed'] for b in base_cmp)} within tolerance, "
+                    f"{sum(not b['passed'] for b in base_cmp)} changed" if base_cmp else ""))
+    return "\n".join(lines)
+
+
+def bench_text(res: dict) -> str:
+    """The bench as lines a person reads, the goals last."""
+    from model.experiments.bench import format_bench
+
+    return format_bench(res)

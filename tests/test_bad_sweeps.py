@@ -19,7 +19,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "base_missing.yaml": ("2: base", "base scenario 'no_such_base.yaml' not found"),
     "expectation_not_swept.yaml": ("9: expectations.0.in", "(did you mean 'nodes.ferry.fleet'?)"),
     "expectation_unknown_measure.yaml": ("9: expectations.0.measure", "unknown measure 'delivred'"),
-    "lhs_without_n.yaml": ("3: design", "a Latin hypercube needs n"),
+    "lhs_without_n.yaml": ("3: design.n", "required field is missing; expected a whole number >= 2"),
     "measure_stream_on_corridor.yaml": ("7: measures.0.stream", "table corridor has no stream column"),
     "measure_unknown_column.yaml": ("7: measures.0.column", "no column 'delivered_mt' (did you mean 'delivered_t'?)"),
     "measure_unknown_node.yaml": ("7: measures.0.node", "unknown node id 'fery' in the base scenario"),

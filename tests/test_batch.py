@@ -167,7 +167,8 @@ def test_run_folder_holds_the_capacity_bound_and_compare_keeps_scenarios_apart(t
 
     same = _write_folder(tmp_path, "same", s, seed=1, reps=3)  # same seed: replications 0, 1 are the same runs
     t, notes = read_many([a, same])
-    assert notes == [] and sorted(t.corridor["replication"].unique()) == [0, 1, 2]
+    assert len(notes) == 1 and "is the same as in" in notes[0] and "counts once" in notes[0]
+    assert sorted(t.corridor["replication"].unique()) == [0, 1, 2]
     assert len(t.corridor) == 3 * t.corridor["year"].nunique()
     assert len(t.perf) == 3  # one row per replication, whichever folder it came from
 

@@ -145,5 +145,5 @@ def test_a_sweep_job_builds_only_the_tables_its_measures_read(monkeypatch):
 
     monkeypatch.setattr(metrics, "active_period_table", boom)
     monkeypatch.setattr(metrics, "flow_bottleneck_table", boom)
-    got = _stored_job(s, 0, None, Extract(lambda t: t["corridor"], frozenset({"corridor"})))
+    got = _stored_job(s, 0, None, Extract(lambda t: t["corridor"], frozenset({"corridor"}), "corridor"))
     pd.testing.assert_frame_equal(got, full["corridor"])

@@ -63,9 +63,13 @@ def stored(out: Path) -> int:
     return len(list((out / "jobs").glob("*.json")))
 
 
+HEADER = re.compile(r"^(Running |Batch of |Sweep |Appraising )")
+"""The line a command says once its folder is claimed, before the first job (logging, stderr)."""
+
+
 def errors(err: str) -> list[str]:
-    """The lines of stderr that are not progress lines."""
-    return [line for line in err.splitlines() if line and not line.startswith("[")]
+    """The lines of stderr that are not progress lines or a command's opening line."""
+    return [line for line in err.splitlines() if line and not line.startswith("[") and not HEADER.match(line)]
 
 
 def interrupt_after_first_job(args: list[str], out: Path) -> tuple[int, str]:
@@ -125,7 +129,7 @@ def test_ctrl_c_before_any_replication_finished_leaves_nothing_behind(tmp_path, 
     monkeypatch.setattr(model.experiments.runner, "replicate", interrupted)
     out = tmp_path / "r"
     assert main(["run", str(SMALL), "--workers", "1", "--out", str(out)]) == 130
-    assert capsys.readouterr().err == "interrupted; nothing was written\n"
+    assert errors(capsys.readouterr().err) == ["interrupted; nothing was written"]
     assert not out.exists()  # so the same command can simply be run again
 
 
@@ -281,8 +285,12 @@ def test_disk_full_while_writing_the_run_folder_leaves_no_half_folder(tmp_path, 
     err = errors(capsys.readouterr().err)
     assert err[-1] == (f"error: {out}: No space left on device; free some space, then rerun the same command "
                        f"with --resume --out {out}")
-    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no temporary build folder left beside it
-    assert [p.name for p in out.iterdir()] == ["jobs"] and stored(out) == 2  # the replications are kept
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # nothing left beside it
+    assert json.loads((out / "manifest.json").read_text())["status"] == "running"  # not a result
+    assert stored(out) == 2  # the replications are kept
+    monkeypatch.setattr(pd.DataFrame, "to_csv", to_csv)
+    assert main(["run", str(SMALL), "--replications", "2", "--workers", "1", "--out", str(out), "--resume"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete" and not (out / "jobs").exists()
 
 
 def test_read_only_output_is_refused_before_simulating(tmp_path, monkeypatch, capsys):
@@ -327,10 +335,20 @@ def test_out_on_a_file_or_a_mount_point_is_one_line(command, tmp_path, monkeypat
     assert main([command, target, "--out", str(afile)]) == 2
     assert capsys.readouterr().err == f"error: --out: {afile} is a file; expected a folder\n"
     assert afile.read_text() == "mine"
-    if command == "run":  # built beside --out and renamed into place: not possible onto a mount point
-        monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == tmp_path / "mnt")
-        assert main([command, target, "--out", str(tmp_path / "mnt")]) == 2
-        assert "is a mount point" in capsys.readouterr().err
+    # a link to nothing is refused; a link to a folder is written through, and stays a link
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    assert main([command, target, "--out", str(dangling)]) == 2
+    assert "is a link to" in capsys.readouterr().err and dangling.is_symlink() and not (tmp_path / "nowhere").exists()
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "real")
+    monkeypatch.setattr("model.outputs.report.write_outputs", lambda *a, **k: None)
+    monkeypatch.setattr("model.outputs.plots.sweep_plots", lambda *a, **k: None)
+    assert main([command, target, "--out", str(link), "--replications", "2"] if command == "run"
+                else [command, target, "--out", str(link)]) == 0
+    assert link.is_symlink() and (tmp_path / "real" / "manifest.json").is_file()
+    assert not [p for p in tmp_path.iterdir() if ".old-" in p.name or ".tmp-" in p.name]
 
 
 # ------------------------------------------------------------------ sweep folders
@@ -355,14 +373,14 @@ def test_resume_refuses_an_edited_sweep_and_a_folder_that_is_not_a_sweep(finishe
     sweep.write_text(sweep.read_text().replace("values: [1, 2]", "values: [1, 3]"))
     assert main(["sweep", str(sweep), "--out", str(out), "--resume"]) == 2
     assert capsys.readouterr().err == (
-        f"error: --resume: {out} holds another sweep: {sweep} or its base scenario changed since that folder was "
-        "made (its manifest's sweep_sha256 differs); run the edited sweep into a new folder\n")
+        f"error: --out: {out} holds another sweep: {sweep} is not what that folder was started with (an input, a "
+        "parent scenario or an option changed); run it into a new folder\n")
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep")
     assert main(["sweep", str(sweep), "--out", str(other), "--resume"]) == 2
-    assert "is not a sweep folder" in capsys.readouterr().err
+    assert "is not an output folder of this program" in capsys.readouterr().err
     assert [p.name for p in other.iterdir()] == ["notes.txt"]
 
 
@@ -374,7 +392,7 @@ def test_a_truncated_job_file_is_recomputed_with_a_note(finished_sweep, tmp_path
     damaged.write_bytes(damaged.read_bytes()[:40])
     table = (out / "sweep.csv").read_bytes()
     assert main(["sweep", str(folder / "tiny.yaml"), "--workers", "1", "--out", str(out), "--resume"]) == 0
-    assert f"note: {damaged} is damaged (truncated or altered: not what was stored); recomputing it" \
+    assert f"note: {damaged} is damaged (truncated, altered or another job's: not what was stored); recomputing it" \
         in capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["jobs_run_now"] == 1 and (out / "sweep.csv").read_bytes() == table

@@ -10,7 +10,7 @@ import pytest
 from model.analysis.measures import PER_REPLICATION, TABLES, label, markdown
 from model.analysis.tables import tables
 from model.engine.simulate import run_replication
-from model.experiments.sweeps import MEASURE_TABLES
+from model.experiments.sweep_file import MEASURE_TABLES
 from simkit import make_scenario, stream
 
 ROOT = Path(__file__).resolve().parent.parent

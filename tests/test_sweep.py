@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 
 from model.cli import main
-from model.experiments.sweeps import collect, design_points, execute, judge, load_sweep, plan, set_path
+from model.experiments.designs import LatinHypercube, OneAtATime
+from model.experiments.runner import execute
+from model.experiments.sweep_file import load_sweep
+from model.experiments.sweeps import _extract, collect, sweep_jobs
+from model.scenario.uncertainty import set_path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -33,13 +37,15 @@ def test_grid_oat_and_lhs_designs():
     sweep = load_sweep(SWEEPS / "small_fleet.yaml")
     assert len(sweep.points) == 6
     assert {p["nodes.ferry.fleet"] for p in sweep.points} == {1, 2, 3}
-    spec = sweep.spec.model_copy(update={"design": sweep.spec.design.model_copy(update={"kind": "oat"})})
-    oat = design_points(spec)
+    spec = sweep.spec.model_copy(update={"design": OneAtATime()})
+    oat = spec.points()
     assert oat[0] == {"nodes.ferry.fleet": 2, "nodes.a.capacity_mt_per_year": 4.0}
     assert len(oat) == 1 + 2 + 1  # base, two other fleets, one other capacity
-    lhs_spec = spec.model_copy(update={"design": spec.design.model_copy(update={"kind": "lhs", "n": 5, "seed": 3})})
-    lhs = design_points(lhs_spec)
-    assert len(lhs) == 5 and lhs == design_points(lhs_spec)
+    lhs_spec = spec.model_copy(update={"design": LatinHypercube(n=5, seed=3)})
+    lhs = lhs_spec.points()
+    assert len(lhs) == 5 and lhs == lhs_spec.points()
+    # one point in each fifth of every parameter's span (a Latin hypercube), levels in equal shares
+    assert sorted(p["nodes.a.capacity_mt_per_year"] for p in lhs) != [lhs[0]["nodes.a.capacity_mt_per_year"]] * 5
 
 
 def test_set_path_creates_delay_and_finds_items_by_id():
@@ -67,16 +73,17 @@ def test_check_passes_on_true_and_fails_on_false_expectation(tmp_path, capsys):
 @pytest.mark.slow
 def test_workers_and_dask_give_identical_tables(tmp_path):
     sweep = load_sweep(SWEEPS / "small_fleet.yaml")
-    jobs = plan(sweep)
-    execute(sweep, tmp_path / "one", jobs, workers=1)
-    execute(sweep, tmp_path / "two", jobs, workers=2)
-    one, two = collect(sweep, tmp_path / "one", jobs), collect(sweep, tmp_path / "two", jobs)
-    pd.testing.assert_frame_equal(one, two)
+    jobs = sweep_jobs(sweep)
+
+    def table(**how) -> pd.DataFrame:
+        return collect(sweep, execute([j for _, j in jobs], _extract(sweep), seed=sweep.seed, **how), jobs)
+
+    one = table(store=tmp_path / "one", workers=1)
+    pd.testing.assert_frame_equal(one, table(store=tmp_path / "two", workers=2))
     from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        execute(sweep, tmp_path / "dask", jobs, scheduler=cluster.scheduler_address)
-    pd.testing.assert_frame_equal(one, collect(sweep, tmp_path / "dask", jobs))
+        pd.testing.assert_frame_equal(one, table(store=tmp_path / "dask", scheduler=cluster.scheduler_address))
 
 
 @pytest.mark.slow

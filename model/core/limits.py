@@ -30,6 +30,13 @@ and the horizon: about 10 times the baseline over its 7 years (650,000 in one ye
 134 s and 740 MB)."""
 MAX_SWEEP_POINTS = 1_000
 """Most points of a sweep's design (each is a scenario, validated before anything runs)."""
+MAX_WORKERS = 256
+"""Most worker processes asked for (a run uses at most one per core: more only cost memory)."""
+MAX_VARIANTS = 1_000
+"""Most variants (scenarios) one appraisal runs: two per item (without it, delayed), its programme's
+trials and marginal steps come on top and are counted with them."""
+MAX_JOBS = 200_000
+"""Most jobs (variants x replications) of one command (each is a replication; a stored one is a file)."""
 MAX_SEED = 2**63 - 1
 """Largest seed (it is stored in 64-bit integer columns)."""
 
@@ -70,6 +77,8 @@ MAX_MUSD = 1_000_000.0
 """Largest investment or running cost, million USD."""
 MAX_LIFE_YEARS = 200.0
 """Longest economic life of an asset (appraisal)."""
+MIN_LIFE_YEARS = 1.0
+"""Shortest economic life of an asset (an annuity over less than a year divides by nearly zero)."""
 MAX_KM = 40_000.0
 """Longest leg, km (the equator)."""
 
@@ -80,10 +89,13 @@ MAX_YAML_DEPTH = 50
 """Deepest nesting of mappings and lists (a scenario needs about 8)."""
 MAX_ALIAS_VALUES = 10_000
 """Most values YAML aliases may add by repeating what an anchor holds ("billion laughs")."""
+MAX_EXTENDS = 32
+"""Longest chain of ``extends`` parents (the library's longest is 3)."""
 MAX_SHOWN = 80
 """Most characters of an input value quoted in an error message."""
 MAX_NAME = 100
-"""Longest scenario or sweep name (it names the output folder)."""
+"""Longest scenario or sweep name, in UTF-8 bytes (it names the output folder; file systems allow 255
+bytes a name, and a folder name adds a date and time, a sweep's point names a suffix)."""
 
 # ------------------------------------------------------- bounded number types
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
@@ -103,8 +115,10 @@ Replications = Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)]
 def _name(v: str) -> str:
     """A scenario or sweep name names its output folder: no path separators, control
     characters (a NUL byte) or leading dot, and not too long."""
-    if not 1 <= len(v) <= MAX_NAME:
-        raise ValueError(f"expected a name of 1 to {MAX_NAME} characters (it names the output folder), got {len(v)}")
+    size = len(v.encode("utf-8", "surrogatepass"))
+    if not v or size > MAX_NAME:
+        raise ValueError(f"expected a name of 1 to {MAX_NAME} bytes in UTF-8 (it names the output folder, and file "
+                         f"systems count bytes), got {size}")
     bad = next((c for c in v if c in "/\\" or ord(c) < 32 or ord(c) == 127), None)
     if bad is not None:
         raise ValueError(f"expected a name without path separators or control characters (it names the output "

@@ -16,19 +16,19 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
 from model.analysis.ranking import Item, appraise_items, headline, step_values, stream_values
 from model.analysis.measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
-from model.experiments.runner import Extract, job_key, run_stored
+from model.experiments.runner import Extract, Job, execute, plan
 from model.nodes import KINDS
 from model.scenario.schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from model.analysis.stats import t_interval
 from model.core.timeline import effective_investment_dates
-from model.scenario.uncertainty import sample_scenarios
+from model.outputs.folders import RunFolder
 
 STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", *LOST_COLUMNS, "transit_mean_days"]
 
@@ -41,7 +41,7 @@ def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
     return df[STREAM_COLUMNS].astype({"background": bool}).to_dict("records")
 
 
-STREAM_ROWS = Extract(stream_rows, frozenset({"annual_streams"}))
+STREAM_ROWS = Extract(stream_rows, frozenset({"annual_streams"}), "appraisal-streams")
 
 
 def without(s: Scenario, ids: set[str], name: str) -> Scenario:
@@ -101,6 +101,7 @@ class Appraisal:
     by: str
     wall_s: float
     marginal: pd.DataFrame | None = None  # marginal_values(): with appraise(..., marginal=True)
+    budget_musd: float | None = None
 
     @property
     def span(self) -> str:
@@ -115,66 +116,92 @@ class Appraisal:
                                     "replication (the same draws for every variant)." if self.scenario.uncertainty else
                                     "They cover the simulation's noise only, not the uncertainty of the inputs."))
 
-    def write(self, out: str | Path) -> Path:
-        """Tables, charts, report.html and manifest.json into ``out`` (beside its ``jobs/``)."""
-        import json
+    def definition(self) -> dict:
+        """What this appraisal was asked for, inputs resolved: its claim on a folder."""
+        return appraisal_definition(self.scenario, self.replications, self.seed, self.delay_months, self.by,
+                                    self.sequence is not None, self.budget_musd, self.marginal is not None)
 
+    def write(self, out: str | Path) -> Path:
+        """Tables, charts, report.html and manifest.json (last) into ``out`` (beside its ``jobs/``)."""
         from model.outputs.folders import package_versions, scenario_yaml, write_file_atomic
         from model.outputs.report import write_appraisal_outputs
 
-        folder = Path(out)
-        write_appraisal_outputs(folder, self.scenario.name, self.table, self.yearly, self.sequence, self.headline,
-                                self.delay_months, self.note(), self.span)
-        write_file_atomic(folder / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
+        folder = RunFolder.claim(out, kind="appraisal", name=self.scenario.name, definition=self.definition())
+        write_appraisal_outputs(folder.path, self.scenario.name, self.table, self.yearly, self.sequence,
+                                self.headline, self.delay_months, self.note(), self.span)
+        write_file_atomic(folder.path / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
         if self.marginal is not None:
-            write_file_atomic(folder / "marginal_values.csv", self.marginal.to_csv(index=False))
-        manifest = {"kind": "appraisal", "scenario": self.scenario.name, "replications": self.replications,
-                    "seed": self.seed, "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
-                    "answer": self.headline, "versions": package_versions(), "status": "complete"}
-        write_file_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
-        return folder
+            write_file_atomic(folder.path / "marginal_values.csv", self.marginal.to_csv(index=False))
+        return folder.complete({"scenario": self.scenario.name, "replications": self.replications, "seed": self.seed,
+                                "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
+                                "answer": self.headline, "versions": package_versions()})
 
 
-def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], scenario: Scenario) -> pd.DataFrame:
-    rows = [{**row, "scenario": s.name, "replication": k}
-            for key, s, k in jobs for row in stored[key]]  # type: ignore[attr-defined]
+def appraisal_definition(scenario: Scenario, replications: int, seed: int, delay_months: float, by: str,
+                         sequence: bool, budget_musd: float | None, marginal: bool) -> dict:
+    """What an appraisal is asked for, inputs resolved: its claim on a folder."""
+    return {"scenario": scenario.model_dump(mode="json"), "replications": replications, "seed": seed,
+            "delay_months": delay_months, "by": by, "sequence": sequence, "budget_musd": budget_musd,
+            "marginal": marginal}
+
+
+def _values(stored: dict[str, object], jobs: list[Job], scenario: Scenario) -> pd.DataFrame:
+    rows = [{**row, "scenario": j.variant, "replication": j.replication}
+            for j in jobs for row in stored[j.key]]  # type: ignore[attr-defined]
     return stream_values(pd.DataFrame(rows), scenario)
 
 
-def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenario, int]]:
-    """(key, scenario, replication) of every variant; uncertain inputs drawn per replication,
-    the same draws for every variant (they share the hypercube), so differences stay paired."""
-    return [(job_key(d, seed, k), d, k) for v in variants for k, d in enumerate(sample_scenarios(v, n, seed))]
+@dataclass
+class _Runs:
+    """How an appraisal's jobs run: replications, seed, the job store, workers or a Dask scheduler,
+    progress."""
+
+    n: int
+    seed: int
+    store: Path
+    workers: int | None
+    scheduler: str | None
+    progress: object
+
+    def run(self, variants: list[Scenario], extract: Extract = STREAM_ROWS, store: Path | None = None
+            ) -> tuple[dict[str, object], list[Job]]:
+        jobs = plan(variants, self.n, self.seed, keeps=extract.name)
+        return execute(jobs, extract, seed=self.seed, store=store or self.store, workers=self.workers,
+                       scheduler=self.scheduler, progress=self.progress), jobs
 
 
 def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
-             workers: int | None = None, delay_months: float = 12.0, by: str = "id", sequence: bool = False,
-             budget_musd: float | None = None, marginal: bool = False,
-             progress: Callable[[Scenario, int], None] | None = None) -> Appraisal:
-    """Appraise every investment of ``scenario`` (``by="tag"``: every tag group); jobs
-    are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the
-    items with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity
-    at each node (:func:`marginal_values`)."""
+             workers: int | None = None, scheduler: str | None = None, delay_months: float = 12.0, by: str = "id",
+             sequence: bool = False, budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
+             progress: object = None) -> Appraisal:
+    """Appraise every investment of ``scenario`` (``by="tag"``: every tag group), in the folder
+    ``out`` (claimed: new or empty, or with ``resume`` the folder this same appraisal started);
+    jobs are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the items
+    with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity at each
+    node (:func:`marginal_values`). ``scheduler``: a Dask scheduler address."""
     t0 = time.perf_counter()
     n = replications or scenario.replications
     seed = scenario.seed if seed is None else seed
+    folder = RunFolder.claim(out, kind="appraisal", name=scenario.name, resume=resume,
+                             definition=appraisal_definition(scenario, n, seed, delay_months, by, sequence,
+                                                             budget_musd, marginal))
+    runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress)
     items, variants = items_of(scenario, by, delay_months)
-    jobs = _jobs([scenario, *variants], n, seed)
-    stored = run_stored(jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress)
+    try:
+        stored, jobs = runs.run([scenario, *variants])
+        seq = _sequence(scenario, items, runs, budget_musd) if sequence else None
+        more = _marginal(scenario, runs, folder.path / "jobs-marginal") if marginal else None
+    except BaseException:
+        folder.release()  # interrupted or failed: the folder stays "running", for --resume
+        raise
     values = _values(stored, jobs, scenario)
     table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
     years = sorted(values["year"].unique().tolist())
-    seq = None
-    if sequence:
-        seq = _sequence(scenario, items, n, seed, Path(out) / "jobs", workers, budget_musd, progress)
-    more = marginal_values(scenario, out, replications=n, seed=seed, workers=workers, progress=progress) \
-        if marginal else None
     return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
-                     round(time.perf_counter() - t0, 3), more)
+                     round(time.perf_counter() - t0, 3), more, budget_musd)
 
 
-def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, workers: int | None,
-              budget_musd: float | None, progress: Callable[[Scenario, int], None] | None) -> pd.DataFrame:
+def _sequence(s: Scenario, items: list[Item], runs: _Runs, budget_musd: float | None) -> pd.DataFrame:
     """Greedy programme: start from the scenario without any costed item; at each step
     fund the item with the highest NPV per million USD (or Mt per million USD without
     an ``appraisal:`` section) given those already funded, re-running each candidate;
@@ -194,8 +221,8 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
             break
         trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
                                    f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
-        jobs = _jobs([current, *trials.values()], n, seed)
-        values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, s)
+        stored, jobs = runs.run([current, *trials.values()])
+        values = _values(stored, jobs, s)
         found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
         stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
@@ -232,7 +259,7 @@ def marginal_rows(t: dict[str, pd.DataFrame]) -> dict:
     return {"streams": stream_rows(t), "capacity": caps.astype({"year": int}).to_dict("records")}
 
 
-MARGINAL_ROWS = Extract(marginal_rows, frozenset({"annual_streams", "annual_nodes"}))
+MARGINAL_ROWS = Extract(marginal_rows, frozenset({"annual_streams", "annual_nodes"}), "appraisal-marginal")
 
 
 def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
@@ -251,28 +278,30 @@ def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
     return s.model_copy(update={"name": name, "investments": [*s.investments, inv]}), f"{field} +{value:g}"
 
 
-def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | None = None,
-                    seed: int | None = None, workers: int | None = None,
-                    progress: Callable[[Scenario, int], None] | None = None) -> pd.DataFrame:
+def marginal_values(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
+                    workers: int | None = None, scheduler: str | None = None, progress: object = None) -> pd.DataFrame:
     """Per node with a capacity on a corridor route, and year: the corridor cargo one step
     more capacity there delivers (paired runs, 95% interval), per tonne of capacity added
     (the measured shadow price), beside what the static bound says for the same step.
     Jobs are stored in ``out/jobs-marginal``."""
+    runs = _Runs(replications or scenario.replications, scenario.seed if seed is None else seed,
+                 Path(out) / "jobs-marginal", workers, scheduler, progress)
+    return _marginal(scenario, runs, runs.store)
+
+
+def _marginal(scenario: Scenario, runs: _Runs, store: Path) -> pd.DataFrame:
     from model.analysis.bound import corridor_nodes, demand_bound
 
-    n = replications or scenario.replications
-    seed = scenario.seed if seed is None else seed
     variants = {nid: m for nid in corridor_nodes(scenario) if (m := more_capacity(scenario, nid)) is not None}
-    jobs = _jobs([scenario, *(m[0] for m in variants.values())], n, seed)
-    stored = cast(dict[str, dict], run_stored(jobs, Path(out) / "jobs-marginal", seed, MARGINAL_ROWS, workers,
-                                              progress))
+    stored_any, jobs = runs.run([scenario, *(m[0] for m in variants.values())], MARGINAL_ROWS, store)
+    stored = cast(dict[str, dict], stored_any)
 
     def total(name: str) -> pd.DataFrame:  # replication x year: corridor delivered
-        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["streams"]]
+        rows = [{**r, "replication": j.replication} for j in jobs if j.variant == name for r in stored[j.key]["streams"]]
         return pd.DataFrame(rows).groupby(["replication", "year"])["delivered_t"].sum().unstack("year")
 
     def capacity(name: str) -> pd.DataFrame:  # year x node: mean capacity
-        rows = [{**r, "replication": k} for key, s, k in jobs if s.name == name for r in stored[key]["capacity"]]
+        rows = [{**r, "replication": j.replication} for j in jobs if j.variant == name for r in stored[j.key]["capacity"]]
         return pd.DataFrame(rows).groupby(["year", "node"])["capacity_t"].mean().unstack("node")
 
     base, base_cap = total(scenario.name), capacity(scenario.name)

@@ -55,13 +55,18 @@ class Failure:
                    "".join(traceback.format_exception(exc)))
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the jobs: ``done`` of ``total`` had finished (counting those found
-    in ``store`` before the run started); they are kept in ``store`` if there is one."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command line's handler and handled as Ctrl-C is."""
 
-    def __init__(self, done: int, total: int, store: Path | None = None) -> None:
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM: ``terminated``) stopped the jobs: ``done`` of ``total`` had finished
+    (counting those found in ``store`` before the run started); they are kept in ``store`` if
+    there is one."""
+
+    def __init__(self, done: int, total: int, store: Path | None = None, terminated: bool = False) -> None:
         super().__init__(done, total, store)
-        self.done, self.total, self.store = done, total, store
+        self.done, self.total, self.store, self.terminated = done, total, store, terminated
 
 
 class JobsFailed(RuntimeError):
@@ -174,7 +179,7 @@ def run_jobs(fn: Callable[..., Any], calls: Sequence[tuple], labels: Sequence[st
             finally:
                 if executor is None:
                     pool.shutdown(wait=True)
-    except KeyboardInterrupt:
-        raise Interrupted(done, total, store) from None
+    except KeyboardInterrupt as e:
+        raise Interrupted(done, total, store, isinstance(e, Terminated) or getattr(e, "terminated", False)) from None
     if failures:
         raise JobsFailed(failures, done, total, store)

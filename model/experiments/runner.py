@@ -1,31 +1,43 @@
-"""Replications of scenarios on a local process pool, gathered into tables, and the
-job store that lets an interrupted run, batch, sweep or appraisal resume.
+"""The one runner: variants x replications become jobs, run on a local pool or a Dask cluster,
+each stored as it finishes, so an interrupted run, batch, sweep or appraisal resumes.
 
-Replication k of any scenario uses seed streams keyed by (seed, k) only, so
-results are the same whatever the number of workers, and scenarios compared
-side by side share common random numbers. Every job's result goes through the
-same JSON form whether it was just computed or read back from a store, so a
-resumed run gives byte-identical tables. (Pools: :mod:`model.experiments.pool`.)
+An experiment of any kind (a run, a batch, a sweep's points, an appraisal's variants) is a
+list of scenarios (its *variants*) and a number of replications. :func:`plan` makes its
+jobs: replication k of every variant gets row k of the same Latin hypercube of uncertain
+inputs (:func:`~model.scenario.uncertainty.sample_scenarios`) and the same random streams, so
+differences between variants are paired; each drawn scenario is checked before anything is
+simulated. :func:`execute` runs the jobs not yet in the store and returns what each job keeps
+(an :class:`Extract` of its tables).
+
+A job's key is a hash of what makes its numbers: the resolved (drawn) scenario, the seed, the
+replication, what it keeps, and the model's own code (:func:`~model.outputs.folders.code_sha256`).
+What does not change a replication's numbers is left out (description, the number of
+replications, the appraisal's money values; the name too unless ``named``: stored tables carry
+it), so changing it reuses the stored runs. Replication k uses seed streams keyed by (seed, k)
+only, so results are the same whatever the workers or scheduler; every job's result goes
+through the same JSON form whether just computed or read back, so a resumed run gives
+byte-identical tables. (Pools and Ctrl-C: :mod:`model.experiments.pool`.)
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 import json
 import os
-from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, cast
+from typing import Callable, Sequence, cast
 
 import pandas as pd
 
-from model import __version__
-from model.outputs.folders import DamagedFile, clean_stale, note, read_checked_json, write_checked_json, write_file_atomic
 from model.analysis.tables import tables
-from model.experiments.pool import Interrupted, JobsFailed, run_jobs
-from model.scenario.schema import Scenario
 from model.engine.simulate import run_replication
+from model.experiments.pool import Interrupted, JobsFailed, run_jobs
+from model.outputs.folders import (DamagedFile, clean_stale, code_sha256, note, read_checked_json, write_checked_json,
+                                   write_file_atomic)
+from model.scenario.loader import ScenarioError
+from model.scenario.schema import Scenario
+from model.scenario.uncertainty import DrawError, sample_scenarios
 
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None,
@@ -36,23 +48,35 @@ def replicate(scenario: Scenario, k: int, seed: int | None = None,
 
 
 def default_workers() -> int:
+    """Worker processes when none are asked for: one per core."""
     return max(1, os.cpu_count() or 1)
 
 
-def job_key(s: Scenario, seed: int, replication: int, *, named: bool = False, log_shipments: bool = False) -> str:
-    """Identity of one replication of one scenario: resolved scenario, seed, replication, model. What
-    does not change a replication's numbers is left out (description, the number of
-    replications, the appraisal's money values; the name too unless ``named``: stored
-    tables carry it), so changing it reuses the stored runs. A job that logs its shipments
-    stores more (``log_shipments``): another key."""
-    body = s.model_dump(mode="json")
-    for field in ("description", "replications", "appraisal") + (() if named else ("name",)):
-        body.pop(field, None)
-    ident = {"scenario": body, "seed": seed, "replication": replication, "model": __version__}
-    if log_shipments:
-        ident["log_shipments"] = True
-    blob = json.dumps(ident, sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()[:24]
+def workers_for(asked: int | None, jobs: int) -> int:
+    """Local worker processes for ``jobs`` jobs: as asked (default one per core), but never more
+    than the jobs or the cores (a simulation is CPU-bound: more processes than cores only cost
+    memory), with a note when the request is cut."""
+    cores = default_workers()
+    n = asked or cores
+    if n > cores:
+        note(f"--workers {n}: using {cores}, one per core of this machine (more processes only cost memory)")
+        n = cores
+    return max(1, min(n, jobs))
+
+
+@dataclass(frozen=True)
+class Extract:
+    """What a job keeps of a replication's tables (``fn``, a top-level function so workers can
+    run it), the tables it reads, so a worker builds only those (a sweep's measures read one or
+    two tables; the rest cost most of a replication's post-processing), and its ``name``, part
+    of the job key."""
+
+    fn: Callable[[dict[str, pd.DataFrame]], object]
+    tables: frozenset[str] | None
+    name: str
+
+    def __call__(self, t: dict[str, pd.DataFrame]) -> object:
+        return self.fn(t)
 
 
 def table_records(t: dict[str, pd.DataFrame]) -> dict[str, dict]:
@@ -62,68 +86,72 @@ def table_records(t: dict[str, pd.DataFrame]) -> dict[str, dict]:
             for name, df in t.items()}
 
 
-def _frames(records: dict[str, dict]) -> dict[str, pd.DataFrame]:
+def frames(records: dict[str, dict]) -> dict[str, pd.DataFrame]:
     """The tables :func:`table_records` made, with their dtypes."""
     return {name: pd.DataFrame(r["data"], columns=r["columns"]).astype(r["dtypes"]) for name, r in records.items()}
 
 
-def run_many(
-    jobs: Iterable[tuple[Scenario, int]],
-    seed: int | None = None,
-    workers: int | None = None,
-    on_done: Callable[[Scenario, int], None] | None = None,
-    store: "os.PathLike[str] | str | None" = None,
-    log_shipments: bool = False,
-) -> dict[str, pd.DataFrame]:
-    """Run (scenario, replication) jobs, in parallel when workers > 1, and
-    concatenate their tables in job order (so output never depends on timing).
-    ``store``: a folder keeping each finished replication, so a second call resumes.
-    ``log_shipments``: with the ``shipments`` table (every delivered shipment)."""
-    jobs = list(jobs)
-    keyed = [(job_key(s, s.seed if seed is None else seed, k, named=True, log_shipments=log_shipments), s, k)
-             for s, k in jobs]
-    stored = run_stored(keyed, store, seed, table_records, workers, on_done, log_shipments=log_shipments)
-    results = [_frames(cast(dict[str, dict], stored[key])) for key, _, _ in keyed]
-    names = list(dict.fromkeys(n for r in results for n in r))
-    return {n: pd.concat([r[n] for r in results if n in r], ignore_index=True) for n in names}
-
-
-def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-                 workers: int | None = None) -> dict[str, pd.DataFrame]:
-    """All replications of one scenario, as per-replication tables (``model.run``
-    gives the full :class:`~model.outputs.results.Results`)."""
-    n = replications or scenario.replications
-    return run_many(((scenario, k) for k in range(n)), seed=seed, workers=workers)
+ALL_TABLES = Extract(table_records, None, "tables")
+"""A run's or batch's jobs keep every table."""
 
 
 @dataclass(frozen=True)
-class Extract:
-    """What a job keeps of a replication's tables (``fn``), and the tables it reads, so a
-    worker builds only those (a sweep's measures read one or two tables; the rest cost
-    most of a replication's post-processing)."""
+class Job:
+    """Replication ``replication`` of the variant ``variant`` (its name): ``scenario`` with its
+    uncertain inputs drawn, and the ``key`` its result is stored under."""
 
-    fn: Callable[[dict[str, pd.DataFrame]], object]
-    tables: frozenset[str]
+    key: str
+    variant: str
+    replication: int
+    scenario: Scenario
 
-    def __call__(self, t: dict[str, pd.DataFrame]) -> object:
-        return self.fn(t)
+    @property
+    def label(self) -> str:
+        return f"{self.variant} replication {self.replication + 1}"
 
 
-def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Callable[[dict[str, pd.DataFrame]], object],
-                log_shipments: bool = False) -> object:
-    """One replication -> what ``extract`` keeps of its tables (runs in a worker); an
-    :class:`Extract` has only the tables it reads built."""
-    only = extract.tables if isinstance(extract, Extract) else None
-    return extract(replicate(scenario, k, seed, only, log_shipments))
+def job_key(s: Scenario, seed: int, replication: int, *, keeps: str = "tables", named: bool = False,
+            log_shipments: bool = False) -> str:
+    """Identity of one replication of one scenario: resolved scenario, seed, replication, what is
+    kept (``keeps``), the model's code. See the module's docstring for what is left out."""
+    body = s.model_dump(mode="json")
+    for field in ("description", "replications", "appraisal") + (() if named else ("name",)):
+        body.pop(field, None)
+    ident = {"scenario": body, "seed": seed, "replication": replication, "keeps": keeps, "model": code_sha256()}
+    if log_shipments:
+        ident["log_shipments"] = True
+    blob = json.dumps(ident, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:32]
+
+
+def plan(variants: Sequence[Scenario], replications: int, seed: int, *, keeps: str = "tables", named: bool = False,
+         log_shipments: bool = False) -> list[Job]:
+    """The jobs of ``variants`` x ``replications``, variant by variant; uncertain inputs drawn per
+    replication, the same draws for every variant (they share the hypercube), so differences stay
+    paired. Every drawn scenario is checked first: :class:`~model.scenario.loader.ScenarioError`
+    names a draw that breaks a rule, before anything is simulated."""
+    jobs: list[Job] = []
+    problems: list[str] = []
+    for v in variants:
+        try:
+            drawn = sample_scenarios(v, replications, seed)
+        except DrawError as e:
+            problems += [f"{v.name}: {p}" for p in e.problems]
+            continue
+        jobs += [Job(job_key(d, seed, k, keeps=keeps, named=named, log_shipments=log_shipments), v.name, k, d)
+                 for k, d in enumerate(drawn)]
+    if problems:
+        raise ScenarioError(problems)
+    return jobs
 
 
 FAILED = "failed.txt"
 """In a job store: the tracebacks of the jobs that failed in the last run."""
 
 
-def stored_results(folder: Path, keys: Iterable[str], *, quiet: bool = False) -> dict[str, object]:
-    """The results a job store holds for ``keys``; a damaged file (truncated, altered) is
-    left out, to be recomputed, with a note unless ``quiet``."""
+def stored_results(folder: Path, keys: Sequence[str], *, quiet: bool = False) -> dict[str, object]:
+    """The results a job store holds for ``keys``; a damaged file (truncated, altered, another
+    job's, not a regular file) is left out, to be recomputed, with a note unless ``quiet``."""
     found: dict[str, object] = {}
     for key in dict.fromkeys(keys):
         path = folder / f"{key}.json"
@@ -134,59 +162,152 @@ def stored_results(folder: Path, keys: Iterable[str], *, quiet: bool = False) ->
         except DamagedFile as e:
             if not quiet:
                 note(f"{e}; recomputing it")
+            if not path.is_file() and not path.is_dir():
+                path.unlink(missing_ok=True)  # a FIFO or the like: out of the way of the new result
     return found
 
 
-def run_stored(jobs: list[tuple[str, Scenario, int]], store: "os.PathLike[str] | str | None", seed: int | None,
-               extract: Callable[[dict[str, pd.DataFrame]], object], workers: int | None = None,
-               on_done: Callable[[Scenario, int], None] | None = None,
-               executor: Executor | None = None, log_shipments: bool = False) -> dict[str, object]:
-    """Run (key, scenario, replication) jobs whose result is not yet in ``store`` (a
-    folder of ``KEY.json`` files, each written atomically with a checksum as its job
-    finishes; None: kept in memory only), and return every job's result by key: an
-    interrupted run resumes where it stopped. Jobs with the same key run once.
-    ``extract`` (a top-level function, so workers can run it) turns a replication's
-    tables into what is stored (JSON-able; always returned as read back from JSON, so
-    a resumed run and an uninterrupted one see the same values). ``executor``: run on
-    it (a Dask cluster's) instead of a local pool of ``workers``. ``log_shipments``: each
-    replication logs its delivered shipments (the ``shipments`` table). Raises
-    :class:`~model.experiments.pool.Interrupted` or :class:`~model.experiments.pool.JobsFailed` (the failures'
-    tracebacks also go to ``FAILED`` in the store)."""
+def pending(store: Path | None, jobs: Sequence[Job]) -> int:
+    """How many distinct jobs have no (whole) stored result yet."""
+    keys = [j.key for j in jobs]
+    if store is None:
+        return len(set(keys))
+    return len(set(keys) - set(stored_results(store, keys, quiet=True)))
+
+
+class Progress:
+    """What a runner tells as it goes: :meth:`start` (jobs in all, how many were already stored),
+    then :meth:`advance` as each finishes, :meth:`close` at the end. This base is silent; the
+    command line's shows a bar (``model.experiments.progress``)."""
+
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class _Callback(Progress):
+    """The library's simple form: ``on_done(scenario, replication)`` as each job finishes."""
+
+    def __init__(self, on_done: Callable[[Scenario, int], None]) -> None:
+        self.on_done = on_done
+        self.jobs: dict[str, Job] = {}
+
+    def advance(self, label: str) -> None:
+        job = self.jobs.get(label)
+        if job is not None:
+            self.on_done(job.scenario, job.replication)
+
+
+ProgressLike = "Progress | Callable[[Scenario, int], None] | None"
+
+
+def as_progress(p: object, jobs: Sequence[Job] = ()) -> Progress:
+    """A :class:`Progress` from what a caller gave: one, a callback ``(scenario, replication)``, or None."""
+    if isinstance(p, Progress):
+        return p
+    if p is None:
+        return Progress()
+    cb = _Callback(cast(Callable[[Scenario, int], None], p))
+    cb.jobs = {j.label: j for j in jobs}
+    return cb
+
+
+def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Extract, log_shipments: bool = False) -> object:
+    """One replication -> what ``extract`` keeps of its tables (runs in a worker)."""
+    return extract(replicate(scenario, k, seed, extract.tables, log_shipments))
+
+
+def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: Path | None = None,
+            workers: int | None = None, scheduler: str | None = None, progress: object = None,
+            log_shipments: bool = False) -> dict[str, object]:
+    """Run the jobs whose result is not yet in ``store`` (a folder of ``KEY.json`` files, each
+    written atomically with a checksum as its job finishes; None: kept in memory only) and
+    return every job's result by key: an interrupted run resumes where it stopped. Jobs with
+    the same key run once. Results are always returned as read back from JSON, so a resumed
+    run and an uninterrupted one see the same values. ``scheduler``: a Dask scheduler address
+    to run on instead of a local pool of ``workers``. Raises
+    :class:`~model.experiments.pool.Interrupted` or :class:`~model.experiments.pool.JobsFailed`
+    (the failures' tracebacks also go to ``FAILED`` in the store)."""
     folder = Path(store) if store is not None else None
     results: dict[str, object] = {}
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         clean_stale(folder)
         (folder / FAILED).unlink(missing_ok=True)
-        results = stored_results(folder, (key for key, _, _ in jobs))
-    todo: list[tuple[str, Scenario, int]] = []
+        results = stored_results(folder, [j.key for j in jobs])
+    todo: list[Job] = []
     seen = set(results)
-    for key, s, k in jobs:
-        if key not in seen:
-            seen.add(key)
-            todo.append((key, s, k))
+    for j in jobs:
+        if j.key not in seen:
+            seen.add(j.key)
+            todo.append(j)
+    total = len({j.key for j in jobs})
+    tell = as_progress(progress, jobs)
+    tell.start(total, total - len(todo))
 
     def save(i: int, value: object) -> None:
-        key, s, k = todo[i]
+        job = todo[i]
         value = json.loads(json.dumps(value))
         if folder is not None:
-            write_checked_json(folder / f"{key}.json", value)
-        results[key] = value
-        if on_done:
-            on_done(s, k)
+            write_checked_json(folder / f"{job.key}.json", value)
+        results[job.key] = value
+        tell.advance(job.label)
 
+    calls = [(j.scenario, j.replication, seed, extract, log_shipments) for j in todo]
+    labels = [j.label for j in todo]
     try:
-        run_jobs(_stored_job, [(s, k, seed, extract, log_shipments) for _, s, k in todo],
-                 [f"{s.name} replication {k + 1}" for _, s, k in todo], save,
-                 workers=min(workers or default_workers(), max(len(todo), 1)), executor=executor,
-                 store=folder, done_before=len({key for key, _, _ in jobs}) - len(todo))
+        if scheduler and todo:
+            from dask.distributed import Client
+
+            with Client(scheduler) as client:
+                run_jobs(_stored_job, calls, labels, save, executor=client.get_executor(pure=False), store=folder,
+                         done_before=total - len(todo))
+        else:
+            run_jobs(_stored_job, calls, labels, save, workers=workers_for(workers, len(todo)) if todo else 1,
+                     store=folder, done_before=total - len(todo))
     except Interrupted as e:
         if folder is None:
             raise
         # counted from the store: Ctrl-C may land between a job's write and its count
-        raise Interrupted(len(stored_results(folder, seen, quiet=True)), e.total, folder) from None
+        raise Interrupted(len(stored_results(folder, list(seen), quiet=True)), e.total, folder, e.terminated) from None
     except JobsFailed as e:
         if folder is not None:
             write_file_atomic(folder / FAILED, "\n\n".join(f"{f.job}:\n{f.traceback}" for f in e.failures))
         raise
-    return {key: results[key] for key, _, _ in jobs}
+    finally:
+        tell.close()
+    return {j.key: results[j.key] for j in jobs}
+
+
+def run_tables(jobs: Sequence[Job], *, seed: int | None, store: Path | None = None, workers: int | None = None,
+               scheduler: str | None = None, progress: object = None,
+               log_shipments: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table of every job (a run's or batch's), concatenated in job order, so the output
+    never depends on timing."""
+    stored = execute(jobs, ALL_TABLES, seed=seed, store=store, workers=workers, scheduler=scheduler,
+                     progress=progress, log_shipments=log_shipments)
+    results = [frames(cast(dict[str, dict], stored[j.key])) for j in jobs]
+    names = list(dict.fromkeys(n for r in results for n in r))
+    return {n: pd.concat([r[n] for r in results if n in r], ignore_index=True) for n in names}
+
+
+def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,
+                 workers: int | None = None) -> dict[str, pd.DataFrame]:
+    """All replications of one scenario, as per-replication tables (``model.run`` gives the
+    full :class:`~model.outputs.results.Results`)."""
+    s = seed if seed is not None else scenario.seed
+    return run_tables(plan([scenario], replications or scenario.replications, s, named=True), seed=s,
+                      workers=workers)
+
+
+def run_many(pairs: Sequence[tuple[Scenario, int]], seed: int | None = None,
+             workers: int | None = None) -> dict[str, pd.DataFrame]:
+    """(scenario, replication) pairs as given (no uncertain input drawn), concatenated in order:
+    for tests and scripts that build their own replications."""
+    jobs = [Job(job_key(s, s.seed if seed is None else seed, k, named=True), s.name, k, s) for s, k in pairs]
+    return run_tables(jobs, seed=seed, workers=workers)

@@ -533,24 +533,31 @@ def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Pa
     _interval_panels(table, cols, labels, f"{title}\n(from a {delay_months:g}-month delay of each)", path)
 
 
-def morris_chart(sens: pd.DataFrame, title: str, trajectories: int, folder: Path) -> list[Path]:
-    """Per measure: each parameter's Morris mu* (mean absolute elementary effect over its
-    range) with its 95% bootstrap interval, largest first; sigma as a dot (high sigma:
-    the effect depends on the other parameters, or is not linear)."""
+def sensitivity_chart(sens: pd.DataFrame, title: str, design: str, folder: Path) -> list[Path]:
+    """Per measure: each parameter's main index (Morris mu*, the mean absolute elementary effect
+    over its range; Sobol' ST, its share of the variance with interactions) with its 95% bootstrap
+    interval, largest first; the second index as a dot (Morris sigma: the effect depends on the
+    other parameters, or is not linear; Sobol' S1: the share it explains alone)."""
     folder.mkdir(parents=True, exist_ok=True)
+    indices = [c for c in sens.columns if c not in ("measure", "parameter") and not c.endswith("_conf")]
+    main, second = indices[0], (indices[1] if len(indices) > 1 else None)
+    names = {"mu_star": "mu*", "sigma": "sigma", "ST": "total index ST", "S1": "first-order index S1"}
     paths = []
     for measure, g in sens.groupby("measure", sort=False):
-        g = g.sort_values("mu_star", ascending=True)
+        g = g.sort_values(main, ascending=True)
         fig, ax = plt.subplots(figsize=(8, 0.5 * len(g) + 1.8))
         y = np.arange(len(g))
-        ax.barh(y, g["mu_star"], xerr=g["mu_star_conf"], color="#2b6cb0", ecolor="#333", capsize=3, label="mu*")
-        ax.plot(g["sigma"], y, "o", color="#c05621", label="sigma")
+        conf = g[f"{main}_conf"] if f"{main}_conf" in g else None
+        ax.barh(y, g[main], xerr=conf, color="#2b6cb0", ecolor="#333", capsize=3, label=names.get(main, main))
+        if second is not None:
+            ax.plot(g[second], y, "o", color="#c05621", label=names.get(second, second))
         ax.set_yticks(y, [_short(p) for p in g["parameter"]])
-        ax.set_xlabel(f"{measure}: effect of moving each parameter across its range")
+        ax.set_xlabel(f"{measure}: " + ("effect of moving each parameter across its range" if design == "morris"
+                                        else "share of its variance"))
         ax.grid(axis="x", alpha=0.3)
         ax.legend(fontsize=8)
-        ax.set_title(f"{title}: which input drives {measure}\n(Morris elementary effects, {trajectories} trajectories)",
-                     fontsize=10)
+        what = {"morris": "Morris elementary effects", "sobol": "Sobol' indices"}.get(design, design)
+        ax.set_title(f"{title}: which input drives {measure}\n({what})", fontsize=10)
         fig.tight_layout()
         path = folder / f"sensitivity_{measure}.png"
         fig.savefig(path, dpi=110)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.analysis.bound import bounds_for_runs, capacity_values_for_runs
-from model.outputs.folders import git_commit, package_versions, scenario_yaml, write_atomically
+from model.outputs.folders import package_versions, scenario_yaml, write_folder
 from model.analysis.measures import LOG_TABLES, PER_REPLICATION, TABLES
 from model.scenario.schema import Scenario
 from model.analysis.summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
@@ -162,7 +162,6 @@ class Results:
             "replications": self.info.replications,
             "replication_seeds": [{"seed": self.info.seed, "replication": k} for k in range(self.info.replications)],
             "versions": package_versions(),
-            "git_commit": git_commit(),
             "wall_s": self.info.wall_s,
             "simulated_hops": int(self.perf["hops"].sum()),
             **({"shipment_log": {"file": "shipments.parquet", "rows": len(self.shipments)}}
@@ -174,24 +173,38 @@ class Results:
         for name, df in self.tables().items():
             df.to_csv(Path(folder) / f"{name}.csv", index=False)
 
+    def definition(self) -> dict:
+        """What these results were asked for (the run folder's claim): :func:`run_definition`."""
+        return run_definition(self.info.kind, self.scenarios, self.info.seed, self.info.replications,
+                              self.shipments is not None)
+
     def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True) -> Path:
-        """Write a complete run folder atomically and return its path: resolved
-        scenarios, every table, plots and ``report.html`` (unless ``plots=False``; with
-        ``figures=False`` the report without the PNG figures, a quarter of a run's wall
-        time), and ``manifest.json`` last. ``year`` is the year of the corridor map."""
+        """Write a complete run folder and return its path: resolved scenarios, every table,
+        plots and ``report.html`` (unless ``plots=False``; with ``figures=False`` the report
+        without the PNG figures, a quarter of a run's wall time), and ``manifest.json`` last
+        (:class:`~model.outputs.folders.RunFolder`: ``folder`` must be new or empty, or the
+        folder this process claimed for these results). ``year`` is the year of the corridor map."""
         from model.outputs.report import write_outputs
 
-        def fill(tmp: Path) -> dict:
+        def fill(out: Path) -> dict:
             for s in self.scenarios:
-                (tmp / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s), encoding="utf-8")
-            self.write_tables(tmp)
+                (out / f"scenario-{s.name}.yaml").write_text(scenario_yaml(s), encoding="utf-8")
+            self.write_tables(out)
             if self.shipments is not None:
-                self.shipments.to_parquet(tmp / "shipments.parquet", index=False)
+                self.shipments.to_parquet(out / "shipments.parquet", index=False)
             if plots:
-                write_outputs(tmp, self, year, figures)
+                write_outputs(out, self, year, figures)
             return self.manifest()
 
-        return write_atomically(Path(folder), fill)
+        return write_folder(Path(folder), fill, kind=self.info.kind, name="-vs-".join(self.names)[:200],
+                            definition=self.definition())
+
+
+def run_definition(kind: str, scenarios: list[Scenario] | tuple[Scenario, ...], seed: int | None, replications: int,
+                   log_shipments: bool) -> dict:
+    """What a run, batch or comparison is asked for, inputs resolved: its claim on a folder."""
+    return {"kind": kind, "scenarios": [s.model_dump(mode="json") for s in scenarios], "seed": seed,
+            "replications": replications, "log_shipments": log_shipments}
 
 
 def _dated(log: pd.DataFrame, scenarios: list[Scenario] | tuple[Scenario, ...]) -> pd.DataFrame:
@@ -212,6 +225,12 @@ def _manifest(folder: Path) -> dict:
         data = None
     if not isinstance(data, dict) or data.get("status") != "complete":
         raise NotAResultError(f"{folder}: not a finished run or batch folder (no manifest.json with status complete)")
+    kind = data.get("kind", "run")
+    if kind not in ("run", "batch", "compare"):
+        hint = {"sweep": "compare sweeps with `sweep --baseline OLD/summary.csv`",
+                "appraisal": "its tables are appraisal.csv and appraisal_years.csv"}.get(str(kind), "")
+        raise NotAResultError(f"{folder}: a {kind} folder, not a run or batch folder; compare reads run and batch "
+                              "folders" + (f" ({hint})" if hint else ""))
     return data
 
 
@@ -251,7 +270,7 @@ def read(folder: str | Path) -> Results:
     scenarios = []
     for sc in man.get("scenarios", []):
         scenarios.append(_resolved_scenario(folder, sc))
-    info = RunInfo(man.get("kind", "run"), man.get("seed"), int(man.get("replications", 0)),
+    info = RunInfo(man.get("kind", "run"), man.get("seed"), int(man.get("replications", 0) or 0),
                    tuple(sc.get("file", "") for sc in man.get("scenarios", [])), float(man.get("wall_s", 0.0)))
     tables = {f.name: read_table(folder, f.name) for f in fields(Results) if f.name in TABLES}
     log = folder / "shipments.parquet"
@@ -268,22 +287,29 @@ def read_many(folders: list[Path]) -> tuple[Results, list[str]]:
     name that comes back with other contents or another seed is a different
     scenario: it is renamed ``name@folder`` so replications are never mixed."""
     seen: dict[str, tuple] = {}
+    first_in: dict[str, Path] = {}
     scenarios: dict[str, tuple[Scenario, str]] = {}
     parts: list[dict[str, pd.DataFrame]] = []
     notes: list[str] = []
     seeds = set()
     for folder in map(Path, folders):
         res = read(folder)
+        code = _manifest(folder).get("code_sha256")
         seeds.add(res.info.seed)
         renames = {}
         for s, f in zip(res.scenarios, res.info.files):
-            key = (s.sha256(), res.info.seed)
+            key = (s.sha256(), res.info.seed, code)
             if seen.setdefault(s.name, key) != key:
                 renames[s.name] = f"{s.name}@{folder.name}"
-                notes.append(f"{folder}: scenario {s.name!r} differs (file or seed) from the one already read; "
-                             f"shown as {renames[s.name]!r}"
-                             + ("; its seed differs, so differences with it are not paired on common random numbers"
-                                if key[1] != seen[s.name][1] else ""))
+                why = ("its seed differs, so differences with it are not paired on common random numbers"
+                       if key[1] != seen[s.name][1] else "it was made by other model code"
+                       if key[0] == seen[s.name][0] else "its inputs differ")
+                notes.append(f"{folder}: scenario {s.name!r} is not the one read from {first_in[s.name]} ({why}); "
+                             f"shown as {renames[s.name]!r}")
+            elif s.name in first_in:
+                notes.append(f"{folder}: scenario {s.name!r} is the same as in {first_in[s.name]} (inputs, seed and "
+                             "code): a replication in both folders is the same run and counts once")
+            first_in.setdefault(s.name, folder)
             name = renames.get(s.name, s.name)
             scenarios.setdefault(name, (s.model_copy(update={"name": name}) if name != s.name else s, f))
         tables = {n: getattr(res, n) for n in PER_REPLICATION}

@@ -349,3 +349,35 @@ def _check_shipments(s: Scenario) -> list[tuple[tuple, str]]:
     return [(("streams", sid, "shipment_t"), f"this run would create {shown} shipments a replication (limit "
              f"{MAX_SHIPMENTS:,}), {per_stream[sid] / total:.0%} of them from this stream ({st.shipment_t:g} t each); "
              "expected larger shipments, smaller volumes or a shorter horizon")]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet recognises a formula (or a DDE command) in a CSV cell: text a user wrote never
+starts so, since names and ids reach the output tables."""
+FREE_TEXT = {"description", "source"}
+"""Fields of free text that never reach a table cell."""
+
+
+def formula_problems(data: object, at: tuple = ()) -> list[tuple[tuple, str]]:
+    """(field path, message) of every name, id or text value in ``data`` (a scenario's or sweep's
+    mapping) that a spreadsheet would take for a formula if it reached a CSV cell."""
+    out: list[tuple[tuple, str]] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and k.startswith(FORMULA_START):
+                out.append((at + (k,), f"expected a name that does not start with {k[0]!r} (a spreadsheet would run "
+                            "it as a formula from a CSV cell), got " + repr(k[:20])))
+            if k not in FREE_TEXT:
+                out += formula_problems(v, at + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += formula_problems(v, at + (i,))
+    elif isinstance(data, str) and data.startswith(FORMULA_START):
+        out.append((at, f"expected a text that does not start with {data[0]!r} (a spreadsheet would run it as a "
+                    "formula from a CSV cell), got " + repr(data[:20])))
+    return out
+
+
+def check_text(s: Scenario) -> list[tuple[tuple, str]]:
+    """Names, ids and texts of a scenario that would reach a table cell as a formula."""
+    return formula_problems(s.model_dump(mode="json", exclude={"uncertainty"}))

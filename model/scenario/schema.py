@@ -20,7 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from model.core.distributions import as_distribution
 from model.core.limits import (FIRST_DATE, LAST_DATE, MAX_CAPACITY_FACTOR, MAX_DAYS, MAX_FACTOR, MAX_GROWTH, MAX_HORIZON_YEARS,
-                     MAX_LIFE_YEARS, MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed,
+                     MAX_LIFE_YEARS, MIN_LIFE_YEARS, MAX_MT_PER_YEAR, MAX_MUSD, MAX_USD, Days, Months, Musd, Name, Replications, Seed,
                      Tonnes, Usd)
 from model.nodes import KINDS
 from model.core.specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
@@ -263,12 +263,22 @@ class AppraisalSpec(Strict):
     capital_cost: Literal["annualised", "upfront"] = Field(
         "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
         "years inside the horizon count, like its benefits), or all in the year of its date")
-    asset_life_years: float = Field(30.0, gt=0, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
+    asset_life_years: float = Field(30.0, ge=MIN_LIFE_YEARS, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
     life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
 
     _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
     _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
-    _life = field_validator("life_years")(lambda v: _values(v, MAX_LIFE_YEARS))
+    _life = field_validator("life_years")(lambda v: _lives(v))
+
+
+def _lives(v: dict[str, float]) -> dict[str, float]:
+    """Economic lives from ``limits.MIN_LIFE_YEARS`` to ``limits.MAX_LIFE_YEARS``; a bad one is blamed on its key."""
+    from model.core.specs import Problem
+
+    for k, x in _values(v, MAX_LIFE_YEARS).items():
+        if x < MIN_LIFE_YEARS:
+            raise Problem(f"expected a life of at least {MIN_LIFE_YEARS:g} year, got {x:g}", k)
+    return v
 
 
 class Scenario(Strict):

@@ -18,20 +18,26 @@ apart keeps each field's meaning fixed.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from model.core.limits import MAX_CV
+from model.core.distributions import Dist, Fixed, as_any_distribution
 from model.core.specs import Strict
+
+LOW_Q, HIGH_Q = 0.001, 0.999
+"""Draws are truncated to these quantiles, the range ``validate`` checks (an unbounded normal or
+lognormal would otherwise, now and then, draw a value no check has seen)."""
 
 
 class UncertainInput(Strict):
-    """One uncertain scenario field: ``path``, a distribution, and whether the draw
-    replaces the field's value (``set``) or multiplies it (``scale``: every number of
-    a timeline, a list of monthly rates, a demand path)."""
+    """One uncertain scenario field: ``path``, a distribution (the same family as durations:
+    ``model.core.distributions``, here with any real values and a normal too), and whether the
+    draw replaces the field's value (``set``) or multiplies it (``scale``: every number of a
+    timeline, a list of monthly rates, a demand path)."""
 
     path: str
     dist: Literal["uniform", "triangular", "lognormal", "normal"]
@@ -39,8 +45,8 @@ class UncertainInput(Strict):
     high: float | None = None
     mode: float | None = None
     mean: float | None = None
-    cv: float | None = Field(None, ge=0, le=MAX_CV)
-    sd: float | None = Field(None, ge=0)
+    cv: float | None = None
+    sd: float | None = None
     apply: Literal["set", "scale"] = "set"
     integer: bool = Field(False, description="Round the draw to a whole number (fleets, berths)")
 
@@ -51,41 +57,39 @@ class UncertainInput(Strict):
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.dist} distribution needs {', '.join(need)}; missing {', '.join(missing)}")
-        if self.low is not None and self.high is not None and self.high < self.low:
-            raise ValueError(f"expected high >= low, got low {self.low:g} and high {self.high:g}")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
-            raise ValueError(f"expected low <= mode <= high, got {self.low:g}, {self.mode:g}, {self.high:g}")
-        if self.dist == "lognormal" and self.mean is not None and self.mean <= 0:
-            raise ValueError(f"a lognormal needs mean > 0, got {self.mean:g}")
+        extra = [f for f in ("low", "high", "mode", "mean", "cv", "sd") if f not in need and getattr(self, f) is not None]
+        if extra:
+            raise ValueError(f"a {self.dist} distribution takes {', '.join(need)}; not {', '.join(extra)}")
+        try:
+            self.distribution()
+        except ValidationError as e:
+            err = e.errors()[0]
+            where = ".".join(str(x) for x in err["loc"][1:])
+            raise ValueError(f"{where + ': ' if where else ''}{err['msg'].removeprefix('Value error, ')} "
+                             f"(got {', '.join(f'{f} {getattr(self, f):g}' for f in need)})") from None
         return self
 
+    def distribution(self) -> Dist:
+        """The distribution this input is drawn from (a range of zero width is a fixed value)."""
+        if self.low is not None and self.low == self.high and self.dist in ("uniform", "triangular"):
+            return Fixed(value=self.low)
+        return as_any_distribution({"dist": self.dist, **{f: getattr(self, f) for f in
+                                                          ("low", "high", "mode", "mean", "cv", "sd")
+                                                          if getattr(self, f) is not None}})
+
     def quantile(self, u: float) -> float:
-        """The value at probability ``u`` (0 < u < 1).
+        """The value at probability ``u``, truncated to the ``LOW_Q``-``HIGH_Q`` quantiles (the range
+        ``validate`` checks) and rounded if ``integer``.
 
         >>> UncertainInput(path="x", dist="triangular", low=6, mode=8, high=10).quantile(0.5)
         8.0
-        >>> UncertainInput(path="x", dist="uniform", low=3, high=3).quantile(0.9)
-        3.0
+        >>> x = UncertainInput(path="x", dist="normal", mean=0, sd=1)
+        >>> x.quantile(1e-9) == x.quantile(0.001)   # truncated to the checked range
+        True
         """
-        if self.dist == "uniform":
-            v = self.low + u * (self.high - self.low)  # type: ignore[operator]
-        elif self.dist == "triangular":
-            lo, mo, hi = float(self.low), float(self.mode), float(self.high)  # type: ignore[arg-type]
-            if hi == lo:
-                v = lo
-            elif u < (mo - lo) / (hi - lo):
-                v = lo + math.sqrt(u * (hi - lo) * (mo - lo))
-            else:
-                v = hi - math.sqrt((1 - u) * (hi - lo) * (hi - mo))
-        else:
-            from scipy import stats
-
-            if self.dist == "normal":
-                v = float(stats.norm.ppf(u, loc=self.mean, scale=self.sd)) if self.sd else float(self.mean)  # type: ignore[arg-type]
-            else:
-                sigma = math.sqrt(math.log(1 + float(self.cv) ** 2))  # type: ignore[arg-type]
-                mu = math.log(float(self.mean)) - sigma**2 / 2  # type: ignore[arg-type]
-                v = float(stats.lognorm.ppf(u, s=sigma, scale=math.exp(mu))) if sigma else float(self.mean)  # type: ignore[arg-type]
+        d = self.distribution()
+        lo, v, hi = (float(x) for x in d.quantile(np.array([LOW_Q, u, HIGH_Q])))
+        v = min(max(v, lo), hi)
         return float(round(v)) if self.integer else float(v)
 
 
@@ -197,59 +201,133 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
 
 
 
-def sample_scenarios(scenario: Any, n: int, seed: int) -> list[Any]:
-    """The scenario of each of ``n`` replications: row k of a seeded Latin hypercube
-    through each input's quantile function (the scenario itself n times when it has
-    no uncertain input). Each has an empty ``uncertainty``: its inputs are now fixed."""
+class DrawError(ValueError):
+    """Replications whose drawn inputs make an invalid scenario (``problems``: one line each)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _problems_of(base: dict, inputs: list[UncertainInput], values: list[float]) -> tuple[Any, list[tuple[tuple, str]]]:
+    """The scenario with these values of the inputs, and its problems as (field path, message):
+    the schema, then every cross-field rule (references, routes, what must fit where, limits)."""
+    from model.scenario.checks import check_limits, check_references, check_routes
     from model.scenario.schema import Scenario
 
+    try:
+        s = Scenario.model_validate(apply_values(base, inputs, values))
+    except ValidationError as e:
+        return None, [(tuple(err["loc"]), err["msg"].removeprefix("Value error, ")) for err in e.errors()]
+    except KeyError as e:
+        return None, [((), str(e.args[0]))]
+    bad = check_references(s) + check_routes(s)
+    return s, bad or check_limits(s)
+
+
+def _fixed(scenario: Any) -> dict:
+    base = scenario.model_dump(mode="json")
+    base["uncertainty"] = []
+    return base
+
+
+def sample_scenarios(scenario: Any, n: int, seed: int) -> list[Any]:
+    """The scenario of each of ``n`` replications: row k of a seeded Latin hypercube
+    through each input's (truncated) quantile function (the scenario itself n times when it
+    has no uncertain input). Each has an empty ``uncertainty``: its inputs are now fixed.
+    Every draw is checked as a scenario file is: :class:`DrawError` names the replications
+    whose draws break a rule (``validate`` checks the joint extremes, so this is a last guard)."""
     if not scenario.uncertainty:
         return [scenario] * n
     inputs = list(scenario.uncertainty)
     u = hypercube(n, len(inputs), seed)
-    base = scenario.model_dump(mode="json")
-    base["uncertainty"] = []
-    return [Scenario.model_validate(apply_values(base, inputs, [inp.quantile(float(u[k, j]))
-                                                              for j, inp in enumerate(inputs)]))
-            for k in range(n)]
+    base = _fixed(scenario)
+    out, problems = [], []
+    for k in range(n):
+        values = [inp.quantile(float(u[k, j])) for j, inp in enumerate(inputs)]
+        s, bad = _problems_of(base, inputs, values)
+        for loc, msg in bad[:3]:
+            problems.append(f"uncertainty: replication {k + 1} draws {_shown(inputs, values)}: the scenario is then "
+                            f"invalid at {'.'.join(map(str, loc))}: {msg}")
+        out.append(s)
+    if problems:
+        raise DrawError(problems)
+    return out
+
+
+def _shown(inputs: list[UncertainInput], values: list[float]) -> str:
+    return ", ".join(f"{inp.path} = {v:g}" for inp, v in zip(inputs, values))
+
+
+MAX_CORNERS = 64
+"""Up to this many corners (2^inputs) every combination of extremes is checked; with more inputs,
+every pair's four corners with the others at their median (rules join two fields: a shipment
+and a vessel, a share and a total)."""
+
+
+def extremes(n: int) -> list[tuple[float, ...]]:
+    """Quantile combinations ``validate`` checks for ``n`` inputs: the median, and the joint
+    extremes (every corner when 2^n <= MAX_CORNERS, else all-low, all-high and every pair's
+    four corners with the rest at the median).
+
+    >>> len(extremes(2)), len(extremes(7)) == 3 + 4 * 21
+    (5, True)
+    """
+    mid = (0.5,) * n
+    if 2**n <= MAX_CORNERS:
+        return [mid, *itertools.product((LOW_Q, HIGH_Q), repeat=n)]
+    out = [mid, (LOW_Q,) * n, (HIGH_Q,) * n]
+    for i, j in itertools.combinations(range(n), 2):
+        for a, b in itertools.product((LOW_Q, HIGH_Q), repeat=2):
+            q = list(mid)
+            q[i], q[j] = a, b
+            out.append(tuple(q))
+    return out
 
 
 def uncertainty_problems(scenario: Any) -> list[tuple[tuple, str]]:
     """(field path, message) for uncertain inputs that cannot be applied, or that give an
-    invalid scenario at their low end, median or high end (all inputs together): what
-    ``validate`` checks so that ``run`` cannot fail on a draw."""
-    from pydantic import ValidationError
-
-    from model.scenario.checks import check_limits, check_references, check_routes
-    from model.scenario.schema import Scenario
-
+    invalid scenario at their joint extremes (:func:`extremes`): what ``validate`` checks so
+    that ``run`` cannot fail on a draw (draws are truncated to the checked range)."""
     out: list[tuple[tuple, str]] = []
-    base = scenario.model_dump(mode="json")
-    base["uncertainty"] = []
-    for i, inp in enumerate(scenario.uncertainty):
+    base = _fixed(scenario)
+    inputs = list(scenario.uncertainty)
+    for i, inp in enumerate(inputs):
         try:
             if inp.apply == "set" and inp.path.startswith("delays.projects."):
                 set_path(copy.deepcopy(base), inp.path, inp.quantile(0.5))  # a delay item may be created
             else:
-                get_path(base, inp.path)
+                current = get_path(base, inp.path)
+                if inp.apply == "scale" and not _has_number(current):
+                    out.append((("uncertainty", i, "apply"), f"'{inp.path}' holds no number to scale"))
         except KeyError as e:
             out.append((("uncertainty", i, "path"), f"cannot find it in the scenario: {e.args[0]}"))
+    paths = [inp.path for inp in inputs]
+    for i, path in enumerate(paths):
+        if path in paths[:i]:
+            out.append((("uncertainty", i, "path"), f"'{path}' is also uncertain input {paths.index(path)}; "
+                        "expected each path once"))
     if out:
         return out
-    for q in (0.001, 0.5, 0.999):
-        values = [inp.quantile(q) for inp in scenario.uncertainty]
-        try:
-            s = Scenario.model_validate(apply_values(base, list(scenario.uncertainty), values))
-            bad = [(loc, msg) for loc, msg in check_references(s) + check_routes(s)]
-            bad = bad or check_limits(s)
-        except (ValidationError, KeyError) as e:
-            msgs = [(tuple(err["loc"]), err["msg"]) for err in e.errors()] if isinstance(e, ValidationError) \
-                else [((), str(e.args[0]))]
-            bad = msgs
-        for loc, msg in bad:
-            where = ", ".join(f"{inp.path} = {v:g}" for inp, v in zip(scenario.uncertainty, values))
-            out.append((("uncertainty",), f"at the {q:.1%} quantile ({where}) the scenario is invalid at "
+    for qs in extremes(len(inputs)):
+        values = [inp.quantile(q) for inp, q in zip(inputs, qs)]
+        _, bad = _problems_of(base, inputs, values)
+        for loc, msg in bad[:3]:
+            out.append((("uncertainty",), f"where {_shown(inputs, values)} (quantiles "
+                        f"{', '.join(f'{q:.1%}' for q in qs)}) the scenario is invalid at "
                         f"{'.'.join(map(str, loc))}: {msg}"))
         if bad:
             break
     return out
+
+
+def _has_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, list):
+        return any(_has_number(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_number(v) for k, v in value.items() if k not in ("dist", "cv"))
+    return False
