@@ -19,6 +19,7 @@ from model.cli import main
 from model.runner import run_many
 from model.stats import t_interval
 from model.scenario import load_raw, load_scenario
+from model.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3
@@ -33,7 +34,9 @@ def test_every_library_scenario_validates(path):
 @pytest.fixture(scope="module")
 def library_runs():
     names = ["baseline", "tripp_delay_2y", "ferry_shortfall", "digital_borders", "tripp_by_2028"]
-    scenarios = [load_scenario(SCENARIOS / f"{n}.yaml") for n in names]
+    # the checks below read 2024-2030: the runs stop there (the files forecast to 2050)
+    scenarios = [Scenario.model_validate({**load_scenario(SCENARIOS / f"{n}.yaml").model_dump(mode="json"),
+                                          "end_date": "2031-01-01"}) for n in names]
     jobs = [(s, k) for s in scenarios for k in range(REPS)]
     return run_many(jobs, workers=2)
 
