@@ -108,6 +108,14 @@ def _item(items: list, key: str) -> Any:
                  and key in (str(x.get("id")), str(x.get("match")), str(x.get("node")))), None)
 
 
+def _key(mapping: dict, part: str) -> Any:
+    """The key of ``mapping`` that ``part`` names: the year of a volume table is an int key in a raw
+    scenario (``streams.x.volume_mt_per_year.2030``) and a str key once dumped to JSON."""
+    if part not in mapping and part.isdigit() and int(part) in mapping:
+        return int(part)
+    return part
+
+
 def get_path(data: dict, dotted: str) -> Any:
     """The value at a dotted path, walked as :func:`set_path` walks it; KeyError if absent."""
     from model.scenario.messages import did_you_mean
@@ -115,7 +123,7 @@ def get_path(data: dict, dotted: str) -> Any:
     cur: Any = data
     parts = dotted.split(".")
     for i, part in enumerate(parts):
-        nxt = cur.get(part) if isinstance(cur, dict) else _item(cur, part) if isinstance(cur, list) else None
+        nxt = cur.get(_key(cur, part)) if isinstance(cur, dict) else _item(cur, part) if isinstance(cur, list) else None
         if nxt is None:
             keys = [str(k) for k in cur] if isinstance(cur, dict) else \
                 [str(x.get("id") or x.get("match") or x.get("node")) for x in cur if isinstance(x, dict)] \
@@ -169,6 +177,7 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(cur, dict):
+            part = _key(cur, part)
             if last:
                 cur[part] = value
                 return
