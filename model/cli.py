@@ -386,7 +386,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_appraise(args: argparse.Namespace) -> int:
-    from model.experiments.appraise import appraise, items_of
+    from model.experiments.appraise import appraise, as_announced, items_of
     from model.outputs.folders import default_run_dir
     from model.outputs.report import format_appraisal, format_marginal
 
@@ -406,14 +406,15 @@ def cmd_appraise(args: argparse.Namespace) -> int:
           f"replication(s){', then a greedy programme' if args.sequence else ''} ...", flush=True)
     costed = sum(it.cost_musd > 0 for it in items) if args.sequence else 0
     # the programme runs the base without the costed items once, then each remaining candidate at each step
-    progress = Progress((len(variants) + 1 + (costed * (costed + 1) // 2 + 1 if costed else 0)) * n)
+    announced = len(items) + 1 if scenario.appraisal is not None and as_announced(scenario) is not None else 0
+    progress = Progress((len(variants) + 1 + announced + (costed * (costed + 1) // 2 + 1 if costed else 0)) * n)
     res = appraise(scenario, out, replications=n, seed=args.seed, workers=args.workers,
                    delay_months=args.delay_months, by=args.by, sequence=args.sequence, budget_musd=args.budget_musd,
                    marginal=args.marginal, progress=lambda s, k: progress(f"{s.name.split('~', 1)[-1]} replication {k + 1} of {n}"))
     res.write(out)
     print(f"\nInvestments of {scenario.name}, {res.span}, ranked (mean [95% paired interval] over {n} "
           f"replication(s); a delay of {args.delay_months:g} months):")
-    print(format_appraisal(res.table, res.sequence, res.headline))
+    print(format_appraisal(res.table, res.sequence, res.headline, res.rates))
     if res.marginal is not None:
         print("\n" + format_marginal(res.marginal))
     print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")

@@ -21,7 +21,7 @@ from typing import Callable, cast
 import numpy as np
 import pandas as pd
 
-from model.analysis.ranking import Item, appraise_items, headline, step_values, stream_values
+from model.analysis.ranking import Item, announced_columns, appraise_items, headline, step_values, stream_values
 from model.analysis.measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
 from model.experiments.runner import Extract, job_key, run_stored
 from model.nodes import KINDS
@@ -30,7 +30,8 @@ from model.analysis.stats import t_interval
 from model.core.timeline import effective_investment_dates
 from model.scenario.uncertainty import sample_scenarios
 
-STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", *LOST_COLUMNS, "transit_mean_days"]
+STREAM_COLUMNS = ["year", "stream", "commodity", "background", "demand_t", "delivered_t", *LOST_COLUMNS,
+                  "transit_mean_days"]
 
 
 def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
@@ -101,6 +102,8 @@ class Appraisal:
     by: str
     wall_s: float
     marginal: pd.DataFrame | None = None  # marginal_values(): with appraise(..., marginal=True)
+    rates: pd.DataFrame | None = None  # NPVs at the sensitivity rates (with an appraisal section)
+    ranks: pd.DataFrame | None = None  # each item's probability of each rank
 
     @property
     def span(self) -> str:
@@ -124,7 +127,7 @@ class Appraisal:
 
         folder = Path(out)
         write_appraisal_outputs(folder, self.scenario.name, self.table, self.yearly, self.sequence, self.headline,
-                                self.delay_months, self.note(), self.span)
+                                self.delay_months, self.note(), self.span, self.rates, self.ranks)
         write_file_atomic(folder / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
         if self.marginal is not None:
             write_file_atomic(folder / "marginal_values.csv", self.marginal.to_csv(index=False))
@@ -138,7 +141,20 @@ class Appraisal:
 def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], scenario: Scenario) -> pd.DataFrame:
     rows = [{**row, "scenario": s.name, "replication": k}
             for key, s, k in jobs for row in stored[key]]  # type: ignore[attr-defined]
-    return stream_values(pd.DataFrame(rows), scenario)
+    return stream_values(pd.DataFrame(rows), _draws(jobs, jobs[0][1].name))  # stream values: alike in every variant
+
+
+def _draws(jobs: list[tuple[str, Scenario, int]], name: str) -> list[Scenario]:
+    """Replication k's scenario ``name`` as drawn (its uncertain inputs fixed), at position k."""
+    return [s for _, s, k in sorted(((key, s, k) for key, s, k in jobs if s.name == name), key=lambda j: j[2])]
+
+
+def as_announced(s: Scenario) -> Scenario | None:
+    """The scenario without the project delays it draws (every project on its announced
+    date); None when it draws none."""
+    keep = [u for u in s.uncertainty if not u.path.startswith("delays.projects.")]
+    return None if len(keep) == len(s.uncertainty) else \
+        s.model_copy(update={"name": f"{s.name}~announced", "uncertainty": keep})
 
 
 def _jobs(variants: list[Scenario], n: int, seed: int) -> list[tuple[str, Scenario, int]]:
@@ -162,15 +178,25 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     jobs = _jobs([scenario, *variants], n, seed)
     stored = run_stored(jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress)
     values = _values(stored, jobs, scenario)
-    table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
+    ranked = appraise_items(values, scenario, scenario.name, items, delay_months, _draws(jobs, scenario.name))
+    table = ranked.table
     years = sorted(values["year"].unique().tolist())
+    announced = as_announced(scenario)
+    if announced is not None and scenario.appraisal is not None:  # NPV and rank as announced beside as likely
+        a_items, a_variants = items_of(announced, by, delay_months)
+        a_jobs = _jobs([announced, *(v for v in a_variants if "~without~" in v.name)], n, seed)
+        a_values = _values(run_stored(a_jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress), a_jobs,
+                           announced)
+        a_ranked = appraise_items(a_values, announced, announced.name, a_items, delay_months,
+                                  _draws(a_jobs, announced.name))
+        table = announced_columns(table, a_ranked)
     seq = None
     if sequence:
         seq = _sequence(scenario, items, n, seed, Path(out) / "jobs", workers, budget_musd, progress)
     more = marginal_values(scenario, out, replications=n, seed=seed, workers=workers, progress=progress) \
         if marginal else None
-    return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
-                     round(time.perf_counter() - t0, 3), more)
+    return Appraisal(scenario, table, ranked.yearly, seq, headline(table, ranked.per_rep, years, n), n, seed,
+                     delay_months, by, round(time.perf_counter() - t0, 3), more, ranked.rates, ranked.ranks)
 
 
 def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, workers: int | None,
@@ -196,7 +222,8 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
                                    f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
         jobs = _jobs([current, *trials.values()], n, seed)
         values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, s)
-        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
+        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it, _draws(jobs, trials[it.name].name))
+                 for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
         stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
         for it in (left if stop else [best]):
