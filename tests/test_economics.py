@@ -272,3 +272,25 @@ def test_likely_delays_are_appraised_beside_the_announced_dates(tmp_path):
     assert t.loc["binding_berth", "rank_announced"] == 1 and t.loc["slack_berth", "rank_announced"] == 2
     assert t.loc["binding_berth", "npv_announced_musd"] > t.loc["binding_berth", "npv_musd"]
     assert t.loc["free_berth", "rank_announced"] == 0
+    # a year's delay on top of the drawn one moves it past the horizon: its benefits are lost
+    assert t.loc["binding_berth", "delay_cost_musd_per_month"] > 0
+
+
+def test_a_drawn_delay_does_not_undo_the_delayed_or_without_versions():
+    """A scenario that draws a project's delay: the appraisal's 'delayed' version is still
+    12 months later than as given, and the 'without' version never opens the line, whatever
+    the draw (a drawn delay replaces a delay entry of the same project)."""
+    from model.experiments.appraise import delayed, without
+    from model.scenario.uncertainty import sample_scenarios
+    from model.core.timeline import effective_investment_dates
+
+    nodes = {"p": {"kind": "port", "berths": 2, "handling_rate_t_per_h": SHIP},
+             "line": {"kind": "rail_line", "capacity_mt_per_year": 5.0, "train_payload_t": SHIP}}
+    inv = [{"id": "line_open", "node": "line", "field": "opening", "date": "2024-03-01"}]
+    s = make_scenario(nodes, {"x": stream(["p", "line"], 1.0, SHIP)}, investments=inv, end="2026-01-01",
+                      uncertainty=[{"path": "delays.projects.line_open.months", "dist": "uniform", "low": 1, "high": 3}])
+    given = [effective_investment_dates(d)["line_open"] for d in sample_scenarios(s, 4, 7)]
+    late = [effective_investment_dates(d)["line_open"] for d in sample_scenarios(delayed(s, "line_open", 12, "d"), 4, 7)]
+    gone = [effective_investment_dates(d)["line_open"] for d in sample_scenarios(without(s, {"line_open"}, "w"), 4, 7)]
+    assert all(12 * 30 <= (b - a).days <= 12 * 31 for a, b in zip(given, late))
+    assert gone == [None] * 4

@@ -27,7 +27,7 @@ from model.experiments.runner import Extract, job_key, run_stored
 from model.nodes import KINDS
 from model.scenario.schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from model.analysis.stats import t_interval
-from model.core.timeline import effective_investment_dates
+from model.core.timeline import add_months, effective_investment_dates
 from model.scenario.uncertainty import sample_scenarios
 
 STREAM_COLUMNS = ["year", "stream", "commodity", "background", "demand_t", "delivered_t", *LOST_COLUMNS,
@@ -50,12 +50,20 @@ def without(s: Scenario, ids: set[str], name: str) -> Scenario:
     opening is pushed past the horizon, so the line stays closed (removing it would
     open the line from the start)."""
     kept = [i for i in s.investments if i.id not in ids or i.field == "opening"]
-    never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in s.investments
-             if i.id in ids and i.field == "opening"]
+    closing = [i for i in s.investments if i.id in ids and i.field == "opening"]
+    # where the scenario draws this project's delay, the draw would replace an added delay: move the date instead
+    kept = [i.model_copy(update={"date": add_months(i.date, _months_past_end(s, i.date) + 1200)})
+            if i in closing and _drawn_delay(s, i.id) else i for i in kept]
+    never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in closing if not _drawn_delay(s, i.id)]
     update: dict[str, object] = {"name": name, "investments": kept}
     if never:
         update["delays"] = Delays(projects=[*s.delays.projects, *never], operational=s.delays.operational)
     return s.model_copy(update=update)
+
+
+def _drawn_delay(s: Scenario, key: str) -> bool:
+    """Whether the scenario's ``uncertainty:`` draws the project delay of ``key`` (an id or tag)."""
+    return any(u.path == f"delays.projects.{key}.months" for u in s.uncertainty)
 
 
 def _months_past_end(s: Scenario, when: date) -> float:
@@ -65,7 +73,12 @@ def _months_past_end(s: Scenario, when: date) -> float:
 
 
 def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
-    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later."""
+    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later
+    (in their dates where the scenario draws that delay: a draw would replace an added one)."""
+    if _drawn_delay(s, match):
+        invs = [i.model_copy(update={"date": add_months(i.date, months)}) if match in (i.id, *i.tags) else i
+                for i in s.investments]
+        return s.model_copy(update={"name": name, "investments": invs})
     projects = [*s.delays.projects, ProjectDelay(match=match, months=months)]
     return s.model_copy(update={"name": name, "delays": Delays(projects=projects, operational=s.delays.operational)})
 
