@@ -455,18 +455,25 @@ def explain(r: dict, years: list[int], scenario: Scenario) -> str:
         if last >= end:
             notes.append(f"opens {last.isoformat()}, after the horizon: what is spent before {end.isoformat()} "
                          "comes back as work in progress; no benefit is measured")
-        elif left < 0.4 * life:
+        elif left < 0.5 * life:
             notes.append(f"opens {last.isoformat()}: {left:.0f} of its {life:.0f} years of life fall inside the "
                          f"horizon; the rest is its residual value ({_musd(r.get('pv_residual_musd'))} M USD today)")
     gain_lo, gain_hi = r.get("gain_mt_lo", math.nan), r.get("gain_mt_hi", math.nan)
     saved = r.get("transit_saved_days", math.nan)
-    users = r.get("pv_user_benefits_musd", math.nan)
-    if users == users and users < 0 and r.get("gain_mt", 0) >= 0:
-        notes.append("shippers lose on balance: it moves cargo faster into a queue further on (transit "
-                     f"{-saved:+.2f} days door to door), or draws cargo to a slower branch" if saved == saved and saved < 0
-                     else "shippers lose on balance although cargo is gained")
-    elif gain_lo == gain_lo and gain_lo <= 0 <= gain_hi and abs(r.get("gain_mt", 0.0)) < 0.05 * len(years):
+    users, users_hi = r.get("pv_user_benefits_musd", math.nan), r.get("pv_user_benefits_musd_hi", math.nan)
+    no_cargo = gain_lo == gain_lo and gain_lo <= 0 <= gain_hi and abs(r.get("gain_mt", 0.0)) < 0.05 * len(years)
+    if users == users and users < 0 and not users_hi >= 0:  # clearly (or, with one replication, on the mean)
+        notes.append(f"shippers lose on balance ({_musd(users)} M USD): "
+                     + ("the logit sends some cargo to a slower branch, or it moves cargo faster into a queue further "
+                        f"on (door-to-door transit {-saved:+.2f} days with it)" if saved == saved and saved < 0 else
+                        "cargo gained or kept pays more than what uses the corridor anyway saves")
+                     + ("; it adds no cargo measurably" if no_cargo else ""))
+    elif no_cargo:
         notes.append("adds no cargo measurably: where it adds capacity does not bind")
+    delay_hi = r.get("delay_cost_musd_per_month_hi", math.nan)
+    if delay_hi == delay_hi and delay_hi < 0:
+        notes.append("a delay saves money: in its first years its benefits are worth less than its capital's "
+                     "interest and wear")
     npv_lo, npv_hi = r.get("npv_musd_lo", math.nan), r.get("npv_musd_hi", math.nan)
     if npv_lo == npv_lo and npv_lo <= 0 <= npv_hi:
         notes.append("its NPV interval contains 0")
