@@ -518,7 +518,7 @@ def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
     interval excludes zero, grey where it does not."""
     cols = [("gain_mt", "cargo gained over the horizon (Mt)")]
     if table["pv_benefits_musd"].notna().any():
-        cols.insert(0, ("npv_musd", "NPV (M USD; items without a cost: none)"))
+        cols.insert(0, ("npv_musd", "NPV (M USD)" + ("; no bar: no cost given" if (table["rank"] == 0).any() else "")))
         if (table["rank"] == 0).any():
             cols.insert(1, ("break_even_cost_musd", "break-even capital cost (M USD)"))
     labels = [f"{r['rank'] or '–'}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
