@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from simkit import binomial_tolerance, make_scenario, stream
+from simkit import make_scenario, stream
 from model.analysis.economics import (capex_flows_usd, discount_factors, logit_share, logsum_usd_per_t,
                                       residual_fraction, rule_of_a_half_usd, spent_share)
 from model.analysis.ranking import capital
