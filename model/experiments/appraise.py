@@ -151,10 +151,11 @@ class Appraisal:
         return folder
 
 
-def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], scenario: Scenario) -> pd.DataFrame:
+def _values(stored: dict[str, object], jobs: list[tuple[str, Scenario, int]], draws: list[Scenario]) -> pd.DataFrame:
+    """The jobs' stream rows, valued with replication k's drawn values (``draws[k]``)."""
     rows = [{**row, "scenario": s.name, "replication": k}
             for key, s, k in jobs for row in stored[key]]  # type: ignore[attr-defined]
-    return stream_values(pd.DataFrame(rows), _draws(jobs, jobs[0][1].name))  # stream values: alike in every variant
+    return stream_values(pd.DataFrame(rows), draws)
 
 
 def _draws(jobs: list[tuple[str, Scenario, int]], name: str) -> list[Scenario]:
@@ -190,18 +191,20 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     items, variants = items_of(scenario, by, delay_months)
     jobs = _jobs([scenario, *variants], n, seed)
     stored = run_stored(jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress)
-    values = _values(stored, jobs, scenario)
-    ranked = appraise_items(values, scenario, scenario.name, items, delay_months, _draws(jobs, scenario.name))
+    draws = _draws(jobs, scenario.name)
+    values = _values(stored, jobs, draws)
+    ranked = appraise_items(values, scenario, scenario.name, items, delay_months, draws)
     table = ranked.table
     years = sorted(values["year"].unique().tolist())
     announced = as_announced(scenario)
     if announced is not None and scenario.appraisal is not None:  # NPV and rank as announced beside as likely
         a_items, a_variants = items_of(announced, by, delay_months)
         a_jobs = _jobs([announced, *(v for v in a_variants if "~without~" in v.name)], n, seed)
+        # valued with the same draws of costs and values as likely, less the drawn delays: paired in those
+        a_draws = [d.model_copy(update={"name": announced.name, "delays": scenario.delays}) for d in draws]
         a_values = _values(run_stored(a_jobs, Path(out) / "jobs", seed, STREAM_ROWS, workers, progress), a_jobs,
-                           announced)
-        a_ranked = appraise_items(a_values, announced, announced.name, a_items, delay_months,
-                                  _draws(a_jobs, announced.name))
+                           a_draws)
+        a_ranked = appraise_items(a_values, announced, announced.name, a_items, delay_months, a_draws)
         table = announced_columns(table, a_ranked)
     seq = None
     if sequence:
@@ -234,7 +237,7 @@ def _sequence(s: Scenario, items: list[Item], n: int, seed: int, store: Path, wo
         trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
                                    f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
         jobs = _jobs([current, *trials.values()], n, seed)
-        values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, s)
+        values = _values(run_stored(jobs, store, seed, STREAM_ROWS, workers, progress), jobs, _draws(jobs, current.name))
         found = {it.name: step_values(values, s, trials[it.name].name, current.name, it, _draws(jobs, trials[it.name].name))
                  for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
