@@ -325,7 +325,7 @@ def appraisal_text(a: "Appraisal") -> str:
 
     text = (f"Investments of {a.scenario.name}, {a.span}, ranked (mean [95% paired interval] over {a.replications} "
             f"replication(s); a delay of {a.delay_months:g} months):\n"
-            + format_appraisal(a.table, a.sequence, a.headline))
+            + format_appraisal(a.table, a.sequence, a.headline, a.rates))
     if a.marginal is not None:
         text += "\n\n" + format_marginal(a.marginal)
     return text

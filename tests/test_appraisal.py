@@ -12,7 +12,7 @@ import pytest
 
 from simkit import make_scenario, stream
 from model.experiments.appraise import appraise, delayed, items_of, stream_rows, without
-from model.analysis.economics import cost_stream_usd, npv_and_bcr, present_value
+from model.analysis.economics import npv_and_bcr, present_value
 from model.analysis.tables import tables
 from model.scenario.schema import Investment
 from model.engine.simulate import run_replication
@@ -46,7 +46,7 @@ def test_the_investment_on_the_binding_node_comes_first_and_the_slack_one_adds_n
     assert t.loc["slack_berth", "gain_mt_lo"] <= 0 <= t.loc["slack_berth", "gain_mt_hi"]
     # a year's delay moves the binding berth past the horizon: its whole gain is lost, over 12 months
     assert t.loc["binding_berth", "delay_cost_mt_per_month"] == pytest.approx(t.loc["binding_berth", "gain_mt"] / 12)
-    assert "binding_berth matters most" in res.headline and "clearly ahead of slack_berth" in res.headline
+    assert "binding_berth matters most" in res.headline and "lead over slack_berth" in res.headline
     written = res.write(tmp_path / "ap")
     assert (written / "appraisal.csv").exists() and (written / "plots" / "appraisal_ranking.png").exists()
     assert "binding_berth matters most" in (written / "report.html").read_text()
@@ -54,18 +54,24 @@ def test_the_investment_on_the_binding_node_comes_first_and_the_slack_one_adds_n
     assert back["item"].tolist() == ["binding_berth", "slack_berth"]
 
 
-def test_npv_values_the_extra_cargo_at_the_commodity_margin(tmp_path):
+def test_npv_values_the_extra_cargo_at_the_commodity_margin_less_its_capital(tmp_path):
     """At 10 USD a tonne, the binding berth's ~0.8 Mt are worth ~8 M USD in 2024 (the
-    base year, not discounted); less its 10 M USD cost."""
-    s = _toy(appraisal={"discount_rate": 0.08, "value_usd_per_t": {"c": 10.0}, "time_savings": False,
-                        "capital_cost": "upfront"})
+    base year, not discounted); its 10 M USD are spent in the year before its opening on
+    1 July 2024 (the "other" profile: 1 July 2023 to 1 July 2024, 366 days, 184 of them in
+    2023, compounded to 2024 at 8%, and 182 in 2024); no residual value asked for."""
+    s = _toy(appraisal={"discount_rate": 0.08, "value_usd_per_t": {"c": 10.0}, "user_benefits": False,
+                        "residual_value": "none"})
     res = appraise(s, tmp_path / "ap", workers=1)
     t = res.table.set_index("item")
     gain_t = t.loc["binding_berth", "gain_mt"] * 1e6
+    capital = 10 * (184 / 366 * 1.08 + 182 / 366)
     assert t.loc["binding_berth", "pv_benefits_musd"] == pytest.approx(gain_t * 10 / 1e6, rel=1e-9)
-    assert t.loc["binding_berth", "npv_musd"] == pytest.approx(gain_t * 10 / 1e6 - 10, rel=1e-9)
-    assert t.loc["binding_berth", "bcr"] == pytest.approx(gain_t * 10 / 1e7, rel=1e-9)
-    assert t.loc["slack_berth", "npv_musd"] == pytest.approx(-10, abs=0.5)
+    assert t.loc["binding_berth", "pv_capital_musd"] == pytest.approx(capital, rel=1e-9)
+    assert t.loc["binding_berth", "npv_musd"] == pytest.approx(gain_t * 10 / 1e6 - capital, rel=1e-9)
+    assert t.loc["binding_berth", "bcr"] == pytest.approx(gain_t * 10 / 1e6 / capital, rel=1e-9)
+    assert t.loc["slack_berth", "npv_musd"] == pytest.approx(-capital, abs=0.5)
+    # its break-even cost is what the benefits repay: NPV = 0 at that cost
+    assert t.loc["binding_berth", "break_even_cost_musd"] == pytest.approx(gain_t * 10 / 1e6 / (capital / 10), rel=1e-9)
 
 
 def test_the_same_seeds_give_the_same_appraisal_with_one_or_two_workers(tmp_path):
@@ -122,29 +128,10 @@ def test_npv_of_a_constant_benefit_is_the_annuity():
     assert present_value([1.0], [2030], 0.0, 2024) == 1.0
 
 
-def test_an_annualised_capital_charge_counts_the_years_of_its_life_inside_the_horizon():
-    """30 M USD over 10 years at 5%: 30 x 0.05 / (1 - 1.05^-10) = 3.885 M USD a year,
-    half of it in the year it comes into service on 2 July."""
-    inv = Investment(id="x", node="n", field="berths", date=date(2025, 7, 2), cost_musd=30.0)
-    crf = 0.05 / (1 - 1.05 ** -10)
-    c = cost_stream_usd([inv], {"x": date(2025, 7, 2)}, [2024, 2025, 2026], {}, {"x": crf})
-    assert c.tolist() == pytest.approx([0.0, 30e6 * crf * 183 / 365, 30e6 * crf])
-    assert crf * 30 == pytest.approx(3.885, abs=1e-3)
-
-
-def test_costs_fall_in_the_year_of_the_date_and_running_costs_from_it():
-    inv = Investment(id="x", node="n", field="berths", date=date(2025, 7, 2), cost_musd=12.0)
-    c = cost_stream_usd([inv], {"x": date(2025, 7, 2)}, [2024, 2025, 2026], {"x": 2.0})
-    assert c[0] == 0.0
-    assert c[1] == pytest.approx(12e6 + 2e6 * 183 / 365)
-    assert c[2] == pytest.approx(2e6)
-    assert cost_stream_usd([inv], {"x": None}, [2024, 2025, 2026], {"x": 2.0}).tolist() == [0.0, 0.0, 0.0]
-
-
 def test_the_programme_funds_what_pays_and_stops_before_what_does_not(tmp_path):
     """At 50 USD a tonne the binding berth (~0.8 Mt for 10 M USD) pays; the slack one adds
     nothing: funded first, then the programme stops and lists the slack one unfunded."""
-    s = _toy(appraisal={"value_usd_per_t": {"c": 50.0}, "capital_cost": "upfront"})
+    s = _toy(appraisal={"value_usd_per_t": {"c": 50.0}})
     res = appraise(s, tmp_path / "ap", workers=1, replications=2, sequence=True)
     seq = res.sequence
     assert seq["item"].tolist() == ["binding_berth", "slack_berth"]

@@ -341,14 +341,15 @@ TABLES: dict[str, Table] = {t.name: t for t in [
 ]}
 
 APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
-    Table("appraisal", "(appraise) Per investment or tag group, ranked: what it adds against the scenario without "
-          "it, and what a delay costs; paired 95% intervals over replications (docs/appraisal.md).", (
-        _key("rank", "Rank", "1 = worth most: by present value of benefits with an appraisal section, else by "
-             "cargo gained", "int"),
+    Table("appraisal", "(appraise) Per investment or tag group, ranked by NPV: what it adds against the scenario "
+          "without it, what it is worth over its life, and what a delay costs; paired 95% intervals over replications, "
+          "which cover the scenario's uncertain inputs where it declares them (docs/appraisal.md).", (
+        _key("rank", "Rank", "1 = highest NPV (without an appraisal section: most cargo gained); 0 = no cost given, "
+             "so no NPV: listed after the ranked items with its break-even cost", "int"),
         _key("item", "Investment", "Investment id, or tag of a group"),
         _key("by", "By", "id or tag"),
         _key("investments", "Investments", "Investment ids in the item"),
-        _key("cost_musd", "Cost (M USD)", "Sum of cost_musd (empty when none is given)", "float"),
+        _key("cost_musd", "Cost (M USD)", "Sum of cost_musd as given (empty when none is given)", "float"),
         _key("first_date", "Date", "Earliest effective date of its investments"),
         *_interval3("gain_mt", "Cargo gained (Mt)", "Corridor cargo delivered over the horizon with it, less "
                     "without it"),
@@ -359,13 +360,32 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
         *_interval3("delay_cost_mt_per_month", "Delay cost (Mt/month)", "Cargo delivered as given, less with "
                     "it delayed, per month of delay"),
         _key("mt_per_musd", "Mt per M USD", "Cargo gained per million USD of cost", "float"),
-        *_interval3("pv_benefits_musd", "PV of benefits (M USD)", "Present value of the benefits: value of "
-                    "the cargo gained + transit time saved (empty without an appraisal section)"),
-        *_interval3("npv_musd", "NPV (M USD)", "PV of benefits less PV of costs (empty without a cost_musd)"),
-        *_interval3("bcr", "Benefit-cost ratio", "Present benefits over present costs"),
-        *_interval3("delay_cost_musd_per_month", "Delay cost (M USD/month)", "NPV lost per month of delay "
-                    "(benefits lost less the costs' later discounting)"),
+        *_interval3("pv_benefits_musd", "PV of benefits (M USD)", "Present value of users' benefits and "
+                    "producers' margins (empty without an appraisal section)"),
+        *_interval3("pv_user_benefits_musd", "PV users' benefits (M USD)", "Shippers' benefit: rule of a half on "
+                    "the generalised cost of the cargo that chose the corridor, stream by stream and year by year"),
+        *_interval3("pv_producer_musd", "PV producers' margin (M USD)", "Operators' and ports' margin on the "
+                    "tonnes delivered with it less without"),
+        *_interval3("pv_capital_musd", "PV of capital (M USD)", "Present value of its capital spent over the "
+                    "construction years inside the horizon (or annualised)"),
+        *_interval3("pv_residual_musd", "PV of residual value (M USD)", "Present value of what is left of its "
+                    "life at the horizon (straight line), or what was spent on it if still being built"),
+        *_interval3("npv_musd", "NPV (M USD)", "PV of benefits less PV of capital, plus residual value, less "
+                    "running costs (empty without a cost)"),
+        *_interval3("bcr", "Benefit-cost ratio", "PV of benefits over PV of capital net of residual value and "
+                    "running costs"),
+        *_interval3("break_even_cost_musd", "Break-even cost (M USD)", "The capital cost at which its NPV is 0 "
+                    "(same construction profile and residual value): what a quote must stay under"),
+        _key("p_first", "P(first)", "Share of replications in which it has the highest NPV (empty: not ranked)",
+             "float"),
+        *_interval3("delay_cost_musd_per_month", "Delay cost (M USD/month)", "NPV lost per month of delay: "
+                    "benefits later and capital spent later, both against the scenario without it"),
         _key("npv_per_musd", "NPV per M USD", "NPV per million USD of cost", "float"),
+        *_interval3("npv_announced_musd", "NPV as announced (M USD)", "With project delays drawn: its NPV "
+                    "with every project on its announced date (empty otherwise)"),
+        _key("rank_announced", "Rank as announced", "With project delays drawn: its rank with every project on "
+             "its announced date (0 otherwise)", "int"),
+        _key("note", "Note", "What is surprising about its figure, in words"),
     )),
     Table("marginal_values", "(appraise --marginal) Per node x year: the corridor cargo one step more capacity "
           "at that node delivers in paired runs, against what the static bound says for the same step.", (
@@ -381,6 +401,22 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
         _key("item", "Investment", "Investment id, or tag of a group"), YEAR,
         *_interval3("gain_mt", "Cargo gained (Mt)", "Delivered with it less without it in the year"),
         *_interval3("delay_loss_mt", "Delay loss (Mt)", "Delivered as given less with it delayed in the year"),
+        *_interval3("benefits_musd", "Benefits (M USD)", "Users' benefits and producers' margins in the year, "
+                    "undiscounted (empty without an appraisal section)"),
+    )),
+    Table("appraisal_rates", "(appraise) Per item x real discount rate (the scenario's and its "
+          "sensitivity_rates): NPV, benefit-cost ratio and break-even cost from the same simulated benefits.", (
+        _key("item", "Investment", "Investment id, or tag of a group"),
+        _key("discount_rate", "Discount rate", "Real rate a year", "float"),
+        *_interval3("npv_musd", "NPV (M USD)", "NPV at this rate"),
+        *_interval3("bcr", "Benefit-cost ratio", "Benefit-cost ratio at this rate"),
+        *_interval3("break_even_cost_musd", "Break-even cost (M USD)", "Capital cost at which NPV = 0 at this rate"),
+    )),
+    Table("appraisal_ranks", "(appraise) Per ranked item x rank: the share of replications in which it takes "
+          "that rank by NPV (each item's shares sum to 1; with few replications they are coarse).", (
+        _key("item", "Investment", "Investment id, or tag of a group"),
+        _key("rank", "Rank", "1 = highest NPV", "int"),
+        _key("probability", "Probability", "Share of replications", "float"),
     )),
     Table("appraisal_sequence", "(appraise --sequence) The greedy programme: at each step the item with the "
           "highest NPV (or cargo) per M USD given those funded before it.", (

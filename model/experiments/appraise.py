@@ -12,6 +12,7 @@ removed, runs once), so an interrupted appraisal resumes. The method and its lim
 from __future__ import annotations
 
 import math
+from functools import partial
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -21,16 +22,17 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from model.analysis.ranking import Item, appraise_items, headline, step_values, stream_values
+from model.analysis.ranking import Item, announced_columns, appraise_items, headline, step_values, stream_values
 from model.analysis.measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
-from model.experiments.runner import Extract, Job, execute, plan
+from model.experiments.runner import Extract, Job, Variant, execute, plan
 from model.nodes import KINDS
 from model.scenario.schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from model.analysis.stats import t_interval
 from model.core.timeline import effective_investment_dates
 from model.outputs.folders import RunFolder
 
-STREAM_COLUMNS = ["year", "stream", "commodity", "background", "delivered_t", *LOST_COLUMNS, "transit_mean_days"]
+STREAM_COLUMNS = ["year", "stream", "commodity", "background", "demand_t", "delivered_t", *LOST_COLUMNS,
+                  "transit_mean_days"]
 
 
 def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
@@ -44,10 +46,11 @@ def stream_rows(t: dict[str, pd.DataFrame]) -> list[dict]:
 STREAM_ROWS = Extract(stream_rows, frozenset({"annual_streams"}), "appraisal-streams")
 
 
-def without(s: Scenario, ids: set[str], name: str) -> Scenario:
+def without(s: Scenario, ids: set[str] | frozenset[str], name: str) -> Scenario:
     """The scenario without the investments ``ids``: a capacity change is removed; an
     opening is pushed past the horizon, so the line stays closed (removing it would
-    open the line from the start)."""
+    open the line from the start). Applied to each replication's draw (:class:`Variant`), so a
+    drawn delay of the same project cannot undo it."""
     kept = [i for i in s.investments if i.id not in ids or i.field == "opening"]
     never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in s.investments
              if i.id in ids and i.field == "opening"]
@@ -64,13 +67,15 @@ def _months_past_end(s: Scenario, when: date) -> float:
 
 
 def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
-    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later."""
+    """The scenario with the investments matching ``match`` (an id or tag) ``months`` later (on top of
+    any delay a replication drew: :class:`Variant`)."""
     projects = [*s.delays.projects, ProjectDelay(match=match, months=months)]
     return s.model_copy(update={"name": name, "delays": Delays(projects=projects, operational=s.delays.operational)})
 
 
-def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], list[Scenario]]:
-    """The items to appraise (each investment, or each tag's group) and their variants."""
+def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], list[Variant]]:
+    """The items to appraise (each investment, or each tag's group) and their variants: the scenario
+    without the item, and with it delayed, each change applied on top of every replication's draw."""
     groups: dict[str, list] = {}
     for inv in s.investments:
         for key in ([inv.id] if by == "id" else inv.tags):
@@ -78,9 +83,12 @@ def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], lis
     base_dates = effective_investment_dates(s)
     items, variants = [], []
     for name, invs in groups.items():
-        w = without(s, {i.id for i in invs}, f"{s.name}~without~{name}")
-        d = delayed(s, name, delay_months, f"{s.name}~delayed~{name}")
-        items.append(Item(name, by, invs, w.name, d.name, base_dates, effective_investment_dates(d)))
+        ids = frozenset(i.id for i in invs)
+        w = Variant(f"{s.name}~without~{name}", s, partial(without, ids=ids, name=f"{s.name}~without~{name}"))
+        d = Variant(f"{s.name}~delayed~{name}", s,
+                    partial(delayed, match=name, months=delay_months, name=f"{s.name}~delayed~{name}"))
+        items.append(Item(name, by, invs, w.name, d.name, base_dates,
+                          effective_investment_dates(delayed(s, name, delay_months, d.name))))
         variants += [w, d]
     return items, variants
 
@@ -102,6 +110,8 @@ class Appraisal:
     wall_s: float
     marginal: pd.DataFrame | None = None  # marginal_values(): with appraise(..., marginal=True)
     budget_musd: float | None = None
+    rates: pd.DataFrame | None = None  # NPVs at the sensitivity rates (with an appraisal section)
+    ranks: pd.DataFrame | None = None  # each item's probability of each rank
 
     @property
     def span(self) -> str:
@@ -128,7 +138,7 @@ class Appraisal:
 
         folder = RunFolder.claim(out, kind="appraisal", name=self.scenario.name, definition=self.definition())
         write_appraisal_outputs(folder.path, self.scenario.name, self.table, self.yearly, self.sequence,
-                                self.headline, self.delay_months, self.note(), self.span)
+                                self.headline, self.delay_months, self.note(), self.span, self.rates, self.ranks)
         write_file_atomic(folder.path / f"scenario-{self.scenario.name}.yaml", scenario_yaml(self.scenario))
         if self.marginal is not None:
             write_file_atomic(folder.path / "marginal_values.csv", self.marginal.to_csv(index=False))
@@ -145,10 +155,24 @@ def appraisal_definition(scenario: Scenario, replications: int, seed: int, delay
             "marginal": marginal}
 
 
-def _values(stored: dict[str, object], jobs: list[Job], scenario: Scenario) -> pd.DataFrame:
+def _values(stored: dict[str, object], jobs: list[Job], draws: list[Scenario]) -> pd.DataFrame:
+    """The jobs' stream rows, valued with replication k's drawn values (``draws[k]``)."""
     rows = [{**row, "scenario": j.variant, "replication": j.replication}
             for j in jobs for row in stored[j.key]]  # type: ignore[attr-defined]
-    return stream_values(pd.DataFrame(rows), scenario)
+    return stream_values(pd.DataFrame(rows), draws)
+
+
+def _draws(jobs: list[Job], name: str) -> list[Scenario]:
+    """Replication k's scenario ``name`` as drawn (its uncertain inputs fixed), at position k."""
+    return [j.scenario for j in sorted((j for j in jobs if j.variant == name), key=lambda j: j.replication)]
+
+
+def as_announced(s: Scenario) -> Scenario | None:
+    """The scenario without the project delays it draws (every project on its announced
+    date); None when it draws none."""
+    keep = [u for u in s.uncertainty if not u.path.startswith("delays.projects.")]
+    return None if len(keep) == len(s.uncertainty) else \
+        s.model_copy(update={"name": f"{s.name}~announced", "uncertainty": keep})
 
 
 @dataclass
@@ -163,7 +187,7 @@ class _Runs:
     scheduler: str | None
     progress: object
 
-    def run(self, variants: list[Scenario], extract: Extract = STREAM_ROWS, store: Path | None = None
+    def run(self, variants: list[Scenario | Variant], extract: Extract = STREAM_ROWS, store: Path | None = None
             ) -> tuple[dict[str, object], list[Job]]:
         jobs = plan(variants, self.n, self.seed, keeps=extract.name)
         return execute(jobs, extract, seed=self.seed, store=store or self.store, workers=self.workers,
@@ -189,16 +213,28 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     items, variants = items_of(scenario, by, delay_months)
     try:
         stored, jobs = runs.run([scenario, *variants])
+        draws = _draws(jobs, scenario.name)
+        values = _values(stored, jobs, draws)
+        ranked = appraise_items(values, scenario, scenario.name, items, delay_months, draws)
+        table = ranked.table
+        years = sorted(values["year"].unique().tolist())
+        announced = as_announced(scenario)
+        if announced is not None and scenario.appraisal is not None:  # NPV and rank as announced beside as likely
+            a_items, a_variants = items_of(announced, by, delay_months)
+            a_stored, a_jobs = runs.run([announced, *(v for v in a_variants if "~without~" in v.name)])
+            # valued with the same draws of costs and values as likely, less the drawn delays: paired in those
+            a_draws = [d.model_copy(update={"name": announced.name, "delays": scenario.delays}) for d in draws]
+            a_ranked = appraise_items(_values(a_stored, a_jobs, a_draws), announced, announced.name, a_items,
+                                      delay_months, a_draws)
+            table = announced_columns(table, a_ranked)
         seq = _sequence(scenario, items, runs, budget_musd) if sequence else None
         more = _marginal(scenario, runs, folder.path / "jobs-marginal") if marginal else None
     except BaseException:
         folder.release()  # interrupted or failed: the folder stays "running", for --resume
         raise
-    values = _values(stored, jobs, scenario)
-    table, yearly, per_rep = appraise_items(values, scenario, scenario.name, items, delay_months)
-    years = sorted(values["year"].unique().tolist())
-    return Appraisal(scenario, table, yearly, seq, headline(table, per_rep, years), n, seed, delay_months, by,
-                     round(time.perf_counter() - t0, 3), more, budget_musd)
+    return Appraisal(scenario, table, ranked.yearly, seq, headline(table, ranked.per_rep, years, n), n, seed,
+                     delay_months, by, round(time.perf_counter() - t0, 3), more, budget_musd, ranked.rates,
+                     ranked.ranks)
 
 
 def _sequence(s: Scenario, items: list[Item], runs: _Runs, budget_musd: float | None) -> pd.DataFrame:
@@ -212,18 +248,20 @@ def _sequence(s: Scenario, items: list[Item], runs: _Runs, budget_musd: float | 
     key = "npv_musd" if s.appraisal is not None else "gain_mt"
     funded: list[Item] = []
     spent, rows = 0.0, []
-    current = without(s, all_ids, f"{s.name}~programme~0")
+    current = Variant(f"{s.name}~programme~0", s, partial(without, ids=frozenset(all_ids), name=f"{s.name}~programme~0"))
     while True:
         funded_ids = {i.id for it in funded for i in it.investments}
         left = [it for it in candidates if it not in funded
                 and (budget_musd is None or spent + it.cost_musd <= budget_musd + 1e-9)]
         if not left:
             break
-        trials = {it.name: without(s, all_ids - funded_ids - {i.id for i in it.investments},
-                                   f"{s.name}~programme~{len(funded) + 1}~{it.name}") for it in left}
+        trials = {it.name: Variant(f"{s.name}~programme~{len(funded) + 1}~{it.name}", s, partial(
+            without, ids=frozenset(all_ids - funded_ids - {i.id for i in it.investments}),
+            name=f"{s.name}~programme~{len(funded) + 1}~{it.name}")) for it in left}
         stored, jobs = runs.run([current, *trials.values()])
-        values = _values(stored, jobs, s)
-        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it) for it in left}
+        values = _values(stored, jobs, _draws(jobs, current.name))
+        found = {it.name: step_values(values, s, trials[it.name].name, current.name, it, _draws(jobs, trials[it.name].name))
+                 for it in left}
         best = max(left, key=lambda it: float(np.mean(found[it.name][key])) / it.cost_musd)
         stop = float(np.mean(found[best.name][key])) <= 0  # nothing left adds value: the programme ends
         for it in (left if stop else [best]):
@@ -234,7 +272,7 @@ def _sequence(s: Scenario, items: list[Item], runs: _Runs, budget_musd: float | 
                                       found[it.name], key, funded=not stop))
         if stop:
             break
-        current = trials[best.name].model_copy(update={"name": f"{s.name}~programme~{len(funded)}"})
+        current = Variant(f"{s.name}~programme~{len(funded)}", s, trials[best.name].change)
     return TABLES["appraisal_sequence"].frame(rows) if rows else TABLES["appraisal_sequence"].frame([])
 
 

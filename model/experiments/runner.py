@@ -96,6 +96,21 @@ ALL_TABLES = Extract(table_records, None, "tables")
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A variant of a scenario made by a change applied to each replication's draw of ``base``:
+    replication k of every variant of one base sees the same drawn inputs, and the change (an
+    investment removed or delayed) comes on top, so it cannot be undone by a draw."""
+
+    name: str
+    base: Scenario
+    change: Callable[[Scenario], Scenario]
+
+    def draws(self, replications: int, seed: int) -> list[Scenario]:
+        return [self.change(d).model_copy(update={"name": self.name})
+                for d in sample_scenarios(self.base, replications, seed)]
+
+
+@dataclass(frozen=True)
 class Job:
     """Replication ``replication`` of the variant ``variant`` (its name): ``scenario`` with its
     uncertain inputs drawn, and the ``key`` its result is stored under."""
@@ -124,17 +139,18 @@ def job_key(s: Scenario, seed: int, replication: int, *, keeps: str = "tables", 
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def plan(variants: Sequence[Scenario], replications: int, seed: int, *, keeps: str = "tables", named: bool = False,
-         log_shipments: bool = False) -> list[Job]:
+def plan(variants: Sequence[Scenario | Variant], replications: int, seed: int, *, keeps: str = "tables",
+         named: bool = False, log_shipments: bool = False) -> list[Job]:
     """The jobs of ``variants`` x ``replications``, variant by variant; uncertain inputs drawn per
     replication, the same draws for every variant (they share the hypercube), so differences stay
-    paired. Every drawn scenario is checked first: :class:`~model.scenario.loader.ScenarioError`
-    names a draw that breaks a rule, before anything is simulated."""
+    paired (a :class:`Variant` applies its change to each draw). Every drawn scenario is checked
+    first: :class:`~model.scenario.loader.ScenarioError` names a draw that breaks a rule, before
+    anything is simulated."""
     jobs: list[Job] = []
     problems: list[str] = []
     for v in variants:
         try:
-            drawn = sample_scenarios(v, replications, seed)
+            drawn = v.draws(replications, seed) if isinstance(v, Variant) else sample_scenarios(v, replications, seed)
         except DrawError as e:
             problems += [f"{v.name}: {p}" for p in e.problems]
             continue

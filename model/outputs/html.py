@@ -195,10 +195,18 @@ def _with_intervals(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFrame, sequence: pd.DataFrame | None,
-                         plots: list[Path], note: str) -> None:
-    """The appraisal report: the one-sentence answer, the ranked table, the charts,
-    the greedy programme, and how it was computed."""
-    shown = _with_intervals(table.drop(columns=["by"]), "appraisal")
+                         plots: list[Path], note: str, rates: pd.DataFrame | None = None) -> None:
+    """The appraisal report: the answer, the ranked table, what is surprising about each
+    figure in words, the NPV at other discount rates, the charts, the greedy programme,
+    and how it was computed."""
+    economic = bool(table["pv_benefits_musd"].notna().any())
+    drop = ["by", "note"]
+    if not (table["rank_announced"] > 0).any():
+        drop += ["npv_announced_musd", "npv_announced_musd_lo", "npv_announced_musd_hi", "rank_announced"]
+    if not economic:
+        drop += [c for c in table.columns if c.startswith(("pv_", "npv", "bcr", "break_even", "delay_cost_musd"))
+                 or c == "p_first"]
+    shown = _with_intervals(table.drop(columns=drop), "appraisal")
     if (table["investments"] == table["item"]).all():
         shown = shown.drop(columns=[label("investments", "appraisal")])
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -209,6 +217,17 @@ def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFram
              f"<p class='note'>{html.escape(note)}</p>",
              "<h2>Investments ranked</h2>",
              "<div style='overflow-x:auto'>" + shown.to_html(index=False, na_rep="–") + "</div>"]
+    if table["gain_mt_lo"].isna().all():
+        parts.append("<p class='note'>1 replication: no interval.</p>")
+    notes = [(r["item"], r["note"]) for _, r in table.iterrows() if r["note"]]
+    if notes:
+        parts += ["<h2>What the figures say</h2><ul>"] + \
+            [f"<li><b>{html.escape(i)}</b>: {html.escape(n)}.</li>" for i, n in notes] + ["</ul>"]
+    if rates is not None and not rates.empty:
+        wide = _with_intervals(rates, "appraisal_rates")
+        parts += ["<h2>At other discount rates</h2>",
+                  "<p class='note'>The same simulated benefits, discounted at each real rate.</p>",
+                  wide.to_html(index=False, na_rep="–")]
     for p in plots:
         parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{_img(p)}")
     if sequence is not None and not sequence.empty:

@@ -513,24 +513,50 @@ def _interval_panels(table: pd.DataFrame, cols: list[tuple[str, str]], labels: l
 
 
 def appraisal_ranking(table: pd.DataFrame, title: str, path: Path) -> None:
-    """Ranked investments: present value of benefits (when valued) and cargo gained, each with its 95% paired
-    interval; blue where the interval excludes zero, grey where it does not."""
+    """Ranked investments: NPV (when valued; items without a cost show their break-even
+    cost instead) and cargo gained, each with its 95% paired interval; blue where the
+    interval excludes zero, grey where it does not."""
     cols = [("gain_mt", "cargo gained over the horizon (Mt)")]
     if table["pv_benefits_musd"].notna().any():
-        cols.insert(0, ("pv_benefits_musd", "present value of benefits (M USD)"))
-    labels = [f"{r['rank']}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
-                                             else "") for _, r in table.iterrows()]
+        cols.insert(0, ("npv_musd", "NPV (M USD)" + ("; no bar: no cost given" if (table["rank"] == 0).any() else "")))
+        if (table["rank"] == 0).any():
+            cols.insert(1, ("break_even_cost_musd", "break-even capital cost (M USD)"))
+    labels = [f"{r['rank'] or '–'}. {r['item']}" + (f" ({r['cost_musd']:,.0f} M USD)" if r["cost_musd"] == r["cost_musd"]
+                                                    else " (no cost)") for _, r in table.iterrows()]
     _interval_panels(table, cols, labels, title, path)
 
 
 def cost_of_delay(table: pd.DataFrame, delay_months: float, title: str, path: Path) -> None:
-    """What one month of delay of each investment costs, in cargo (and NPV where valued),
-    from a delay of ``delay_months``; in rank order."""
+    """What one month of delay of each investment costs, in cargo (and NPV where valued:
+    benefits and capital both later, residual value at the horizon), from a delay of
+    ``delay_months``; in rank order."""
     cols = [("delay_cost_mt_per_month", "cargo lost per month of delay (Mt)")]
     if table["delay_cost_musd_per_month"].notna().any():
         cols.append(("delay_cost_musd_per_month", "NPV lost per month of delay (M USD)"))
-    labels = [f"{r['rank']}. {r['item']}" for _, r in table.iterrows()]
+    labels = [f"{r['rank'] or '–'}. {r['item']}" for _, r in table.iterrows()]
     _interval_panels(table, cols, labels, f"{title}\n(from a {delay_months:g}-month delay of each)", path)
+
+
+def rank_probabilities(ranks: pd.DataFrame, table: pd.DataFrame, title: str, path: Path) -> None:
+    """Each ranked item's probability of each rank by NPV over the replications (a row per
+    item in rank order; darker = more often)."""
+    items = [i for i in table.loc[table["rank"] > 0, "item"]]
+    n = len(items)
+    m = ranks.pivot(index="item", columns="rank", values="probability").reindex(items).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(0.45 * n + 4.5, 0.4 * n + 1.8))
+    im = ax.imshow(m.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    ax.set_yticks(range(n), [f"{i}" for i in items])
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in m.columns])
+    ax.set_xlabel("rank by NPV")
+    for (y, x), v in np.ndenumerate(m.to_numpy()):
+        if v > 0:
+            ax.text(x, y, f"{v:.1f}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.03, label="share of replications")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def sensitivity_chart(sens: pd.DataFrame, title: str, design: str, folder: Path) -> list[Path]:

@@ -226,18 +226,49 @@ def write_outputs(folder: Path, results: "Results", year: int | None = None, fig
     return plots
 
 
-def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", answer: str) -> str:
-    """The printed appraisal: the ranked table (with intervals) and the answer."""
+def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", answer: str,
+                     rates: "pd.DataFrame | None" = None) -> str:
+    """The printed appraisal: the ranked table (with intervals), what is surprising about
+    each figure, the NPV at the other discount rates, the programme, and the answer."""
     economic = bool(table["pv_benefits_musd"].notna().any())
-    lines = [f"  {'rank':>4}  {'investment':<22} {'cost M USD':>10}  {'cargo gained Mt':>22}  "
-             f"{'delay Mt/month':>20}" + (f"  {'PV benefits M USD':>24}  {'NPV M USD':>24}" if economic else "")]
-    for _, r in table.iterrows():
-        cost = f"{r['cost_musd']:,.0f}" if r["cost_musd"] == r["cost_musd"] else "–"
-        line = (f"  {r['rank']:>4}  {r['item']:<22} {cost:>10}  "
-                f"{interval_text(r, 'gain_mt', '{:+.2f}'):>22}  {interval_text(r, 'delay_cost_mt_per_month', '{:+.3f}'):>20}")
-        if economic:
-            line += f"  {interval_text(r, 'pv_benefits_musd', '{:+,.0f}'):>24}  {interval_text(r, 'npv_musd', '{:+,.0f}'):>24}"
-        lines.append(line)
+    single = bool(table["gain_mt_lo"].isna().all())
+    announced = bool((table["rank_announced"] > 0).any())
+    if not economic:
+        lines = [f"  {'rank':>4}  {'investment':<28} {'cost M USD':>10}  {'cargo gained Mt':>22}  {'delay Mt/month':>20}"]
+        for _, r in table.iterrows():
+            lines.append(f"  {_rank(r['rank']):>4}  {r['item']:<28} {_num(r['cost_musd']):>10}  "
+                         f"{interval_text(r, 'gain_mt', '{:+.2f}'):>22}  "
+                         f"{interval_text(r, 'delay_cost_mt_per_month', '{:+.3f}'):>20}")
+    else:
+        lines = [f"  {'rank':>4}  {'investment':<28} {'cost':>6} {'opens':>10}  {'NPV M USD':>22} {'BCR':>5} "
+                 f"{'P(1st)':>6}  {'break-even':>10}  {'PV users':>8} {'PV margin':>9}  {'delay M USD/month':>19}"
+                 + (f"  {'as announced: NPV':>24} {'rank':>4}" if announced else "")]
+        for _, r in table.iterrows():
+            line = (f"  {_rank(r['rank']):>4}  {r['item']:<28} {_num(r['cost_musd']):>6} {str(r['first_date']):>10}  "
+                    f"{interval_text(r, 'npv_musd', '{:+,.0f}'):>22} {_num(r['bcr'], '{:.2f}'):>5} "
+                    f"{_num(r['p_first'], '{:.2f}'):>6}  {_num(r['break_even_cost_musd']):>10}  "
+                    f"{_num(r['pv_user_benefits_musd']):>8} {_num(r['pv_producer_musd']):>9}  "
+                    f"{interval_text(r, 'delay_cost_musd_per_month', '{:+,.1f}'):>19}")
+            if announced:
+                line += (f"  {interval_text(r, 'npv_announced_musd', '{:+,.0f}'):>24} "
+                         f"{_rank(r['rank_announced']):>4}")
+            lines.append(line)
+        lines.append("  (M USD, present values; cost as given; break-even: the capital cost at which NPV = 0; "
+                     "rank 0 = no cost given, not ranked)")
+    if single:
+        lines.append("  (1 replication: no interval)")
+    notes = [(r["item"], r["note"]) for _, r in table.iterrows() if r["note"]]
+    if notes:
+        lines.append("\nWhat the figures say:")
+        lines += [f"  {item}: {note}." for item, note in notes]
+    if rates is not None and not rates.empty:
+        rs = sorted(rates["discount_rate"].unique())
+        lines.append("\nNPV (M USD) at other real discount rates, from the same simulated benefits:")
+        lines.append(f"  {'investment':<28}" + "".join(f"{f'{r:.0%}':>24}" for r in rs))
+        by = rates.set_index(["item", "discount_rate"])
+        for item in table.loc[table["rank"] > 0, "item"]:
+            lines.append(f"  {item:<28}" + "".join(f"{interval_text(by.loc[(item, r)], 'npv_musd', '{:+,.0f}'):>24}"
+                                                  for r in rs))
     if sequence is not None and not sequence.empty:
         lines.append("\nA programme, funded greedily (what each step adds given those before it):")
         for _, r in sequence.iterrows():
@@ -248,6 +279,14 @@ def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", ans
             else:
                 lines.append(f"   -  {r['item']:<22} {r['cost_musd']:>8,.0f} M USD not funded: would add {adds}")
     return "\n".join(lines) + "\n\n" + answer
+
+
+def _rank(x: object) -> str:
+    return "–" if not x else str(x)
+
+
+def _num(x: float, fmt: str = "{:,.0f}") -> str:
+    return "–" if x != x else fmt.format(x)
 
 
 def interval_text(r: "pd.Series", col: str, fmt: str) -> str:
@@ -261,22 +300,29 @@ def interval_text(r: "pd.Series", col: str, fmt: str) -> str:
 
 def write_appraisal_outputs(folder: Path, scenario_name: str, table: "pd.DataFrame", yearly: "pd.DataFrame",
                             sequence: "pd.DataFrame | None", answer: str, delay_months: float, note: str,
-                            span: str) -> list[Path]:
+                            span: str, rates: "pd.DataFrame | None" = None, ranks: "pd.DataFrame | None" = None
+                            ) -> list[Path]:
     """Tables, charts and report.html of an appraisal into ``folder`` (each file atomically)."""
     from model.outputs.folders import write_file_atomic
     from model.outputs.html import write_appraisal_html
-    from model.outputs.plots import appraisal_ranking, cost_of_delay
+    from model.outputs.plots import appraisal_ranking, cost_of_delay, rank_probabilities
 
     folder = Path(folder)
     write_file_atomic(folder / "appraisal.csv", table.to_csv(index=False))
     write_file_atomic(folder / "appraisal_years.csv", yearly.to_csv(index=False))
     if sequence is not None:
         write_file_atomic(folder / "appraisal_sequence.csv", sequence.to_csv(index=False))
+    for name, extra in (("appraisal_rates", rates), ("appraisal_ranks", ranks)):
+        if extra is not None:
+            write_file_atomic(folder / f"{name}.csv", extra.to_csv(index=False))
     title = f"{scenario_name}, {span}"
     plots = [folder / "plots" / "appraisal_ranking.png", folder / "plots" / "cost_of_delay.png"]
     appraisal_ranking(table, f"Which investment first: {title}", plots[0])
     cost_of_delay(table, delay_months, f"What a month of delay costs: {title}", plots[1])
-    write_appraisal_html(folder / "report.html.tmp", title, answer, table, sequence, plots, note)
+    if ranks is not None and not ranks.empty:
+        plots.append(folder / "plots" / "rank_probabilities.png")
+        rank_probabilities(ranks, table, f"How sure is each rank: {title}", plots[-1])
+    write_appraisal_html(folder / "report.html.tmp", title, answer, table, sequence, plots, note, rates)
     (folder / "report.html.tmp").replace(folder / "report.html")
     return plots
 

@@ -40,7 +40,8 @@ from model.scenario.schema import Scenario
 #
 # Merge rules (``extends``): mappings of named fields (the top level, ``nodes``,
 # one node, ``storms``, ``streams``, one stream, ``delays``) merge key by key;
-# ``investments`` merge by ``id`` (``remove: true`` drops an inherited one);
+# ``investments`` merge by ``id`` and ``uncertainty`` by ``path`` (``remove: true`` drops an inherited one;
+# an investment removed takes the uncertain inputs on it along);
 # every other value replaces the parent's: lists (routes, ``delays.projects``),
 # timelines and volumes keyed by dates or years (the child states the whole
 # timeline), and a node or distribution whose ``kind`` or ``dist`` changes (with
@@ -306,12 +307,17 @@ def _mergeable(base: dict, over: dict) -> bool:
     return not any(tag in over and over[tag] != base.get(tag) for tag in ("kind", "dist"))
 
 
+KEYED_LISTS = {"investments": ("id", "investment"), "uncertainty": ("path", "uncertain input")}
+"""Top-level lists merged item by item under ``extends`` (by this field), not replaced whole."""
+
+
 class _Merger:
     """Merges a parent's data (``base``) with a child's (``over``), with provenance."""
 
     def __init__(self, bprov: _Prov, oprov: _Prov, issues: list[_Issue]) -> None:
         self.bprov, self.oprov, self.issues = bprov, oprov, issues
         self.prov = _Prov()
+        self.removed: dict[str, set[str]] = {}  # section -> names a child removed (remove: true)
 
     def merge(self, base: Any, over: Any, bpath: tuple = (), opath: tuple = (), mpath: tuple = ()) -> Any:
         if not (isinstance(base, dict) and isinstance(over, dict) and _mergeable(base, over)):
@@ -323,14 +329,42 @@ class _Merger:
             if k not in over:
                 _copy_prov(self.bprov, bpath + (k,), self.prov, mpath + (k,))
         for k, v in over.items():
-            if k == "investments" and not mpath:
-                out[k] = self.investments(base.get(k), v, bpath + (k,), opath + (k,), mpath + (k,))
+            if k in KEYED_LISTS and not mpath:
+                out[k] = self.keyed(k, base.get(k), v, bpath + (k,), opath + (k,), mpath + (k,))
             elif k in base:
                 out[k] = self.merge(base[k], v, bpath + (k,), opath + (k,), mpath + (k,))
             else:
                 out[k] = v
                 _copy_prov(self.oprov, opath + (k,), self.prov, mpath + (k,))
+        if not mpath and self.removed.get("investments"):
+            self._drop_uncertainty_of(out, self.removed["investments"])
         return out
+
+    def _drop_uncertainty_of(self, out: dict, removed: set[str]) -> None:
+        """An investment removed by the child takes the uncertain inputs on it along (its cost range,
+        its drawn delay by id): they could apply to nothing."""
+        items = out.get("uncertainty")
+        if not isinstance(items, list):
+            return
+
+        def on_removed(u: Any) -> bool:
+            path = u.get("path") if isinstance(u, dict) else None
+            parts = path.split(".") if isinstance(path, str) else []
+            return (parts[:1] == ["investments"] and len(parts) > 1 and parts[1] in removed) or \
+                (parts[:2] == ["delays", "projects"] and len(parts) > 2 and parts[2] in removed)
+
+        keep = [n for n, u in enumerate(items) if not on_removed(u)]
+        if len(keep) == len(items):
+            return
+        moved = _Prov()
+        for new, old in enumerate(keep):
+            _copy_prov(self.prov, ("uncertainty", old), moved, ("uncertainty", new))
+        for k in self.prov.under(("uncertainty",)):
+            if k != ("uncertainty",):
+                del self.prov[k]
+        self.prov.update(moved)
+        self.prov._kids = None  # the index is rebuilt on the next question
+        out["uncertainty"] = [items[n] for n in keep]
 
     def _issue(self, opath: tuple, message: str) -> None:
         w = self.oprov.get(opath) or next((self.oprov[opath[:n]] for n in range(len(opath), -1, -1)
@@ -338,15 +372,18 @@ class _Merger:
         if w is not None:
             self.issues.append(_Issue(_Where(w.file, w.line, opath), message))
 
-    def investments(self, base: Any, over: Any, bpath: tuple, opath: tuple, mpath: tuple) -> Any:
+    def keyed(self, section: str, base: Any, over: Any, bpath: tuple, opath: tuple, mpath: tuple) -> Any:
+        """A list whose items are named (:data:`KEYED_LISTS`): the child's items override the parent's
+        of the same name, ``remove: true`` drops one, new ones are added at the end."""
         if base is None:
             base = []
         if not isinstance(base, list) or not isinstance(over, list):
             _copy_prov(self.oprov, opath, self.prov, mpath)
             return over
+        field, noun = KEYED_LISTS[section]
 
         def ident(item: Any) -> str | None:
-            i = item.get("id") if isinstance(item, dict) else None
+            i = item.get(field) if isinstance(item, dict) else None
             return i if isinstance(i, str) else None
 
         order: list[list] = []  # [base index | None, child index | None]
@@ -361,22 +398,23 @@ class _Merger:
         for j, item in enumerate(over):
             k = ident(item)
             if k is not None and k in first:
-                self._issue(opath + (j, "id"), f"duplicate investment id '{k}' (also at investments.{first[k]}); "
-                            "expected each id once (an id also in the parent overrides the parent's)")
+                self._issue(opath + (j, field), f"duplicate {noun} {field} '{k}' (also at {section}.{first[k]}); "
+                            f"expected each {field} once (one also in the parent overrides the parent's)")
                 continue
             if k is not None:
                 first[k] = j
             if isinstance(item, dict) and "remove" in item:
                 if item["remove"] is not True:
                     self._issue(opath + (j, "remove"),
-                                f"expected remove: true (to drop the inherited investment), got {_got(item['remove'])}")
+                                f"expected remove: true (to drop the inherited {noun}), got {_got(item['remove'])}")
                 elif k is None or k not in by_id:
                     close = difflib.get_close_matches(k or "", list(by_id), n=1)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    self._issue(opath + (j, "id"), f"remove: true, but no inherited investment has id "
+                    self._issue(opath + (j, field), f"remove: true, but no inherited {noun} has {field} "
                                 f"'{k}'{hint}; expected one of: {', '.join(by_id) or '(none)'}")
                 else:
                     order.remove(by_id.pop(k))
+                    self.removed.setdefault(section, set()).add(k)
                 continue
             if k is not None and k in by_id:
                 by_id[k][1] = j

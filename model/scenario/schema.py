@@ -247,28 +247,17 @@ def _values(v: dict[str, float], high: float) -> dict[str, float]:
     return non_negative(v, "name", "a value", high) if v else v
 
 
-class AppraisalSpec(Strict):
-    """What cargo and time are worth, for ``appraise``'s net present values: a margin per
-    tonne delivered by commodity, the streams' own values of time for transit saved,
-    a discount rate, and optional running costs per investment."""
-
-    discount_rate: float = Field(0.06, ge=0, le=1, description="Real discount rate a year")
-    base_year: int | None = Field(None, ge=1900, le=2200, description="Year values are discounted to "
-                                  "(default: the scenario's first year)")
-    value_usd_per_t: dict[str, float] = Field(
-        {}, description="Value of a tonne delivered (margin to the economy or operator), USD, by commodity")
-    time_savings: bool = Field(True, description="Count transit time saved, at each stream's value of time")
-    opex_musd_per_year: dict[str, float] = Field(
-        {}, description="Running cost of an investment (by id), million USD a year from its date")
-    capital_cost: Literal["annualised", "upfront"] = Field(
-        "annualised", description="Charge cost_musd as an annuity over the asset's life from its date (only the "
-        "years inside the horizon count, like its benefits), or all in the year of its date")
-    asset_life_years: float = Field(30.0, ge=MIN_LIFE_YEARS, le=MAX_LIFE_YEARS, description="Economic life for the annuity")
-    life_years: dict[str, float] = Field({}, description="Economic life of particular investments (by id)")
-
-    _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
-    _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
-    _life = field_validator("life_years")(lambda v: _lives(v))
+CAPEX_PROFILES: dict[str, list[float]] = {
+    # Shares of the capital spent in each construction year before the opening date, by project type (the
+    # investment's tag). (D): S-curves typical of appraisal spreadsheets; rail 5 years (Kars-Dilucu's "about 5
+    # years", corridor-facts §5), ports 3, vessels 2 (shipyard instalments at contract, steel cutting, keel,
+    # launch and delivery)
+    "rail_line": [0.10, 0.20, 0.30, 0.25, 0.15],
+    "port_terminal": [0.30, 0.40, 0.30],
+    "vessel_order": [0.40, 0.60],
+    "other": [1.0],  # an investment of no known type: spent in the year before it opens
+}
+"""Default construction profiles (``appraisal.capex_profiles`` adds to or overrides them)."""
 
 
 def _lives(v: dict[str, float]) -> dict[str, float]:
@@ -279,6 +268,78 @@ def _lives(v: dict[str, float]) -> dict[str, float]:
         if x < MIN_LIFE_YEARS:
             raise Problem(f"expected a life of at least {MIN_LIFE_YEARS:g} year, got {x:g}", k)
     return v
+
+
+class AppraisalSpec(Strict):
+    """What ``appraise`` puts money on (docs/appraisal.md): users' benefits by the rule of a
+    half on generalised cost (tariff + value of time x transit), operators' and ports'
+    margin on the tonnes they gain, capital spent over construction years before the
+    opening, its residual value at the horizon, running costs, a real discount rate."""
+
+    discount_rate: float = Field(0.06, ge=0, le=1, description="Real discount rate a year")
+    sensitivity_rates: list[float] = Field([0.03, 0.06, 0.10], max_length=10, description="Other real "
+                                           "rates at which NPVs are also given (the same simulated benefits)")
+    base_year: int | None = Field(None, ge=1900, le=2200, description="Year values are discounted to "
+                                  "(default: the scenario's first year)")
+    value_usd_per_t: dict[str, float] = Field(
+        {}, description="Operators' and ports' margin on a tonne delivered (producer surplus), USD, by commodity")
+    user_benefits: bool = Field(True, description="Count shippers' benefits: the rule of a half on generalised "
+                                "cost, each stream's tariff + value of time x transit, or its outside option")
+    value_of_time_factor: float = Field(1.0, gt=0, le=100, description="Multiplies every stream's value of "
+                                        "time when benefits are valued (not in the shippers' choices)")
+    opex_musd_per_year: dict[str, float] = Field(
+        {}, description="Running cost of an investment (by id), million USD a year from its date")
+    capital_cost: Literal["profile", "annualised"] = Field(
+        "profile", description="Spend cost_musd over its construction years before the opening date "
+        "(capex_profiles), with a residual value at the horizon; or charge it as an annuity over the asset's "
+        "life from its date (only the years inside the horizon count)")
+    capex_profiles: dict[str, list[float]] = Field(
+        {}, description="Shares of the capital spent in each construction year before the opening, by "
+        "investment id or project type (a tag); added to the defaults (rail_line 5 years, port_terminal 3, "
+        "vessel_order 2, other 1)")
+    residual_value: Literal["straight_line", "none"] = Field(
+        "straight_line", description="An asset's value at the horizon: its remaining life over its life "
+        "(straight line), what was spent on it if still being built; or none")
+    asset_life_years: float = Field(30.0, ge=MIN_LIFE_YEARS, le=MAX_LIFE_YEARS, description="Economic life of an asset "
+                                    "with none of its own")
+    life_years: dict[str, float] = Field({}, description="Economic life by investment id or project type (a tag)")
+
+    _usd = field_validator("value_usd_per_t")(lambda v: _values(v, MAX_USD))
+    _musd = field_validator("opex_musd_per_year")(lambda v: _values(v, MAX_MUSD))
+    _life = field_validator("life_years")(lambda v: _lives(v))
+
+
+    @field_validator("sensitivity_rates")
+    @classmethod
+    def _rates(cls, v: list[float]) -> list[float]:
+        return non_negative(v, "rate", "a rate", 1.0) if v else v
+
+    @field_validator("capex_profiles")
+    @classmethod
+    def _profiles(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
+        for key, shares in v.items():
+            if not 1 <= len(shares) <= 15:
+                raise Problem(f"expected 1 to 15 yearly shares, got {len(shares)}", key)
+            if any(not (0 <= x <= 1) for x in shares) or sum(shares) <= 0:
+                raise Problem(f"expected shares from 0 to 1, not all zero, got {shares}", key)
+        return v
+
+    def profile(self, inv: "Investment") -> list[float]:
+        """Construction shares of an investment: by its id, else its first tag that has
+        one (the scenario's, then the defaults), else ``other``."""
+        profiles = {**CAPEX_PROFILES, **self.capex_profiles}
+        for key in (inv.id, *inv.tags):
+            if key in profiles:
+                return profiles[key]
+        return profiles["other"]
+
+    def life(self, inv: "Investment") -> float:
+        """Economic life of an investment: by its id, else its first tag that has one, else
+        ``asset_life_years``."""
+        for key in (inv.id, *inv.tags):
+            if key in self.life_years:
+                return self.life_years[key]
+        return self.asset_life_years
 
 
 class Scenario(Strict):
