@@ -98,6 +98,7 @@ _OUTSIDE_HELP = ("let extends and a sweep's base read files outside the project 
                  "the file that holds scenarios/, pyproject.toml or .git)")
 
 
+_XLSX_HELP = "also write summary.xlsx: the summary tables as one Excel workbook, a sheet each"
 _LOG_HELP = ("also write shipments.parquet: one row per delivered shipment (stream, tonnes, created, first port "
              "and delivery hours, transit days, delivery date); grows with the shipments, off by default")
 
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
     r.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
+    r.add_argument("--xlsx", action="store_true", help=_XLSX_HELP)
     r.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
     bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
@@ -129,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
     bt.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
+    bt.add_argument("--xlsx", action="store_true", help=_XLSX_HELP)
     bt.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     cp = sub.add_parser("compare", help="rebuild comparison tables and plots from finished run/batch folders")
     cp.add_argument("dirs", nargs="+")
@@ -136,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
     cp.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
+    cp.add_argument("--xlsx", action="store_true", help=_XLSX_HELP)
     sw = sub.add_parser("sweep", help="run a parameter sweep; --check gates CI on its expectations")
     sw.add_argument("file", help="sweep YAML file")
     sw.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -248,7 +252,7 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
                 progress=lambda s, k: progress(f"{s.name} replication {k + 1} of {n}"),
                 log_shipments=args.log_shipments)
     res = replace(res, info=replace(res.info, files=tuple(args.sources)))
-    final = res.write(out, year=args.year, figures=not args.no_plots)
+    final = res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx)
     print(format_results(res))
     if checks:  # capacity bound and sanity check (model.analysis.bound, model.analysis.sanity), per scenario
         for s in res.scenarios:
@@ -256,7 +260,8 @@ def _run_and_print(scenarios: list, args: argparse.Namespace, out: Path, checks:
                   + checks_summary(s, res.annual_nodes, res.corridor, res.bound))
     cpu = float(res.perf["wall_s"].sum())
     print(f"\n{len(res.perf)} replication(s): {cpu:.1f} s of simulation in {time.perf_counter() - t0:.1f} s elapsed. "
-          f"Results: {final}/ (summary.csv, tables *.csv, plots/*.png, report.html, manifest.json"
+          f"Results: {final}/ (summary.csv, tables *.csv, " + ("" if args.no_plots else "plots/*.png, ")
+          + "report.html, " + ("summary.xlsx, " if args.xlsx else "") + "manifest.json"
           + (", shipments.parquet)" if res.shipments is not None else ")"))
     return 0
 
@@ -308,7 +313,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     out = _out_dir(args, "compare")
     _prepare_out(args, out, renamed=True)
-    final = res.write(out, year=args.year, figures=not args.no_plots)
+    final = res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx)
     print(format_results(res))
     print(f"\nComparison written to {final}/")
     return 0
