@@ -119,7 +119,8 @@ def _check_replications(n: int | None) -> None:
 def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None, seed: int | None = None,
           workers: int | None = None, scheduler: str | None = None, progress: ProgressLike = None,
           out: str | Path | None = None, resume: bool = False, plots: bool = True, figures: bool = True,
-          year: int | None = None, log_shipments: bool = False, allow_outside: bool = False) -> Results:
+          year: int | None = None, xlsx: bool = False, log_shipments: bool = False,
+          allow_outside: bool = False) -> Results:
     """Several scenarios x replications with common random numbers: replication k of every
     scenario uses the same random streams (and the same draws of uncertain inputs), so
     differences are paired. The first scenario is the reference of ``Results.differences``.
@@ -128,7 +129,7 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     scenario's; ``workers`` to one per core (results do not depend on it); ``scheduler``: a
     Dask scheduler address instead. ``out``: also write the run folder there (tables, plots
     and report unless ``plots=False``; ``figures=False``: the report without PNG figures;
-    ``year``: the map's year), keeping finished replications in ``out/jobs`` until it is
+    ``year``: the map's year; ``xlsx``: also ``summary.xlsx``), keeping finished replications in ``out/jobs`` until it is
     complete, so that a call with ``resume=True`` after an interruption continues; the results
     are identical either way. Ctrl-C raises :class:`~model.experiments.pool.Interrupted`; a
     replication that fails, :class:`~model.experiments.pool.JobsFailed` once the others
@@ -165,18 +166,19 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     info = RunInfo(kind, base_seed, n, tuple(f for _, f in resolved), round(time.perf_counter() - t0, 3))
     res = Results.build(plain, per_rep, info)
     if folder is not None:
-        res.write(folder.path, plots=plots, year=year, figures=figures)
+        res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx)
     return res
 
 
 def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | None = None,
         workers: int | None = None, scheduler: str | None = None, progress: ProgressLike = None,
         out: str | Path | None = None, resume: bool = False, plots: bool = True, figures: bool = True,
-        year: int | None = None, log_shipments: bool = False, allow_outside: bool = False) -> Results:
+        year: int | None = None, xlsx: bool = False, log_shipments: bool = False,
+        allow_outside: bool = False) -> Results:
     """All replications of one scenario (a :class:`Scenario` or a file path).
     ``replications`` and ``seed`` default to the scenario's own; the rest: see :func:`batch`."""
     return batch([scenario], replications=replications, seed=seed, workers=workers, scheduler=scheduler,
-                 progress=progress, out=out, resume=resume, plots=plots, figures=figures, year=year,
+                 progress=progress, out=out, resume=resume, plots=plots, figures=figures, year=year, xlsx=xlsx,
                  log_shipments=log_shipments, allow_outside=allow_outside)
 
 
@@ -224,14 +226,14 @@ def _read_baseline(path: str | Path) -> "pd.DataFrame":
 
 
 def compare(folders: Sequence[str | Path], out: str | Path | None = None, *, plots: bool = True,
-            figures: bool = True, year: int | None = None) -> tuple[Results, list[str]]:
+            figures: bool = True, year: int | None = None, xlsx: bool = False) -> tuple[Results, list[str]]:
     """Finished run or batch folders read as one comparison (nothing is rerun), and notes for the
     user (scenarios renamed because they differ); with ``out``, the comparison folder is written.
     A folder of another kind (a sweep, an appraisal) or not finished raises
     :class:`~model.outputs.results.NotAResultError` with one line saying what it is."""
     res, notes = read_many([Path(f) for f in folders])
     if out is not None:
-        res.write(out, plots=plots, year=year, figures=figures)
+        res.write(out, plots=plots, year=year, figures=figures, xlsx=xlsx)
     return res, notes
 
 

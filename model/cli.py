@@ -127,6 +127,7 @@ _OUTSIDE_HELP = ("let extends and a sweep's base read files outside the project 
                  "the file that holds scenarios/, pyproject.toml or .git)")
 
 
+_XLSX_HELP = "also write summary.xlsx: the summary tables as one Excel workbook, a sheet each"
 _LOG_HELP = ("also write shipments.parquet: one row per delivered shipment (stream, tonnes, created, first port "
              "and delivery hours, transit days, delivery date); grows with the shipments, off by default")
 
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--year", type=int, help="year shown on the corridor map (default: the last)")
         c.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                        "are still written); a quarter of a run's time")
+        c.add_argument("--xlsx", action="store_true", help=_XLSX_HELP)
 
     r = command("run", "run a scenario's replications and write a run folder")
     r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
@@ -223,8 +225,9 @@ def _progress(args: argparse.Namespace, desc: str, header: str) -> Any:
 
 def _ran(res: Any, out: Path) -> str:
     cpu = float(res.perf["wall_s"].sum())
-    files = "summary.csv, tables *.csv, " + ("plots/*.png, " if (out / "plots").is_dir() else "") + \
-        "report.html, manifest.json" + (", shipments.parquet" if res.shipments is not None else "")
+    files = "summary.csv, tables *.csv, " + ("plots/*.png, " if (out / "plots").is_dir() else "") + "report.html, " + \
+        ("summary.xlsx, " if (out / "summary.xlsx").is_file() else "") + "manifest.json" + \
+        (", shipments.parquet" if res.shipments is not None else "")
     return f"{len(res.perf)} replication(s): {cpu:.1f} s of simulation in {res.info.wall_s:.1f} s. Results: {out}/ ({files})"
 
 
@@ -236,7 +239,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     header = f"Running {scenario.name}: {n} replication(s), seed {seed} ..."
     res = api.run(args.file, replications=args.replications, seed=args.seed, workers=args.workers,
                   scheduler=args.scheduler, progress=_progress(args, "replications", header), out=out, resume=args.resume,
-                  figures=not args.no_plots, year=args.year, log_shipments=args.log_shipments,
+                  figures=not args.no_plots, year=args.year, xlsx=args.xlsx, log_shipments=args.log_shipments,
                   allow_outside=args.allow_outside)
     print(api.results_text(res))
     print("\n" + _ran(res, out))
@@ -259,7 +262,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     header = f"Batch of {len(scenarios)} scenario(s) x {n} replication(s), seed {seed}, common random numbers ..."
     res = api.batch(args.files, replications=args.replications, seed=args.seed, workers=args.workers,
                     scheduler=args.scheduler, progress=_progress(args, "replications", header), out=out, resume=args.resume,
-                    figures=not args.no_plots, year=args.year, log_shipments=args.log_shipments,
+                    figures=not args.no_plots, year=args.year, xlsx=args.xlsx, log_shipments=args.log_shipments,
                     allow_outside=args.allow_outside)
     print(api.results_text(res))
     print("\n" + _ran(res, out))
@@ -272,7 +275,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for note in notes:
         log.warning("note: %s", note)
     out = _out(args, "compare")
-    res.write(out, year=args.year, figures=not args.no_plots)
+    res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx)
     print(api.results_text(res, checks=False))
     print(f"\nComparison written to {out}/")
     return 0

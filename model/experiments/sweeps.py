@@ -125,11 +125,13 @@ class SweepResults:
         put("sweep.yaml", sw.file.read_text(encoding="utf-8"))
         put("base-scenario.yaml", scenario_yaml(sw.base))
         shutil.rmtree(out / "plots", ignore_errors=True)  # no chart of an earlier run stays
-        sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name)
+        names = {n: spec.name or n for n, spec in sw.base.nodes.items()}  # axes name nodes as the scenario does
+        sweep_plots(self.summary, sw.spec.design.kind, out / "plots", sw.spec.name, sw.spec.measures, names)
         if self.sensitivity is not None:
             from model.outputs.plots import sensitivity_chart
 
-            sensitivity_chart(self.sensitivity, sw.spec.name, sw.spec.design.kind, out / "plots")
+            sensitivity_chart(self.sensitivity, sw.spec.name, sw.spec.design.kind, out / "plots", sw.spec.measures,
+                              names)
         return folder.complete({"sweep": str(sw.file), "seed": sw.seed, "replications": sw.spec.replications,
                                 "points": len(sw.points),
                                 "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,

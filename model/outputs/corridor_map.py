@@ -5,6 +5,17 @@ shipped with the package (``model/data/caspian_region.json``, built once by
 ``docs/make_basemap.py``); nothing is downloaded at run time. Countries are land,
 and what lies between them (the Caspian, the Black Sea) is water.
 
+Each scenario is one row of the figure (a batch stacks its scenarios), made of three maps:
+
+* the main map, centred on the Caspian crossing (Aktau/Kuryk to Alat), where the corridor
+  jams: every node west of the Caspian's east shore, labelled (labels moved apart by
+  adjustText so none covers another);
+* an inset of a crowded place (Baku/Alat, with its four port nodes within 30 km), its
+  box outlined on the main map;
+* the whole corridor at a small scale, numbered nodes for the Kazakh land leg east of
+  the main map (2,000-3,000 km of rail to the Chinese border that would otherwise take
+  most of the map), listed by number with their utilisation beneath.
+
 Links (sea crossings, railways, the pipeline: kinds with ``link=True``) are drawn
 as lines from the nodes before them through their own map point to the nodes
 after them; ports and borders as points. Colour is utilisation in one year; a
@@ -15,9 +26,13 @@ capacity bound) is labelled with that gain.
 from __future__ import annotations
 
 import json
+import textwrap
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import matplotlib
 
@@ -25,12 +40,35 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from adjustText import adjust_text  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from model.nodes import kind_of  # noqa: E402
 
 LAND, WATER, BORDER = "#efeadf", "#cfe3f3", "#b9b2a5"
 CMAP = "RdYlGn_r"
 Point = tuple[float, float]
+Box = tuple[float, float, float, float]
+"""lon_min, lat_min, lon_max, lat_max"""
+
+CASPIAN_CROSSING: Box = (46.8, 38.3, 54.9, 45.6)
+"""The middle Caspian, Aktau/Kuryk to Alat and Turkmenbashi: always on the main map whatever the nodes."""
+MARGIN_DEG = 0.8
+EAST_OF_MAIN_DEG = 3.0
+"""Nodes more than this east of the Caspian box (the Kazakh land leg) go to the overview."""
+
+
+@dataclass(frozen=True)
+class Inset:
+    title: str
+    box: Box
+
+
+INSETS = (Inset("Baku / Alat", (48.95, 39.8, 49.95, 40.55)),)
+"""Crowded places drawn at a larger scale where a scenario has two or more nodes inside."""
+
+ROW_HEIGHT_IN = 7.6
+FIG_WIDTH_IN = 13.5
 
 
 @lru_cache(maxsize=1)
@@ -47,137 +85,260 @@ def draw_outline(ax) -> None:
         ax.fill(ring[:, 0], ring[:, 1], facecolor=LAND, edgecolor=BORDER, lw=0.6, zorder=0)
 
 
-def _extent(ax, pos: dict[str, Point], margin_deg: float = 1.2) -> None:
-    xy = np.array(list(pos.values()))
-    (x0, y0), (x1, y1) = xy.min(axis=0) - margin_deg, xy.max(axis=0) + margin_deg
+def _set_box(ax, box: Box) -> None:
+    x0, y0, x1, y1 = box
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)))  # degrees of longitude shrink with latitude
 
 
-def _segments(n: str, pos: dict[str, Point], links: set[str], edges: pd.DataFrame) -> list[tuple[Point, Point]]:
-    """A link's line: from each node before it to its own point, and on to each node after
-    it; half way only where the neighbour is itself a link (which draws the other half)."""
-    def toward(m: str) -> Point:
-        (x0, y0), (x1, y1) = pos[n], pos[m]
-        return ((x0 + x1) / 2, (y0 + y1) / 2) if m in links else (x1, y1)
-
-    neighbours = list(edges.loc[edges["to_node"] == n, "from_node"]) + list(edges.loc[edges["from_node"] == n, "to_node"])
-    return [(pos[n], toward(m)) for m in neighbours if m in pos]
+def _inside(p: Point, box: Box) -> bool:
+    return box[0] <= p[0] <= box[2] and box[1] <= p[1] <= box[3]
 
 
-def _label(name: str, util: float, gain_mt: float) -> str:
-    text = name if len(name) <= 26 else name[:25] + "…"
-    if not np.isnan(util):
-        text += f"\n{util:.0%}"
-    if gain_mt > 0.005:
-        text += f"  ★ +{gain_mt:.2f} Mt"
-    return text
+def short_name(name: str, width: int = 30) -> str:
+    """A display name without its parenthesis, at most ``width`` characters:
+    "Aktau oil terminal", "Dostyk-Aktogay-Moyinty" (from "... (second track from 30 Sep 2025)")."""
+    text = re.sub(r"\s*\([^)]*\)", "", name).strip() or name
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _panel(ax, s: str, year: int, t: dict[str, pd.DataFrame]) -> None:
+@dataclass
+class _Net:
+    """One scenario's network, ready to draw."""
+
+    pos: dict[str, Point]
+    kinds: dict[str, str]
+    names: dict[str, str]
+    links: set[str]
+    edges: pd.DataFrame
+    util: pd.Series
+    gains: pd.Series
+
+    def colour(self, n: str):
+        u = self.util.get(n, np.nan)
+        return "lightgrey" if np.isnan(u) else plt.get_cmap(CMAP)(u)
+
+    def label(self, n: str, width: int = 30, wrap: int | None = None) -> str:
+        text = short_name(self.names.get(n, n), width)
+        if wrap:
+            text = textwrap.fill(text, wrap)
+        u = self.util.get(n, np.nan)
+        if not np.isnan(u):
+            text += f" {u:.0%}"
+        g = self.gains.get(n, 0.0)
+        if g > 0.005:
+            text += f"\n★ +{g:.2f} Mt"
+        return text
+
+
+def _network(s: str, year: int, t: dict[str, pd.DataFrame]) -> _Net:
     net = t["network_nodes"]
     net = net[net["scenario"] == s].dropna(subset=["lon", "lat"])
-    pos = {r.node: (float(r.lon), float(r.lat)) for r in net.itertuples()}
-    if not pos:
-        ax.axis("off")
-        ax.text(0.5, 0.5, f"{s}: no node has lon/lat, so there is no map", ha="center", transform=ax.transAxes)
-        return
     kinds = dict(zip(net["node"], net["kind"]))
-    links = {n for n in pos if kind_of(kinds[n]).link}
-    edges = t["network_edges"][t["network_edges"]["scenario"] == s]
     a = t["annual_nodes"]
     util = a[(a["scenario"] == s) & (a["year"] == year)].groupby("node")["utilization"].mean()
     gains = pd.Series(dtype=float)
     if "capacity_values" in t and not t["capacity_values"].empty:
         cv = t["capacity_values"]
         gains = cv[(cv["scenario"] == s) & (cv["year"] == year)].groupby("node")["bound_gain_t"].mean() / 1e6
-    cmap = plt.get_cmap(CMAP)
+    return _Net(pos={r.node: (float(r.lon), float(r.lat)) for r in net.itertuples()}, kinds=kinds,
+                names={n: str(m) if isinstance(m, str) and m else n for n, m in zip(net["node"], net["name"])},
+                links={n for n in kinds if kind_of(kinds[n]).link},
+                edges=t["network_edges"][t["network_edges"]["scenario"] == s], util=util, gains=gains)
+
+
+def main_box(pos: dict[str, Point]) -> Box:
+    """The main map: the Caspian crossing and every node not far east of it, with a margin."""
+    x0, y0, x1, y1 = CASPIAN_CROSSING
+    near = [p for p in pos.values() if p[0] <= x1 + EAST_OF_MAIN_DEG]
+    if near:
+        xy = np.array(near)
+        x0, y0 = min(x0, xy[:, 0].min() - MARGIN_DEG), min(y0, xy[:, 1].min() - MARGIN_DEG)
+        x1, y1 = max(x1, xy[:, 0].max() + MARGIN_DEG), max(y1, xy[:, 1].max() + MARGIN_DEG)
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
+def _segments(n: str, w: _Net) -> list[tuple[Point, Point]]:
+    """A link's line: from each node before it to its own point, and on to each node after
+    it; half way only where the neighbour is itself a link (which draws the other half)."""
+    def toward(m: str) -> Point:
+        (x0, y0), (x1, y1) = w.pos[n], w.pos[m]
+        return ((x0 + x1) / 2, (y0 + y1) / 2) if m in w.links else (x1, y1)
+
+    e = w.edges
+    neighbours = list(e.loc[e["to_node"] == n, "from_node"]) + list(e.loc[e["from_node"] == n, "to_node"])
+    return [(w.pos[n], toward(m)) for m in neighbours if m in w.pos]
+
+
+def _draw_network(ax, w: _Net, lw: float = 4.0, marker_size: float = 110) -> None:
+    for e in w.edges.itertuples():  # point to point (a port to its loading tracks): a thin connector
+        if e.from_node in w.pos and e.to_node in w.pos and not {e.from_node, e.to_node} & w.links:
+            (x0, y0), (x1, y1) = w.pos[e.from_node], w.pos[e.to_node]
+            ax.plot([x0, x1], [y0, y1], color="dimgrey", lw=lw * 0.3, ls="--", zorder=1)
+    for n in sorted(w.links):
+        for (x0, y0), (x1, y1) in _segments(n, w):
+            ax.plot([x0, x1], [y0, y1], color="black", lw=lw + 1.5, solid_capstyle="round", zorder=1)
+            ax.plot([x0, x1], [y0, y1], color=w.colour(n), lw=lw, solid_capstyle="round", zorder=2)
+    for n, (x, y) in w.pos.items():
+        if n not in w.links:
+            ax.scatter([x], [y], s=marker_size, c=[w.colour(n)], marker=kind_of(w.kinds[n]).marker,
+                       edgecolors="black", zorder=3)
+
+
+Pending = list[Callable[[], object]]
+"""Label placements, run once the figure's layout is final (adjustText works in pixels)."""
+
+
+def _labels(ax, w: _Net, nodes: list[str], fontsize: float, pending: Pending, width: int = 34,
+            wrap: int | None = None, extra: dict[Point, str] | None = None) -> None:
+    """Labels of ``nodes`` (and ``extra`` texts at points), moved apart so that none covers
+    another or a node, joined to their point by a thin line when moved far."""
+    bbox = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
+    texts = [ax.text(*w.pos[n], w.label(n, width, wrap), fontsize=fontsize, zorder=5, bbox=bbox, in_layout=False)
+             for n in nodes]
+    texts += [ax.text(*p, s, fontsize=fontsize, zorder=5, style="italic", bbox=bbox, in_layout=False)
+              for p, s in (extra or {}).items()]
+    if texts:
+        shown: list[Point] = [p for p in w.pos.values() if _inside(p, _box_of(ax))] or [(np.nan, np.nan)]
+        xy = np.array(shown)
+        pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.15, 1.35),
+                                            force_text=(0.3, 0.5), arrowprops=dict(arrowstyle="-", color="#555",
+                                                                                   lw=0.6)))
+
+
+def _box_of(ax) -> Box:
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return (x0, y0, x1, y1)
+
+
+def _frame(ax, box: Box, colour: str = "#2b6cb0") -> None:
+    ax.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], fill=False, ec=colour,
+                           lw=1.4, zorder=4))
+
+
+def _main_map(ax, w: _Net, box: Box, insets: list[Inset], far: list[str], pending: Pending) -> None:
+    _set_box(ax, box)
     draw_outline(ax)
-    for e in edges.itertuples():  # point to point (a port to its loading tracks): a thin connector
-        if e.from_node in pos and e.to_node in pos and not {e.from_node, e.to_node} & links:
-            (x0, y0), (x1, y1) = pos[e.from_node], pos[e.to_node]
-            ax.plot([x0, x1], [y0, y1], color="dimgrey", lw=1.2, ls="--", zorder=1)
-    for n in links:
-        u = util.get(n, np.nan)
-        colour = "lightgrey" if np.isnan(u) else cmap(u)
-        for (x0, y0), (x1, y1) in _segments(n, pos, links, edges):
-            ax.plot([x0, x1], [y0, y1], color="black", lw=5.5, solid_capstyle="round", zorder=1)
-            ax.plot([x0, x1], [y0, y1], color=colour, lw=4, solid_capstyle="round", zorder=2)
-    for n, (x, y) in pos.items():
-        if n in links:
-            continue
-        u = util.get(n, np.nan)
-        ax.scatter([x], [y], s=110, c=["lightgrey" if np.isnan(u) else cmap(u)], marker=kind_of(kinds[n]).marker,
-                   edgecolors="black", zorder=3)
-    names = dict(zip(net["node"], net["name"]))
-    labels = {n: _label(names[n], util.get(n, np.nan), gains.get(n, 0.0)) for n in pos}
-    _place_labels(ax.figure, ax, pos, labels, fontsize=6.5)
-    _extent(ax, pos)
-    ax.set_title(f"{s}, {year}", fontsize=10)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
+    _draw_network(ax, w)
+    extra: dict[Point, str] = {}
+    for i in insets:
+        _frame(ax, i.box)
+        extra[(i.box[0], i.box[1])] = f"{i.title}: see inset"
+    shown = [n for n, p in w.pos.items() if _inside(p, box) and not any(_inside(p, i.box) for i in insets)]
+    _labels(ax, w, shown, 9, pending, extra=extra)
+    if far:
+        ax.annotate("Kazakh rail from the Chinese border →\n(the land leg: overview at right)", xy=(0.99, 0.96),
+                    xycoords="axes fraction", ha="right", va="top", fontsize=8.5, style="italic",
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#2b6cb0", alpha=0.85), zorder=6)
+    ax.set_xlabel("longitude (°E)", fontsize=9)
+    ax.set_ylabel("latitude (°N)", fontsize=9)
+    ax.tick_params(labelsize=7)
 
 
-def _panel_width(t: dict[str, pd.DataFrame]) -> float:
-    """Inches per map panel: 7.5, wider for a network that stretches east-west (from the Chinese
-    border to the Black Sea the map is about three times as wide as it is tall), at most 16."""
-    net = t.get("network_nodes")
-    if net is None or net.empty:
-        return 7.5
-    xy = net.dropna(subset=["lon", "lat"])
-    if xy.empty:
-        return 7.5
-    lat = np.radians((xy["lat"].min() + xy["lat"].max()) / 2)
-    aspect = ((xy["lon"].max() - xy["lon"].min() + 2.4) * np.cos(lat)) / (xy["lat"].max() - xy["lat"].min() + 2.4)
-    return float(np.clip(5.5 * aspect, 7.5, 16.0))
+def _inset_map(ax, w: _Net, inset: Inset, pending: Pending) -> None:
+    _set_box(ax, inset.box)
+    draw_outline(ax)
+    _draw_network(ax, w, lw=3.0, marker_size=90)
+    _labels(ax, w, [n for n, p in w.pos.items() if _inside(p, inset.box)], 8.5, pending, width=40, wrap=20)
+    ax.set_title(f"Inset: {inset.title}", fontsize=10, loc="left")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_edgecolor("#2b6cb0")
+        side.set_linewidth(1.4)
+
+
+def _overview(ax, w: _Net, box: Box, far: list[str], pending: Pending) -> None:
+    xy = np.array(list(w.pos.values()))
+    whole = (min(box[0], xy[:, 0].min() - 1.0), min(box[1], xy[:, 1].min() - 1.0),
+             max(box[2], xy[:, 0].max() + 1.0), max(box[3], xy[:, 1].max() + 1.0))
+    _set_box(ax, whole)
+    draw_outline(ax)
+    _draw_network(ax, w, lw=1.8, marker_size=22)
+    _frame(ax, box, "#333")
+    texts = [ax.text(*w.pos[n], str(k), fontsize=8, fontweight="bold", zorder=5, in_layout=False,
+                     bbox=dict(boxstyle="circle,pad=0.12", fc="white", ec="#333", lw=0.6))
+             for k, n in enumerate(far, 1)]
+    if texts:
+        pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.4, 1.7),
+                                            arrowprops=dict(arrowstyle="-", color="#555", lw=0.5)))
+    ax.set_title("The whole corridor (box: the main map)", fontsize=10, loc="left")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _far_list(ax, w: _Net, far: list[str]) -> None:
+    """The land leg's nodes by their overview number: name, utilisation, capacity value."""
+    ax.axis("off")
+    if not far:
+        return
+    ax.text(0.0, 1.0, "East of the main map (numbers on the overview):", fontsize=9, fontweight="bold",
+            va="top", transform=ax.transAxes)
+    step = min(0.11, 0.88 / len(far))
+    for k, n in enumerate(far, 1):
+        y = 1.0 - step * (k + 0.3)
+        ax.scatter([0.02], [y - step * 0.25], s=40, c=[w.colour(n)], marker=kind_of(w.kinds[n]).marker,
+                   edgecolors="black", transform=ax.transAxes, clip_on=False)
+        ax.text(0.05, y, f"{k}. " + w.label(n, width=44).replace("\n", "  "), fontsize=8.5, va="top",
+                transform=ax.transAxes)
+
+
+def _row(fig, spec, s: str, year: int, t: dict[str, pd.DataFrame], pending: Pending) -> None:
+    w = _network(s, year, t)
+    if not w.pos:
+        ax = fig.add_subplot(spec)
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"{s}: no node has lon/lat, so there is no map", ha="center", transform=ax.transAxes)
+        return
+    box = main_box(w.pos)
+    far = [n for n, p in w.pos.items() if not _inside(p, box)]
+    insets = [i for i in INSETS if sum(_inside(p, i.box) for p in w.pos.values()) >= 2]
+    gs = spec.subgridspec(3, 2, width_ratios=(2.05, 1), height_ratios=(1.25, 0.55, 0.8), wspace=0.04, hspace=0.12)
+    main = fig.add_subplot(gs[:, 0])
+    _main_map(main, w, box, insets, far, pending)
+    main.set_title(f"{s}, {year}", fontsize=12, loc="left", fontweight="bold")
+    if insets:
+        _inset_map(fig.add_subplot(gs[0, 1]), w, insets[0], pending)
+    _overview(fig.add_subplot(gs[1, 1]), w, box, far, pending)
+    _far_list(fig.add_subplot(gs[2, 1]), w, far)
+
+
+def map_figsize(n_scenarios: int) -> tuple[float, float]:
+    """Inches: one row per scenario, stacked (a batch never becomes a strip)."""
+    return FIG_WIDTH_IN, ROW_HEIGHT_IN * max(n_scenarios, 1) + 1.2
+
+
+def map_figure(t: dict[str, pd.DataFrame], year: int | None = None):
+    """The figure :func:`corridor_map` writes."""
+    year = year or int(t["annual_nodes"]["year"].max())
+    scen = list(dict.fromkeys(t["annual_nodes"]["scenario"]))
+    fig = plt.figure(figsize=map_figsize(len(scen)), layout="constrained")
+    fig.suptitle(f"The corridor in {year}: where it is busy", fontsize=13, fontweight="bold")
+    rows = fig.add_gridspec(len(scen) + 1, 1, height_ratios=[ROW_HEIGHT_IN] * len(scen) + [1.0])
+    pending: Pending = []
+    for i, s in enumerate(scen):
+        _row(fig, rows[i], s, year, t, pending)
+    foot = fig.add_subplot(rows[-1])
+    foot.axis("off")
+    fig.canvas.draw()  # the constrained layout fixes every axis before labels are moved apart in pixels
+    fig.set_layout_engine("none")
+    for place in pending:
+        place()
+    box = foot.get_position()
+    cax = fig.add_axes((box.x0 + box.width * 0.25, box.y0 + box.height * 0.55, box.width * 0.5, box.height * 0.15))
+    sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(CMAP), norm=plt.Normalize(0, 1))
+    fig.colorbar(sm, cax=cax, orientation="horizontal", format=lambda v, _: f"{v:.0%}")
+    cax.set_title("utilisation (grey: not defined, e.g. borders)", fontsize=9)
+    cax.tick_params(labelsize=7)
+    foot.text(0.5, 0.05, "Lines: sea crossings, railways, pipeline (dashed: a leg not modelled); ■ port, ▲ border. "
+              f"★ +x Mt: what 10% more capacity there would add to the corridor's capacity bound in {year}. "
+              "Coastline: Natural Earth.", ha="center", fontsize=9, transform=foot.transAxes)
+    return fig
 
 
 def corridor_map(t: dict[str, pd.DataFrame], path: Path, year: int | None = None) -> None:
-    """One map per scenario of a batch, side by side, in one year (default: the last)."""
-    year = year or int(t["annual_nodes"]["year"].max())
-    scen = list(dict.fromkeys(t["annual_nodes"]["scenario"]))
-    fig, axes = plt.subplots(1, len(scen), figsize=(_panel_width(t) * len(scen) + 1, 6.6), squeeze=False)
-    for ax, s in zip(axes.flat, scen):
-        _panel(ax, s, year, t)
-    sm = plt.cm.ScalarMappable(cmap=plt.get_cmap(CMAP), norm=plt.Normalize(0, 1))
-    fig.colorbar(sm, ax=list(axes.flat), label="utilisation (grey: not defined, e.g. borders)", shrink=0.8)
-    fig.suptitle(f"The corridor in {year}: links and ports coloured by utilisation; ★ +x Mt: what 10% more "
-                 "capacity there would add to the corridor's capacity bound\n(lines: sea crossings, railways, "
-                 "pipeline; dashed: a leg not modelled; ■ port, ▲ border; coastline: Natural Earth)", fontsize=10)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    """One map row per scenario of a batch, stacked, in one year (default: the last)."""
+    fig = map_figure(t, year)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def _place_labels(fig, ax, pos: dict[str, Point], labels: dict[str, str],
-                  fontsize: float = 7, marker_px: float = 10) -> None:
-    """Put each node's label in the first corner (upper right, lower right, upper
-    left, lower left) where it covers no other point and no label already placed,
-    so close nodes (Aktau and its oil terminal) stay readable."""
-    _extent(ax, pos)
-    fig.canvas.draw()  # fixes the axis limits so data -> pixel transforms are final
-    px = fig.dpi / 72
-    xy = {n: ax.transData.transform(p) for n, p in pos.items()}
-    placed: list[tuple[float, float, float, float]] = []
-    for n, text in labels.items():
-        lines = text.split("\n")
-        w, h = 0.58 * fontsize * px * max(map(len, lines)), 1.25 * fontsize * px * len(lines)
-        off = 6 * px
-        x, y = xy[n]
-        boxes = []
-        for sx, sy in [(1, 1), (1, -1), (-1, 1), (-1, -1)]:
-            x0 = x + off if sx > 0 else x - off - w
-            y0 = y + off if sy > 0 else y - off - h
-            boxes.append(((sx, sy), (x0, y0, x0 + w, y0 + h)))
-
-        def clear(b: tuple[float, float, float, float]) -> bool:
-            hits_point = any(b[0] - marker_px < mx < b[2] + marker_px and b[1] - marker_px < my < b[3] + marker_px
-                             for m, (mx, my) in xy.items() if m != n)
-            hits_label = any(b[0] < q[2] and q[0] < b[2] and b[1] < q[3] and q[1] < b[3] for q in placed)
-            return not (hits_point or hits_label)
-
-        (sx, sy), box = next(((c, b) for c, b in boxes if clear(b)), boxes[0])
-        placed.append(box)
-        ax.annotate(text, pos[n], xytext=(6 * sx, 6 * sy), textcoords="offset points", fontsize=fontsize,
-                    ha="left" if sx > 0 else "right", va="bottom" if sy > 0 else "top", zorder=4,
-                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.7))

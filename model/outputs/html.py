@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from model.outputs.interactive import charts_html
+from model.outputs.interactive import INTERACTIVE, charts, plotly_script
 from model.analysis.measures import label
 from model.outputs.report import node_display_names, display, headline, interval_text
 from model.scenario.diff import changed_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     from model.outputs.results import Results
+    from model.scenario.schema import Scenario
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1180px;margin:2em auto;padding:0 1em;color:#222}
@@ -41,13 +43,26 @@ CAPTIONS = {
     "transit_distribution.png": "How long shipments take from where they enter the model (the Chinese border for "
                                 "China-origin cargo, else the Kazakh port) to the end of the modelled route, "
                                 "per commodity.",
-    "corridor_map.png": "The corridor on a map: links and ports coloured by utilisation in the last year; ★ marks where more capacity would raise the capacity bound.",
+    "corridor_map.png": "The corridor on a map, one row per scenario: centred on the Caspian crossing where it jams, "
+                        "with an inset of Baku/Alat and the Kazakh land leg at a small scale; links and ports "
+                        "coloured by utilisation in the last year; ★ marks where more capacity would raise the "
+                        "capacity bound.",
+    "differences.png": "What each compared scenario changes against the reference, per year: the mean of the "
+                       "paired differences (same seeds) with its 95% interval.",
     "throughput_vs_capacity.png": "Throughput against available capacity, node by node; each scenario in its own colour.",
 }
 
 
 def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
+    """A PNG embedded in the page, reduced to 256 colours (a third of the bytes, and no
+    difference a reader sees on a chart); the file in plots/ keeps every colour."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with Image.open(path) as im:
+        im.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            buf, "PNG", optimize=True)
+    data = base64.b64encode(buf.getvalue()).decode()
     return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
 
 
@@ -101,11 +116,51 @@ def _scenarios_section(results: "Results") -> list[str]:
               for s in results.scenarios]
     parts.append("</ul>")
     for s in results.scenarios[1:]:
-        rows = changed_inputs(ref, s)
         parts.append(f"<h3>What {html.escape(s.name)} changes against {html.escape(ref.name)}</h3>")
-        parts.append(_table(pd.DataFrame(rows, columns=["Input", ref.name, s.name]), text=True) if rows
+        parts.append(_table(what_changes(ref, s), text=True) if changed_inputs(ref, s)
                      else "<p class='note'>Nothing: the same inputs (another seed or another run).</p>")
     return parts
+
+
+def what_changes(reference: "Scenario", other: "Scenario") -> pd.DataFrame:
+    """The inputs ``other`` changes against ``reference`` as rows of field, before, after
+    (from :func:`model.scenario.diff.changed_inputs`)."""
+    return pd.DataFrame(changed_inputs(reference, other),
+                        columns=["Field", f"Before ({reference.name})", f"After ({other.name})"])
+
+
+def _band(mean: float, lo: float, hi: float, fmt: str = "{:+.3f}") -> str:
+    """ "+0.007 [-0.011, +0.025]"; with one replication "+0.007 (1 replication)", never "[nan, nan]"."""
+    if mean != mean:
+        return "–"
+    return fmt.format(mean) + (f" [{fmt.format(lo)}, {fmt.format(hi)}]" if lo == lo and hi == hi
+                               else " (1 replication)")
+
+
+def differences_table(d: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """The paired differences as a person reads them: a row per year, a column per compared
+    scenario and measure, each cell "mean [95% CI]" (see :func:`_band`)."""
+    what = {"delivered_mt": "delivered (Mt)", "transit_p50_days": "median transit (days)"}
+    out = pd.DataFrame({"Year": sorted(d["year"].unique())})
+    for s in [x for x in order if x in set(d["scenario"])]:
+        for m, name in what.items():
+            g = d[(d["scenario"] == s) & (d["measure"] == m)].set_index("year").reindex(out["Year"])
+            if g["measure"].notna().any():
+                out[f"{s} minus {g['reference'].dropna().iloc[0]}: {name}"] = [
+                    _band(a, lo, hi) for a, lo, hi in zip(g["mean_difference"], g["ci95_lo"], g["ci95_hi"])]
+    return out
+
+
+def _differences_section(results: "Results", chart: str | None) -> list[str]:
+    d = results.differences
+    if d.empty:
+        return []
+    pairs = int(d["n"].max())
+    return ["<h2>Differences against the reference scenario (paired by replication)</h2>",
+            "<p class='note'>Each compared scenario minus the first, replication by replication on the same seeds "
+            "(common random numbers), so the noise they share cancels; an interval that excludes 0 is a "
+            f"difference the replications can tell from noise ({pairs} pairs per year).</p>",
+            *([chart] if chart else []), _table(differences_table(d, results.names))]
 
 
 def _per_commodity_section(results: "Results", names: dict[str, str]) -> list[str]:
@@ -125,21 +180,28 @@ def _per_commodity_section(results: "Results", names: dict[str, str]) -> list[st
 
 def write_html_report(path: Path, results: "Results", plots: list[Path], title: str) -> None:
     """report.html: the answer in plain sentences, the scenarios and what each changes, the
-    corridor per year, per commodity and per flow, capacity values, differences, then the
-    plots; every number with its unit, tables scrolling inside their box."""
+    corridor per year, the paired differences, per commodity and per flow, capacity values,
+    then the charts, each once: interactive where hovering for a value and its interval helps
+    (``interactive.INTERACTIVE``), else the PNG of ``plots``; every number with its unit,
+    tables scrolling inside their box."""
     names = node_display_names(results)
     reps = results.corridor["replication"].nunique()
+    live = charts(results.tables(), names)
+    intervals = ("Intervals are 95% Student-t intervals over replications." if reps > 1 else
+                 "With one replication there is no interval (shown as – or “(1 replication)”): run 2 or more "
+                 "for 95% intervals.")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             f"<style>{_CSS}</style></head><body>",
+             f"<style>{_CSS}</style>{plotly_script()}</head><body>",
              f"<h1>Caspian corridor: {html.escape(title)}</h1>",
              "<div class='answer'>" + "".join(f"<p>{html.escape(t)}</p>" for t in headline(results)) + "</div>",
-             f"<p class='note'>{reps} replication(s) per scenario with common random numbers. Corridor cargo "
-             "excludes background traffic. Intervals are 95% Student-t intervals over replications.</p>"]
+             f"<p class='note'>{reps} replication{'s' if reps != 1 else ''} per scenario with common random numbers. "
+             f"Corridor cargo excludes background traffic. {intervals}</p>"]
     parts += _scenarios_section(results)
     cs = results.corridor_summary
     for s in results.names:
         parts.append(f"<h2>Corridor cargo per year: {html.escape(s)}</h2>")
         parts.append(_table(_corridor_table(cs[cs["scenario"] == s], names)))
+    parts += _differences_section(results, live.pop("differences", None))
     parts += _per_commodity_section(results, names)
     flows = results.flow_summary
     if not flows.empty:
@@ -165,15 +227,16 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
                 "Scenario": g["scenario"], "Node": [names.get(n, n) for n in g["node"]],
                 "Capacity (Mt)": (g["capacity_t"] / 1e6).round(2), "Bound gain (Mt)": (g["bound_gain_t"] / 1e6).round(2),
                 "Shadow price (t per t)": g["shadow_price"].round(2)})))
-    if not results.differences.empty:
-        parts.append("<h2>Differences against the reference scenario (paired by replication)</h2>")
-        parts.append(_table(_headers(_round(results.differences, 3), "differences")))
-    parts.append("<h2>Interactive charts</h2><p class='note'>Hover for a year's value and interval; click a legend "
-                 "entry to hide it; the figures below are the same data for print.</p>")
-    parts += charts_html(results.tables(), names)
+    parts.append("<h2>Charts</h2><p class='note'>Each chart once: interactive ones (hover for a year's value and "
+                 "interval, click a legend entry to hide it) are also in plots/ as PNG for print.</p>")
     for p in plots:
-        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>")
-        parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>{_img(p)}")
+        key = INTERACTIVE.get(p.name)
+        if key == "differences":
+            continue  # shown with the differences table
+        parts.append(f"<h3>{html.escape(p.stem.replace('_', ' ').capitalize())}</h3>")
+        parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>")
+        parts.append(live.pop(key) if key in live else _img(p))
+    parts += list(live.values())  # without PNGs (--no-figures): the interactive charts all the same
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
 

@@ -7,6 +7,7 @@ years, axes carry units.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +19,8 @@ from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from model.outputs.corridor_map import corridor_map  # noqa: E402
+from model.outputs.corridor_map import corridor_map, short_name  # noqa: E402
+from model.analysis.measures import TABLES  # noqa: E402
 from model.analysis.summary import BOTH_BINDING_ACTIVE  # noqa: E402
 
 
@@ -31,12 +33,14 @@ def _years(df: pd.DataFrame) -> str:
     return f"{int(df['year'].min())}–{int(df['year'].max())}"
 
 
-def node_names(t: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """Display names of nodes (the scenario's ``name:``; the id where none is given)."""
+def node_names(t: dict[str, pd.DataFrame], width: int = 44) -> dict[str, str]:
+    """Display names of nodes for figures: the scenario's ``name:`` without its parenthesis, at most
+    ``width`` characters (:func:`model.outputs.corridor_map.short_name`); the id where none is given."""
     net = t.get("network_nodes")
     if net is None or net.empty:
         return {}
-    return {n: str(name) for n, name in zip(net["node"], net["name"]) if isinstance(name, str) and name}
+    return {n: short_name(str(name), width) for n, name in zip(net["node"], net["name"])
+            if isinstance(name, str) and name}
 
 
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v")]
@@ -80,7 +84,7 @@ def throughput_figure(nodes: pd.DataFrame, title: str, names: dict[str, str] | N
         ax.axis("off")
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"{title}: throughput vs available capacity, {_years(nodes)}", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
     return fig
 
 
@@ -119,8 +123,9 @@ def _flow_shares(fb: pd.DataFrame) -> pd.DataFrame:
 
 def _legend_columns(fig: Figure, n: int) -> int:
     """Columns for a figure-wide legend of ``n`` node names: as many as fit across the
-    figure (a name runs to about 55 characters, 4.2 inches at 8 pt), so none is cut off."""
-    return max(1, min(n, int(fig.get_figwidth() // 4.2)))
+    figure (a name from :func:`node_names` runs to about 44 characters, 3.4 inches at 8 pt), so none is
+    cut off."""
+    return max(1, min(n, int(fig.get_figwidth() // 3.4)))
 
 
 def bottleneck_chart(t: dict[str, pd.DataFrame], path: Path, min_share: float = 0.02) -> None:
@@ -274,22 +279,37 @@ def delivered_fan(t: dict[str, pd.DataFrame], path: Path) -> None:
     plt.close(fig)
 
 
+WAIT_FLOOR_H = 0.1
+"""The bottom of the log axis of waits (6 minutes): a mean wait below it is drawn as an open
+marker on the axis's floor, never as if it were this value."""
+
+
 def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 1.0) -> None:
-    """Mean wait before service per node and year, one panel per scenario (log scale)."""
+    """Mean wait before service per node and year, one panel per scenario (log scale); nodes
+    whose mean wait reaches ``min_wait_h`` in some year of some scenario. A year below
+    ``WAIT_FLOOR_H`` is an open marker on the floor of the axis, not a point of the line."""
     nodes_df = t["annual_nodes"]
     colours = node_colours(_all_nodes(t))
+    names = node_names(t)
     mean = nodes_df.groupby(["scenario", "node", "year"])["waiting_mean_h"].mean().reset_index()
     big = mean.groupby("node")["waiting_mean_h"].max()
     nodes = [n for n in _all_nodes(t) if big.get(n, 0) >= min_wait_h]
     scen = _scenarios(nodes_df)
-    fig, axes = _panels(len(scen))
+    fig, axes = _panels(len(scen), width=6.0, height=4.2)
+    floor_seen = False
     for ax, s in zip(axes, scen):
         g = mean[mean["scenario"] == s]
         for n in nodes:
             gn = g[g["node"] == n]
-            ax.plot(gn["year"], gn["waiting_mean_h"].clip(lower=0.1), marker="o", color=colours[n],
-                    label=node_names(t).get(n, n))
+            w = gn["waiting_mean_h"].to_numpy(dtype=float)
+            low = w < WAIT_FLOOR_H
+            ax.plot(gn["year"], np.where(low, np.nan, w), marker="o", color=colours[n], label=names.get(n, n))
+            if low.any():
+                floor_seen = True
+                ax.scatter(gn["year"][low], np.full(int(low.sum()), WAIT_FLOOR_H), marker="v", s=36,
+                           facecolors="none", edgecolors=colours[n], clip_on=False, zorder=3)
         ax.set_yscale("log")
+        ax.set_ylim(bottom=WAIT_FLOOR_H)
         ax.set_title(s, fontsize=10)
         ax.set_xlabel("year")
         ax.grid(alpha=0.3, which="both")
@@ -297,10 +317,12 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
     handles, labels = axes[0].get_legend_handles_labels()
     ncol = _legend_columns(fig, len(labels))
     fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
-    fig.suptitle(f"Waiting in front of each node (nodes with a mean wait of {min_wait_h:g} h or more), "
-                 f"{_years(nodes_df)}", fontsize=11)
-    fig.set_figheight(fig.get_figheight() + 0.2 * np.ceil(len(labels) / max(ncol, 1)))
-    fig.tight_layout(rect=(0, (0.2 * np.ceil(len(labels) / max(ncol, 1)) + 0.1) / fig.get_figheight(), 1, 0.95))
+    floor = f"; ▽ on the floor: below {WAIT_FLOOR_H:g} h (6 minutes)" if floor_seen else ""
+    fig.suptitle(f"Waiting in front of each node, {_years(nodes_df)}\n(nodes whose mean wait reaches "
+                 f"{min_wait_h:g} h in some year{floor})", fontsize=11)
+    legend_in = 0.2 * np.ceil(len(labels) / max(ncol, 1)) + 0.1
+    fig.set_figheight(fig.get_figheight() + legend_in)
+    fig.tight_layout(rect=(0, legend_in / fig.get_figheight(), 1, 1 - 0.55 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -353,6 +375,58 @@ def transit_distributions(t: dict[str, pd.DataFrame], path: Path) -> None:
     plt.close(fig)
 
 
+DIFFERENCE_MEASURES = {"delivered_mt": "corridor cargo delivered (Mt)",
+                       "transit_p50_days": "median transit time (days)"}
+"""The measures of the differences table, as the differences chart names its panels."""
+
+
+def differences_figure(d: pd.DataFrame):
+    """Paired differences against the reference, per year: the mean difference with its 95%
+    interval (Student-t over replications paired on common random numbers), one panel per
+    measure, each compared scenario in its own colour and marker; filled where the interval
+    excludes zero. With one replication there is no interval: the points stand alone and the
+    title says so."""
+    measures = [m for m in DIFFERENCE_MEASURES if m in set(d["measure"])]
+    scen = _scenarios(d)
+    fig, axes = plt.subplots(1, len(measures), figsize=(6.2 * len(measures), 4.4), squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    single = bool(d["ci95_lo"].isna().all())
+    for ax, m in zip(axes[0], measures):
+        g = d[d["measure"] == m]
+        for i, s in enumerate(scen):
+            gs = g[g["scenario"] == s].sort_values("year")
+            x = gs["year"].to_numpy(dtype=float) + (i - (len(scen) - 1) / 2) * 0.8 / max(len(scen), 1)
+            mean = gs["mean_difference"].to_numpy(dtype=float)
+            lo, hi = gs["ci95_lo"].to_numpy(dtype=float), gs["ci95_hi"].to_numpy(dtype=float)
+            err = np.vstack([mean - lo, hi - mean])
+            colour, marker = cmap(i + 1), STYLES[i % len(STYLES)][1]
+            ax.errorbar(x, mean, yerr=None if single else err, fmt="none", ecolor=colour, elinewidth=1.6, capsize=4)
+            sure = (lo > 0) | (hi < 0)
+            ax.scatter(x[sure], mean[sure], color=colour, marker=marker, s=42, zorder=3)
+            ax.scatter(x[~sure], mean[~sure], facecolors="white", edgecolors=colour, marker=marker, s=42, zorder=3)
+            ax.plot([], [], ls="none", marker=marker, color=colour, label=f"{s} minus {g['reference'].iloc[0]}")
+        ax.axhline(0, color="#444", lw=0.9)
+        ax.set_xticks(sorted(g["year"].unique()))
+        ax.set_xlabel("year")
+        ax.set_ylabel(f"difference in {DIFFERENCE_MEASURES[m]}")
+        ax.set_title(DIFFERENCE_MEASURES[m][0].upper() + DIFFERENCE_MEASURES[m][1:], fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="best")
+    pairs = int(d["n"].max()) if len(d) else 0
+    how = ("1 replication: no interval" if single else
+           f"mean and 95% interval over {pairs} paired replications; filled: the interval excludes 0")
+    fig.suptitle(f"What each scenario changes against {d['reference'].iloc[0]}, per year ({how})", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig
+
+
+def differences_chart(t: dict[str, pd.DataFrame], path: Path) -> None:
+    """Write :func:`differences_figure` of ``t["differences"]`` to ``path``."""
+    fig = differences_figure(t["differences"])
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = None) -> list[Path]:
     """The comparison figures of a batch (or of a single run)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -364,6 +438,8 @@ def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
         ("waiting_by_node.png", waiting_by_node),
         ("transit_distribution.png", transit_distributions),
     ]
+    if "differences" in t and not t["differences"].empty:
+        figs.insert(3, ("differences.png", differences_chart))
     paths = []
     for name, fn in figs:
         fn(t, folder / name)
@@ -380,40 +456,81 @@ def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
 # ------------------------------------------------------------- sweep figures
 
 
-def _short(path: str) -> str:
-    return path.split(".", 1)[-1] if path.count(".") > 1 else path
+_SCALED_UNITS = {("t", 1e-6): "Mt", ("t", 1e-3): "kt", ("share", 100.0): "%"}
 
 
-def sweep_plots(summary: pd.DataFrame, design: str, folder: Path, title: str) -> list[Path]:
+def measure_label(m: object, names: dict[str, str] | None = None) -> str:
+    """A sweep measure as an axis reads it, from the registry's label of the column it reads
+    and the measure's selection: "Delivered (Mt), corridor cargo, 2029–2030 summed",
+    "Throughput (t), TRIPP Kars-Igdir-Dilucu, 2030". ``m`` has a sweep measure's fields
+    (table, column, year, years, node, stream, agg, scale); ``names``: node display names."""
+    table, column = getattr(m, "table"), getattr(m, "column")
+    try:
+        col = TABLES[table].column(column)
+    except KeyError:
+        return str(getattr(m, "name", column))
+    scale = float(getattr(m, "scale", 1.0))
+    text = col.label
+    scaled = _SCALED_UNITS.get((col.unit, scale))
+    if scale != 1.0:
+        text = (text.replace(f"({col.unit})", f"({scaled})") if f"({col.unit})" in text
+                else f"{text} ({scaled})") if scaled else f"{text} × {scale:g}"
+    node, stream = getattr(m, "node", None), getattr(m, "stream", None)
+    where = (short_name((names or {}).get(node, node), 40) if node else stream if stream
+             else "corridor cargo" if table == "corridor" else f"all of {table.replace('_', ' ')}")
+    agg = "summed" if getattr(m, "agg", "sum") == "sum" else "averaged"
+    year, years = getattr(m, "year", None), getattr(m, "years", None)
+    if years:
+        ys = sorted(years)
+        span = f"{ys[0]}–{ys[-1]}" if ys == list(range(ys[0], ys[-1] + 1)) else ", ".join(map(str, ys))
+        when = f"{span} {agg}" if len(ys) > 1 else span
+    else:
+        when = str(year) if year is not None else f"all years {agg}"
+    return f"{text}, {where}, {when}"
+
+
+def parameter_label(param: str) -> str:
+    """A swept scenario path as an axis reads it: its last two parts, underscores as spaces
+    ("delays.projects.tripp_armenia_open.months" reads "tripp armenia open: months")."""
+    parts = param.removeprefix("param:").replace("_", " ").split(".")
+    return ": ".join(parts[-2:])
+
+
+def sweep_plots(summary: pd.DataFrame, design: str, folder: Path, title: str, measures: list | None = None,
+                names: dict[str, str] | None = None) -> list[Path]:
     """Heatmap (two parameters), tornado (one-at-a-time) or line with CI band (one parameter),
-    one figure per measure."""
+    one figure per measure (file named after the measure; axes labelled by
+    :func:`measure_label` when the sweep's ``measures`` are given)."""
     folder.mkdir(parents=True, exist_ok=True)
     params = [c for c in summary.columns if c.startswith("param:")]
+    labels = {getattr(m, "name"): measure_label(m, names) for m in measures or []}
     paths = []
     for measure, g in summary.groupby("measure", sort=False):
         path = folder / f"{measure}.png"
+        what = labels.get(str(measure), str(measure))
         if design == "oat":
-            _tornado(g, params, measure, title, path)
+            _tornado(g, params, what, title, path)
         elif len(params) == 1:
-            _line_ci(g, params[0], measure, title, path)
+            _line_ci(g, params[0], what, title, path)
         elif len(params) == 2 and design == "grid":
-            _heatmap2(g, params, measure, title, path)
+            _heatmap2(g, params, what, title, path)
         else:
-            _scatter(g, params[:2], measure, title, path)
+            _scatter(g, params[:2], what, title, path)
         paths.append(path)
     return paths
 
 
 def _line_ci(g: pd.DataFrame, p: str, measure: str, title: str, path: Path) -> None:
     g = g.sort_values(p)
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(g[p], g["mean"], marker="o", color="tab:blue", label="mean")
-    ax.fill_between(g[p].astype(float), g["ci95_lo"], g["ci95_hi"], color="tab:blue", alpha=0.2, label="95% CI")
-    ax.set_xlabel(_short(p.removeprefix("param:")))
-    ax.set_ylabel(measure)
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    ax.plot(g[p], g["mean"], marker="o", color="tab:blue", label="mean over replications")
+    if g["ci95_lo"].notna().any():
+        ax.fill_between(g[p].astype(float), g["ci95_lo"], g["ci95_hi"], color="tab:blue", alpha=0.2, label="95% CI")
+    ax.set_xlabel(parameter_label(p))
+    ax.set_ylabel(textwrap.fill(measure, 42), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title(f"{title}: {measure}")
+    ax.set_title(f"{title}:\n{measure}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -421,17 +538,17 @@ def _line_ci(g: pd.DataFrame, p: str, measure: str, title: str, path: Path) -> N
 
 def _heatmap2(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
     piv = g.pivot_table(index=params[0], columns=params[1], values="mean")
-    fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3, 0.8 * piv.shape[0] + 2))
+    fig, ax = plt.subplots(figsize=(1.2 * piv.shape[1] + 3.5, 0.8 * piv.shape[0] + 2.2))
     im = ax.imshow(piv.to_numpy(dtype=float), cmap="viridis", aspect="auto", origin="lower")
     ax.set_xticks(range(piv.shape[1]), [str(c) for c in piv.columns])
     ax.set_yticks(range(piv.shape[0]), [str(i) for i in piv.index])
     for i in range(piv.shape[0]):
         for j in range(piv.shape[1]):
             ax.text(j, i, f"{piv.iat[i, j]:.3g}", ha="center", va="center", fontsize=8, color="white")
-    ax.set_xlabel(_short(params[1].removeprefix("param:")))
-    ax.set_ylabel(_short(params[0].removeprefix("param:")))
-    fig.colorbar(im, ax=ax, label=f"{measure} (mean over replications)")
-    ax.set_title(f"{title}: {measure}")
+    ax.set_xlabel(parameter_label(params[1]))
+    ax.set_ylabel(parameter_label(params[0]))
+    fig.colorbar(im, ax=ax, label=textwrap.fill(f"{measure} (mean over replications)", 40))
+    ax.set_title(f"{title}:\n{measure}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -449,7 +566,7 @@ def _tornado(g: pd.DataFrame, params: list[str], measure: str, title: str, path:
         sel = g[(g[others] == base[others]).all(axis=1)] if others else g
         sel = sel.sort_values(p)
         lo, hi = sel.iloc[0], sel.iloc[-1]
-        bars.append((_short(p.removeprefix("param:")), lo, hi, p))
+        bars.append((parameter_label(p), lo, hi, p))
     bars.sort(key=lambda b: abs(b[2]["mean"] - b[1]["mean"]))
     fig, ax = plt.subplots(figsize=(8.5, 0.7 * len(bars) + 2))
     for i, (name, lo, hi, p) in enumerate(bars):
@@ -461,24 +578,25 @@ def _tornado(g: pd.DataFrame, params: list[str], measure: str, title: str, path:
                         ha="left" if d >= 0 else "right", va="center", fontsize=8)
     ax.set_yticks(range(len(bars)), [b[0] for b in bars])
     ax.axvline(0, color="black", lw=1)
-    ax.set_xlabel(f"change in {measure} (mean over replications) from the base point ({base['mean']:.3g})")
+    ax.set_xlabel(textwrap.fill(f"change in {measure} (mean over replications) from the base point "
+                                f"({base['mean']:.3g})", 90))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     ax.margins(x=0.15)
-    ax.set_title(f"{title}: one-at-a-time sensitivity of {measure}")
+    ax.set_title(f"{title}: one-at-a-time sensitivity of\n{measure}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def _scatter(g: pd.DataFrame, params: list[str], measure: str, title: str, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
     sc = ax.scatter(g[params[0]], g[params[1]] if len(params) > 1 else g["mean"], c=g["mean"], cmap="viridis", s=60)
-    fig.colorbar(sc, ax=ax, label=f"{measure} (mean)")
-    ax.set_xlabel(_short(params[0].removeprefix("param:")))
+    fig.colorbar(sc, ax=ax, label=textwrap.fill(f"{measure} (mean)", 40))
+    ax.set_xlabel(parameter_label(params[0]))
     if len(params) > 1:
-        ax.set_ylabel(_short(params[1].removeprefix("param:")))
-    ax.set_title(f"{title}: {measure}")
+        ax.set_ylabel(parameter_label(params[1]))
+    ax.set_title(f"{title}:\n{measure}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -559,31 +677,35 @@ def rank_probabilities(ranks: pd.DataFrame, table: pd.DataFrame, title: str, pat
     plt.close(fig)
 
 
-def sensitivity_chart(sens: pd.DataFrame, title: str, design: str, folder: Path) -> list[Path]:
+def sensitivity_chart(sens: pd.DataFrame, title: str, design: str, folder: Path, measures: list | None = None,
+                      names: dict[str, str] | None = None) -> list[Path]:
     """Per measure: each parameter's main index (Morris mu*, the mean absolute elementary effect
     over its range; Sobol' ST, its share of the variance with interactions) with its 95% bootstrap
     interval, largest first; the second index as a dot (Morris sigma: the effect depends on the
-    other parameters, or is not linear; Sobol' S1: the share it explains alone)."""
+    other parameters, or is not linear; Sobol' S1: the share it explains alone). Axes read from
+    the measure registry (``measures``) and the scenario's node names (``names``)."""
     folder.mkdir(parents=True, exist_ok=True)
+    labels = {getattr(m, "name"): measure_label(m, names) for m in measures or []}
     indices = [c for c in sens.columns if c not in ("measure", "parameter") and not c.endswith("_conf")]
     main, second = indices[0], (indices[1] if len(indices) > 1 else None)
-    names = {"mu_star": "mu*", "sigma": "sigma", "ST": "total index ST", "S1": "first-order index S1"}
+    index_names = {"mu_star": "mu*", "sigma": "sigma", "ST": "total index ST", "S1": "first-order index S1"}
     paths = []
     for measure, g in sens.groupby("measure", sort=False):
+        what = labels.get(str(measure), str(measure))
         g = g.sort_values(main, ascending=True)
         fig, ax = plt.subplots(figsize=(8, 0.5 * len(g) + 1.8))
         y = np.arange(len(g))
         conf = g[f"{main}_conf"] if f"{main}_conf" in g else None
-        ax.barh(y, g[main], xerr=conf, color="#2b6cb0", ecolor="#333", capsize=3, label=names.get(main, main))
+        ax.barh(y, g[main], xerr=conf, color="#2b6cb0", ecolor="#333", capsize=3, label=index_names.get(main, main))
         if second is not None:
-            ax.plot(g[second], y, "o", color="#c05621", label=names.get(second, second))
-        ax.set_yticks(y, [_short(p) for p in g["parameter"]])
-        ax.set_xlabel(f"{measure}: " + ("effect of moving each parameter across its range" if design == "morris"
-                                        else "share of its variance"))
+            ax.plot(g[second], y, "o", color="#c05621", label=index_names.get(second, second))
+        ax.set_yticks(y, [parameter_label(p) for p in g["parameter"]])
+        ax.set_xlabel(textwrap.fill(f"{what}: " + ("effect of moving each parameter across its range"
+                                                     if design == "morris" else "share of its variance"), 90))
         ax.grid(axis="x", alpha=0.3)
         ax.legend(fontsize=8)
-        what = {"morris": "Morris elementary effects", "sobol": "Sobol' indices"}.get(design, design)
-        ax.set_title(f"{title}: which input drives {measure}\n({what})", fontsize=10)
+        kind = {"morris": "Morris elementary effects", "sobol": "Sobol' indices"}.get(design, design)
+        ax.set_title(f"{title}: which input drives\n{what}\n({kind})", fontsize=10)
         fig.tight_layout()
         path = folder / f"sensitivity_{measure}.png"
         fig.savefig(path, dpi=110)

@@ -106,7 +106,8 @@ def format_differences(d: pd.DataFrame) -> str:
     lines = ["Paired differences vs the reference scenario (same seeds), delivered Mt, mean [95% CI]:"]
     dm = d[d["measure"] == "delivered_mt"]
     for s, g in dm.groupby("scenario", sort=False):
-        cells = [f"{int(r.year)}: {r.mean_difference:+.2f} [{r.ci95_lo:+.2f}, {r.ci95_hi:+.2f}]"
+        cells = [f"{int(r.year)}: {r.mean_difference:+.2f} "
+                 + (f"[{r.ci95_lo:+.2f}, {r.ci95_hi:+.2f}]" if r.ci95_lo == r.ci95_lo else "(1 replication)")
                  for r in g.itertuples()]
         lines.append(f"  {s} - {g['reference'].iloc[0]}:")
         lines.extend(f"    {c}" for c in cells)

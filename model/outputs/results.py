@@ -13,6 +13,7 @@ it and nothing else.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,11 @@ from model.outputs.folders import package_versions, scenario_yaml, write_folder
 from model.analysis.measures import LOG_TABLES, PER_REPLICATION, TABLES
 from model.scenario.schema import Scenario
 from model.analysis.summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
+
+
+EXCEL_SHEETS = ("corridor_summary", "commodity_summary", "flow_summary", "capacity_values", "bound", "differences")
+"""The tables :meth:`Results.to_excel` writes, a sheet each (what a person reads; every table
+is in its CSV file)."""
 
 
 class NotAResultError(FileNotFoundError):
@@ -173,15 +179,46 @@ class Results:
         for name, df in self.tables().items():
             df.to_csv(Path(folder) / f"{name}.csv", index=False)
 
+    def to_excel(self, path: str | Path) -> Path:
+        """The summary tables as one Excel workbook (``EXCEL_SHEETS``: a sheet each, columns
+        named as in the CSV files, numbers to Excel's 15 significant digits), an ``about`` sheet (how the results were
+        made) and a ``columns`` sheet (each column's label, unit and meaning from
+        ``model.analysis.measures``); written atomically. Read a sheet back with
+        ``pd.read_excel(path, sheet_name=name)``."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        about = pd.DataFrame({"field": ["kind", "scenarios", "files", "seed", "replications", "written"],
+                              "value": [self.info.kind, ", ".join(self.names), ", ".join(self.info.files),
+                                        "" if self.info.seed is None else str(self.info.seed),
+                                        str(self.info.replications),
+                                        datetime.now(timezone.utc).isoformat(timespec="seconds")]})
+        columns = pd.DataFrame([{"sheet": n, "column": c.name, "label": c.label, "unit": c.unit,
+                                 "description": c.description} for n in EXCEL_SHEETS for c in TABLES[n].columns])
+        try:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                for name, df in [("about", about), *((n, getattr(self, n)) for n in EXCEL_SHEETS), ("columns", columns)]:
+                    df.to_excel(xl, sheet_name=name, index=False, freeze_panes=(1, 0))
+                    sheet = xl.sheets[name]
+                    for i, col in enumerate(df.columns, 1):  # wide enough for the header and the values
+                        width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)])
+                        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width + 2, 60)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return path
+
     def definition(self) -> dict:
         """What these results were asked for (the run folder's claim): :func:`run_definition`."""
         return run_definition(self.info.kind, self.scenarios, self.info.seed, self.info.replications,
                               self.shipments is not None)
 
-    def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True) -> Path:
+    def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True,
+              xlsx: bool = False) -> Path:
         """Write a complete run folder and return its path: resolved scenarios, every table,
         plots and ``report.html`` (unless ``plots=False``; with ``figures=False`` the report
-        without the PNG figures, a quarter of a run's wall time), and ``manifest.json`` last
+        without the PNG figures, a quarter of a run's wall time), ``summary.xlsx`` with
+        ``xlsx=True`` (:meth:`to_excel`), and ``manifest.json`` last
         (:class:`~model.outputs.folders.RunFolder`: ``folder`` must be new or empty, or the
         folder this process claimed for these results). ``year`` is the year of the corridor map."""
         from model.outputs.report import write_outputs
@@ -194,6 +231,8 @@ class Results:
                 self.shipments.to_parquet(out / "shipments.parquet", index=False)
             if plots:
                 write_outputs(out, self, year, figures)
+            if xlsx:
+                self.to_excel(out / "summary.xlsx")
             return self.manifest()
 
         return write_folder(Path(folder), fill, kind=self.info.kind, name="-vs-".join(self.names)[:200],
