@@ -7,20 +7,11 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 from model.core.distributions import as_distribution
-from model.core.specs import DurationSpec, NodeSpecBase
 from model.nodes.base import Call, Node, Shipment
+from model.nodes.border_spec import BorderSpec
 from model.nodes.kind import NodeKind, no_capacity
-
-
-class BorderSpec(NodeSpecBase):
-    """Border or customs post: every shipment dwells a drawn time; unlimited lanes."""
-
-    kind: Literal["border"]
-    dwell_h: DurationSpec
-
 
 
 class Border(Node):

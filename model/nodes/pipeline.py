@@ -12,33 +12,16 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Literal
 
 import numpy as np
 
-from pydantic import Field, field_validator
-
 from model.core.distributions import as_distribution
-from model.core.limits import MAX_MT_PER_YEAR, Tonnes
-from model.core.specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline_up_to
 from model.core.timeline import Timeline, combine
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
 from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
-
-
-class PipelineSpec(NodeSpecBase):
-    """Continuous flow available to this cargo, fed from a tank buffer."""
-
-    kind: Literal["pipeline"]
-    flow_mt_per_year: TimelineSpec
-    tank_t: Tonnes = Field(description="Tankage for parcels waiting to be pumped (t)")
-    when_full: WhenFull = Field("wait", description="A parcel arriving to a full tank: wait upstream, or divert")
-    transit_h: DurationSpec = 0.0
-
-    _mt = field_validator("flow_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
-
+from model.nodes.pipeline_spec import PipelineSpec
 
 
 class Pipeline(Node):

@@ -20,43 +20,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from datetime import date
-from typing import Generator, Literal
+from typing import Generator
 
 import numpy as np
 import simpy
 
-from pydantic import Field, field_validator, model_validator
-
 from model.core.distributions import as_distribution
-from model.core.limits import MAX_MT_PER_YEAR, MAX_PATHS_PER_DAY, Hours, Tonnes
-from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, room_needed, timeline_up_to
 from model.core.timeline import Timeline, combine, hours_since
 from model.core.units import paths_per_day_from_mt_per_year
 from model.core.years import YearGrid
 from model.nodes.base import Call, NodeRecord, QueuedNode, Room, Shipment
 from model.nodes.kind import NodeKind
-
-
-class RailLineSpec(NodeSpecBase):
-    """Train paths per day (or an annual capacity converted with the train
-    payload); trains leave full, or after ``max_wait_h`` with what is waiting."""
-
-    kind: Literal["rail_line"]
-    paths_per_day: TimelineSpec | None = None
-    capacity_mt_per_year: TimelineSpec | None = None
-    train_payload_t: Tonnes
-    transit_h: DurationSpec = 24.0
-    opening_date: date | None = None
-    max_wait_h: Hours = 24.0
-    sidings_t: Tonnes | None = Field(None, description="Siding room for cargo waiting for a train (t)")
-    when_full: WhenFull = Field("wait", description="An arrival to full sidings: wait upstream, or divert")
-
-    _paths = field_validator("paths_per_day")(timeline_up_to(MAX_PATHS_PER_DAY))
-    _mt = field_validator("capacity_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
-
-    _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
-    _room = model_validator(mode="after")(lambda self: room_needed(self, "sidings_t"))
+from model.nodes.rail_spec import RailLineSpec
 
 
 _EPS = 1e-9
