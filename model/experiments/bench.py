@@ -16,7 +16,6 @@ The goals are issue 16's; bench reports which are met and never fails the build.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import resource
@@ -25,12 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
 
 import simpy
 
+from model.core.clock import Environment
 from model.scenario.loader import load_scenario
-from model.engine.simulate import run_replication
+from model.engine.simulate import Corridor
 
 GOALS = {  # measure: (comparison, target, what)
     "ratio": ("<=", 0.8, "model µs per hop / bare simpy µs per customer-station"),
@@ -42,29 +41,14 @@ GOALS = {  # measure: (comparison, target, what)
 
 
 def processed_events(env: simpy.Environment) -> int:
-    """The events ``env`` has processed: those it scheduled (its event ids) less those
-    still queued. Counted after the run, so that timing runs on simpy's own loop (a
-    ``step`` override that counts costs about 1 µs per event, and would charge the
-    model and the reference for the instrument)."""
+    """The events a plain simpy ``env`` has processed: those it scheduled (its event ids)
+    less those still queued. Counted after the run, so that timing runs on simpy's own
+    loop (a ``step`` override that counts costs about 1 µs per event, and would charge
+    the reference for the instrument). The model's clock counts its own
+    (:meth:`model.core.clock.Environment.processed_events`)."""
+    if isinstance(env, Environment):
+        return env.processed_events()
     return next(env._eid) - len(env._queue)
-
-
-@contextlib.contextmanager
-def recording_environments() -> Iterator[list[simpy.Environment]]:
-    """While open, every ``simpy.Environment()`` built is listed (unchanged otherwise)."""
-    made: list[simpy.Environment] = []
-    real = simpy.Environment
-
-    class _Env(real):  # type: ignore[valid-type,misc]
-        def __init__(self, *a, **kw) -> None:
-            super().__init__(*a, **kw)
-            made.append(self)
-
-    simpy.Environment = _Env  # type: ignore[misc]
-    try:
-        yield made
-    finally:
-        simpy.Environment = real  # type: ignore[misc]
 
 
 def bare_tandem(customers: int = 60_000, stations: int = 3, seed: int = 1) -> tuple[float, float]:
@@ -116,14 +100,14 @@ def model_costs(scenario_path: Path) -> dict:
     from model.analysis.tables import tables
 
     scenario = load_scenario(scenario_path)
-    with recording_environments() as envs:
-        t0 = time.process_time()
-        r = run_replication(scenario, 0)
-        sim = time.process_time() - t0
+    t0 = time.process_time()
+    corridor = Corridor(scenario, 0)
+    r = corridor.run()
+    sim = time.process_time() - t0
     t0 = time.process_time()
     tables(r)
     tab = time.process_time() - t0
-    events = sum(processed_events(e) for e in envs)
+    events = corridor.env.processed_events()
     return {"sim_cpu_s": sim, "tables_cpu_s": tab, "hops": r.hops, "shipments": r.shipments, "events": events,
             "us_per_hop": sim / r.hops * 1e6, "us_per_shipment": sim / max(r.shipments, 1) * 1e6,
             "events_per_hop": events / r.hops}

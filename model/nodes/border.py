@@ -28,11 +28,11 @@ class Border(Node):
         """A shipment arrives: it waits out a closure, frees its upstream yard space,
         and dwells (one kernel event)."""
         self.enter(s)
-        self.when_open(self._dwell, (s, self.env._now))
+        self.when_open(self._dwell, (s, self.env.now_h))
 
     def _dwell(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env._now
+        now = self.env.now_h
         if s.yard is not None:
             self.release_yard(s)
         self.record_wait(now - arrived)

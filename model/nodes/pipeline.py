@@ -44,7 +44,7 @@ class Pipeline(Node):
             return
         self.enter(s)
         self.queued_t += s.t
-        arg = (s, self.env._now)
+        arg = (s, self.env.now_h)
         if self.tank.put(s.t, self._in_tank, arg):
             self._in_tank(arg)
 
@@ -59,7 +59,7 @@ class Pipeline(Node):
 
     def _pump(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env._now
+        now = self.env.now_h
         rate = self.rate.at(now)
         if rate <= 0:  # no flow: wait for it (the pipeline is active, blocked by its own state)
             self.set_active(True)
@@ -73,7 +73,7 @@ class Pipeline(Node):
 
     def _pumped(self, call: Call) -> None:
         s, start = call.value
-        self.grid.add_interval(self.rec.busy, start, self.env._now)
+        self.grid.add_interval(self.rec.busy, start, self.env.now_h)
         self.set_active(False)
         self.tank.get(s.t)
         self.queued_t -= s.t
@@ -93,7 +93,7 @@ class Pipeline(Node):
         self.forward(call.value)
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.rate.at(h)
 

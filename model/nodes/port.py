@@ -92,14 +92,14 @@ class Port(Node):
     # capacity over time --------------------------------------------------
 
     def _avail_now(self) -> int:
-        return int(round(self.available.at(self.env._now)))
+        return int(round(self.available.at(self.env.now_h)))
 
     def _controller(self) -> Generator:
         """At each change of berths, rate or disruption: re-set the usable berths
         and the handling rate per berth (cached: the hot path reads attributes)."""
         changes = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
         while True:
-            now = self.env._now
+            now = self.env.now_h
             self._avail = self._avail_now()
             self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
             self._grant()
@@ -135,7 +135,7 @@ class Port(Node):
 
     def _start(self, tonnes: float) -> float:
         """A berth is held from now: record the wait's end and draw the call's hours."""
-        start = self.env._now
+        start = self.env.now_h
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
@@ -149,7 +149,7 @@ class Port(Node):
 
     def _end(self, start: float) -> None:
         """A call's work is done (the berth may stay held by a full yard)."""
-        self.grid.add_interval(self.rec.busy, start, self.env._now)
+        self.grid.add_interval(self.rec.busy, start, self.env.now_h)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
@@ -159,7 +159,7 @@ class Port(Node):
         its transit "from the port" starts)."""
         Node.enter(self, s)
         if s.port_h < 0:
-            s.port_h = self.env._now
+            s.port_h = self.env.now_h
 
     # a vessel's call (from a sea link's process) ---------------------------------
 
@@ -169,7 +169,7 @@ class Port(Node):
         this call, counted as the terminal's throughput when the call ends (the
         shipments passed through uncounted)."""
         env = self.env
-        arrived = env._now
+        arrived = env.now_h
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
@@ -179,15 +179,15 @@ class Port(Node):
             self.waiting.append((turn, None, arrived))
             yield turn  # _grant() has counted the berth as held
             self.queued_t -= tonnes
-        start = env._now
+        start = env.now_h
         self.record_wait(start - arrived)
         yield env.timeout(self._start(tonnes))
         self._end(start)
         self.n_held -= 1
         self._grant()
         if loaded_t:
-            self.rec.throughput_t[self.grid.index(env._now)] += loaded_t
-        return env._now - start
+            self.rec.throughput_t[self.grid.index(env.now_h)] += loaded_t
+        return env.now_h - start
 
     # a shipment's own call -------------------------------------------------------
 
@@ -202,17 +202,17 @@ class Port(Node):
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
-            self._serve(s, self.env._now)
+            self._serve(s, self.env.now_h)
         else:
             self.queued_t += s.t
-            self.waiting.append((None, s, self.env._now))
+            self.waiting.append((None, s, self.env.now_h))
             s.waiting = self
 
     def _serve(self, s: Shipment, arrived: float) -> None:
         """A berth is held for ``s`` from now."""
         if s.yard is not None:
             self.release_yard(s)
-        now = self.env._now
+        now = self.env.now_h
         self.record_wait(now - arrived)
         self.after(self._start(s.t), self._served, (s, now))
 
@@ -266,7 +266,7 @@ class Port(Node):
         self.forward(s)
 
     def _through_counted(self, s: Shipment) -> None:
-        self.rec.throughput_t[self.grid.index(self.env._now)] += s.t
+        self.rec.throughput_t[self.grid.index(self.env.now_h)] += s.t
         self._through(s)
 
     # what metrics and routing ask --------------------------------------------
@@ -279,7 +279,7 @@ class Port(Node):
 
     def expected_delay_h(self, t: float) -> float:
         """Queue and own handling at the rated flow; while closed, plus the time to reopening."""
-        now = self.env._now
+        now = self.env.now_h
         h = self.cap_rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.cap_rate.at(h)
 

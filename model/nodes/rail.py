@@ -79,10 +79,10 @@ class RailLine(QueuedNode):
 
     def _queue_up(self, s: Shipment) -> None:
         """On the sidings: wait for a train."""
-        self.queue.append((s, self.env._now))
+        self.queue.append((s, self.env.now_h))
         self.queued_t += s.t
         s.waiting = self
-        if self.env._now < self._next_path_h:  # cargo that arrives now waits for the next path: active
+        if self.env.now_h < self._next_path_h:  # cargo that arrives now waits for the next path: active
             self.set_active(True)
         # wake the dispatcher only when it waits for a first shipment or a full train
         if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
@@ -96,17 +96,17 @@ class RailLine(QueuedNode):
     def _dispatcher(self) -> Generator:
         env = self.env
         while True:
-            paths = self.paths.at(env._now)
+            paths = self.paths.at(env.now_h)
             if paths <= 0:
                 self.set_active(bool(self.queue))
-                nxt = self.paths.next_change_after(env._now)
+                nxt = self.paths.next_change_after(env.now_h)
                 if nxt is None:
                     self.set_active(True)
                     return
-                yield env.timeout(nxt - env._now)
+                yield env.timeout(nxt - env.now_h)
                 continue
-            if self.queue and env._now < self._next_path_h:  # cargo came during the headway: wait for the path
-                yield env.timeout(self._next_path_h - env._now)
+            if self.queue and env.now_h < self._next_path_h:  # cargo came during the headway: wait for the path
+                yield env.timeout(self._next_path_h - env.now_h)
                 continue
             self.set_active(False)
             self._drop_gone()
@@ -114,16 +114,16 @@ class RailLine(QueuedNode):
                 yield from self._wait(None)
                 continue
             oldest = self.queue[0][1]
-            if self.queued_t < self.payload - _EPS and env._now < oldest + self.spec.max_wait_h:
+            if self.queued_t < self.payload - _EPS and env.now_h < oldest + self.spec.max_wait_h:
                 self._waiting_full = True
-                yield from self._wait(oldest + self.spec.max_wait_h - env._now)
+                yield from self._wait(oldest + self.spec.max_wait_h - env.now_h)
                 self._waiting_full = False
                 continue
             self._dispatch()
             self.set_active(bool(self.queue))
-            self._next_path_h = env._now + 24.0 / paths
+            self._next_path_h = env.now_h + 24.0 / paths
             if self.queue:  # (with nothing waiting, the dispatcher sleeps until cargo comes)
-                yield env.timeout(self._next_path_h - env._now)
+                yield env.timeout(self._next_path_h - env.now_h)
 
     def _dispatch(self) -> None:
         env = self.env
@@ -138,10 +138,10 @@ class RailLine(QueuedNode):
             self.release_yard(s)
             if self.room is not None:
                 self.room.get(s.t)
-            self.record_wait(env._now - arrived)
+            self.record_wait(env.now_h - arrived)
             train.append(s)
             load_t += s.t
-        self.rec.busy[self.grid.index(env._now)] += 1  # trains run
+        self.rec.busy[self.grid.index(env.now_h)] += 1  # trains run
         transit = self.draw_transit() * self.dfactor("transit_h")
         self.after(transit, self._arrive, train)
 
@@ -160,7 +160,7 @@ class RailLine(QueuedNode):
             self.room.get(s.t)
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.paths.positive_from(now)
         if h is None:
             return math.inf

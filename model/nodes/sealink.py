@@ -121,7 +121,7 @@ class SeaLink(QueuedNode):
         return t
 
     def closed(self) -> bool:
-        return self.open_at(self.env._now) > self.env._now
+        return self.open_at(self.env.now_h) > self.env.now_h
 
     def mean_cycle_h(self) -> float:
         return self._mean_cycle_h
@@ -143,7 +143,7 @@ class SeaLink(QueuedNode):
     def accept(self, s: Shipment) -> None:
         """A shipment joins the queue for a vessel; the vessel that unloads it forwards it."""
         self.enter(s)
-        self.queue.append((s, self.env._now))
+        self.queue.append((s, self.env.now_h))
         self.queued_t += s.t
         s.waiting = self
         # wake the gathering vessel only when this arrival can end its wait: it had no
@@ -174,28 +174,28 @@ class SeaLink(QueuedNode):
                 hold.append((s, arrived))
                 load_t += s.t
                 if deadline == math.inf:
-                    deadline = env._now + self.spec.max_wait_h
+                    deadline = env.now_h + self.spec.max_wait_h
                 self._drop_gone()
-            if self.queue or load_t >= self.payload - _EPS or env._now >= deadline:
+            if self.queue or load_t >= self.payload - _EPS or env.now_h >= deadline:
                 self._space_t = None
-                now = env._now
+                now = env.now_h
                 for s, arrived in hold:
                     self.release_yard(s)
                     self.record_wait(now - arrived)
                 return [s for s, _ in hold], load_t
             self._space_t = None if deadline == math.inf else self.payload - load_t
-            yield from self._wait_cargo(None if deadline == math.inf else deadline - env._now)
+            yield from self._wait_cargo(None if deadline == math.inf else deadline - env.now_h)
 
     # vessels -------------------------------------------------------------------
 
     def _vessel(self, i: int) -> Generator:
         env = self.env
         while True:
-            if i >= self.fleet.at(env._now):  # not (or no longer) in service
-                later = [h for h in self.fleet.change_hours() if h > env._now and self.fleet.at(h) > i]
+            if i >= self.fleet.at(env.now_h):  # not (or no longer) in service
+                later = [h for h in self.fleet.change_hours() if h > env.now_h and self.fleet.at(h) > i]
                 if not later:
                     return
-                yield env.timeout(later[0] - env._now)
+                yield env.timeout(later[0] - env.now_h)
                 continue
             yield from self._round_trip()
 
@@ -217,34 +217,34 @@ class SeaLink(QueuedNode):
             self._gathering = False
         self.idle -= 1
         self.set_active(self.idle == 0)
-        busy_from = env._now
+        busy_from = env.now_h
         if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
             at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t, loaded_t=load_t)
-            self.rec.extra["load_call_h"][self.grid.index(env._now)] += at_berth
-            ready = env._now
+            self.rec.extra["load_call_h"][self.grid.index(env.now_h)] += at_berth
+            ready = env.now_h
         else:
-            ready = env._now + self._leg("load_h", env._now)
+            ready = env.now_h + self._leg("load_h", env.now_h)
         depart = self.open_at(ready)
         if depart == math.inf:
             yield env.event()  # closed for good: the cargo stays aboard
         self.departures_h.append(depart)
         arrive = depart + self._leg("crossing_h", depart)
         if self.unload_port is not None:
-            yield env.timeout(arrive - env._now)
+            yield env.timeout(arrive - env.now_h)
             at_berth = yield from self.unload_port.call(load_t + self.spec.return_cargo_t)
-            self.rec.extra["unload_call_h"][self.grid.index(env._now)] += at_berth
+            self.rec.extra["unload_call_h"][self.grid.index(env.now_h)] += at_berth
         else:
-            yield env.timeout(arrive + self._leg("unload_h", arrive) - env._now)
+            yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now_h)
         for s in hold:  # unloaded: each moves on
             self.leave(s)
             self.forward(s)
-        back = self.open_at(env._now)
+        back = self.open_at(env.now_h)
         if back == math.inf:
             yield env.event()
         self.departures_h.append(back)
-        yield env.timeout(back + self._leg("return_h", back) - env._now)
-        self.grid.add_interval(self.rec.busy, busy_from, env._now)
-        self.rec.extra["round_trips"][self.grid.index(env._now)] += 1
+        yield env.timeout(back + self._leg("return_h", back) - env.now_h)
+        self.grid.add_interval(self.rec.busy, busy_from, env.now_h)
+        self.rec.extra["round_trips"][self.grid.index(env.now_h)] += 1
 
     # chartering ----------------------------------------------------------------
 
@@ -270,17 +270,17 @@ class SeaLink(QueuedNode):
         yield env.timeout(c.lead_days * 24.0)
         self._ordered -= 1
         self._chartered += 1
-        start = env._now
+        start = env.now_h
         key = len(self.rec.extra["charter_starts_h"])
         self.rec.extra["charter_starts_h"].append(start)
         self._on_hire[key] = start
         while True:
             yield from self._round_trip()
-            if env._now - start >= c.min_days * 24.0 and self.queued_t < c.queue_t / 2:
+            if env.now_h - start >= c.min_days * 24.0 and self.queued_t < c.queue_t / 2:
                 break
         self._chartered -= 1
         del self._on_hire[key]
-        self.grid.add_interval(self.rec.extra["charter_h"], start, env._now)
+        self.grid.add_interval(self.rec.extra["charter_h"], start, env.now_h)
 
     def finish(self) -> NodeRecord:
         """Closures count as active time (Roser: blocked by its own state); chartered
@@ -296,7 +296,7 @@ class SeaLink(QueuedNode):
     # what metrics and routing ask ----------------------------------------------
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.fleet.positive_from(now)
         if h is None:
             return math.inf
