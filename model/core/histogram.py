@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from array import array
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -162,7 +163,8 @@ class YearSamples:
     count the values (in those units) into these bins over the whole horizon,
     exactly (``numpy.histogram``'s rule)."""
 
-    __slots__ = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h")
+    __slots__ = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h",
+                 "kept")
 
     def __init__(self, n_years: int, unit_h: float = 1.0, horizon_edges: np.ndarray | None = None) -> None:
         self.unit_h = unit_h
@@ -174,6 +176,13 @@ class YearSamples:
         self.hists: list[Hist | None] = [None] * n_years
         self.horizon_edges = horizon_edges
         self.horizon_counts = None if horizon_edges is None else np.zeros(len(horizon_edges) - 1, dtype=np.int64)
+        self.kept: array | None = None  # every value, in hours, only after keep_values()
+
+    def keep_values(self) -> None:
+        """Keep every value too (``kept``, hours, in the order recorded), as each year is
+        summarised: for traces and tests; the summaries are the same."""
+        if self.kept is None:
+            self.kept = array("d")
 
     def add(self, y: int, value_h: float) -> None:
         if y != self.year:
@@ -201,6 +210,8 @@ class YearSamples:
             return
         y = self.year
         v = np.array(self.buf, dtype=np.float64)
+        if self.kept is not None:
+            self.kept.extend(self.buf)
         self.buf = []
         if self.unit_h != 1.0:
             v = v / self.unit_h
@@ -223,7 +234,7 @@ class YearSamples:
     def mean(self, y: int | None = None) -> float:
         """Exact mean of year ``y`` (of every year if None; NaN: no sample)."""
         self.close()
-        n, total = (self.n[y], self.total[y]) if y is not None else (sum(self.n), sum(self.total))
+        n, total = (self.n[y], self.total[y]) if y is not None else (sum(self.n), sum(self.total, 0.0))
         return total / n if n else math.nan
 
     def hist(self, y: int) -> Hist | None:

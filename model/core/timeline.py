@@ -60,7 +60,7 @@ class Timeline:
     point the first value holds. Immutable (``points`` is ``Final``; the lookup caches
     are not part of its value): equal timelines have equal points."""
 
-    __slots__ = ("points", "_hours", "_const", "_seg")
+    __slots__ = ("points", "_hours", "_constant", "_seg")
 
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         pts = sorted((float(h), float(v)) for h, v in points)
@@ -69,7 +69,7 @@ class Timeline:
         self.points: Final[tuple[tuple[float, float], ...]] = tuple(pts)
         self._hours: Final[list[float]] = [h for h, _ in pts]
         const = pts[0][1] if all(v == pts[0][1] for _, v in pts) else None
-        self._const: Final[float | None] = const
+        self._constant: Final[float | None] = const  # (not _const: mypyc would name its C field __const, a GCC keyword)
         # the segment last looked up, [from, to, value]: simulation time moves forward,
         # so most lookups fall in it (at() runs several hundred thousand times a replication)
         self._seg: Final[list[float]] = [-math.inf, math.inf, const] if const is not None else [0.0, -1.0, 0.0]
@@ -148,7 +148,7 @@ class Timeline:
         if b <= a:
             return 0.0
         edges = [a] + [h for h in self._hours if a < h < b] + [b]
-        return sum(self.at(lo) * (hi - lo) for lo, hi in zip(edges, edges[1:]))
+        return sum((self.at(lo) * (hi - lo) for lo, hi in zip(edges, edges[1:])), 0.0)
 
     def with_step(self, hour: float, value: float, mode: str = "set") -> "Timeline":
         """A new timeline where from ``hour`` on the value is set (or increased by

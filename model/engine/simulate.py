@@ -42,7 +42,7 @@ shippers' choice: queues build and clear over days, and estimating it for every 
 cost about a tenth of a replication."""
 
 
-class MassBalanceError(RuntimeError):
+class MassBalanceError(Exception):  # (not RuntimeError: mypyc compiles classes derived from Exception only)
     """Tonnes were created or lost inside the model: a bug, never a user error."""
 
 
@@ -599,10 +599,12 @@ def collect_yearly(env: Environment, bounds_h: Sequence[float]) -> Generator:
 
 def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
     """generated = delivered + in system (by node) + diverted, reneged or turned away, from independent counters."""
-    generated = sum(sum(s.generated_t) for s in r.streams.values())
-    delivered = sum(sum(s.delivered_t) for s in r.streams.values())
-    in_nodes = sum(n.in_system_t() for n in r.nodes.values())
-    lost = sum(sum(s.diverted_t) + sum(s.reneged_t) + sum(s.turned_away_t) for s in r.streams.values())
+    # (sums of floats start at 0.0, the same sums as from 0: compiled, an int start would be enforced)
+    generated = sum((sum(s.generated_t, 0.0) for s in r.streams.values()), 0.0)
+    delivered = sum((sum(s.delivered_t, 0.0) for s in r.streams.values()), 0.0)
+    in_nodes = sum((n.in_system_t() for n in r.nodes.values()), 0.0)
+    lost = sum((sum(s.diverted_t, 0.0) + sum(s.reneged_t, 0.0) + sum(s.turned_away_t, 0.0)
+                for s in r.streams.values()), 0.0)
     gap = generated - delivered - in_nodes - lost
     if abs(gap) > rel_tol * max(generated, 1.0):
         raise MassBalanceError(

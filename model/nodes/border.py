@@ -7,9 +7,11 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from model.core.distributions import as_distribution
-from model.nodes.base import Call, Node, Shipment
+from model.core.timeline import Timeline
+from model.nodes.base import Call, Context, Node, Shipment
 from model.nodes.border_spec import BorderSpec
 from model.nodes.kind import NodeKind, no_capacity
 
@@ -17,8 +19,9 @@ from model.nodes.kind import NodeKind, no_capacity
 class Border(Node):
     kind = "border"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         self.dwell = as_distribution(self.spec.dwell_h)
         self.draw = self.sampler(self.dwell, "dwell_h")
         self._dwell_factor = self.duration_factor.get("dwell_h")

@@ -11,6 +11,7 @@ The pipeline is *active* while pumping or closed.
 from __future__ import annotations
 
 import math
+from typing import Any
 from collections import deque
 
 import numpy as np
@@ -19,7 +20,7 @@ from model.core.distributions import as_distribution
 from model.core.timeline import Timeline, combine
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
 from model.nodes.pipeline_spec import PipelineSpec
 
@@ -27,8 +28,9 @@ from model.nodes.pipeline_spec import PipelineSpec
 class Pipeline(Node):
     kind = "pipeline"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         flow = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(self.spec.flow_mt_per_year).points)
         self.rate = combine(lambda r, f: r * f, flow, self.factor)
         self.tank = Room(self.spec.tank_t)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from collections import deque
-from typing import Generator
+from typing import Any, Generator
 
 import numpy as np
 import simpy
@@ -47,7 +47,7 @@ from model.core.distributions import Exponential, Fixed, Lognormal, as_distribut
 from model.core.timeline import Timeline, combine, timeline_from_spec
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
 from model.nodes.port_spec import PortSpec
 
@@ -55,8 +55,9 @@ from model.nodes.port_spec import PortSpec
 class Port(Node):
     kind = "port"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.berths = self.tl(spec.berths)
         if spec.capacity_mt_per_year is not None:

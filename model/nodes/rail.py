@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Generator
+from typing import Any, Generator
 
 import numpy as np
 import simpy
@@ -29,7 +29,7 @@ from model.core.distributions import as_distribution
 from model.core.timeline import Timeline, combine, hours_since
 from model.core.units import paths_per_day_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, NodeRecord, QueuedNode, Room, Shipment
+from model.nodes.base import Call, Context, NodeRecord, QueuedNode, Room, Shipment
 from model.nodes.kind import NodeKind
 from model.nodes.rail_spec import RailLineSpec
 
@@ -40,8 +40,9 @@ _EPS = 1e-9
 class RailLine(QueuedNode):
     kind = "rail_line"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.payload = spec.train_payload_t
         if spec.paths_per_day is not None:

@@ -27,7 +27,7 @@ import bisect
 import math
 from array import array
 from collections import deque
-from typing import Generator, cast
+from typing import Any, Generator, cast
 
 import numpy as np
 import simpy
@@ -36,7 +36,7 @@ from model.core.distributions import as_distribution, quantiles
 from model.core.timeline import Timeline, combine, union_intervals as _union, union_periods
 from model.core.weather import storm_calendar
 from model.core.years import YearGrid
-from model.nodes.base import Node, NodeRecord, QueuedNode, Shipment
+from model.nodes.base import Context, Node, NodeRecord, QueuedNode, Shipment
 from model.nodes.kind import NodeKind
 from model.nodes.port import Port
 from model.nodes.sealink_spec import SeaLinkSpec
@@ -48,8 +48,9 @@ _EPS = 1e-9
 class SeaLink(QueuedNode):
     kind = "sea_link"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.payload = spec.vessel_payload_t
         self.fleet = combine(lambda n, f: math.floor(n * f + _EPS) if f > 0 else 0, self.tl(spec.fleet), self.factor)
@@ -328,7 +329,7 @@ def _durations(spec: SeaLinkSpec) -> dict:
 
 def mean_cycle_h(spec: SeaLinkSpec) -> float:
     """Mean round trip without storms: load, cross, unload, return."""
-    return sum(d.mean for d in _durations(spec).values())
+    return sum((d.mean for d in _durations(spec).values()), 0.0)
 
 
 def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
