@@ -40,7 +40,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from typing import Iterable, Sequence
+from typing import Final, Iterable, Sequence
 
 import numpy as np
 
@@ -154,6 +154,12 @@ class Hist:
         return min(max(float(x), self.lo), self.hi)
 
 
+_STATE: Final = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h",
+                 "kept")
+"""A :class:`YearSamples`' attributes: its slots and what it pickles (named here: compiled, a
+class has no ``__slots__`` to read)."""
+
+
 class YearSamples:
     """One measure's samples per year (waits at a node; transit times of a stream).
 
@@ -163,8 +169,7 @@ class YearSamples:
     count the values (in those units) into these bins over the whole horizon,
     exactly (``numpy.histogram``'s rule)."""
 
-    __slots__ = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h",
-                 "kept")
+    __slots__ = _STATE
 
     def __init__(self, n_years: int, unit_h: float = 1.0, horizon_edges: np.ndarray | None = None) -> None:
         self.unit_h = unit_h
@@ -259,7 +264,7 @@ class YearSamples:
 
     def __getstate__(self) -> dict:
         self.close()  # a record leaves the engine summarised (pickled to the parent)
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in _STATE}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import partial
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator, Sequence
+from typing import Callable, Final, Generator, Iterator, Sequence
 
 import numpy as np
 
@@ -46,12 +46,16 @@ class MassBalanceError(Exception):  # (not RuntimeError: mypyc compiles classes 
     """Tonnes were created or lost inside the model: a bug, never a user error."""
 
 
+LOG_COLUMNS: Final = ("tonnes", "created_h", "port_h", "delivered_h")
+"""A :class:`ShipmentLog`'s columns (named here: a compiled class has no ``__slots__`` to read)."""
+
+
 class ShipmentLog:
     """Every delivered shipment of a stream, one row each (``--log-shipments``): tonnes,
     when it was created, reached its first port and was delivered (hours), 8 bytes a
     number in flat arrays. Kept only when asked for: it grows with the shipments."""
 
-    __slots__ = ("tonnes", "created_h", "port_h", "delivered_h")
+    __slots__ = LOG_COLUMNS
 
     def __init__(self) -> None:
         self.tonnes, self.created_h, self.port_h, self.delivered_h = array("d"), array("d"), array("d"), array("d")
@@ -67,7 +71,7 @@ class ShipmentLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """The log as numpy columns (copies)."""
-        return {k: np.array(getattr(self, k), dtype=np.float64) for k in self.__slots__}
+        return {k: np.array(getattr(self, k), dtype=np.float64) for k in LOG_COLUMNS}
 
 
 @dataclass

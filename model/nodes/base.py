@@ -48,7 +48,7 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import numpy as np
 import simpy
@@ -236,7 +236,7 @@ class Node:
     """Base class: a node has an id, a kind, records, and ``accept(s)``, which takes a
     shipment in and forwards it when it is done here."""
 
-    kind = "node"
+    kind: ClassVar[str] = "node"
     room: Room | None = None  # the waiting room (yard, tank, sidings), where it is limited
     diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 

@@ -7,7 +7,7 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from model.core.distributions import as_distribution
 from model.core.timeline import Timeline
@@ -17,7 +17,7 @@ from model.nodes.kind import NodeKind, no_capacity
 
 
 class Border(Node):
-    kind = "border"
+    kind: ClassVar[str] = "border"
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
                  duration_factor: dict[str, Timeline]) -> None:

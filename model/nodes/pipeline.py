@@ -11,7 +11,7 @@ The pipeline is *active* while pumping or closed.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 from collections import deque
 
 import numpy as np
@@ -26,7 +26,7 @@ from model.nodes.pipeline_spec import PipelineSpec
 
 
 class Pipeline(Node):
-    kind = "pipeline"
+    kind: ClassVar[str] = "pipeline"
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
                  duration_factor: dict[str, Timeline]) -> None:

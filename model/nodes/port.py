@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from collections import deque
-from typing import Any, Generator
+from typing import Any, ClassVar, Generator
 
 import numpy as np
 import simpy
@@ -53,7 +53,7 @@ from model.nodes.port_spec import PortSpec
 
 
 class Port(Node):
-    kind = "port"
+    kind: ClassVar[str] = "port"
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
                  duration_factor: dict[str, Timeline]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, Generator
+from typing import Any, ClassVar, Generator
 
 import numpy as np
 import simpy
@@ -38,7 +38,7 @@ _EPS = 1e-9
 
 
 class RailLine(QueuedNode):
-    kind = "rail_line"
+    kind: ClassVar[str] = "rail_line"
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
                  duration_factor: dict[str, Timeline]) -> None:

@@ -27,7 +27,7 @@ import bisect
 import math
 from array import array
 from collections import deque
-from typing import Any, Generator, cast
+from typing import Any, ClassVar, Generator, cast
 
 import numpy as np
 import simpy
@@ -46,7 +46,7 @@ _EPS = 1e-9
 
 
 class SeaLink(QueuedNode):
-    kind = "sea_link"
+    kind: ClassVar[str] = "sea_link"
 
     def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
                  duration_factor: dict[str, Timeline]) -> None:
