@@ -141,6 +141,13 @@ def _extensions() -> list:
               "(the same results, slower)")
         return []
     _SOURCES.update({p[:-3].replace("/", "."): hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in COMPILED})
+    try:
+        import simpy  # noqa: F401  (see _mypy_config)
+    except ImportError as e:
+        if mode == "1":
+            raise
+        _note(f"simpy is not in the build environment ({e}); building the pure-Python engine")
+        return []
     cwd = os.getcwd()
     os.chdir(ROOT)  # mypyc takes paths relative to the project
     try:
@@ -156,13 +163,16 @@ def _extensions() -> list:
 
 
 def _mypy_config() -> Path:
-    """mypy's settings for compiling: the build environment has mypy but not the package's
-    dependencies (numpy, simpy, pydantic, pandas), so imports of them are Any, and the
-    project's own mypy settings (pyproject.toml: the pydantic plugin, strict warnings) are
-    for checking the code (CI runs ``mypy model``), not for compiling it."""
+    """mypy's settings for compiling. The build environment has mypy and simpy (whose
+    Environment the clock subclasses: compiled against an unknown base, it crashes) but not
+    the package's other dependencies (numpy, pydantic, pandas), so imports of them are Any;
+    the project's own mypy settings (pyproject.toml: the pydantic plugin, strict warnings)
+    are for checking the code (CI runs ``mypy model``), not for compiling it. The build keeps
+    its own cache, so that what a developer's ``mypy`` run cached never shapes a build."""
     cfg = ROOT / "build" / "mypyc.ini"
     cfg.parent.mkdir(exist_ok=True)
-    cfg.write_text("[mypy]\nignore_missing_imports = True\nfollow_imports = silent\n", encoding="utf-8")
+    cfg.write_text("[mypy]\nignore_missing_imports = True\nfollow_imports = silent\n"
+                   f"cache_dir = {ROOT / 'build' / 'mypyc-cache'}\n", encoding="utf-8")
     return cfg
 
 
