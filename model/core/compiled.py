@@ -15,7 +15,7 @@ manifest vouches for every one of them:
 
 Otherwise every module that has a compiled twin is imported from its source (a finder placed
 first on ``sys.meta_path``). Both engines give the same results to the byte
-(``tests/test_compiled.py``); the compiled one is about 1.5 times as fast.
+(``tests/test_compiled.py``); the compiled one simulates about twice as fast.
 """
 
 from __future__ import annotations
