@@ -234,7 +234,7 @@ def format_bench(res: dict) -> str:
              f"kernel floor is {res['kernel_floor_share']:.0%} of the model's time",
              f"replication:  {res['replication_cpu_s']:.2f} s CPU ({res['simulation_cpu_s']:.2f} simulation + "
              f"{res['tables_cpu_s']:.2f} tables, {res['tables_share']:.0%}); "
-             f"{res['replication_cpu_s_x_bare'] / 1e3:,.0f} thousand x bare"]
+             f"as long as {res['replication_cpu_s_x_bare']:,.0f} bare customer-stations"]
     if "peak_memory_7y_mb" in res:
         lines.append(f"memory:       {res['peak_memory_7y_mb']:.0f} MB peak at 7 years, {res['peak_memory_28y_mb']:.0f} MB "
                      f"at 28 ({res['memory_28y_over_7y']:.2f}x)")
