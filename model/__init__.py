@@ -31,6 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
 
+# the compiled engine runs only while it matches its sources (model/core/compiled.py): decided
+# here, before any engine module is imported
+from model.core.compiled import activate as _activate_engine  # noqa: E402
+
+_activate_engine()
+
 _API = {
     "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "outputs.results",
     "Results": "outputs.results", "RunInfo": "outputs.results", "Scenario": "scenario.schema",

@@ -59,9 +59,11 @@ def in_system_t(r: RunRecords) -> float:
 def run_with_spy(scenario: Scenario, spied: dict[str, str], seed: int = 1, replication: int = 0
                  ) -> tuple[RunRecords, dict[str, list[float]]]:
     """Run one replication, recording the simulation hours at which the spied
-    sampler of each node is called. ``spied`` maps node id -> attribute: a rail line's ``"draw_transit"`` (drawn as a train leaves), a
+    sampler of each node is called. ``spied`` maps node id -> sampler: a rail line's ``"draw_transit"`` (drawn as a train leaves), a
     port's ``"unit_service"`` (a service starts), a border's ``"draw"`` (a
-    dwell starts), or ``"record_wait"`` (a pipeline starts pumping a parcel).
+    dwell starts), a pipeline's ``"draw_transit"`` (a parcel is pumped). A sampler is
+    data the node calls, so the spy sees every draw whether the engine is compiled or
+    not (a method replaced on an instance would not be seen by compiled code).
     (Sea links log their sailings themselves, in ``departures_h``.) Returns the
     records and, per node, the sorted hours."""
     c = Corridor(scenario, replication, seed)
@@ -99,13 +101,12 @@ class Trace:
 
 
 def run_traced(scenario: Scenario, seed: int = 1, replication: int = 0) -> Trace:
-    """Run one replication with the shipment log on and every ``record_wait`` captured."""
+    """Run one replication with the shipment log on and every node's waits kept one by one."""
     c = Corridor(scenario, replication, seed, log_shipments=True)
-    waits: dict[str, list[float]] = {nid: [] for nid in c.nodes}
-    for nid, node in c.nodes.items():
-        node.record_wait = _capture(node.record_wait, waits[nid])  # type: ignore[method-assign]
+    for node in c.nodes.values():
+        node.rec.waits.keep_values()
     r = c.run()
-    tr = Trace(r, wait_h={nid: np.array(w) for nid, w in waits.items()})
+    tr = Trace(r, wait_h={nid: np.array(rec.waits.kept) for nid, rec in r.nodes.items()})
     for sid, rec in r.streams.items():
         assert rec.log is not None
         log = rec.log.columns()
@@ -113,9 +114,3 @@ def run_traced(scenario: Scenario, seed: int = 1, replication: int = 0) -> Trace
         tr.port_transit_h[sid] = log["delivered_h"] - log["port_h"]
     return tr
 
-
-def _capture(orig, out: list[float]):
-    def record_wait(wait_h: float) -> None:
-        out.append(wait_h)
-        orig(wait_h)
-    return record_wait

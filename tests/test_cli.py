@@ -202,6 +202,15 @@ def test_bench_json(small: Path, capsys):
     assert set(res["goals"]) == {"ratio", "events_per_hop", "replication_cpu_s", "memory_28y_over_7y",
                                  "sweep_250_jobs_min"}
     assert all(g["met"] == (g["value"] <= float(g["target"].split()[1])) for g in res["goals"].values())
+    # the engine that ran, with its own goal; the load, flagged above one per core; timings as ratios
+    from model.core.compiled import current
+
+    assert res["engine"] == ("compiled" if current().compiled else "python")
+    assert res["goals"]["ratio"]["target"] == ("<= 0.6" if current().compiled else "<= 1.0")
+    assert res["busy"] == (max(res["load_average_before"], res["load_average_after"]) > res["cores"])
+    assert res["us_per_shipment_x_bare"] == pytest.approx(res["us_per_shipment"] / res["bare_us_per_hop"], rel=0.01)
+    assert res["replication_cpu_s_x_bare"] == pytest.approx(res["replication_cpu_s"] * 1e6 / res["bare_us_per_hop"],
+                                                            rel=0.01)
 
 
 def test_bench_with_a_bad_scenario_exits_2_before_timing(tmp_path: Path, capsys):

@@ -7,13 +7,13 @@ in one heap renege exactly the shipments still queued when their time comes."""
 from __future__ import annotations
 
 import numpy as np
-import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.core.clock import Environment
 from model.nodes.base import Call, Room, run_timed
 from model.core.rng import Uniforms
-from model.engine.simulate import Corridor, run_replication
+from model.engine.simulate import Corridor
 from tests.simkit import make_scenario, stream
 
 
@@ -53,7 +53,7 @@ def test_a_put_that_does_not_fit_waits_even_when_a_later_smaller_one_would():
 
 
 def test_calls_run_at_their_time_and_in_scheduling_order_among_equals():
-    env = simpy.Environment()
+    env = Environment()
     seen: list[tuple[float, str]] = []
     for delay, name in ((2.0, "b"), (1.0, "a"), (2.0, "c")):
         Call(env, delay, lambda c: seen.append((env.now, c.value)), name)
@@ -62,7 +62,7 @@ def test_calls_run_at_their_time_and_in_scheduling_order_among_equals():
 
 
 def test_a_timed_generator_waits_what_it_yields():
-    env = simpy.Environment()
+    env = Environment()
     times: list[float] = []
 
     def steps():
@@ -107,38 +107,34 @@ def test_a_replication_costs_few_kernel_events_per_hop():
     (its arrival, its own berth call) or for a server (a vessel's legs): on a port of own
     calls before a sea link, under 2.5 events per hop (a shipment process per hop alone
     cost 3)."""
-    from model.experiments.bench import processed_events, recording_environments
-
     s = make_scenario(_port_and_ferry(4, 3, 12.0), {"x": stream(["p", "sea"], 0.8, SHIP)})
-    with recording_environments() as envs:
-        r = run_replication(s, 0)
+    c = Corridor(s, 0)
+    r = c.run()
     assert r.hops > 1000
-    assert sum(processed_events(e) for e in envs) / r.hops < 2.5
+    assert c.env.processed_events() / r.hops < 2.5
 
 
 def test_processed_events_counts_what_the_loop_pops():
     """The bench counts events after the run (ids scheduled less those still queued): the
-    same number a ``step`` that counts would give, including simpy's own stop event."""
-    import simpy
+    number of events a loop of ``step`` pops, and ``run(until=...)`` pops the same ones
+    plus its own stop event."""
 
-    from model.experiments.bench import processed_events
+    def model(env: Environment) -> Environment:
+        def proc():
+            for k in range(50):
+                yield env.timeout(k % 3)
 
-    class Counting(simpy.Environment):
-        n = 0
+        for _ in range(4):
+            env.process(proc())
+        Call(env, 7.5, lambda c: None, None)
+        return env
 
-        def step(self) -> None:
-            self.n += 1
-            super().step()
-
-    env = Counting()
-
-    def proc():
-        for k in range(50):
-            yield env.timeout(k % 3)
-
-    for _ in range(4):
-        env.process(proc())
-    Call(env, 7.5, lambda c: None, None)
-    env.run(until=40.0)
-    assert env._queue  # events are left queued past the horizon: they do not count
-    assert processed_events(env) == env.n > 100
+    stepped, n = model(Environment()), 0
+    while stepped.peek() < 40.0:
+        stepped.step()
+        n += 1
+    assert stepped.queue  # events are left queued past the horizon: they do not count
+    assert stepped.processed_events() == n > 100
+    ran = model(Environment())
+    ran.run(until=40.0)
+    assert ran.processed_events() == n + 1 and ran.now == 40.0

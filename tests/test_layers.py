@@ -32,8 +32,10 @@ def layer_of(module: str) -> int:
 
 
 def _modules() -> list[str]:
+    """Every module of the package with a source (the compiled engine's shared library, an
+    extension module with no ``.py``, is built from modules listed here)."""
     names = [info.name.removeprefix("model.") for info in pkgutil.walk_packages(model.__path__, prefix="model.")]
-    return sorted(names + ["__main__"])
+    return sorted(n for n in set(names) | {"__main__"} if not n or _path(n).exists())
 
 
 def _path(name: str) -> Path:

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Iterable, Sequence
+from array import array
+from typing import Final, Iterable, Sequence
 
 import numpy as np
 
@@ -153,6 +154,12 @@ class Hist:
         return min(max(float(x), self.lo), self.hi)
 
 
+_STATE: Final = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h",
+                 "kept")
+"""A :class:`YearSamples`' attributes: its slots and what it pickles (named here: compiled, a
+class has no ``__slots__`` to read)."""
+
+
 class YearSamples:
     """One measure's samples per year (waits at a node; transit times of a stream).
 
@@ -162,7 +169,7 @@ class YearSamples:
     count the values (in those units) into these bins over the whole horizon,
     exactly (``numpy.histogram``'s rule)."""
 
-    __slots__ = ("unit_h", "year", "buf", "n", "total", "hists", "horizon_edges", "horizon_counts", "from_h", "to_h")
+    __slots__ = _STATE
 
     def __init__(self, n_years: int, unit_h: float = 1.0, horizon_edges: np.ndarray | None = None) -> None:
         self.unit_h = unit_h
@@ -174,6 +181,13 @@ class YearSamples:
         self.hists: list[Hist | None] = [None] * n_years
         self.horizon_edges = horizon_edges
         self.horizon_counts = None if horizon_edges is None else np.zeros(len(horizon_edges) - 1, dtype=np.int64)
+        self.kept: array | None = None  # every value, in hours, only after keep_values()
+
+    def keep_values(self) -> None:
+        """Keep every value too (``kept``, hours, in the order recorded), as each year is
+        summarised: for traces and tests; the summaries are the same."""
+        if self.kept is None:
+            self.kept = array("d")
 
     def add(self, y: int, value_h: float) -> None:
         if y != self.year:
@@ -201,6 +215,8 @@ class YearSamples:
             return
         y = self.year
         v = np.array(self.buf, dtype=np.float64)
+        if self.kept is not None:
+            self.kept.extend(self.buf)
         self.buf = []
         if self.unit_h != 1.0:
             v = v / self.unit_h
@@ -223,7 +239,7 @@ class YearSamples:
     def mean(self, y: int | None = None) -> float:
         """Exact mean of year ``y`` (of every year if None; NaN: no sample)."""
         self.close()
-        n, total = (self.n[y], self.total[y]) if y is not None else (sum(self.n), sum(self.total))
+        n, total = (self.n[y], self.total[y]) if y is not None else (sum(self.n), sum(self.total, 0.0))
         return total / n if n else math.nan
 
     def hist(self, y: int) -> Hist | None:
@@ -248,7 +264,7 @@ class YearSamples:
 
     def __getstate__(self) -> dict:
         self.close()  # a record leaves the engine summarised (pickled to the parent)
-        return {k: getattr(self, k) for k in self.__slots__}
+        return {k: getattr(self, k) for k in _STATE}
 
     def __setstate__(self, state: dict) -> None:
         for k, v in state.items():

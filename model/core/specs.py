@@ -1,6 +1,6 @@
 """Building blocks of scenario specs: strict models, dated values, validators.
 
-Every node kind's spec (in ``model/nodes/<kind>.py``) and the scenario schema
+Every node kind's spec (in ``model/nodes/<kind>_spec.py``) and the scenario schema
 (:mod:`model.scenario.schema`) are built from these. Validators blame a bad value
 precisely (:class:`Problem` ``.at``) so that messages can name the date key or
 option at fault.

@@ -17,9 +17,8 @@ from __future__ import annotations
 import bisect
 import math
 import calendar
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Final, Iterable, Sequence
 
 import numpy as np
 
@@ -56,28 +55,36 @@ def add_months(when: date, months: float) -> date:
     return shifted + timedelta(days=round(frac * 30.44))
 
 
-@dataclass(frozen=True)
 class Timeline:
     """Step function: ``points`` are (hour, value) sorted by hour; before the first
-    point the first value holds."""
+    point the first value holds. Immutable (``points`` is ``Final``; the lookup caches
+    are not part of its value): equal timelines have equal points."""
 
-    points: tuple[tuple[float, float], ...]
-    if TYPE_CHECKING:  # caches set in __init__, not dataclass fields (not compared, not shown)
-        _hours: list[float]
-        _const: float | None
-        _seg: list[float]
+    __slots__ = ("points", "_hours", "_constant", "_seg")
 
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         pts = sorted((float(h), float(v)) for h, v in points)
         if not pts:
             raise ValueError("a timeline needs at least one value")
-        object.__setattr__(self, "points", tuple(pts))
-        object.__setattr__(self, "_hours", [h for h, _ in pts])
+        self.points: Final[tuple[tuple[float, float], ...]] = tuple(pts)
+        self._hours: Final[list[float]] = [h for h, _ in pts]
         const = pts[0][1] if all(v == pts[0][1] for _, v in pts) else None
-        object.__setattr__(self, "_const", const)
+        self._constant: Final[float | None] = const  # (not _const: mypyc would name its C field __const, a GCC keyword)
         # the segment last looked up, [from, to, value]: simulation time moves forward,
         # so most lookups fall in it (at() runs several hundred thousand times a replication)
-        object.__setattr__(self, "_seg", [-math.inf, math.inf, const] if const is not None else [0.0, -1.0, 0.0])
+        self._seg: Final[list[float]] = [-math.inf, math.inf, const] if const is not None else [0.0, -1.0, 0.0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Timeline) and self.points == other.points
+
+    def __hash__(self) -> int:
+        return hash(self.points)
+
+    def __repr__(self) -> str:
+        return f"Timeline(points={self.points!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Timeline, (self.points,))
 
     @classmethod
     def constant(cls, value: float) -> "Timeline":
@@ -141,7 +148,7 @@ class Timeline:
         if b <= a:
             return 0.0
         edges = [a] + [h for h in self._hours if a < h < b] + [b]
-        return sum(self.at(lo) * (hi - lo) for lo, hi in zip(edges, edges[1:]))
+        return sum((self.at(lo) * (hi - lo) for lo, hi in zip(edges, edges[1:])), 0.0)
 
     def with_step(self, hour: float, value: float, mode: str = "set") -> "Timeline":
         """A new timeline where from ``hour`` on the value is set (or increased by

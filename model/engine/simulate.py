@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from functools import partial
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Generator, Iterator, Sequence
+from typing import Callable, Final, Generator, Iterator, Sequence
 
 import numpy as np
-import simpy
 
 from model.engine.demand import month_rates
+from model.core.clock import Environment
 from model.core.distributions import Exponential, as_distribution, sampler
 from model.core.histogram import TRANSIT_BINS_DAYS, YearSamples
 from model.nodes import Node, NodeRecord, Shipment, kind_of
@@ -42,8 +42,12 @@ shippers' choice: queues build and clear over days, and estimating it for every 
 cost about a tenth of a replication."""
 
 
-class MassBalanceError(RuntimeError):
+class MassBalanceError(Exception):  # (not RuntimeError: mypyc compiles classes derived from Exception only)
     """Tonnes were created or lost inside the model: a bug, never a user error."""
+
+
+LOG_COLUMNS: Final = ("tonnes", "created_h", "port_h", "delivered_h")
+"""A :class:`ShipmentLog`'s columns (named here: a compiled class has no ``__slots__`` to read)."""
 
 
 class ShipmentLog:
@@ -51,7 +55,7 @@ class ShipmentLog:
     when it was created, reached its first port and was delivered (hours), 8 bytes a
     number in flat arrays. Kept only when asked for: it grows with the shipments."""
 
-    __slots__ = ("tonnes", "created_h", "port_h", "delivered_h")
+    __slots__ = LOG_COLUMNS
 
     def __init__(self) -> None:
         self.tonnes, self.created_h, self.port_h, self.delivered_h = array("d"), array("d"), array("d"), array("d")
@@ -67,7 +71,7 @@ class ShipmentLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """The log as numpy columns (copies)."""
-        return {k: np.array(getattr(self, k), dtype=np.float64) for k in self.__slots__}
+        return {k: np.array(getattr(self, k), dtype=np.float64) for k in LOG_COLUMNS}
 
 
 @dataclass
@@ -339,7 +343,7 @@ class Corridor:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.grid = YearGrid(scenario.start_date, scenario.end_date)
         self.streams = RandomStreams(self.seed, replication)
         ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather, forward=self.advance)
@@ -403,27 +407,27 @@ class Corridor:
         thin = Uniforms(self.streams.rng(f"response:{sid}"))
         seen_at, corridor_h = -math.inf, 0.0  # when the corridor's expected time was last estimated
         for month in month_rates(spec, self.scenario.start_date, self.scenario.end_date):
-            if env._now < month.start_h:
-                yield month.start_h - env._now
+            if env.now_h < month.start_h:
+                yield month.start_h - env.now_h
             if month.shipments_per_h <= 0:
                 continue
             rate = month.shipments_per_h * boost
             while True:
                 gap = unit_exp() / rate
-                if env._now + gap >= month.end_h:  # memoryless: restart at the next month's rate
+                if env.now_h + gap >= month.end_h:  # memoryless: restart at the next month's rate
                     break
                 yield gap
-                if (outside is not None or offered is not None) and env._now - seen_at >= EXPECTED_REFRESH_H:
-                    seen_at, corridor_h = env._now, self._expected_h(steps, size_t)  # queues move over days
+                if (outside is not None or offered is not None) and env.now_h - seen_at >= EXPECTED_REFRESH_H:
+                    seen_at, corridor_h = env.now_h, self._expected_h(steps, size_t)  # queues move over days
                 if offered is not None and thin() * boost >= offered(corridor_h / 24.0):
                     continue  # not offered: the corridor is too slow for this much cargo
-                s = Shipment(self._next_id, k, size_t, env._now, steps, rec)
+                s = Shipment(self._next_id, k, size_t, env.now_h, steps, rec)
                 self._next_id += 1
-                generated[index(env._now)] += size_t
+                generated[index(env.now_h)] += size_t
                 if outside is not None:
                     gone_to = outside.choose(corridor_h)
                     if gone_to is not None:  # the shipper books another route
-                        y = index(env._now)
+                        y = index(env.now_h)
                         rec.diverted_t[y] += size_t
                         per_year = rec.outside_t.get(gone_to)
                         if per_year is None:
@@ -431,7 +435,7 @@ class Corridor:
                         per_year[y] += size_t
                         continue
                 if patience is not None:
-                    self._patience(s, env._now + patience() * 24.0)
+                    self._patience(s, env.now_h + patience() * 24.0)
                 advance(s)
 
     def _patience(self, s: Shipment, deadline_h: float) -> None:
@@ -442,14 +446,14 @@ class Corridor:
         heapq.heappush(self._deadlines, (deadline_h, s.sid, s))
         if deadline_h < self._renege_at:
             self._renege_at = deadline_h
-            Call(self.env, deadline_h - self.env._now, self._reneges, deadline_h)
+            Call(self.env, deadline_h - self.env.now_h, self._reneges, deadline_h)
 
     def _reneges(self, call: Call) -> None:
         """Patience runs out for every shipment due by now; then wait for the earliest
         deadline of a shipment still on its way (delivered or lost ones are dropped)."""
         if call.value != self._renege_at:
             return  # superseded by an earlier deadline, which has run
-        now, heap = self.env._now, self._deadlines
+        now, heap = self.env.now_h, self._deadlines
         while heap and heap[0][0] <= now:
             self._renege(heapq.heappop(heap)[2])
         while heap and (heap[0][2].gone or heap[0][2].delivered):
@@ -467,12 +471,12 @@ class Corridor:
         node.renege(s)
         if s.yard is not None:
             Node.release_yard(s)
-        rec.reneged_t[self.grid.index(self.env._now)] += s.t
+        rec.reneged_t[self.grid.index(self.env.now_h)] += s.t
 
     def _expected_h(self, steps: tuple, t: float) -> float:
         """The corridor's queue-aware expected time for a shipment of t tonnes now
         (at a choice, the quickest open option), in hours."""
-        now, total = self.env._now, 0.0
+        now, total = self.env.now_h, 0.0
         for step in steps:
             if step.__class__ is Choice:
                 open_, times = step.option_times(now, t)
@@ -485,7 +489,7 @@ class Corridor:
 
     def _choose(self, choice: Choice, t: float) -> tuple[str, list[Node | Via]]:
         """Pick a branch: only open branches; if none is open, the one opening first."""
-        now = self.env._now
+        now = self.env.now_h
         open_, times = choice.option_times(now, t)
         if not open_:
             def opens(i: int) -> float:
@@ -527,7 +531,7 @@ class Corridor:
                 per_year = s.rec.branch_t.get(name)
                 if per_year is None:
                     per_year = s.rec.branch_t[name] = [0.0] * len(self.grid)
-                per_year[self.grid.index(self.env._now)] += s.t
+                per_year[self.grid.index(self.env.now_h)] += s.t
                 rest = s.rest = nodes[::-1]
                 node = rest.pop()
         s.km += node.km
@@ -539,7 +543,7 @@ class Corridor:
         the transit for cargo that enters at a port)."""
         if s.yard is not None:
             Node.release_yard(s)
-        now = self.env._now
+        now = self.env.now_h
         y = self.grid.index(now)
         rec = s.rec
         s.delivered = True
@@ -551,7 +555,7 @@ class Corridor:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
         if s.yard is not None:
             Node.release_yard(s)
-        s.rec.turned_away_t[self.grid.index(self.env._now)] += s.t
+        s.rec.turned_away_t[self.grid.index(self.env.now_h)] += s.t
 
     # running -----------------------------------------------------------------
 
@@ -585,7 +589,7 @@ def quiet_collector(threshold: int = 50_000) -> Iterator[None]:
         gc.unfreeze()
 
 
-def collect_yearly(env: simpy.Environment, bounds_h: Sequence[float]) -> Generator:
+def collect_yearly(env: Environment, bounds_h: Sequence[float]) -> Generator:
     """A full garbage collection at each year boundary: under :func:`quiet_collector` a full
     collection may never come in a replication, so reference cycles (a callback that holds
     its node; before shipments were data, a reneged shipment's suspended process: 6 MB in
@@ -593,16 +597,18 @@ def collect_yearly(env: simpy.Environment, bounds_h: Sequence[float]) -> Generat
     (what was built before the run is frozen out of its scans) and runs no model code, so
     results are the same."""
     for h in bounds_h[1:-1]:
-        yield env.timeout(h - env._now)
+        yield env.timeout(h - env.now_h)
         gc.collect()
 
 
 def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
     """generated = delivered + in system (by node) + diverted, reneged or turned away, from independent counters."""
-    generated = sum(sum(s.generated_t) for s in r.streams.values())
-    delivered = sum(sum(s.delivered_t) for s in r.streams.values())
-    in_nodes = sum(n.in_system_t() for n in r.nodes.values())
-    lost = sum(sum(s.diverted_t) + sum(s.reneged_t) + sum(s.turned_away_t) for s in r.streams.values())
+    # (sums of floats start at 0.0, the same sums as from 0: compiled, an int start would be enforced)
+    generated = sum((sum(s.generated_t, 0.0) for s in r.streams.values()), 0.0)
+    delivered = sum((sum(s.delivered_t, 0.0) for s in r.streams.values()), 0.0)
+    in_nodes = sum((n.in_system_t() for n in r.nodes.values()), 0.0)
+    lost = sum((sum(s.diverted_t, 0.0) + sum(s.reneged_t, 0.0) + sum(s.turned_away_t, 0.0)
+                for s in r.streams.values()), 0.0)
     gap = generated - delivered - in_nodes - lost
     if abs(gap) > rel_tol * max(generated, 1.0):
         raise MassBalanceError(

@@ -125,11 +125,20 @@ def _stop(pool: Executor, futures: Sequence[Future]) -> None:
         # half-run one is worth nothing. (Python 3.14 has this as terminate_workers(); the
         # executor forgets its processes on shutdown, so they are read first.)
         procs = list((getattr(pool, "_processes", None) or {}).values())
+        results = getattr(pool, "_result_queue", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for p in procs:
             p.terminate()
         for p in procs:
             p.join(timeout=5)
+        # A worker terminated while sending its result leaves half a message in the result
+        # pipe, and the executor's manager thread waits for the rest for ever (and with it
+        # the interpreter's exit: a hang after the "interrupted" line, more often with fast
+        # jobs). With the workers gone, this process holds the pipe's only write end:
+        # closing it ends that wait (EOF) instead. (Read before shutdown, which forgets it.)
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            writer.close()
     else:
         pool.shutdown(wait=False)  # Dask's ClientExecutor cancels its futures on the cluster
 

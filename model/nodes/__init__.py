@@ -1,9 +1,10 @@
-"""Node kinds: one module each (spec, engine, capacity, sanity model, marker), gathered here.
+"""Node kinds: each an engine module (engine, capacity, sanity model, marker) and a spec module, gathered here.
 
 ``KINDS`` is the registry every other part of the model reads: the scenario
 schema builds its ``kind:`` union from it, the checks read investable fields
 and route rules, the analysis reads capacity formulas and service models, the
-plots read markers. Adding a kind is one module and one entry below.
+plots read markers. Adding a kind is its two modules (``<kind>.py`` and ``<kind>_spec.py``)
+and one entry below.
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ Servers (vessels, train dispatchers, a port's controller) stay simpy processes;
 a shipment costs kernel events only where time passes for it alone (a dwell, a
 berth call of its own). Waiting rooms (yards, sidings, tanks) are
 :class:`Room` counters: a put that fits is immediate, and only a put into a
-full room waits (first come, first served). The engine reads simpy's clock as
-``env._now``, not through its ``now`` property: a replication reads it about
-two million times, and the property's call was 7 % of the run.
+full room waits (first come, first served). The engine reads the clock as
+``env.now_h`` (:class:`model.core.clock.Environment`), not through simpy's ``now``
+property: a replication reads it about two million times, and the property's call
+was 7 % of the run.
 
 A node kind subclasses :class:`Node` and overrides:
 
@@ -47,13 +48,12 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
-from heapq import heappush
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
 
+from model.core.clock import Environment
 from model.core.distributions import Fixed, Sampler, as_distribution, sampler
 from model.core.histogram import YearSamples
 from model.core.rng import RandomStreams
@@ -133,15 +133,14 @@ class Call:
 
     __slots__ = ("callbacks", "_ok", "value")
 
-    def __init__(self, env: simpy.Environment, delay: float, fn: Callable[["Call"], None], value: Any) -> None:
+    def __init__(self, env: Environment, delay: float, fn: Callable[["Call"], None], value: Any) -> None:
         self.callbacks: list | None = [fn]
         self._ok = True
         self.value = value
-        # env.schedule(self, NORMAL, delay), inlined (one Python call less per event)
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))  # type: ignore[misc]
+        env.push(delay, self)
 
 
-def run_timed(env: simpy.Environment, steps: Iterator[float]) -> None:
+def run_timed(env: Environment, steps: Iterator[float]) -> None:
     """Run a generator that only ever waits for time (it yields hours to wait) on the
     simpy clock: one :class:`Call` per wait, without the Process and Timeout objects a
     simpy process would cost (a demand source: one wait per shipment)."""
@@ -160,7 +159,7 @@ def run_timed(env: simpy.Environment, steps: Iterator[float]) -> None:
 class Context:
     """What nodes need from the run: the clock, the years, random streams."""
 
-    env: simpy.Environment
+    env: Environment
     grid: YearGrid
     streams: RandomStreams
     start: date
@@ -237,7 +236,7 @@ class Node:
     """Base class: a node has an id, a kind, records, and ``accept(s)``, which takes a
     shipment in and forwards it when it is done here."""
 
-    kind = "node"
+    kind: ClassVar[str] = "node"
     room: Room | None = None  # the waiting room (yard, tank, sidings), where it is limited
     diverts_when_full = False  # ``when_full: divert``: an arrival that finds the room full leaves
 
@@ -265,7 +264,7 @@ class Node:
 
     def dfactor(self, field_name: str) -> float:
         tl = self.duration_factor.get(field_name)
-        return 1.0 if tl is None else tl.at(self.env._now)
+        return 1.0 if tl is None else tl.at(self.env.now_h)
 
     def sampler(self, dist: Any, purpose: str) -> Sampler:
         return self.ctx.sampler(dist if dist is not None else Fixed(value=0.0), f"{self.kind}:{self.id}:{purpose}")
@@ -276,12 +275,12 @@ class Node:
 
     def leave(self, s: Shipment) -> None:
         self.rec.exited_t += s.t
-        self.rec.throughput_t[self.grid.index(self.env._now)] += s.t
+        self.rec.throughput_t[self.grid.index(self.env.now_h)] += s.t
 
     def record_wait(self, wait_h: float) -> None:
         """A wait of ``wait_h`` hours before service, ending now (counted in now's year)."""
         waits = self.rec.waits
-        now = self.env._now
+        now = self.env.now_h
         if not waits.from_h <= now < waits.to_h:  # a new year (the first wait, or a year boundary passed)
             waits.roll_at(now, self.grid.bounds_h)
         waits.buf.append(wait_h)
@@ -309,7 +308,7 @@ class Node:
         if room is None or room.fits(s.t):
             return False
         s.gone = True
-        self.rec.turned_away_t[self.grid.index(self.env._now)] += s.t
+        self.rec.turned_away_t[self.grid.index(self.env.now_h)] += s.t
         self.forward(s)
         return True
 
@@ -322,7 +321,7 @@ class Node:
 
     def set_active(self, active: bool) -> None:
         """Track the node's active periods (all servers busy, or closed)."""
-        now = self.env._now
+        now = self.env.now_h
         if active and self._active_since is None:
             self._active_since = now
         elif not active and self._active_since is not None:
@@ -369,7 +368,7 @@ class Node:
     def when_open(self, then: Callable[[Any], None], arg: Any) -> None:
         """Call ``then(arg)`` now if the disruption factor is above 0, else once it is
         (never, if the node is closed for good); the node is active while closed."""
-        now = self.env._now
+        now = self.env.now_h
         if self.factor.at(now) > 0:
             then(arg)
             return
@@ -379,7 +378,7 @@ class Node:
             self.after(nxt - now, lambda c: self._reopened(then, arg), None)
 
     def _reopened(self, then: Callable[[Any], None], arg: Any) -> None:
-        if self.factor.at(self.env._now) > 0:
+        if self.factor.at(self.env.now_h) > 0:
             self.set_active(False)
         self.when_open(then, arg)
 

@@ -7,27 +7,21 @@ Utilisation and capacity are not defined (NaN): a border adds time, not a limit.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, ClassVar
 
 from model.core.distributions import as_distribution
-from model.core.specs import DurationSpec, NodeSpecBase
-from model.nodes.base import Call, Node, Shipment
+from model.core.timeline import Timeline
+from model.nodes.base import Call, Context, Node, Shipment
+from model.nodes.border_spec import BorderSpec
 from model.nodes.kind import NodeKind, no_capacity
 
 
-class BorderSpec(NodeSpecBase):
-    """Border or customs post: every shipment dwells a drawn time; unlimited lanes."""
-
-    kind: Literal["border"]
-    dwell_h: DurationSpec
-
-
-
 class Border(Node):
-    kind = "border"
+    kind: ClassVar[str] = "border"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         self.dwell = as_distribution(self.spec.dwell_h)
         self.draw = self.sampler(self.dwell, "dwell_h")
         self._dwell_factor = self.duration_factor.get("dwell_h")
@@ -37,11 +31,11 @@ class Border(Node):
         """A shipment arrives: it waits out a closure, frees its upstream yard space,
         and dwells (one kernel event)."""
         self.enter(s)
-        self.when_open(self._dwell, (s, self.env._now))
+        self.when_open(self._dwell, (s, self.env.now_h))
 
     def _dwell(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env._now
+        now = self.env.now_h
         if s.yard is not None:
             self.release_yard(s)
         self.record_wait(now - arrived)

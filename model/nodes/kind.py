@@ -1,8 +1,9 @@
 """What the rest of the model knows about a node kind: one :class:`NodeKind` each.
 
-A node kind lives in one module, ``model/nodes/<kind>.py``, which exports its
-scenario spec (a pydantic model), its engine class (a :class:`~model.nodes.base.Node`),
-and a ``KIND = NodeKind(...)`` that gathers everything the scenario checks,
+A node kind lives in two modules: ``model/nodes/<kind>_spec.py``, its scenario spec
+(a pydantic model), and ``model/nodes/<kind>.py``, its engine class (a
+:class:`~model.nodes.base.Node`) and a ``KIND = NodeKind(...)`` that gathers everything
+the scenario checks,
 the analysis and the plots ask of it: which fields investments and operational
 delays may change, which fields are dated or counted, what a shipment must fit,
 where it may stand in a route, its annual capacity formula, its service model
@@ -10,7 +11,9 @@ for the queueing sanity check, and its plot marker. ``model.nodes`` collects
 the ``KIND`` of every module into the registry; a kind not registered there is
 an error everywhere (:func:`model.nodes.kind_of`).
 
-Adding a node kind is one new module and one line in ``model/nodes/__init__.py``.
+The spec is kept apart so that the engine modules hold only plain classes, which mypyc
+compiles (docs/design.md §7). Adding a node kind is these two modules and one line in
+``model/nodes/__init__.py``.
 """
 
 from __future__ import annotations

@@ -11,41 +11,26 @@ The pipeline is *active* while pumping or closed.
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar
 from collections import deque
-from typing import Literal
 
 import numpy as np
 
-from pydantic import Field, field_validator
-
 from model.core.distributions import as_distribution
-from model.core.limits import MAX_MT_PER_YEAR, Tonnes
-from model.core.specs import DurationSpec, NodeSpecBase, WhenFull, TimelineSpec, timeline_up_to
 from model.core.timeline import Timeline, combine
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
-
-
-class PipelineSpec(NodeSpecBase):
-    """Continuous flow available to this cargo, fed from a tank buffer."""
-
-    kind: Literal["pipeline"]
-    flow_mt_per_year: TimelineSpec
-    tank_t: Tonnes = Field(description="Tankage for parcels waiting to be pumped (t)")
-    when_full: WhenFull = Field("wait", description="A parcel arriving to a full tank: wait upstream, or divert")
-    transit_h: DurationSpec = 0.0
-
-    _mt = field_validator("flow_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
-
+from model.nodes.pipeline_spec import PipelineSpec
 
 
 class Pipeline(Node):
-    kind = "pipeline"
+    kind: ClassVar[str] = "pipeline"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         flow = Timeline((h, t_per_h_from_mt_per_year(v)) for h, v in self.tl(self.spec.flow_mt_per_year).points)
         self.rate = combine(lambda r, f: r * f, flow, self.factor)
         self.tank = Room(self.spec.tank_t)
@@ -61,7 +46,7 @@ class Pipeline(Node):
             return
         self.enter(s)
         self.queued_t += s.t
-        arg = (s, self.env._now)
+        arg = (s, self.env.now_h)
         if self.tank.put(s.t, self._in_tank, arg):
             self._in_tank(arg)
 
@@ -76,7 +61,7 @@ class Pipeline(Node):
 
     def _pump(self, arg: tuple[Shipment, float]) -> None:
         s, arrived = arg
-        now = self.env._now
+        now = self.env.now_h
         rate = self.rate.at(now)
         if rate <= 0:  # no flow: wait for it (the pipeline is active, blocked by its own state)
             self.set_active(True)
@@ -90,7 +75,7 @@ class Pipeline(Node):
 
     def _pumped(self, call: Call) -> None:
         s, start = call.value
-        self.grid.add_interval(self.rec.busy, start, self.env._now)
+        self.grid.add_interval(self.rec.busy, start, self.env.now_h)
         self.set_active(False)
         self.tank.get(s.t)
         self.queued_t -= s.t
@@ -110,7 +95,7 @@ class Pipeline(Node):
         self.forward(call.value)
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.rate.at(h)
 

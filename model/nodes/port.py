@@ -38,76 +38,26 @@ from __future__ import annotations
 import math
 from datetime import date
 from collections import deque
-from typing import Generator, Literal
+from typing import Any, ClassVar, Generator
 
 import numpy as np
 import simpy
 
-from pydantic import Field, field_validator, model_validator
-
 from model.core.distributions import Exponential, Fixed, Lognormal, as_distribution
-from model.core.limits import MAX_CV, MAX_MINUTES, MAX_MT_PER_YEAR, MAX_T_PER_H, MtPerYear, Share, Tonnes
-from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, room_needed, timeline_up_to
 from model.core.timeline import Timeline, combine, timeline_from_spec
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Node, NodeRecord, Room, Shipment
+from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
-
-
-TERMINAL_KINDS = ("general", "container", "rail_ferry", "ro_ro", "bulk", "grain", "oil", "rail")
-
-
-class PortSpec(NodeSpecBase):
-    """A port terminal: ``berths`` of one kind, each working cargo at a handling
-    rate given one of three ways: ``handling_rate_t_per_h`` per berth;
-    ``minutes_per_move`` x ``t_per_move`` (container cranes: one move per
-    ``minutes_per_move`` per berth); or ``capacity_mt_per_year`` spread over the
-    berths (when the sources state only that)."""
-
-    kind: Literal["port"]
-    port: str | None = Field(None, description="The port this terminal belongs to (for grouping in reports)")
-    terminal: Literal[TERMINAL_KINDS] = Field("general", description="Kind of terminal")  # type: ignore[valid-type]
-    berths: TimelineSpec = 1
-    capacity_mt_per_year: TimelineSpec | None = None
-    handling_rate_t_per_h: TimelineSpec | None = None
-    minutes_per_move: TimelineSpec | None = Field(None, description="Crane minutes per container move, per berth")
-    t_per_move: Tonnes | None = Field(None, description="Tonnes per container move (with minutes_per_move)")
-    call_h: DurationSpec = Field(0.0, description="Fixed part of every call at a berth: mooring, papers (hours)")
-    service: Literal["fixed", "exponential", "lognormal"] = "exponential"
-    service_cv: float = Field(0.5, gt=0, le=MAX_CV, description="cv of handling time when service is lognormal")
-    yard_limit_t: Tonnes | None = Field(None, description="Yard room for cargo waiting here (t)")
-    when_full: WhenFull = Field("wait", description="An arrival to a full yard: wait upstream, or divert")
-    storms: str | None = Field(None, description="Sea area (scenario weather) whose storms close this terminal")
-    storm_share: Share = Field(1.0, description="Chance that a storm of the area closes this terminal")
-    stated_capacity_mt_per_year: MtPerYear | None = Field(
-        None, description="Annual capacity as published: a check against berths x rate, not the mechanism")
-
-    _mt = field_validator("capacity_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
-    _rate = field_validator("handling_rate_t_per_h")(timeline_up_to(MAX_T_PER_H))
-    _minutes = field_validator("minutes_per_move")(timeline_up_to(MAX_MINUTES))
-    _count = field_validator("berths")(count_timeline)
-
-    _room = model_validator(mode="after")(lambda self: room_needed(self, "yard_limit_t"))
-
-    @model_validator(mode="after")
-    def _one_rate(self) -> "PortSpec":
-        given = [f for f in ("capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move")
-                 if getattr(self, f) is not None]
-        if len(given) != 1:
-            raise ValueError("expected exactly one of capacity_mt_per_year, handling_rate_t_per_h or "
-                             f"minutes_per_move (with t_per_move), got {' and '.join(given) or 'none'}")
-        if (self.minutes_per_move is None) != (self.t_per_move is None):
-            raise ValueError("minutes_per_move and t_per_move go together (t per move x moves per hour)")
-        return self
-
+from model.nodes.port_spec import PortSpec
 
 
 class Port(Node):
-    kind = "port"
+    kind: ClassVar[str] = "port"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.berths = self.tl(spec.berths)
         if spec.capacity_mt_per_year is not None:
@@ -143,14 +93,14 @@ class Port(Node):
     # capacity over time --------------------------------------------------
 
     def _avail_now(self) -> int:
-        return int(round(self.available.at(self.env._now)))
+        return int(round(self.available.at(self.env.now_h)))
 
     def _controller(self) -> Generator:
         """At each change of berths, rate or disruption: re-set the usable berths
         and the handling rate per berth (cached: the hot path reads attributes)."""
         changes = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
         while True:
-            now = self.env._now
+            now = self.env.now_h
             self._avail = self._avail_now()
             self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
             self._grant()
@@ -186,7 +136,7 @@ class Port(Node):
 
     def _start(self, tonnes: float) -> float:
         """A berth is held from now: record the wait's end and draw the call's hours."""
-        start = self.env._now
+        start = self.env.now_h
         self.n_busy += 1
         if self.n_busy >= self._avail:
             self.set_active(True)
@@ -200,7 +150,7 @@ class Port(Node):
 
     def _end(self, start: float) -> None:
         """A call's work is done (the berth may stay held by a full yard)."""
-        self.grid.add_interval(self.rec.busy, start, self.env._now)
+        self.grid.add_interval(self.rec.busy, start, self.env.now_h)
         self.n_busy -= 1
         if self._avail > 0 and self.n_busy < self._avail:
             self.set_active(False)
@@ -210,7 +160,7 @@ class Port(Node):
         its transit "from the port" starts)."""
         Node.enter(self, s)
         if s.port_h < 0:
-            s.port_h = self.env._now
+            s.port_h = self.env.now_h
 
     # a vessel's call (from a sea link's process) ---------------------------------
 
@@ -220,7 +170,7 @@ class Port(Node):
         this call, counted as the terminal's throughput when the call ends (the
         shipments passed through uncounted)."""
         env = self.env
-        arrived = env._now
+        arrived = env.now_h
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
@@ -230,15 +180,15 @@ class Port(Node):
             self.waiting.append((turn, None, arrived))
             yield turn  # _grant() has counted the berth as held
             self.queued_t -= tonnes
-        start = env._now
+        start = env.now_h
         self.record_wait(start - arrived)
         yield env.timeout(self._start(tonnes))
         self._end(start)
         self.n_held -= 1
         self._grant()
         if loaded_t:
-            self.rec.throughput_t[self.grid.index(env._now)] += loaded_t
-        return env._now - start
+            self.rec.throughput_t[self.grid.index(env.now_h)] += loaded_t
+        return env.now_h - start
 
     # a shipment's own call -------------------------------------------------------
 
@@ -253,17 +203,17 @@ class Port(Node):
         self._drop_left()
         if self.n_held < self._avail and not self.waiting:
             self.n_held += 1
-            self._serve(s, self.env._now)
+            self._serve(s, self.env.now_h)
         else:
             self.queued_t += s.t
-            self.waiting.append((None, s, self.env._now))
+            self.waiting.append((None, s, self.env.now_h))
             s.waiting = self
 
     def _serve(self, s: Shipment, arrived: float) -> None:
         """A berth is held for ``s`` from now."""
         if s.yard is not None:
             self.release_yard(s)
-        now = self.env._now
+        now = self.env.now_h
         self.record_wait(now - arrived)
         self.after(self._start(s.t), self._served, (s, now))
 
@@ -317,7 +267,7 @@ class Port(Node):
         self.forward(s)
 
     def _through_counted(self, s: Shipment) -> None:
-        self.rec.throughput_t[self.grid.index(self.env._now)] += s.t
+        self.rec.throughput_t[self.grid.index(self.env.now_h)] += s.t
         self._through(s)
 
     # what metrics and routing ask --------------------------------------------
@@ -330,7 +280,7 @@ class Port(Node):
 
     def expected_delay_h(self, t: float) -> float:
         """Queue and own handling at the rated flow; while closed, plus the time to reopening."""
-        now = self.env._now
+        now = self.env.now_h
         h = self.cap_rate.positive_from(now)
         return math.inf if h is None else (h - now) + (self.queued_t + t) / self.cap_rate.at(h)
 

@@ -20,53 +20,29 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from datetime import date
-from typing import Generator, Literal
+from typing import Any, ClassVar, Generator
 
 import numpy as np
 import simpy
 
-from pydantic import Field, field_validator, model_validator
-
 from model.core.distributions import as_distribution
-from model.core.limits import MAX_MT_PER_YEAR, MAX_PATHS_PER_DAY, Hours, Tonnes
-from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, exactly_one, room_needed, timeline_up_to
 from model.core.timeline import Timeline, combine, hours_since
 from model.core.units import paths_per_day_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, NodeRecord, QueuedNode, Room, Shipment
+from model.nodes.base import Call, Context, NodeRecord, QueuedNode, Room, Shipment
 from model.nodes.kind import NodeKind
-
-
-class RailLineSpec(NodeSpecBase):
-    """Train paths per day (or an annual capacity converted with the train
-    payload); trains leave full, or after ``max_wait_h`` with what is waiting."""
-
-    kind: Literal["rail_line"]
-    paths_per_day: TimelineSpec | None = None
-    capacity_mt_per_year: TimelineSpec | None = None
-    train_payload_t: Tonnes
-    transit_h: DurationSpec = 24.0
-    opening_date: date | None = None
-    max_wait_h: Hours = 24.0
-    sidings_t: Tonnes | None = Field(None, description="Siding room for cargo waiting for a train (t)")
-    when_full: WhenFull = Field("wait", description="An arrival to full sidings: wait upstream, or divert")
-
-    _paths = field_validator("paths_per_day")(timeline_up_to(MAX_PATHS_PER_DAY))
-    _mt = field_validator("capacity_mt_per_year")(timeline_up_to(MAX_MT_PER_YEAR))
-
-    _one_rate = model_validator(mode="after")(lambda self: exactly_one(self, "capacity_mt_per_year", "paths_per_day"))
-    _room = model_validator(mode="after")(lambda self: room_needed(self, "sidings_t"))
+from model.nodes.rail_spec import RailLineSpec
 
 
 _EPS = 1e-9
 
 
 class RailLine(QueuedNode):
-    kind = "rail_line"
+    kind: ClassVar[str] = "rail_line"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.payload = spec.train_payload_t
         if spec.paths_per_day is not None:
@@ -104,10 +80,10 @@ class RailLine(QueuedNode):
 
     def _queue_up(self, s: Shipment) -> None:
         """On the sidings: wait for a train."""
-        self.queue.append((s, self.env._now))
+        self.queue.append((s, self.env.now_h))
         self.queued_t += s.t
         s.waiting = self
-        if self.env._now < self._next_path_h:  # cargo that arrives now waits for the next path: active
+        if self.env.now_h < self._next_path_h:  # cargo that arrives now waits for the next path: active
             self.set_active(True)
         # wake the dispatcher only when it waits for a first shipment or a full train
         if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
@@ -121,17 +97,17 @@ class RailLine(QueuedNode):
     def _dispatcher(self) -> Generator:
         env = self.env
         while True:
-            paths = self.paths.at(env._now)
+            paths = self.paths.at(env.now_h)
             if paths <= 0:
                 self.set_active(bool(self.queue))
-                nxt = self.paths.next_change_after(env._now)
+                nxt = self.paths.next_change_after(env.now_h)
                 if nxt is None:
                     self.set_active(True)
                     return
-                yield env.timeout(nxt - env._now)
+                yield env.timeout(nxt - env.now_h)
                 continue
-            if self.queue and env._now < self._next_path_h:  # cargo came during the headway: wait for the path
-                yield env.timeout(self._next_path_h - env._now)
+            if self.queue and env.now_h < self._next_path_h:  # cargo came during the headway: wait for the path
+                yield env.timeout(self._next_path_h - env.now_h)
                 continue
             self.set_active(False)
             self._drop_gone()
@@ -139,16 +115,16 @@ class RailLine(QueuedNode):
                 yield from self._wait(None)
                 continue
             oldest = self.queue[0][1]
-            if self.queued_t < self.payload - _EPS and env._now < oldest + self.spec.max_wait_h:
+            if self.queued_t < self.payload - _EPS and env.now_h < oldest + self.spec.max_wait_h:
                 self._waiting_full = True
-                yield from self._wait(oldest + self.spec.max_wait_h - env._now)
+                yield from self._wait(oldest + self.spec.max_wait_h - env.now_h)
                 self._waiting_full = False
                 continue
             self._dispatch()
             self.set_active(bool(self.queue))
-            self._next_path_h = env._now + 24.0 / paths
+            self._next_path_h = env.now_h + 24.0 / paths
             if self.queue:  # (with nothing waiting, the dispatcher sleeps until cargo comes)
-                yield env.timeout(self._next_path_h - env._now)
+                yield env.timeout(self._next_path_h - env.now_h)
 
     def _dispatch(self) -> None:
         env = self.env
@@ -163,10 +139,10 @@ class RailLine(QueuedNode):
             self.release_yard(s)
             if self.room is not None:
                 self.room.get(s.t)
-            self.record_wait(env._now - arrived)
+            self.record_wait(env.now_h - arrived)
             train.append(s)
             load_t += s.t
-        self.rec.busy[self.grid.index(env._now)] += 1  # trains run
+        self.rec.busy[self.grid.index(env.now_h)] += 1  # trains run
         transit = self.draw_transit() * self.dfactor("transit_h")
         self.after(transit, self._arrive, train)
 
@@ -185,7 +161,7 @@ class RailLine(QueuedNode):
             self.room.get(s.t)
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.paths.positive_from(now)
         if h is None:
             return math.inf

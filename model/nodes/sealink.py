@@ -27,71 +27,30 @@ import bisect
 import math
 from array import array
 from collections import deque
-from typing import Generator, Literal, cast
+from typing import Any, ClassVar, Generator, cast
 
 import numpy as np
 import simpy
 
-from pydantic import Field, field_validator
-
 from model.core.distributions import as_distribution, quantiles
-from model.core.limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
-from model.core.specs import DurationSpec, NodeSpecBase, Strict, TimelineSpec, count_timeline
 from model.core.timeline import Timeline, combine, union_intervals as _union, union_periods
-from model.core.weather import StormSpec, storm_calendar
+from model.core.weather import storm_calendar
 from model.core.years import YearGrid
-from model.nodes.base import Node, NodeRecord, QueuedNode, Shipment
+from model.nodes.base import Context, Node, NodeRecord, QueuedNode, Shipment
 from model.nodes.kind import NodeKind
 from model.nodes.port import Port
-
-
-class CharterSpec(Strict):
-    """Vessels an operator charters when cargo piles up (ASCO chartered 3 extra feeders
-    for 5 months in 2025, §3), and releases when the queue has cleared."""
-
-    vessels: Count = Field(description="Most vessels on charter at once")
-    queue_t: float = Field(gt=0, le=MAX_MT_PER_YEAR * 1e6, description="Queued tonnes above which the operator "
-                           "charters one more")
-    lead_days: Days = Field(30.0, description="From the decision to the vessel's first loading")
-    min_days: Days = Field(90.0, description="Shortest charter")
-    day_rate_usd: Usd = Field(0.0, description="Hire per vessel-day")
-    check_days: float = Field(1.0, ge=1 / 24, le=MAX_DAYS, description="How often the operator looks at the queue "
-                              "(at least hourly: each look is a simulated event)")
-
-
-class SeaLinkSpec(NodeSpecBase):
-    """A fleet shuttling between two ports: vessels load at the origin, sail when
-    full or after ``max_wait_h`` with cargo aboard, cross, unload, return."""
-
-    kind: Literal["sea_link"]
-    fleet: TimelineSpec
-    vessel_payload_t: Tonnes
-    load_h: DurationSpec = 8.0
-    crossing_h: DurationSpec = 20.0
-    unload_h: DurationSpec = 8.0
-    return_h: DurationSpec | None = None
-    max_wait_h: Hours = 48.0
-    storms: StormSpec | str | None = Field(None, description="Storms: inline (this link's own), or the name "
-                                           "of a sea area in the scenario's weather (shared with its other links)")
-    storm_share: Share = Field(1.0, description="Chance that a storm of the area closes this link")
-    load_at: str | None = Field(None, description="Port terminal (node id) where vessels load: a berth call "
-                                "of call_h + cargo / handling rate replaces load_h")
-    unload_at: str | None = Field(None, description="Port terminal (node id) where vessels unload, in place of unload_h")
-    charter: CharterSpec | None = Field(None, description="Vessels chartered when cargo piles up")
-    return_cargo_t: float = Field(0.0, ge=0, le=MAX_TONNES, description="Tonnes (or their handling equivalent) carried back on "
-                                  "each return leg and handled at both calls; not tracked as cargo")
-
-    _count = field_validator("fleet")(count_timeline)
+from model.nodes.sealink_spec import SeaLinkSpec
 
 
 _EPS = 1e-9
 
 
 class SeaLink(QueuedNode):
-    kind = "sea_link"
+    kind: ClassVar[str] = "sea_link"
 
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, nid: str, spec: Any, ctx: Context, factor: Timeline,
+                 duration_factor: dict[str, Timeline]) -> None:
+        super().__init__(nid, spec, ctx, factor, duration_factor)
         spec = self.spec
         self.payload = spec.vessel_payload_t
         self.fleet = combine(lambda n, f: math.floor(n * f + _EPS) if f > 0 else 0, self.tl(spec.fleet), self.factor)
@@ -163,7 +122,7 @@ class SeaLink(QueuedNode):
         return t
 
     def closed(self) -> bool:
-        return self.open_at(self.env._now) > self.env._now
+        return self.open_at(self.env.now_h) > self.env.now_h
 
     def mean_cycle_h(self) -> float:
         return self._mean_cycle_h
@@ -185,7 +144,7 @@ class SeaLink(QueuedNode):
     def accept(self, s: Shipment) -> None:
         """A shipment joins the queue for a vessel; the vessel that unloads it forwards it."""
         self.enter(s)
-        self.queue.append((s, self.env._now))
+        self.queue.append((s, self.env.now_h))
         self.queued_t += s.t
         s.waiting = self
         # wake the gathering vessel only when this arrival can end its wait: it had no
@@ -216,28 +175,28 @@ class SeaLink(QueuedNode):
                 hold.append((s, arrived))
                 load_t += s.t
                 if deadline == math.inf:
-                    deadline = env._now + self.spec.max_wait_h
+                    deadline = env.now_h + self.spec.max_wait_h
                 self._drop_gone()
-            if self.queue or load_t >= self.payload - _EPS or env._now >= deadline:
+            if self.queue or load_t >= self.payload - _EPS or env.now_h >= deadline:
                 self._space_t = None
-                now = env._now
+                now = env.now_h
                 for s, arrived in hold:
                     self.release_yard(s)
                     self.record_wait(now - arrived)
                 return [s for s, _ in hold], load_t
             self._space_t = None if deadline == math.inf else self.payload - load_t
-            yield from self._wait_cargo(None if deadline == math.inf else deadline - env._now)
+            yield from self._wait_cargo(None if deadline == math.inf else deadline - env.now_h)
 
     # vessels -------------------------------------------------------------------
 
     def _vessel(self, i: int) -> Generator:
         env = self.env
         while True:
-            if i >= self.fleet.at(env._now):  # not (or no longer) in service
-                later = [h for h in self.fleet.change_hours() if h > env._now and self.fleet.at(h) > i]
+            if i >= self.fleet.at(env.now_h):  # not (or no longer) in service
+                later = [h for h in self.fleet.change_hours() if h > env.now_h and self.fleet.at(h) > i]
                 if not later:
                     return
-                yield env.timeout(later[0] - env._now)
+                yield env.timeout(later[0] - env.now_h)
                 continue
             yield from self._round_trip()
 
@@ -259,34 +218,34 @@ class SeaLink(QueuedNode):
             self._gathering = False
         self.idle -= 1
         self.set_active(self.idle == 0)
-        busy_from = env._now
+        busy_from = env.now_h
         if self.load_port is not None:  # a call at the loading terminal: berth, then cargo / rate
             at_berth = yield from self.load_port.call(load_t + self.spec.return_cargo_t, loaded_t=load_t)
-            self.rec.extra["load_call_h"][self.grid.index(env._now)] += at_berth
-            ready = env._now
+            self.rec.extra["load_call_h"][self.grid.index(env.now_h)] += at_berth
+            ready = env.now_h
         else:
-            ready = env._now + self._leg("load_h", env._now)
+            ready = env.now_h + self._leg("load_h", env.now_h)
         depart = self.open_at(ready)
         if depart == math.inf:
             yield env.event()  # closed for good: the cargo stays aboard
         self.departures_h.append(depart)
         arrive = depart + self._leg("crossing_h", depart)
         if self.unload_port is not None:
-            yield env.timeout(arrive - env._now)
+            yield env.timeout(arrive - env.now_h)
             at_berth = yield from self.unload_port.call(load_t + self.spec.return_cargo_t)
-            self.rec.extra["unload_call_h"][self.grid.index(env._now)] += at_berth
+            self.rec.extra["unload_call_h"][self.grid.index(env.now_h)] += at_berth
         else:
-            yield env.timeout(arrive + self._leg("unload_h", arrive) - env._now)
+            yield env.timeout(arrive + self._leg("unload_h", arrive) - env.now_h)
         for s in hold:  # unloaded: each moves on
             self.leave(s)
             self.forward(s)
-        back = self.open_at(env._now)
+        back = self.open_at(env.now_h)
         if back == math.inf:
             yield env.event()
         self.departures_h.append(back)
-        yield env.timeout(back + self._leg("return_h", back) - env._now)
-        self.grid.add_interval(self.rec.busy, busy_from, env._now)
-        self.rec.extra["round_trips"][self.grid.index(env._now)] += 1
+        yield env.timeout(back + self._leg("return_h", back) - env.now_h)
+        self.grid.add_interval(self.rec.busy, busy_from, env.now_h)
+        self.rec.extra["round_trips"][self.grid.index(env.now_h)] += 1
 
     # chartering ----------------------------------------------------------------
 
@@ -312,17 +271,17 @@ class SeaLink(QueuedNode):
         yield env.timeout(c.lead_days * 24.0)
         self._ordered -= 1
         self._chartered += 1
-        start = env._now
+        start = env.now_h
         key = len(self.rec.extra["charter_starts_h"])
         self.rec.extra["charter_starts_h"].append(start)
         self._on_hire[key] = start
         while True:
             yield from self._round_trip()
-            if env._now - start >= c.min_days * 24.0 and self.queued_t < c.queue_t / 2:
+            if env.now_h - start >= c.min_days * 24.0 and self.queued_t < c.queue_t / 2:
                 break
         self._chartered -= 1
         del self._on_hire[key]
-        self.grid.add_interval(self.rec.extra["charter_h"], start, env._now)
+        self.grid.add_interval(self.rec.extra["charter_h"], start, env.now_h)
 
     def finish(self) -> NodeRecord:
         """Closures count as active time (Roser: blocked by its own state); chartered
@@ -338,7 +297,7 @@ class SeaLink(QueuedNode):
     # what metrics and routing ask ----------------------------------------------
 
     def expected_delay_h(self, t: float) -> float:
-        now = self.env._now
+        now = self.env.now_h
         h = self.fleet.positive_from(now)
         if h is None:
             return math.inf
@@ -370,7 +329,7 @@ def _durations(spec: SeaLinkSpec) -> dict:
 
 def mean_cycle_h(spec: SeaLinkSpec) -> float:
     """Mean round trip without storms: load, cross, unload, return."""
-    return sum(d.mean for d in _durations(spec).values())
+    return sum((d.mean for d in _durations(spec).values()), 0.0)
 
 
 def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray:
