@@ -222,7 +222,9 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     path = Path(folder) / f"{name}.csv"
     if not path.exists():
         return _empty(name)
-    df = pd.read_csv(path)
+    # round_trip: every float reads back as the one written (pandas before 3.0 parses with "high"
+    # precision by default, which can differ in the last bit, so model.read(folder) != r)
+    df = pd.read_csv(path, float_precision="round_trip")
     declared = TABLES[name].names()
     df = df.reindex(columns=declared)
     return TABLES[name].conform(df)
