@@ -1,7 +1,7 @@
 """The library API: load scenarios, run them, read results. The command line is a thin layer on this.
 
 >>> import model
->>> s = model.load("scenarios/baseline.yaml")            # doctest: +SKIP
+>>> s = model.load("baseline")                           # doctest: +SKIP
 >>> r = model.run(s, replications=2)                       # doctest: +SKIP
 >>> r.corridor_summary[["year", "delivered_mt"]]           # doctest: +SKIP
 >>> model.read(r.write("results/my-run")) == r             # doctest: +SKIP
@@ -28,6 +28,8 @@ from model.scenario.schema import Scenario
 from model.scenario.uncertainty import sample_scenarios
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from model.experiments.appraise import Appraisal
     from model.experiments.sweeps import SweepResults
 
@@ -35,15 +37,40 @@ ScenarioLike = Union[Scenario, str, Path]
 Progress = Callable[[Scenario, int], None]
 """Called as each replication finishes: (scenario, replication number from 0)."""
 
-__all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "Results", "RunInfo", "Scenario"]
+__all__ = ["load", "run", "batch", "sweep", "appraise", "read", "compare", "scenarios", "init", "Results", "RunInfo",
+           "Scenario"]
 
 
 def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
-    """Read and validate a scenario file (``extends`` resolved); raises
-    :class:`~model.scenario.loader.ScenarioError` listing every problem. Parents must lie in
-    the file's project tree (:func:`~model.scenario.loader.project_root`) unless
+    """Read and validate a scenario file (``extends`` resolved), or the library scenario of
+    that name when no such file exists (``load("baseline")``: :func:`scenarios` lists them);
+    raises :class:`~model.scenario.loader.ScenarioError` listing every problem. Parents must
+    lie in the file's project tree (:func:`~model.scenario.loader.project_root`) unless
     ``allow_outside``; a :class:`Scenario` so loaded can then be run."""
     return load_scenario(path, allow_outside=allow_outside)
+
+
+def scenarios() -> "pd.DataFrame":
+    """The scenario library that ships with the package: one row per scenario and sweep, with
+    ``name``, ``kind`` (scenario or sweep), the ``question`` it answers and its ``path``. Any
+    function that takes a scenario or sweep file also takes its name (``run("baseline")``,
+    ``sweep("tripp_delay", out)``); :func:`init` copies the library for editing."""
+    import pandas as pd
+
+    from model.scenario.library import entries
+
+    rows = [(e.name, kind, e.question, e.path) for kind in ("scenario", "sweep") for e in entries(kind)]
+    return pd.DataFrame(rows, columns=["name", "kind", "question", "path"])
+
+
+def init(folder: str | Path) -> Path:
+    """Copy the scenario library into ``folder/scenarios/`` (created; it must not exist yet) for
+    editing, with ``sweeps/`` and the JSON Schemas the files name, and return that folder
+    (``corridor init DIR``). ``folder`` is then a project: ``extends`` and a sweep's ``base``
+    resolve inside it."""
+    from model.scenario.library import copy_library
+
+    return copy_library(Path(folder))
 
 
 def _resolve(s: ScenarioLike) -> tuple[Scenario, str]:

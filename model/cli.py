@@ -1,4 +1,4 @@
-"""Command line: ``corridor [run|batch|compare|sweep|validate|bench|schema] ...``
+"""Command line: ``corridor [run|batch|compare|sweep|appraise|validate|bench|scenarios|init|schema] ...``
 (also ``python run.py ...`` and ``python -m model ...``).
 
 A thin layer over the library API (:mod:`model.api`): parse, call, print.
@@ -28,11 +28,11 @@ from model import __version__
 from model.outputs.folders import JOB_STORE
 from model.experiments.pool import Interrupted, JobsFailed
 from model.core.limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED
+from model.scenario import library
 from model.scenario.loader import ScenarioError, load_scenario
-from model.scenario.schema import scenario_json_schema
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+DEFAULT_SCENARIO = "baseline"
+"""The library scenario run when none is named."""
 RESULTS = Path("results")
 
 
@@ -87,6 +87,26 @@ def _money(text: str) -> float:
     return v
 
 
+def _named(kind: str) -> Any:
+    """An argparse type: a scenario (or sweep) file, or a library name (``baseline``) when no
+    such file exists (:func:`model.scenario.library.resolve`). A note says when a name runs the
+    library's file although ``scenarios/NAME.yaml`` exists here (an edited copy is run by path)."""
+    def named(text: str) -> str:
+        try:
+            path = library.resolve(text, kind)
+        except library.NotInLibrary as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        if not Path(text).exists() and library.is_library_file(path):
+            local = Path("scenarios") / path.resolve().relative_to(library.library_dir())
+            if local.is_file():
+                from model.outputs.folders import note
+
+                note(f"'{text}' is the library's {path.name} ({path}); to run your copy, name it: {local}")
+        return str(path)
+    named.__name__ = f"{kind} file or library name"  # how argparse names the expected value
+    return named
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line ``error: ...`` and exit status 2 (``--help`` shows usage)."""
 
@@ -107,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     r = sub.add_parser("run", help="run a scenario's replications and write a run folder")
-    r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
+    r.add_argument("file", nargs="?", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                   help="scenario YAML, or a library scenario's name (default: baseline; see corridor scenarios)")
     r.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     r.add_argument("--replications", type=_replications, help="number of replications (default: the scenario's)")
     r.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -119,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
     r.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     bt = sub.add_parser("batch", help="run several scenarios x replications with common random numbers")
-    bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
+    bt.add_argument("files", nargs="+", type=_named("scenario"),
+                    help="scenario YAML files or library names (the first is the reference)")
     bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
     bt.add_argument("--replications", type=_replications, help="replications per scenario")
     bt.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -137,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--no-plots", action="store_true", help="skip the PNG figures (report.html and tables "
                     "are still written); a quarter of a run's time")
     sw = sub.add_parser("sweep", help="run a parameter sweep; --check gates CI on its expectations")
-    sw.add_argument("file", help="sweep YAML file")
+    sw.add_argument("file", type=_named("sweep"), help="sweep YAML file, or a library sweep's name")
     sw.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
     sw.add_argument("--scheduler", help="Dask scheduler address (tcp://host:port) to run on a cluster")
     sw.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
@@ -148,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
     sw.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     ap = sub.add_parser("appraise", help="rank the scenario's investments: each removed, and each delayed")
-    ap.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
+    ap.add_argument("file", nargs="?", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                    help="scenario YAML, or a library scenario's name (default: baseline)")
     ap.add_argument("--replications", type=_replications, help="replications per variant (default: the scenario's)")
     ap.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     ap.add_argument("--workers", type=_positive, help="worker processes (default: all cores)")
@@ -162,13 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     ap.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     v = sub.add_parser("validate", help="check a scenario or sweep file; exit 0 or 2")
-    v.add_argument("file")
+    v.add_argument("file", type=_named("any"), help="scenario or sweep YAML file, or a library name")
     v.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     b = sub.add_parser("bench", help="what the model costs against bare simpy, and the speed goals it meets")
     b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
+    b.add_argument("--scenario", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                   help="scenario YAML or library name (default: baseline)")
     b.add_argument("--quick", action="store_true", help="only the timings: skip peak memory and the 20-job sweep")
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    sub.add_parser("scenarios", help="list the scenario library: each scenario and sweep with the question it answers")
+    it = sub.add_parser("init", help="copy the scenario library into DIR/scenarios/ for editing")
+    it.add_argument("dir", help="folder to copy it into (created if needed; DIR/scenarios must not exist)")
+    sc = sub.add_parser("schema", help="print a JSON Schema of scenario or sweep files (for editors)")
+    sc.add_argument("kind", nargs="?", default="scenario", choices=("scenario", "partial", "sweep"),
+                    help="scenario (complete), partial (a file that extends another) or sweep; default scenario")
+    sc.add_argument("--write", metavar="DIR", help="write all three schema files into DIR instead")
     return p
 
 
@@ -461,12 +491,53 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(scenario_json_schema(), indent=2, default=str))
+    from model.experiments.schemas import schema_text, write_schemas
+
+    if args.write:
+        for f in write_schemas(args.write):
+            print(f)
+    else:
+        print(schema_text(args.kind), end="")
+    return 0
+
+
+def _wrapped(name: str, text: str, width: int = 100, indent: int = 28) -> str:
+    import textwrap
+
+    lines = textwrap.wrap(text, width - indent) or [""]
+    head = f"  {name:<{indent - 3}} " if len(name) <= indent - 3 else f"  {name}\n{' ' * indent}"
+    return head + ("\n" + " " * indent).join(lines)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    where = library.library_dir()
+    print(f"The scenario library ({where}). Run one by name from any folder (corridor run baseline, "
+          "model.load(\"baseline\")); corridor init DIR copies it for editing.\n")
+    print("Scenarios, and the question each answers:")
+    for e in library.entries("scenario"):
+        print(_wrapped(e.name, e.question))
+    print("\nSweeps (corridor sweep NAME):")
+    for e in library.entries("sweep"):
+        print(_wrapped(e.name, e.question))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    dest = Path(args.dir)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is a file; expected a folder to copy the scenario library into")
+    target = library.copy_library(dest)
+    n = len(list(target.glob("*.yaml")))
+    m = len(list((target / library.SWEEPS).glob("*.yaml")))
+    print(f"Copied the scenario library to {target}/: {n} scenarios, {m} sweeps in sweeps/, and the JSON Schemas "
+          f"their first lines name (schemas/, for your editor's YAML plug-in). Edit a copy and run it by path:\n"
+          f"  cd {dest} && corridor run scenarios/baseline.yaml --replications 1")
     return 0
 
 
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise}
+            "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise, "scenarios": cmd_scenarios,
+            "init": cmd_init}
 
 
 USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,

@@ -31,9 +31,12 @@ def layer_of(module: str) -> int:
     return LAYERS.index(head)
 
 
+GENERATED = {"_version"}  # model/_version.py: the version, written by setuptools-scm at build or install time
+
+
 def _modules() -> list[str]:
     names = [info.name.removeprefix("model.") for info in pkgutil.walk_packages(model.__path__, prefix="model.")]
-    return sorted(names + ["__main__"])
+    return sorted(set(names + ["__main__"]) - GENERATED)
 
 
 def _path(name: str) -> Path:

@@ -119,7 +119,7 @@ class Appraisal:
         """Tables, charts, report.html and manifest.json into ``out`` (beside its ``jobs/``)."""
         import json
 
-        from model.outputs.folders import package_versions, scenario_yaml, write_file_atomic
+        from model.outputs.folders import git_commit, package_versions, scenario_yaml, write_file_atomic
         from model.outputs.report import write_appraisal_outputs
 
         folder = Path(out)
@@ -130,7 +130,8 @@ class Appraisal:
             write_file_atomic(folder / "marginal_values.csv", self.marginal.to_csv(index=False))
         manifest = {"kind": "appraisal", "scenario": self.scenario.name, "replications": self.replications,
                     "seed": self.seed, "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
-                    "answer": self.headline, "versions": package_versions(), "status": "complete"}
+                    "answer": self.headline, "versions": package_versions(), "git_commit": git_commit(),
+                    "status": "complete"}
         write_file_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
         return folder
 

@@ -32,7 +32,7 @@ from model import __version__
 from model.core.limits import MAX_NAME, MAX_REPLICATIONS, MAX_SWEEP_POINTS, Name, Seed
 from model.analysis.measures import TABLES
 from model.analysis.stats import t_interval
-from model.scenario.loader import (ScenarioError, YamlDoc, load_raw, load_scenario, outside_tree, project_root,
+from model.scenario.loader import (ScenarioError, YamlDoc, load_raw, load_scenario, named, outside_tree, project_root,
                        read_yaml_doc, scenario_problems, validate_doc)
 from model.scenario.messages import _got, did_you_mean
 from model.core.specs import Problem
@@ -433,8 +433,9 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
     """Read and validate a sweep file, its base scenario and every scenario it
     makes; ScenarioError listing every problem (``FILE:LINE: field.path: ...``).
     The base and its parents must lie in the sweep file's project tree
-    (:func:`~model.scenario.loader.project_root`) unless ``allow_outside``."""
-    path = Path(path)
+    (:func:`~model.scenario.loader.project_root`) unless ``allow_outside``. A ``path``
+    that does not exist may name a library sweep (``tripp_delay``)."""
+    path = named(path, "sweep")
     doc = read_yaml_doc(path, "sweep", _SWEEP_FIELDS)
     spec, problems = validate_doc(SweepSpec, doc)
     problems = doc.issues + problems
@@ -660,7 +661,7 @@ class SweepResults:
         manifest into the sweep folder. The manifest says ``running`` while the
         tables are replaced and is written last, with ``status: complete`` and each
         table's SHA-256: a complete manifest always describes the tables beside it."""
-        from model.outputs.folders import package_versions, scenario_yaml, write_file_atomic
+        from model.outputs.folders import git_commit, package_versions, scenario_yaml, write_file_atomic
         from model.outputs.plots import sweep_plots
 
         out = Path(out)
@@ -692,7 +693,7 @@ class SweepResults:
         manifest = {**identity, "seed": sw.seed, "replications": sw.spec.replications, "points": len(sw.points),
                     "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
                     "jobs": self.jobs, "jobs_run_now": self.jobs_run_now, "versions": package_versions(),
-                    "wall_s": round(self.wall_s, 3), "expectations_failed": len(self.failed),
+                    "git_commit": git_commit(), "wall_s": round(self.wall_s, 3), "expectations_failed": len(self.failed),
                     "sha256": digests, "status": "complete"}
         write_file_atomic(out / MANIFEST, json.dumps(manifest, indent=2))
         return out

@@ -323,11 +323,3 @@ class Scenario(Strict):
 def duration(spec: Any) -> Any:
     """A scenario duration as a Distribution object (numbers are fixed)."""
     return as_distribution(spec) if spec is not None else None
-
-
-def scenario_json_schema() -> dict:
-    """JSON Schema of a scenario file, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file to override"}
-    return schema
-
