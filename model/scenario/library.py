@@ -6,7 +6,7 @@ package ``model.library`` to ``scenarios/``, with ``sweeps/`` and ``schemas/``);
 checkout it is read where it is. Either way :func:`library_dir` finds it, so a library
 scenario can be named from any folder: ``corridor run baseline``, ``model.load("baseline")``.
 
-A name resolves as the brief for users says (:func:`resolve`): a path that exists is
+A name resolves so (:func:`resolve`): a path that exists is
 that file; otherwise a bare name (``baseline``, ``baseline.yaml``, ``sweeps/tripp_delay``)
 is the library's file of that name. ``corridor scenarios`` lists the library with the
 question each file answers (:func:`entries`, read from the file's header comment), and
@@ -42,7 +42,8 @@ def library_dir() -> Path:
         if any(folder.glob("*.yaml")):
             return folder
     raise LibraryMissing(f"the scenario library is missing: neither {INSTALLED} nor {CHECKOUT} holds scenario "
-                         "files; reinstall caspian-corridor (pip install --force-reinstall caspian-corridor)")
+                         "files; reinstall the package (its wheel with pip install --force-reinstall, or pip install -e . "
+                         "in a clone)")
 
 
 def is_library_file(path: str | Path) -> bool:
