@@ -98,7 +98,7 @@ def _named(kind: str) -> Any:
             raise argparse.ArgumentTypeError(str(e)) from None
         if not Path(text).exists() and library.is_library_file(path):
             local = Path("scenarios") / path.resolve().relative_to(library.library_dir())
-            if local.is_file():
+            if local.is_file() and local.resolve() != path.resolve():  # (in a checkout the library is scenarios/)
                 from model.outputs.folders import note
 
                 note(f"'{text}' is the library's {path.name} ({path}); to run your copy, name it: {local}")
