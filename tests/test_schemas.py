@@ -25,11 +25,27 @@ def _validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(published, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
+def _without_property_names(s):
+    if isinstance(s, dict):
+        return {k: _without_property_names(v) for k, v in s.items() if k != "propertyNames"}
+    return [_without_property_names(v) for v in s] if isinstance(s, list) else s
+
+
 @pytest.mark.parametrize("kind", sorted(FILES))
 def test_each_published_schema_is_what_the_models_generate(kind):
-    """Regenerate after changing a model: corridor schema --write scenarios/schemas"""
-    assert (PUBLISHED / FILES[kind]).read_text(encoding="utf-8") == schema_text(kind), \
+    """Regenerate after changing a model: corridor schema --write scenarios/schemas. The files are
+    the same whatever pydantic writes them (schemas.py spells its differences one way), except that
+    pydantic 2.6 (the floor) writes no ``propertyNames: {format: date}`` for mappings keyed by dates:
+    under it they are compared without."""
+    assert _same((PUBLISHED / FILES[kind]).read_text(encoding="utf-8"), schema_text(kind)), \
         "scenarios/schemas is out of date: run `corridor schema --write scenarios/schemas`"
+
+
+def _same(published: str, generated: str) -> bool:
+    if "propertyNames" not in generated:  # pydantic 2.6
+        published, generated = (json.dumps(_without_property_names(json.loads(x)), sort_keys=True)
+                                for x in (published, generated))
+    return published == generated
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
@@ -89,5 +105,5 @@ def test_schema_command_prints_each_and_writes_all(tmp_path, capsys):
         assert json.loads(capsys.readouterr().out)["$id"].endswith(kind)
     assert main(["schema", "--write", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES.values())
-    assert all((tmp_path / f).read_text(encoding="utf-8") == (PUBLISHED / f).read_text(encoding="utf-8")
+    assert all(_same((PUBLISHED / f).read_text(encoding="utf-8"), (tmp_path / f).read_text(encoding="utf-8"))
                for f in FILES.values())

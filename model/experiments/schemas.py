@@ -69,8 +69,34 @@ def _walk(schema: Any, fn: Any) -> None:
             _walk(sub, fn)
 
 
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _canonical(s: dict) -> None:
+    """One spelling of what pydantic versions write differently (the floor, 2.6, and later), so
+    that the published files do not depend on the version that generated them: whole-number
+    bounds as integers (``0``, not ``0.0``); a bound that is not a number dropped (2.6 writes a
+    date's ``le`` as ``maximum``, which JSON Schema does not allow; later versions leave it out);
+    ``allOf: [{$ref}]`` as the ``$ref`` itself; a ``const`` with its ``type``; no ``propertyNames``
+    enum (only later versions write one, for a mapping keyed by a Literal)."""
+    for k in _BOUNDS:
+        if k in s:
+            v = s[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                del s[k]
+            elif isinstance(v, float) and v.is_integer():
+                s[k] = int(v)
+    if isinstance(s.get("allOf"), list) and len(s["allOf"]) == 1 and set(s["allOf"][0]) == {"$ref"}:
+        s["$ref"] = s.pop("allOf")[0]["$ref"]
+    if "const" in s and "type" not in s and isinstance(s["const"], str):
+        s["type"] = "string"
+    if isinstance(s.get("propertyNames"), dict) and set(s["propertyNames"]) == {"enum"}:
+        del s["propertyNames"]
+
+
 def _published(kind: str, body: dict) -> dict:
     title, description = _TITLES[kind]
+    _walk(body, _canonical)
     return {"$schema": DRAFT, "$id": f"urn:caspian-corridor:schema:{kind}", "title": title,
             "description": description, **{k: v for k, v in body.items() if k not in ("title", "description")}}
 
