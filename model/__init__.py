@@ -3,14 +3,15 @@
 The library API (``docs/api.md``)::
 
     import model
-    s = model.load("scenarios/baseline.yaml")      # a validated Scenario
+    model.scenarios()                             # the scenario library: names and questions
+    s = model.load("baseline")                    # a validated Scenario (a library name or a file)
     r = model.run(s, replications=3)              # Results: typed tables
     r.corridor_summary                            # delivered Mt per year with 95% intervals
-    b = model.batch([s, "scenarios/tripp_delay_2y.yaml"], replications=5)
+    b = model.batch([s, "tripp_delay_2y"], replications=5)
     b.differences                                 # paired by replication
     folder = r.write("results/my-run")            # tables, plots, report.html, manifest
     model.read(folder) == r                       # True
-    sw = model.sweep("scenarios/sweeps/tripp_delay.yaml", out="results/sweep")
+    sw = model.sweep("tripp_delay", out="results/sweep")
     a = model.appraise(s, out="results/appraise", replications=5)   # investments ranked
     a.table; a.headline                           # with paired 95% intervals; one plain answer
 
@@ -29,7 +30,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"
+def _version() -> str:
+    """The version setuptools-scm derived from the git tags when the package was built or
+    installed (``model/_version.py``, not tracked); ``0+unknown`` in a checkout never installed."""
+    import importlib
+
+    try:
+        return str(importlib.import_module("model._version").__version__)
+    except ImportError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 # the compiled engine runs only while it matches its sources (model/core/compiled.py): decided
 # here, before any engine module is imported
@@ -41,7 +53,7 @@ _API = {
     "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "outputs.results",
     "Results": "outputs.results", "RunInfo": "outputs.results", "Scenario": "scenario.schema",
     "ScenarioError": "scenario.loader", "sweep": "api", "SweepResults": "experiments.sweeps", "appraise": "api",
-    "Appraisal": "experiments.appraise",
+    "Appraisal": "experiments.appraise", "scenarios": "api", "init": "api",
 }
 
 __all__ = ["__version__", *_API]
@@ -53,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.scenario.schema import Scenario
     from model.api import sweep
     from model.experiments.sweeps import SweepResults
-    from model.api import appraise
+    from model.api import appraise, init, scenarios
     from model.experiments.appraise import Appraisal
 
 

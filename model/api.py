@@ -3,7 +3,7 @@ line (``model.cli``) is a thin layer on this module and imports nothing else of 
 option it has is an argument here.
 
 >>> import model
->>> s = model.load("scenarios/baseline.yaml")            # doctest: +SKIP
+>>> s = model.load("baseline")                           # doctest: +SKIP
 >>> r = model.run(s, replications=2)                       # doctest: +SKIP
 >>> r.corridor_summary[["year", "delivered_mt"]]           # doctest: +SKIP
 >>> model.read(r.write("results/my-run")) == r             # doctest: +SKIP
@@ -55,17 +55,41 @@ class BadArgument(ValueError):
 ProgressLike = Union[Progress, Callable[[Scenario, int], None], None]
 """None, a :class:`Progress`, or a callback called as each replication finishes: (scenario, replication from 0)."""
 
-__all__ = ["load", "validate", "run", "batch", "sweep", "load_sweep", "appraise", "read", "compare", "schema",
-           "bench", "Results", "RunInfo", "Scenario", "ScenarioError", "FolderRefused", "Interrupted", "JobsFailed",
+__all__ = ["load", "validate", "run", "batch", "sweep", "load_sweep", "appraise", "read", "compare", "scenarios",
+           "init", "schema", "bench", "Results", "RunInfo", "Scenario", "ScenarioError", "FolderRefused", "Interrupted", "JobsFailed",
            "NotAResultError", "BadArgument", "Terminated", "FAILED", "default_run_dir", "folder_name"]
 
 
 def load(path: str | Path, *, allow_outside: bool = False) -> Scenario:
-    """Read and validate a scenario file (``extends`` resolved); raises
-    :class:`~model.scenario.loader.ScenarioError` listing every problem. Parents must lie in
-    the file's project tree (:func:`~model.scenario.loader.project_root`) unless
+    """Read and validate a scenario file (``extends`` resolved), or the library scenario of
+    that name when no such file exists (``load("baseline")``: :func:`scenarios` lists them);
+    raises :class:`~model.scenario.loader.ScenarioError` listing every problem. Parents must
+    lie in the file's project tree (:func:`~model.scenario.loader.project_root`) unless
     ``allow_outside``; a :class:`Scenario` so loaded can then be run."""
     return load_scenario(path, allow_outside=allow_outside)
+
+
+def scenarios() -> "pd.DataFrame":
+    """The scenario library that ships with the package: one row per scenario and sweep, with
+    ``name``, ``kind`` (scenario or sweep), the ``question`` it answers and its ``path``. Any
+    function that takes a scenario or sweep file also takes its name (``run("baseline")``,
+    ``sweep("tripp_delay", out)``); :func:`init` copies the library for editing."""
+    import pandas as pd
+
+    from model.scenario.library import entries
+
+    rows = [(e.name, kind, e.question, e.path) for kind in ("scenario", "sweep") for e in entries(kind)]
+    return pd.DataFrame(rows, columns=["name", "kind", "question", "path"])
+
+
+def init(folder: str | Path) -> Path:
+    """Copy the scenario library into ``folder/scenarios/`` (created; it must not exist yet) for
+    editing, with ``sweeps/`` and the JSON Schemas the files name, and return that folder
+    (``corridor init DIR``). ``folder`` is then a project: ``extends`` and a sweep's ``base``
+    resolve inside it."""
+    from model.scenario.library import copy_library
+
+    return copy_library(Path(folder))
 
 
 def load_sweep(path: str | Path, *, allow_outside: bool = False) -> "Sweep":
@@ -76,11 +100,12 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> "Sweep":
 
 
 def is_sweep_file(path: str | Path) -> bool:
-    """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither)."""
-    from model.scenario.loader import read_yaml_doc
+    """A sweep file names a ``base`` scenario and ``parameters`` (a scenario has neither); a name
+    that is no file may be a library sweep's."""
+    from model.scenario.loader import named, read_yaml_doc
 
     try:
-        data = read_yaml_doc(path, "scenario", "").data
+        data = read_yaml_doc(named(path, "any"), "scenario", "").data
     except ScenarioError:
         return False  # loading it as a scenario reports the problem properly
     return isinstance(data, dict) and "base" in data and "parameters" in data
@@ -281,11 +306,52 @@ def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = def
     return len(items), len(variants)
 
 
-def schema() -> dict:
-    """The JSON Schema of scenario files."""
-    from model.scenario.schema import scenario_json_schema
+def schema(kind: str = "scenario") -> dict:
+    """The JSON Schema of complete scenario files (``kind="partial"``: of files that ``extends``
+    another; ``"sweep"``: of sweep files), as the library's ``scenarios/schemas/`` holds it."""
+    import json
 
-    return scenario_json_schema()
+    return dict(json.loads(schema_text(kind)))
+
+
+def schema_text(kind: str = "scenario") -> str:
+    """:func:`schema` as the text of its file."""
+    from model.experiments.schemas import schema_text as text
+
+    return text(kind)
+
+
+def write_schemas(folder: str | Path) -> list[Path]:
+    """Write the three JSON Schemas into ``folder``; their paths."""
+    from model.experiments.schemas import write_schemas as write
+
+    return write(folder)
+
+
+def library_dir() -> Path:
+    """The folder of the scenario library this package runs with."""
+    from model.scenario.library import library_dir as where
+
+    return where()
+
+
+def resolve_name(text: str | Path, kind: str = "scenario") -> str:
+    """The file a command's argument names: the path itself when it exists, else the library's
+    scenario (``kind="sweep"``: sweep; ``"any"``: either) of that name; :class:`BadArgument` naming
+    the library's names otherwise. A note says when a name runs the library's file although
+    ``scenarios/NAME.yaml`` exists here (an edited copy is run by path)."""
+    from model.outputs.folders import note
+    from model.scenario import library
+
+    try:
+        path = library.resolve(text, kind)
+    except library.NotInLibrary as e:
+        raise BadArgument(str(e)) from None
+    if not Path(text).exists() and library.is_library_file(path):
+        local = Path("scenarios") / path.resolve().relative_to(library.library_dir())
+        if local.is_file() and local.resolve() != path.resolve():  # (in a checkout the library is scenarios/)
+            note(f"'{text}' is the library's {path.name} ({path}); to run your copy, name it: {local}")
+    return str(path)
 
 
 def bench(scenario: str | Path, *, memory: bool = True, sweep: bool = True) -> dict:

@@ -1,4 +1,4 @@
-"""Command line: ``corridor [run|batch|compare|sweep|appraise|validate|bench|schema] ...``
+"""Command line: ``corridor [run|batch|compare|sweep|appraise|validate|bench|scenarios|init|schema] ...``
 (also ``python run.py ...`` and ``python -m model ...``).
 
 A thin layer over the library API (:mod:`model.api`, the only module of the package it
@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 from model import __version__, api
 from model.core.limits import MAX_DELAY_MONTHS, MAX_REPLICATIONS, MAX_SEED, MAX_WORKERS
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+DEFAULT_SCENARIO = "baseline"
+"""The library scenario run when none is named."""
 RESULTS = Path("results")
 log = logging.getLogger("model")
 
@@ -116,6 +116,18 @@ def _money(text: str) -> float:
     return v
 
 
+def _named(kind: str) -> Any:
+    """An argparse type: a scenario (or sweep) file, or a library name (``baseline``) when no such
+    file exists (:func:`model.api.resolve_name`)."""
+    def named(text: str) -> str:
+        try:
+            return api.resolve_name(text, kind)
+        except api.BadArgument as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    named.__name__ = f"{kind} file or library name"  # how argparse names the expected value
+    return named
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line ``error: ...`` and exit status 2 (``--help`` shows usage)."""
 
@@ -157,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         c.add_argument("--xlsx", action="store_true", help=_XLSX_HELP)
 
     r = command("run", "run a scenario's replications and write a run folder")
-    r.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
+    r.add_argument("file", nargs="?", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                   help="scenario YAML, or a library scenario's name (default: baseline; see corridor scenarios)")
     r.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     r.add_argument("--replications", type=_replications, help="number of replications (default: the scenario's)")
     r.add_argument("--out", help="run folder to create (default: results/<scenario>-<date>-<time>)")
@@ -165,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     outputs(r)
     r.add_argument("--log-shipments", action="store_true", help=_LOG_HELP)
     bt = command("batch", "run several scenarios x replications with common random numbers")
-    bt.add_argument("files", nargs="+", help="scenario YAML files (the first is the reference)")
+    bt.add_argument("files", nargs="+", type=_named("scenario"),
+                    help="scenario YAML files or library names (the first is the reference)")
     bt.add_argument("--seed", type=_seed, help="base seed (default: the first scenario's)")
     bt.add_argument("--replications", type=_replications, help="replications per scenario")
     bt.add_argument("--out", help="batch folder to create (default: results/batch-...)")
@@ -177,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--out", help="folder to create (default: results/compare-...)")
     outputs(cp)
     sw = command("sweep", "run a parameter sweep; --check gates CI on its expectations")
-    sw.add_argument("file", help="sweep YAML file")
+    sw.add_argument("file", type=_named("sweep"), help="sweep YAML file, or a library sweep's name")
     sw.add_argument("--check", action="store_true", help="exit 1 when an expectation fails")
     sw.add_argument("--shard", type=_shard, help="I/N: run only the I-th of N deterministic slices of the points")
     sw.add_argument("--baseline", help="summary.csv of an earlier sweep to compare with")
@@ -186,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
     runs(sw, "sweep")
     ap = command("appraise", "rank the scenario's investments: each removed, and each delayed")
-    ap.add_argument("file", nargs="?", default=str(DEFAULT_SCENARIO), help="scenario YAML (default: baseline)")
+    ap.add_argument("file", nargs="?", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                    help="scenario YAML, or a library scenario's name (default: baseline)")
     ap.add_argument("--replications", type=_replications, help="replications per variant (default: the scenario's)")
     ap.add_argument("--seed", type=_seed, help="base seed (default: the scenario's)")
     ap.add_argument("--delay-months", type=_months, default=api.defaults.DELAY_MONTHS,
@@ -199,13 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     runs(ap, "appraisal")
     v = command("validate", "check a scenario or sweep file; exit 0 or 2")
-    v.add_argument("file")
+    v.add_argument("file", type=_named("any"), help="scenario or sweep YAML file, or a library name")
     v.add_argument("--allow-outside", action="store_true", help=_OUTSIDE_HELP)
     b = command("bench", "what the model costs against bare simpy, and the speed goals it meets")
     b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.add_argument("--scenario", default=str(DEFAULT_SCENARIO))
+    b.add_argument("--scenario", default=DEFAULT_SCENARIO, type=_named("scenario"),
+                   help="scenario YAML or library name (default: baseline)")
     b.add_argument("--quick", action="store_true", help="only the timings: skip peak memory and the 20-job sweep")
-    command("schema", "print the JSON Schema of scenario files")
+    command("scenarios", "list the scenario library: each scenario and sweep with the question it answers")
+    it = command("init", "copy the scenario library into DIR/scenarios/ for editing")
+    it.add_argument("dir", help="folder to copy it into (created if needed; DIR/scenarios must not exist)")
+    sc = command("schema", "print a JSON Schema of scenario or sweep files (for editors)")
+    sc.add_argument("kind", nargs="?", default="scenario", choices=("scenario", "partial", "sweep"),
+                    help="scenario (complete), partial (a file that extends another) or sweep; default scenario")
+    sc.add_argument("--write", metavar="DIR", help="write all three schema files into DIR instead")
     return p
 
 
@@ -325,12 +347,51 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    print(json.dumps(api.schema(), indent=2, default=str))
+    if args.write:
+        for f in api.write_schemas(args.write):
+            print(f)
+    else:
+        print(api.schema_text(args.kind), end="")
+    return 0
+
+
+def _wrapped(name: str, text: str, width: int = 100, indent: int = 28) -> str:
+    import textwrap
+
+    lines = textwrap.wrap(text, width - indent) or [""]
+    head = f"  {name:<{indent - 3}} " if len(name) <= indent - 3 else f"  {name}\n{' ' * indent}"
+    return head + ("\n" + " " * indent).join(lines)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    lib = api.scenarios()
+    print(f"The scenario library ({api.library_dir()}). Run one by name from any folder (corridor run baseline, "
+          "model.load(\"baseline\")); corridor init DIR copies it for editing.\n")
+    print("Scenarios, and the question each answers:")
+    for r in lib[lib["kind"] == "scenario"].itertuples():
+        print(_wrapped(r.name, r.question))
+    print("\nSweeps (corridor sweep NAME):")
+    for r in lib[lib["kind"] == "sweep"].itertuples():
+        print(_wrapped(r.name, r.question))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    dest = Path(args.dir)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is a file; expected a folder to copy the scenario library into")
+    target = api.init(dest)
+    n = len(list(target.glob("*.yaml")))
+    m = len(list((target / "sweeps").glob("*.yaml")))
+    print(f"Copied the scenario library to {target}/: {n} scenarios, {m} sweeps in sweeps/, and the JSON Schemas "
+          f"their first lines name (schemas/, for your editor's YAML plug-in). Edit a copy and run it by path:\n"
+          f"  cd {dest} && corridor run scenarios/baseline.yaml --replications 1")
     return 0
 
 
 COMMANDS = {"run": cmd_run, "batch": cmd_batch, "compare": cmd_compare, "sweep": cmd_sweep, "validate": cmd_validate,
-            "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise}
+            "bench": cmd_bench, "schema": cmd_schema, "appraise": cmd_appraise, "scenarios": cmd_scenarios,
+            "init": cmd_init}
 
 
 USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,

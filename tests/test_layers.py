@@ -31,11 +31,14 @@ def layer_of(module: str) -> int:
     return LAYERS.index(head)
 
 
+GENERATED = {"_version"}  # model/_version.py: the version, written by setuptools-scm at build or install time
+
+
 def _modules() -> list[str]:
     """Every module of the package with a source (the compiled engine's shared library, an
     extension module with no ``.py``, is built from modules listed here)."""
     names = [info.name.removeprefix("model.") for info in pkgutil.walk_packages(model.__path__, prefix="model.")]
-    return sorted(n for n in set(names) | {"__main__"} if not n or _path(n).exists())
+    return sorted(n for n in set(names) | {"__main__"} if (not n or _path(n).exists()) and n not in GENERATED)
 
 
 def _path(name: str) -> Path:

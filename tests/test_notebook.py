@@ -52,7 +52,7 @@ def test_notebook_runs() -> None:
     nb.cells.append(nbformat.v4.new_code_cell(
         "import sys, model\nprint('kernel:', sys.executable)\nprint('model from:', model.__file__)"))
     NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()  # where Jupyter opens it
 
     code = [c for c in nb.cells if c.cell_type == "code"]
     for cell in code:

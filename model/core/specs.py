@@ -112,6 +112,7 @@ class NodeSpecBase(Strict):
     lon: float | None = Field(None, ge=-180, le=180, description="Longitude, for the corridor map")
     lat: float | None = Field(None, ge=-90, le=90, description="Latitude, for the corridor map")
     distance_km: float | None = Field(None, ge=0, le=MAX_KM, description="Length of the leg, for tonne-km (none: 0 km)")
+    tags: list[str] = Field([], description="Labels that select the node as a group (an operational delay's tag)")
 
     if TYPE_CHECKING:  # each kind's spec declares its own ``kind: Literal[...]`` tag (not a field here)
         kind: str

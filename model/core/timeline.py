@@ -260,10 +260,12 @@ def disruption_factor(scenario, nid: str) -> Timeline:
 
 
 def duration_factors(scenario, nid: str) -> dict[str, Timeline]:
-    """Operational delays of a node: a multiplier timeline per duration field."""
+    """Operational delays of a node (named by id, kind or tag): a multiplier timeline per
+    duration field; several that apply multiply."""
     out: dict[str, Timeline] = {}
+    spec = scenario.nodes[nid]
     for d in scenario.delays.operational:
-        if d.node != nid:
+        if not d.applies_to(nid, spec):
             continue
         h = 0.0 if d.from_date is None else hours_since(scenario.start_date, d.from_date)
         tl = out.get(d.field, Timeline.constant(1.0))

@@ -51,7 +51,7 @@ class Parameter(_Strict):
     """A dotted path into the scenario and the values it takes.
 
     Paths walk mappings by key and lists of mappings by an item's ``id``
-    (investments), ``match`` (project delays) or ``node`` (operational delays,
+    (investments), ``match`` (project delays) or ``node``, ``kind`` or ``tag`` (operational delays,
     disruptions): ``nodes.caspian_ferry.fleet``, ``investments.kars_dilucu_open.date``,
     ``delays.projects.tripp.months`` (a missing delay item is created).
     """

@@ -20,7 +20,7 @@ from model.core.specs import Problem
 from model.experiments.designs import AnyDesign, Grid, Parameter
 from model.scenario.checks import formula_problems
 from model.scenario.loader import (ScenarioError, YamlDoc, load_raw, load_scenario, outside_tree, project_root,
-                                   read_yaml_doc, scenario_problems, validate_doc)
+                                   named, read_yaml_doc, scenario_problems, validate_doc)
 from model.scenario.messages import _got, did_you_mean
 from model.scenario.schema import Scenario
 from model.scenario.uncertainty import get_path, scaled, set_path
@@ -248,8 +248,9 @@ def load_sweep(path: str | Path, *, allow_outside: bool = False) -> Sweep:
     """Read and validate a sweep file, its base scenario and every scenario it
     makes; ScenarioError listing every problem (``FILE:LINE: field.path: ...``).
     The base and its parents must lie in the sweep file's project tree
-    (:func:`~model.scenario.loader.project_root`) unless ``allow_outside``."""
-    path = Path(path)
+    (:func:`~model.scenario.loader.project_root`) unless ``allow_outside``. A ``path``
+    that does not exist may name a library sweep (``tripp_delay``)."""
+    path = named(path, "sweep")
     doc = read_yaml_doc(path, "sweep", _SWEEP_FIELDS)
     spec, problems = validate_doc(SweepSpec, doc)
     problems = doc.issues + problems

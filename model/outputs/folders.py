@@ -35,10 +35,14 @@ from model import __version__
 from model.core.limits import MAX_NAME
 from model.scenario.schema import Scenario
 
-PACKAGES = ["simpy", "numpy", "pandas", "matplotlib", "pydantic", "pyyaml", "scipy", "networkx"]
+PACKAGES = ["simpy", "numpy", "pandas", "scipy", "matplotlib", "pydantic", "pyyaml", "networkx", "SALib", "plotly",
+            "pyarrow", "dask", "distributed"]
+"""Every package that shapes results or outputs (draws, tables, the Morris sensitivity, figures, the
+Parquet log, a Dask cluster run): their versions are recorded in every manifest."""
 
 
 def package_versions() -> dict[str, str]:
+    """Python's version, the model's and every package of :data:`PACKAGES` that is installed."""
     out = {"python": platform.python_version(), "caspian-corridor": __version__}
     for p in PACKAGES:
         try:
@@ -48,18 +52,58 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def git_commit() -> str | None:
-    """The commit of the code that ran (with '+dirty' for uncommitted changes), if in git."""
-    here = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The package folder (``model/``) whose commit a manifest records."""
+
+
+def _git(*args: str) -> str | None:
+    """``git args`` run in the package folder (what the user's environment says of another
+    repository, GIT_DIR and the like, is ignored); its output, or None when it fails."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return head.stdout.strip() + ("+dirty" if dirty else "")
+        r = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=5, env=env)
     except (OSError, subprocess.SubprocessError):
         return None
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def build_commit(version: str | None = None) -> str | None:
+    """The project's commit an installed package was built from, from its version
+    (setuptools-scm writes it from ``git describe``): ``0.2.1.dev3+g5e02eec`` -> ``5e02eec``,
+    ``...+g5e02eec.d20260101`` (built from a work tree with uncommitted changes) ->
+    ``5e02eec+dirty``; a release built on its tag, ``0.2.0`` -> ``v0.2.0`` (the tag); None when
+    the version says nothing (``0+unknown``).
+
+    >>> build_commit("0.2.1.dev3+g5e02eec"), build_commit("0.2.1.dev3+g5e02eec.d20260101")
+    ('5e02eec', '5e02eec+dirty')
+    >>> build_commit("0.2.0"), build_commit("0.2.0+d20260101"), build_commit("0+unknown")
+    ('v0.2.0', None, None)
+    """
+    public, _, local = (version if version is not None else __version__).partition("+")
+    parts = local.split(".") if local else []
+    node = next((p[1:] for p in parts if p.startswith("g") and len(p) > 1), None)
+    dirty = any(p.startswith("d") and p[1:].isdigit() for p in parts)
+    if node:
+        return node + ("+dirty" if dirty else "")
+    if not local and re.fullmatch(r"\d+(\.\d+)+", public):
+        return f"v{public}"
+    return None
+
+
+def git_commit() -> str | None:
+    """The project's own commit that ran: when the package folder is a file of a git work tree
+    of this project (a clone, an editable install), its HEAD with ``+dirty`` for uncommitted
+    changes; else (an installed wheel) the commit it was built from (:func:`build_commit`).
+    Never the HEAD of a repository the package merely sits in (a venv inside the user's own
+    project): the package folder must be the work tree's ``model/``, tracked there."""
+    top = _git("rev-parse", "--show-toplevel")
+    if top is not None and Path(top).resolve() == PACKAGE_DIR.parent and \
+            _git("ls-files", "--error-unmatch", "__init__.py") is not None:
+        head = _git("rev-parse", "HEAD")
+        if head:
+            dirty = _git("status", "--porcelain", "--untracked-files=no")
+            return head + ("+dirty" if dirty else "")
+    return build_commit()
 
 
 def folder_name(name: str) -> str:

@@ -273,6 +273,12 @@ def _manifest(folder: Path) -> dict:
     return data
 
 
+_EXACT_FLOATS: dict = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+"""Every float reads back as the one written: pandas before 3.0 parses CSV floats with "high"
+precision by default, which can differ in the last bit (then ``model.read(folder) != r``); pandas 3
+parses round-trip by default and deprecates the argument."""
+
+
 def read_table(folder: Path, name: str) -> pd.DataFrame:
     """One table of a folder, with its declared dtypes (empty if the file is absent).
     A folder written by an older version may lack a column added since (it reads as
@@ -280,7 +286,7 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     path = Path(folder) / f"{name}.csv"
     if not path.exists():
         return _empty(name)
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, **_EXACT_FLOATS)
     declared = TABLES[name].names()
     df = df.reindex(columns=declared)
     return TABLES[name].conform(df)

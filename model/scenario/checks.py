@@ -55,7 +55,8 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
       disruption exists;
     - an investment changes a field its node's kind has (``NodeKind.investable``) and
       uses; investment ids are unique; each ``delays.projects`` match names an
-      investment id or tag; an operational delay names a duration of its node;
+      investment id or tag; an operational delay names a node, kind or tag that exists
+      and a duration of every node it stretches;
     - dates lie inside the horizon: investments, operational delays and
       disruption starts in [start_date, end_date); opening dates not before
       start_date; timeline steps before end_date;
@@ -149,15 +150,27 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         if d.match not in matches and d.match not in aside.matches and not aside.all_investments:
             out.append((("delays", "projects", i, "match"), f"no investment id or tag '{d.match}'"
                         f"{did_you_mean(d.match, sorted(matches))}; expected one of: {', '.join(sorted(matches)) or '(none)'}"))
+    tags = sorted({t for spec in s.nodes.values() for t in spec.tags})
     for i, op in enumerate(s.delays.operational):
         loc = ("delays", "operational", i)
-        if not exists(op.node):
+        if op.node is not None and not exists(op.node):
             out.append((loc + ("node",), unknown(op.node)))
-        elif op.node in s.nodes:
-            allowed = sorted(KINDS[s.nodes[op.node].kind].durations)
-            if op.field not in allowed:
-                out.append((loc + ("field",), f"'{op.field}' is not a duration of a {s.nodes[op.node].kind}"
-                            f"{did_you_mean(op.field, allowed)}; expected one of: {', '.join(allowed)}"))
+        elif op.kind is not None and op.kind not in KINDS:
+            out.append((loc + ("kind",), f"unknown node kind '{clip(op.kind)}'{did_you_mean(op.kind, list(KINDS))}; "
+                        f"expected one of: {', '.join(KINDS)}"))
+        elif op.tag is not None and op.tag not in tags and not (aside.nodes or aside.all_nodes):
+            out.append((loc + ("tag",), f"no node has tag '{clip(op.tag)}'{did_you_mean(op.tag, tags)}; "
+                        f"expected one of: {', '.join(tags) or '(no node has tags)'}"))
+        else:  # the field must be a duration of every node it stretches
+            chosen = [(None, op.kind)] if op.kind is not None else \
+                [(nid, spec.kind) for nid, spec in s.nodes.items() if op.applies_to(nid, spec)]
+            for nid, kind in chosen:
+                allowed = sorted(KINDS[kind].durations)
+                if op.field not in allowed:
+                    why = f" (node '{nid}' has tag '{op.tag}')" if op.tag is not None else ""
+                    out.append((loc + ("field",), f"'{op.field}' is not a duration of a {kind}{why}"
+                                f"{did_you_mean(op.field, allowed)}; expected one of: {', '.join(allowed)}"))
+                    break
         if op.from_date is not None and not inside(op.from_date):
             out.append((loc + ("from_date",), f"{horizon}, got {op.from_date}"))
     for i, dis in enumerate(s.disruptions):

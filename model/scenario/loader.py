@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from model.core.limits import MAX_ALIAS_VALUES, MAX_EXTENDS, MAX_FILE_BYTES, MAX_SHOWN, MAX_YAML_DEPTH
+from model.scenario import library
 from model.scenario.uncertainty import uncertainty_problems
 from model.scenario.checks import _SetAside, check_limits, check_references, check_routes, check_text
 from model.scenario.messages import _explain_all, _got, clip, shape
@@ -452,13 +453,14 @@ PROJECT_MARKERS = ("scenarios", "pyproject.toml", ".git")
 def project_root(top: str | Path) -> Path:
     """The project tree of a scenario or sweep file named by the user: the closest
     folder at or above the file's own that holds ``scenarios/``, ``pyproject.toml`` or
-    ``.git`` (this repository, or a project laid out like it), else the file's own
-    folder. Every ``extends`` parent and a sweep's ``base`` must lie inside it (after
-    following symbolic links), so that a file from elsewhere cannot make the model
-    read any file on the machine; ``--allow-outside`` lifts the rule."""
+    ``.git`` (this repository, or a project laid out like it) or is the installed
+    scenario library (``model/library/``), else the file's own folder. Every ``extends``
+    parent and a sweep's ``base`` must lie inside it (after following symbolic links), so
+    that a file from elsewhere cannot make the model read any file on the machine;
+    ``--allow-outside`` lifts the rule."""
     folder = _real(Path(top).absolute().parent, str(top))
     for d in (folder, *folder.parents):
-        if any((d / m).exists() for m in PROJECT_MARKERS):
+        if d == library.INSTALLED or any((d / m).exists() for m in PROJECT_MARKERS):
             return d
     return folder
 
@@ -673,12 +675,23 @@ def _checks(scenario: Scenario, aside: _SetAside) -> list[tuple[tuple, str]]:
     return found
 
 
+def named(path: str | Path, kind: str = "scenario") -> Path:
+    """The file ``path`` names: itself when it exists, else the library's scenario
+    (``kind="sweep"``: sweep; ``"any"``: either) of that name; :class:`ScenarioError` for a
+    bare name that is neither (:func:`model.scenario.library.resolve`)."""
+    try:
+        return library.resolve(path, kind)
+    except library.NotInLibrary as e:
+        raise ScenarioError([str(e)]) from None
+
+
 def load_scenario(path: str | Path, *, allow_outside: bool = False, root: Path | None = None) -> Scenario:
     """Load, merge ``extends``, validate schema, references, routes and limits; raise
     ScenarioError listing every problem found, one line each. ``extends`` parents must
     lie in the project tree of ``path`` (:func:`project_root`; or ``root``, that of the
-    file that named this one) unless ``allow_outside``."""
-    path = Path(path)
+    file that named this one) unless ``allow_outside``. ``path`` that does not exist may be
+    a library scenario's name (``baseline``: :func:`model.scenario.library.resolve`)."""
+    path = named(path)
     try:
         tree = None if allow_outside else root or project_root(path)
         data, prov, _, issues = _load_chain(path, root=tree)

@@ -194,12 +194,33 @@ class ProjectDelay(Strict):
 
 
 class OperationalDelay(Strict):
-    """Multiply a duration of a node (e.g. border dwell_h, crossing_h) from a date."""
+    """Multiply a duration (border ``dwell_h``, port ``call_h``, sea link ``crossing_h``...) from
+    a date, of one ``node``, of every node of a ``kind``, or of every node with a ``tag`` (its
+    ``tags:``): ``{kind: border, field: dwell_h, factor: 1.2}`` is "every border +20 %"."""
 
-    node: str
+    node: str | None = Field(None, description="The node whose duration it stretches")
+    kind: str | None = Field(None, description="Or every node of this kind (border, port, sea_link, ...)")
+    tag: str | None = Field(None, description="Or every node with this tag in its tags")
     field: str
     factor: float = Field(gt=0, le=MAX_FACTOR)
     from_date: date | None = None
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> "OperationalDelay":
+        given = [k for k in ("node", "kind", "tag") if getattr(self, k) is not None]
+        if len(given) != 1:
+            got = " and ".join(given) if given else "none"
+            raise ValueError(f"expected exactly one of node, kind or tag (the nodes whose {self.field} it "
+                             f"stretches), got {got}")
+        return self
+
+    def applies_to(self, nid: str, spec: NodeSpecBase) -> bool:
+        """Does it stretch node ``nid`` (whose spec is ``spec``)?"""
+        if self.node is not None:
+            return nid == self.node
+        if self.kind is not None:
+            return spec.kind == self.kind
+        return self.tag in spec.tags
 
 
 def _after(start_field: str, v: date, info: ValidationInfo) -> date:
@@ -373,11 +394,3 @@ class Scenario(Strict):
 def duration(spec: Any) -> Any:
     """A scenario duration as a Distribution object (numbers are fixed)."""
     return as_distribution(spec) if spec is not None else None
-
-
-def scenario_json_schema() -> dict:
-    """JSON Schema of a scenario file, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["properties"]["extends"] = {"type": "string", "description": "Parent scenario file to override"}
-    return schema
-

@@ -103,9 +103,9 @@ def hypercube(n: int, d: int, seed: int) -> np.ndarray:
 
 
 def _item(items: list, key: str) -> Any:
-    """The item of a list of mappings whose id, match or node is ``key`` (None if none)."""
+    """The item of a list of mappings whose id, match, node, kind or tag is ``key`` (None if none)."""
     return next((x for x in items if isinstance(x, dict)
-                 and key in (str(x.get("id")), str(x.get("match")), str(x.get("node")))), None)
+                 and key in (str(x.get(k)) for k in ("id", "match", "node", "kind", "tag"))), None)
 
 
 def _key(mapping: dict, part: str) -> Any:
@@ -126,7 +126,7 @@ def get_path(data: dict, dotted: str) -> Any:
         nxt = cur.get(_key(cur, part)) if isinstance(cur, dict) else _item(cur, part) if isinstance(cur, list) else None
         if nxt is None:
             keys = [str(k) for k in cur] if isinstance(cur, dict) else \
-                [str(x.get("id") or x.get("match") or x.get("node")) for x in cur if isinstance(x, dict)] \
+                [str(x.get("id") or x.get("match") or x.get("node") or x.get("kind") or x.get("tag")) for x in cur if isinstance(x, dict)] \
                 if isinstance(cur, list) else []
             raise KeyError(f"no '{part}' in {'.'.join(parts[:i]) or 'the top level'}{did_you_mean(part, keys)}")
         cur = nxt
@@ -198,7 +198,7 @@ def set_path(data: dict, dotted: str, value: Any) -> None:
                     item = {"match": part, "months": 0}
                     cur.append(item)
                 else:
-                    names = [str(x.get("id") or x.get("match") or x.get("node")) for x in cur if isinstance(x, dict)]
+                    names = [str(x.get("id") or x.get("match") or x.get("node") or x.get("kind") or x.get("tag")) for x in cur if isinstance(x, dict)]
                     raise KeyError(f"no item '{part}' in {'.'.join(parts[:i])}{did_you_mean(part, names)}; "
                                    f"expected one of: {', '.join(names)}")
             if last:
