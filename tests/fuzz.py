@@ -72,11 +72,16 @@ def cut_to_one_year(data: dict) -> dict:
     delays["operational"] = [d for d in delays.get("operational", []) if d.get("from_date") is None
                              or d["from_date"] < end]
     out["disruptions"] = [{**d, "end": min(d["end"], end)} for d in out.get("disruptions", []) if d["start"] < end]
-    for spec in out["nodes"].values():
-        for key, value in list(spec.items()):
+    def cut(mapping: dict) -> None:  # timelines anywhere in a node (a fleet group's count too)
+        for key, value in list(mapping.items()):
             if isinstance(value, dict) and value and all(isinstance(k, date) for k in value):
                 kept = {k: v for k, v in value.items() if k < end}
-                spec[key] = kept or value[min(value)]
+                mapping[key] = kept or value[min(value)]
+            elif isinstance(value, dict):
+                cut(value)
+
+    for spec in out["nodes"].values():
+        cut(spec)
         if isinstance(spec.get("opening_date"), date) and spec["opening_date"] >= end:
             spec["opening_date"] = end - (end - start) / 2
     out["uncertainty"] = [u for u in out.get("uncertainty", []) if not u["path"].startswith(("investments.", "delays."))

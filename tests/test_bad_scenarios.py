@@ -137,6 +137,15 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "investment_exceeds_limit.yaml": ("investments.0.value", "with the investments in node 'ferry', fleet.2025-01-01 "
                                       "is out of bounds: expected a value <= 1000 (the limit), got 5003"),
     "fleet_too_large.yaml": ("nodes.ferry.fleet", "expected a value <= 1000 (the limit), got 1e+09"),
+    # vessel classes
+    "vessel_class_unknown.yaml": ("nodes.ferry.vessels.big.vessel_class", "unknown vessel class 'jumbo'"),
+    "vessel_class_without_unit.yaml": ("nodes.ferry.vessels.feeders.vessel_class",
+                                       "gives no payload in wagons (the link's cargo_unit)"),
+    "vessel_class_shipment_too_big.yaml": ("streams.oil.shipment_t", "does not fit the smallest vessel of node 'ferry' "
+                                           "(1500 t fully loaded)"),
+    "fleet_and_vessels.yaml": ("nodes.ferry", "or vessels (by class), got both"),
+    "investment_unknown_vessel_group.yaml": ("investments.0.field", "does not use vessels.small.count"),
+    "vessel_group_unknown_line.yaml": ("nodes.ferry.vessels.big.lines.0", "unknown line 'kuryk'"),
     "storm_rate_nan.yaml": ("nodes.ferry.storms.events_per_month.0", "expected a finite number, got nan"),
     "storm_rate_too_high.yaml": ("nodes.ferry.storms.events_per_month", "expected a rate <= 1000 (the limit)"),
     "latitude_out_of_range.yaml": ("nodes.alat.lat", "expected a number <= 90, got 1000"),

@@ -165,6 +165,53 @@ def test_sea_link_at_saturation_matches_fleet_payload_round_trips():
     assert 1 - CYCLE / 8760 - 1e-9 <= util <= 1 + 1e-9
 
 
+CLASSES = {"small": {"payload": {"wagons": 20}, "speed_kn": 10.0},   # 2,000 t at 100 t a wagon; 200 nm in 20 h
+           "large": {"payload": {"wagons": 50}, "speed_kn": 20.0}}   # 5,000 t; 200 nm in 10 h
+
+
+def two_class_sea(**extra) -> dict:
+    """Two small vessels (2,000 t, 20-h crossing) and one large (5,000 t, 10-h crossing) on a line of
+    200 nm whose own crossing is 20 h: cycles of 6 + 20 + 7 + 17 = 50 h and 6 + 10 + 7 + 17 = 40 h."""
+    return {"kind": "sea_link", "cargo_unit": "wagons", "t_per_unit": 100.0,
+            "vessels": {"s": {"vessel_class": "small", "count": 2}, "l": {"vessel_class": "large", "count": 1}},
+            "load_h": LOAD, "crossing_h": CROSS, "sea_nm": 200.0, "unload_h": UNLOAD, "return_h": RETURN,
+            "max_wait_h": 48, **extra}
+
+
+def test_sea_link_of_two_classes_at_saturation_carries_each_class_closed_form():
+    """Each class carries its payload once per its own cycle: 2 x 2,000 x 8,760 / 50 + 5,000 x 8,760 / 40
+    = 700,800 + 1,095,000 t in 2025, within one partial cycle per vessel (fixed legs, cargo always
+    waiting); the capacity column is that closed form exactly, and each class's crossing is the line's
+    distance at its speed."""
+    s = make_scenario({"sea": two_class_sea()}, {"x": stream(["sea"], 3.0, 1000)}, end="2026-01-01",
+                      vessel_classes=CLASSES)
+    r = run_replication(s, 0, 4)
+    closed = 2 * 2000 * 8760 / 50 + 5000 * 8760 / 40
+    assert capacity_t(r, "sea")[1] == pytest.approx(closed, rel=1e-12)
+    thr = r.nodes["sea"].throughput_t[1]
+    assert abs(thr - closed) <= 2 * 2000 + 5000
+    # the large vessel's departures come every 40 h, the small ones' every 50 h: a year's trips per class
+    trips = r.nodes["sea"].extra["trips"]
+    assert abs(trips[0][0][1] - 2 * 8760 / 50) <= 2 and abs(trips[1][0][1] - 8760 / 40) <= 1
+    # the old form, three vessels of the small class's 2,000 t, carries the old closed form
+    old = make_scenario({"sea": saturated_sea(fleet=3, vessel_payload_t=2000.0)}, {"x": stream(["sea"], 3.0, 1000)},
+                        end="2026-01-01")
+    assert capacity_t(run_replication(old, 0, 4), "sea")[1] == pytest.approx(3 * 2000 * 8760 / 50)
+
+
+def test_a_dated_delivery_of_a_class_adds_its_vessels_from_that_date():
+    """A large vessel ordered for 1 July 2025 (an investment on the group's count) adds its 5,000 t per
+    40-h cycle from that date: capacity rises by 5,000 x 4,416 h / 40 in 2025 (184 days), as carried."""
+    inv = [{"id": "order", "node": "sea", "field": "vessels.l.count", "change": "add", "value": 1,
+            "date": "2025-07-01"}]
+    s = make_scenario({"sea": two_class_sea()}, {"x": stream(["sea"], 4.0, 1000)}, end="2026-01-01",
+                      vessel_classes=CLASSES, investments=inv)
+    r = run_replication(s, 0, 5)
+    base = 2 * 2000 * 8760 / 50 + 5000 * 8760 / 40
+    assert capacity_t(r, "sea")[1] == pytest.approx(base + 5000 * 184 * 24 / 40, rel=1e-12)
+    assert abs(r.nodes["sea"].throughput_t[1] - capacity_t(r, "sea")[1]) <= 2 * 2000 + 2 * 5000
+
+
 def test_rail_line_at_saturation_carries_paths_times_payload():
     """capacity 2.19 Mt/yr with 2,000 t trains = 3 paths a day (2.19e6 / 365 / 2000);
     demand 4 Mt/yr of 500 t wagon groups (4 per train). A saturated line runs a

@@ -196,6 +196,29 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time" + HIST),
         *PORT_TRANSIT,
     ), entity="stream", sweepable=True),
+    Table("monthly_nodes", "Per scenario x replication x calendar month x node: throughput, the mean queue and "
+          "hours closed, so that one sees when in the year the corridor jams (seasonal demand meeting winter "
+          "storms).", (
+        SCENARIO, REPLICATION, YEAR,
+        _key("month", "Month", "Calendar month, 1-12", "int"),
+        NODE,
+        _key("kind", "Kind", "Node kind"),
+        _c("throughput_t", "t", "Throughput (t)", "Tonnes that left the node in the month"),
+        _c("queue_mean_t", "t", "Mean queue (t)", "Tonnes waiting for service (a berth, a vessel, a train, the "
+           "pump), the mean of a sample at noon each day of the month"),
+        _c("hours_closed", "h", "Hours closed", "Hours the node was closed in the month by storms (sea links; "
+           "terminals of a sea area or with storms of their own) or by disruptions, each hour once"),
+    ), entity="node"),
+    Table("monthly_streams", "Per scenario x replication x calendar month x stream: demand, delivered, lost.", (
+        SCENARIO, REPLICATION, YEAR,
+        _key("month", "Month", "Calendar month, 1-12", "int"),
+        STREAM,
+        COMMODITY,
+        _key("background", "Background", "Other traffic sharing the nodes, left out of corridor totals", "bool"),
+        _c("demand_t", "t", "Demand (t)", "Tonnes generated in the month"),
+        _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the month"),
+        _c("lost_t", "t", "Lost to other routes (t)", "Tonnes diverted, reneged or turned away in the month"),
+    ), entity="stream"),
     Table("active_periods", "Per scenario x replication x year x node: the active-period bottleneck shares.", (
         SCENARIO, REPLICATION, YEAR, NODE,
         _c("active_share", "share", "Active", "Share of the year all servers were busy or the node was closed"),
@@ -454,8 +477,8 @@ LOG_TABLES: dict[str, Table] = {t.name: t for t in [
 LOST_COLUMNS = ("diverted_t", "reneged_t", "turned_away_t")
 """The ``annual_streams`` columns whose sum is cargo lost to other routes (``lost_t``)."""
 
-PER_REPLICATION = ("annual_nodes", "annual_streams", "active_periods", "flow_bottlenecks", "bottlenecks", "corridor",
-                   "commodities", "transit_hist",
+PER_REPLICATION = ("annual_nodes", "annual_streams", "monthly_nodes", "monthly_streams", "active_periods",
+                   "flow_bottlenecks", "bottlenecks", "corridor", "commodities", "transit_hist",
                    "routes", "network_nodes", "network_edges", "perf")
 """Tables built in the worker from one replication's records (the rest are built once from these)."""
 

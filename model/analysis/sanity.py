@@ -152,8 +152,7 @@ def _arrivals_at(scenario: Scenario, specs: Mapping, nid: str) -> list[tuple[str
         share, before = hit
         b = 1.0
         if before is not None:
-            carrier = kind_of(specs[before].kind).carrier
-            payload = getattr(specs[before], carrier) if carrier else None
+            payload = kind_of(specs[before].kind).carried_t(specs[before], scenario)
             if payload:
                 b = max(1.0, math.floor(payload / st.shipment_t + 1e-9))
         out.append((sid, share, b))
@@ -180,7 +179,7 @@ def check_run(scenario: Scenario, tables: Mapping[str, pd.DataFrame] | pd.DataFr
         rows.append({"node": nid, "kind": kind, "year": year, "measure": measure, "simulated": sim,
                      "estimate": est, "method": method, "large": bool(large), "note": note})
 
-    called = {getattr(sp, f, None) for sp in specs.values() for f, _ in kind_of(sp.kind).calls_at} - {None}
+    called = {t for sp in specs.values() for f, _ in kind_of(sp.kind).calls_at for t in sp.terminals(f)}
     for (nid, year), m in mean.iterrows():
         spec = specs.get(nid)
         if spec is None:

@@ -91,6 +91,34 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["annual_streams"].frame(rows)
 
 
+def monthly_node_table(r: RunRecords) -> pd.DataFrame:
+    """Per node and calendar month: throughput, mean queue (tonnes), hours closed."""
+    m = r.monthly
+    if m is None:
+        return TABLES["monthly_nodes"].frame([])
+    rows = []
+    for nid, node in r.nodes.items():
+        thr, queue, closed = m.node_throughput_t[nid], m.node_queue_t[nid], node.closed_month_h
+        for i, (year, month) in enumerate(m.months):
+            rows.append((r.scenario.name, r.replication, year, month, nid, node.kind, thr[i], queue[i],
+                         closed[i] if i < len(closed) else 0.0))
+    return TABLES["monthly_nodes"].frame(rows)
+
+
+def monthly_stream_table(r: RunRecords) -> pd.DataFrame:
+    """Per stream and calendar month: demand, delivered, lost to other routes."""
+    m = r.monthly
+    if m is None:
+        return TABLES["monthly_streams"].frame([])
+    rows = []
+    for sid in r.streams:
+        spec = r.scenario.streams[sid]
+        for i, (year, month) in enumerate(m.months):
+            rows.append((r.scenario.name, r.replication, year, month, sid, spec.commodity, spec.background,
+                         m.stream_demand_t[sid][i], m.stream_delivered_t[sid][i], m.stream_lost_t[sid][i]))
+    return TABLES["monthly_streams"].frame(rows)
+
+
 def bottleneck_table(nodes: pd.DataFrame) -> pd.DataFrame:
     """The bottleneck of each year: highest utilisation, and largest share of waiting."""
     out: list[dict] = []
@@ -258,6 +286,8 @@ def tables(r: RunRecords, only: Collection[str] | None = None) -> dict[str, pd.D
     build: dict[str, Callable[[], pd.DataFrame]] = {
         "annual_nodes": lambda: node_table(r),
         "annual_streams": lambda: stream_table(r),
+        "monthly_nodes": lambda: monthly_node_table(r),
+        "monthly_streams": lambda: monthly_stream_table(r),
         "active_periods": lambda: active_period_table(r),
         "flow_bottlenecks": lambda: flow_bottleneck_table(r),
         "bottlenecks": lambda: bottleneck_table(out["annual_nodes"] if "annual_nodes" in out else node_table(r)),

@@ -52,6 +52,12 @@ class Environment(simpy.Environment):
         at normal priority: ``schedule(event, NORMAL, delay)``."""
         heappush(self.queue, (self.now_h + delay, NORMAL, next(self.ids), event))
 
+    def push_first(self, delay: float, event: Any) -> None:
+        """Schedule ``event`` ``delay`` hours from now before every normal event at that time
+        (``schedule(event, URGENT, delay)``): a reading at the edge of a period, which must come
+        before whatever happens at the edge itself."""
+        heappush(self.queue, (self.now_h + delay, URGENT, next(self.ids), event))
+
     def schedule(self, event: Event, priority: Any = NORMAL, delay: float = 0) -> None:
         heappush(self.queue, (self.now_h + delay, priority, next(self.ids), event))
 

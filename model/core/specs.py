@@ -117,4 +117,80 @@ class NodeSpecBase(Strict):
     if TYPE_CHECKING:  # each kind's spec declares its own ``kind: Literal[...]`` tag (not a field here)
         kind: str
 
+    def terminals(self, field: str) -> list[str]:
+        """The port terminals named by ``field`` (a ``calls_at`` field of its kind: where its vessels
+        load or unload); a kind with several lines overrides it."""
+        v = getattr(self, field, None)
+        return [v] if v is not None else []
 
+
+
+
+# ------------------------------------------------------------ dotted field paths
+# Investments, timelines and counts name a field of a node spec by a dotted path: ``berths``, or
+# ``vessels.ropax.count`` (a group of a sea link's fleet); a pattern may use ``*`` for one name
+# (``vessels.*.count``).
+
+
+def field_values(spec: Any, pattern: str) -> list[tuple[str, Any]]:
+    """(dotted path, value) of every field of ``spec`` that ``pattern`` names (``*`` matches
+    each key of a mapping); a path through a missing or None value yields nothing."""
+    parts = pattern.split(".")
+    out: list[tuple[str, Any]] = []
+
+    def walk(obj: Any, i: int, path: list[str]) -> None:
+        if i == len(parts):
+            out.append((".".join(path), obj))
+            return
+        p = parts[i]
+        if isinstance(obj, dict):
+            for k in (list(obj) if p == "*" else [k for k in obj if str(k) == p]):
+                walk(obj[k], i + 1, path + [str(k)])
+        elif isinstance(obj, BaseModel) and p != "*" and p in type(obj).model_fields:
+            v = getattr(obj, p)
+            if v is not None or i == len(parts) - 1:
+                walk(v, i + 1, path + [p])
+
+    walk(spec, 0, [])
+    return out
+
+
+def get_path(spec: Any, path: str) -> Any:
+    """The value at a dotted path (None where it is missing)."""
+    found = field_values(spec, path)
+    return found[0][1] if found else None
+
+
+def with_paths(spec: BaseModel, updates: dict[str, Any]) -> BaseModel:
+    """A copy of ``spec`` with the values at dotted paths replaced (mappings and sub-models copied
+    along the way; the rest shared)."""
+    top: dict[str, Any] = {}
+    deeper: dict[str, dict[str, Any]] = {}
+    for path, v in updates.items():
+        head, _, rest = path.partition(".")
+        if rest:
+            deeper.setdefault(head, {})[rest] = v
+        else:
+            top[head] = v
+    for head, sub in deeper.items():
+        top[head] = _with_paths_in(getattr(spec, head), sub)
+    return spec.model_copy(update=top)
+
+
+def _with_paths_in(obj: Any, updates: dict[str, Any]) -> Any:
+    if isinstance(obj, BaseModel):
+        return with_paths(obj, updates)
+    if isinstance(obj, dict):
+        out = dict(obj)
+        nested: dict[str, dict[str, Any]] = {}
+        for path, v in updates.items():
+            head, _, rest = path.partition(".")
+            key = next((k for k in out if str(k) == head), head)
+            if rest:
+                nested.setdefault(key, {})[rest] = v
+            else:
+                out[key] = v
+        for key, sub in nested.items():
+            out[key] = _with_paths_in(out[key], sub)
+        return out
+    raise KeyError(f"no field under {obj!r}")

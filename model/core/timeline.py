@@ -224,6 +224,8 @@ def resolve_node_specs(scenario) -> dict:
     The result is what the simulation builds from; ``opening`` investments set
     a rail line's opening date.
     """
+    from model.core.specs import get_path, with_paths  # (pydantic helpers: kept out of the compiled import)
+
     when = effective_investment_dates(scenario)
     specs = {}
     for nid, spec in scenario.nodes.items():
@@ -235,11 +237,11 @@ def resolve_node_specs(scenario) -> dict:
                 continue
             if d is None:
                 continue
-            current = updates.get(inv.field, getattr(spec, inv.field))
+            current = updates.get(inv.field, get_path(spec, inv.field))
             tl = timeline_from_spec(current, scenario.start_date)
             tl = tl.with_step(hours_since(scenario.start_date, d), inv.value, inv.change)
             updates[inv.field] = timeline_to_spec(tl, scenario.start_date)
-        specs[nid] = spec.model_copy(update=updates) if updates else spec
+        specs[nid] = with_paths(spec, updates) if updates else spec
     return specs
 
 

@@ -1,7 +1,12 @@
 """Weather: storm calendars, per link or shared by a sea area.
 
 Storms are a Poisson process with a rate per calendar month; each lasts a drawn
-number of days, and the next can only start once the last has passed. A whole
+number of days. Either the next storm can only start once the last has passed
+(``overlap: false``, the default: the closed share of a month is then at most
+rate x E[D] / (days + rate x E[D])), or storms start at any time and one that
+starts during a closure extends it (``overlap: true``: closures are the union of
+the storms, and the closed share of a month with a steady rate is
+1 - exp(-rate x E[D] / days), the chance that no storm covers an instant). A whole
 calendar is drawn up front (from its own random stream), so an engine knows
 when it may next depart and a passage is one simpy event.
 
@@ -18,7 +23,7 @@ from datetime import date, datetime
 from typing import Callable
 
 import numpy as np
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from model.core.limits import MAX_STORMS_PER_MONTH
 from model.core.specs import DurationSpec, Strict, non_negative
@@ -34,6 +39,8 @@ class StormSpec(Strict):
 
     events_per_month: float | list[float]
     duration_days: DurationSpec
+    overlap: bool = Field(False, description="Storms start at any time and one that starts while closed extends "
+                          "the closure (true); or the next starts only once the link or port has reopened (false)")
 
     @field_validator("events_per_month")
     @classmethod
@@ -45,7 +52,9 @@ class StormSpec(Strict):
 
 def storm_calendar(storms: StormSpec, rng: np.random.Generator, duration_days: Callable[[], float], start: date,
                    horizon_h: float) -> list[Interval]:
-    """The storm calendar: Poisson starts at the month's rate while open, drawn durations (hours from start)."""
+    """The storm calendar: Poisson starts at the month's rate (while open, or at any time with ``overlap``),
+    drawn durations (hours from start), sorted by start. With ``overlap`` storms may overlap: the closures
+    they make are their union (:func:`model.core.timeline.union_intervals`), taken after any thinning."""
     rates = storms.events_per_month if isinstance(storms.events_per_month, list) else [storms.events_per_month] * 12
     t0 = datetime(start.year, start.month, start.day)
     out: list[Interval] = []
@@ -63,7 +72,7 @@ def storm_calendar(storms: StormSpec, rng: np.random.Generator, duration_days: C
         a = t + gap
         b = a + duration_days() * 24.0
         out.append((a, b))
-        t = b
+        t = a if storms.overlap else b
     return out
 
 

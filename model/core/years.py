@@ -70,3 +70,47 @@ class YearGrid:
     def integrate(self, tl: Timeline) -> np.ndarray:
         """Per-year integral of a timeline (value x hours)."""
         return np.array([tl.integral(lo, hi) for lo, hi in zip(self.bounds_h, self.bounds_h[1:])])
+
+
+class MonthGrid:
+    """Calendar months of the horizon as simulation-hour boundaries (the monthly tables).
+
+    >>> g = MonthGrid(date(2024, 11, 1), date(2025, 2, 1))
+    >>> g.months, g.bounds_h
+    ([(2024, 11), (2024, 12), (2025, 1)], [0.0, 720.0, 1464.0, 2208.0])
+    """
+
+    def __init__(self, start: date, end: date) -> None:
+        self.start = start
+        months: list[tuple[int, int]] = []
+        bounds = [0.0]
+        y, m = start.year, start.month
+        while True:
+            months.append((y, m))
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            if date(y, m, 1) >= end:
+                break
+            bounds.append(hours_since(start, date(y, m, 1)))
+        bounds.append(hours_since(start, end))
+        self.months = months
+        self.bounds_h = bounds
+        self.horizon_h = bounds[-1]
+
+    def __len__(self) -> int:
+        return len(self.months)
+
+    def index(self, h: float) -> int:
+        """Month index of an hour (hours at or past the horizon count in the last month)."""
+        return min(max(bisect.bisect_right(self.bounds_h, h) - 1, 0), len(self.months) - 1)
+
+    def add_interval(self, acc: list[float], a: float, b: float) -> None:
+        """Add the overlap-hours of [a, b) to each month's accumulator."""
+        b = min(b, self.horizon_h)
+        if b <= a:
+            return
+        i = self.index(a)
+        while a < b and i < len(acc):
+            hi = min(b, self.bounds_h[i + 1])
+            acc[i] += hi - a
+            a = hi
+            i += 1

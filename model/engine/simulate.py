@@ -28,12 +28,13 @@ from model.core.distributions import Exponential, as_distribution, sampler
 from model.core.histogram import TRANSIT_BINS_DAYS, YearSamples
 from model.nodes import Node, NodeRecord, Shipment, kind_of
 from model.nodes.base import Call, Context, run_timed
+from model.nodes.port import depth_timeline
 from model.core.rng import RandomStreams, Uniforms
 from model.scenario.route import Route, Step
 from model.scenario.schema import Scenario, StreamSpec
 from model.core.specs import NodeSpecBase
 from model.core.timeline import disruption_factor, duration_factors, resolve_node_specs
-from model.core.years import YearGrid
+from model.core.years import MonthGrid, YearGrid
 
 
 EXPECTED_REFRESH_H = 6.0
@@ -132,6 +133,32 @@ class StreamRecord:
 
 
 @dataclass
+class MonthlyRecord:
+    """What one replication recorded per calendar month: each node's throughput and mean queue (tonnes
+    waiting for service, from a sample at noon each day), each stream's demand, delivered and lost
+    tonnes. Hours closed per month are in each node's record (``closed_month_h``)."""
+
+    months: list[tuple[int, int]]
+    node_throughput_t: dict[str, list[float]] = field(default_factory=dict)
+    node_queue_t: dict[str, list[float]] = field(default_factory=dict)
+    stream_demand_t: dict[str, list[float]] = field(default_factory=dict)
+    stream_delivered_t: dict[str, list[float]] = field(default_factory=dict)
+    stream_lost_t: dict[str, list[float]] = field(default_factory=dict)
+
+
+class _Tick:
+    """A callback on the clock at a chosen priority (``Call`` is at normal priority)."""
+
+    __slots__ = ("callbacks", "_ok", "value")
+
+    def __init__(self, env: Environment, delay: float, fn: Callable[["_Tick"], None]) -> None:
+        self.callbacks: list | None = [fn]
+        self._ok = True
+        self.value = None
+        env.push_first(delay, self)  # before anything else at that instant: the month's end is exclusive
+
+
+@dataclass
 class RunRecords:
     """Everything one replication produced, before any table is built: plain data only.
 
@@ -149,6 +176,7 @@ class RunRecords:
     wall_s: float = 0.0
     hops: int = 0
     shipments: int = 0  # shipments generated (delivered, lost or still on their way)
+    monthly: MonthlyRecord | None = None
 
     def __post_init__(self) -> None:
         for rec in self.streams.values():
@@ -328,9 +356,9 @@ def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, 
     for p in route.positions():
         nxt = [specs[n] for n in after.get(p.node, [])]
         prv = [specs[b] for b in p.before if b is not None]
-        if any(getattr(x, "unload_at", None) == p.node for x in prv):
+        if any(p.node in x.terminals("unload_at") for x in prv):
             out[p.path] = "unload"
-        elif any(getattr(x, "load_at", None) == p.node for x in nxt):
+        elif any(p.node in x.terminals("load_at") for x in nxt):
             out[p.path] = "load"
     return out
 
@@ -345,9 +373,14 @@ class Corridor:
         self.replication = replication
         self.env = Environment()
         self.grid = YearGrid(scenario.start_date, scenario.end_date)
+        self.months = MonthGrid(scenario.start_date, scenario.end_date)
         self.streams = RandomStreams(self.seed, replication)
-        ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather, forward=self.advance)
         self.specs = resolve_node_specs(scenario)
+        depths = {nid: d for nid, spec in self.specs.items()
+                  if (d := depth_timeline(spec, scenario.start_date, scenario.end_date, scenario.water_levels)) is not None}
+        ctx = Context(self.env, self.grid, self.streams, scenario.start_date, scenario.weather,
+                      vessel_classes=scenario.vessel_classes, depths=depths, months=self.months,
+                      forward=self.advance)
         self.nodes: dict[str, Node] = {
             nid: kind_of(spec.kind).engine(nid, spec, ctx, disruption_factor(scenario, nid),
                                            duration_factors(scenario, nid))
@@ -559,15 +592,77 @@ class Corridor:
 
     # running -----------------------------------------------------------------
 
+    # months ------------------------------------------------------------------
+
+    def _record_months(self) -> tuple[MonthlyRecord, Callable[[], None]]:
+        """Each month's throughput (from each node's running total at the month's end, before anything
+        else happens at that instant), its mean queue (a sample at noon each day) and each stream's
+        demand, delivered and lost tonnes: callbacks that only read, so results are unchanged."""
+        m = self.months
+        n = len(m)
+        rec = MonthlyRecord(m.months)
+        nodes = list(self.nodes.items())
+        streams = list(self.records.items())
+        for nid, _ in nodes:
+            rec.node_throughput_t[nid] = [0.0] * n
+            rec.node_queue_t[nid] = [0.0] * n
+        for sid, _ in streams:
+            rec.stream_demand_t[sid] = [0.0] * n
+            rec.stream_delivered_t[sid] = [0.0] * n
+            rec.stream_lost_t[sid] = [0.0] * n
+        samples = [0] * n
+        done = [0]  # months recorded
+        before: dict[str, float] = {nid: 0.0 for nid, _ in nodes}
+        before_s: dict[str, tuple[float, float, float]] = {sid: (0.0, 0.0, 0.0) for sid, _ in streams}
+        env = self.env
+
+        def noon(tick: _Tick) -> None:
+            i = m.index(env.now_h)
+            samples[i] += 1
+            for nid, node in nodes:
+                rec.node_queue_t[nid][i] += node.queued_now()
+            if env.now_h + 24.0 < m.horizon_h:
+                _Tick(env, 24.0, noon)
+
+        def month_end(tick: _Tick | None) -> None:
+            i = done[0]
+            done[0] += 1
+            for nid, node in nodes:
+                total = sum(node.rec.throughput_t, 0.0)
+                rec.node_throughput_t[nid][i] = total - before[nid]
+                before[nid] = total
+                if samples[i]:
+                    rec.node_queue_t[nid][i] /= samples[i]
+            for sid, sr in streams:
+                g, d = sum(sr.generated_t, 0.0), sum(sr.delivered_t, 0.0)
+                lost = sum(sr.diverted_t, 0.0) + sum(sr.reneged_t, 0.0) + sum(sr.turned_away_t, 0.0)
+                g0, d0, l0 = before_s[sid]
+                rec.stream_demand_t[sid][i], rec.stream_delivered_t[sid][i], rec.stream_lost_t[sid][i] = \
+                    g - g0, d - d0, lost - l0
+                before_s[sid] = (g, d, lost)
+            if i + 2 < n:  # (the last month ends at the horizon, after the run)
+                _Tick(env, m.bounds_h[i + 2] - env.now_h, month_end)
+
+        def last() -> None:
+            if done[0] < n:
+                month_end(None)
+
+        _Tick(env, 12.0, noon)
+        if n > 1:
+            _Tick(env, m.bounds_h[1], month_end)
+        return rec, last
+
     def run(self) -> RunRecords:
         t0 = time.perf_counter()
+        monthly, last_month = self._record_months()
         self.env.process(collect_yearly(self.env, self.grid.bounds_h))
         with quiet_collector():
             self.env.run(until=self.grid.horizon_h)
         nodes = {nid: n.finish() for nid, n in self.nodes.items()}
+        last_month()
         out = RunRecords(self.scenario, self.replication, self.seed, self.grid, dict(self.specs), nodes, self.records,
                          wall_s=time.perf_counter() - t0, hops=sum(r.hops for r in nodes.values()),
-                         shipments=self._next_id)
+                         shipments=self._next_id, monthly=monthly)
         check_mass_balance(out)
         return out
 

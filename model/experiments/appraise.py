@@ -304,7 +304,7 @@ def more_capacity(s: Scenario, nid: str) -> tuple[Scenario, str] | None:
     """The scenario with one step more capacity at ``nid`` (the kind's ``more_capacity``:
     a capacity factor all along, or one more unit of a count), and how it was added."""
     spec = s.nodes[nid]
-    how = KINDS[spec.kind].more_capacity
+    how = KINDS[spec.kind].step_of(spec)
     if how is None:
         return None
     name = f"{s.name}~more~{nid}"

@@ -59,7 +59,7 @@ from model.core.histogram import YearSamples
 from model.core.rng import RandomStreams
 from model.core.timeline import Timeline, union_intervals
 from model.core.weather import StormSpec, storm_calendar, thinned
-from model.core.years import YearGrid
+from model.core.years import MonthGrid, YearGrid
 
 
 class Shipment:
@@ -68,7 +68,7 @@ class Shipment:
     ``plan``) and ``rest`` (the nodes still to visit of a chosen branch, last first)."""
 
     __slots__ = ("sid", "stream", "t", "created_h", "yard", "waiting", "gone", "delivered",
-                 "plan", "step", "rest", "rec", "km", "port_h")
+                 "plan", "step", "rest", "rec", "km", "port_h", "last_port", "line")
 
     def __init__(self, sid: int, stream: int, t: float, created_h: float, plan: tuple = (), rec: Any = None) -> None:
         self.sid = sid
@@ -85,6 +85,8 @@ class Shipment:
         self.rec = rec  # its stream's record
         self.km = 0.0  # distance covered so far
         self.port_h = -1.0  # when it reached its first port (-1: not yet; set by the port terminal)
+        self.last_port: Any = None  # the last port terminal it entered (a sea link's line is the one loading there)
+        self.line = 0  # the line of a sea link it waits for (where it may renege from)
 
 
 class Room:
@@ -164,6 +166,12 @@ class Context:
     streams: RandomStreams
     start: date
     weather: Mapping[str, StormSpec] = field(default_factory=dict)
+    vessel_classes: Mapping[str, Any] = field(default_factory=dict)
+    """The scenario's vessel classes (``model.core.vessels.VesselClassSpec``), by name."""
+    depths: Mapping[str, Timeline] = field(default_factory=dict)
+    """Water depth over time at each port terminal that states one (``model.nodes.port.depth_timeline``)."""
+    months: MonthGrid | None = None
+    """The calendar months of the horizon (hours closed are also kept per month), where the run keeps them."""
     _calendars: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     forward: Callable[[Shipment], None] = lambda s: None
     """Hands a shipment done at a node on to its next node (the corridor sets it)."""
@@ -208,6 +216,7 @@ class NodeRecord:
     exited_t: float = 0.0
     left_t: float = 0.0  # of exited_t: tonnes that left a queue unserved (reneged), not throughput
     turned_away_t: list[float] = field(default_factory=list)  # per year: found the waiting room full, diverted
+    closed_month_h: list[float] = field(default_factory=list)  # per calendar month: closed by weather or a disruption
     hops: int = 0
     active: array = field(default_factory=lambda: array("d"))
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
@@ -250,8 +259,11 @@ class Node:
         self.factor = factor  # disruptions: capacity multiplier over time (0 = closed)
         self.duration_factor = duration_factor  # operational delays per duration field
         self.km = float(getattr(spec, "distance_km", None) or 0.0)  # for tonne-km
+        if ctx.months is not None:
+            self.rec.closed_month_h = [0.0] * len(ctx.months)
         for a, b in self.factor_closures():
             self.grid.add_interval(self.rec.disrupted_h, a, min(b, self.grid.horizon_h))
+        self.add_closed_months(self.factor_closures())
         self._active_since: float | None = None
         self.forward = ctx.forward  # hand a shipment done here on to its next node
 
@@ -356,14 +368,29 @@ class Node:
             out.append((start, math.inf))
         return out
 
+    def add_closed_months(self, closures: list[tuple[float, float]]) -> None:
+        """Count closures in the monthly hours closed (where the run keeps months); a closure that
+        overlaps one already counted must be given as part of their union."""
+        months = self.ctx.months
+        if months is None:
+            return
+        for a, b in closures:
+            months.add_interval(self.rec.closed_month_h, a, b)
+
     def weather_closures(self) -> list[tuple[float, float]]:
         """Storms that close this node: those of its sea area (``storms: AREA``), kept
-        with probability ``storm_share``; none for a node without ``storms``."""
+        with probability ``storm_share``, and its own (``local_storms``: swell or wind at
+        its berths); none for a node without either."""
+        out: list[tuple[float, float]] = []
         area = getattr(self.spec, "storms", None)
-        if not isinstance(area, str):
-            return []
-        return union_intervals(self.ctx.area_storms(area, getattr(self.spec, "storm_share", 1.0),
-                                                    f"{self.kind}:{self.id}"))
+        if isinstance(area, str):
+            out += self.ctx.area_storms(area, getattr(self.spec, "storm_share", 1.0), f"{self.kind}:{self.id}")
+        local = getattr(self.spec, "local_storms", None)
+        if local is not None:
+            out += storm_calendar(local, self.ctx.streams.rng(f"{self.kind}:{self.id}:local_storms"),
+                                  self.sampler(as_distribution(local.duration_days), "local_storm_days"),
+                                  self.ctx.start, self.grid.horizon_h)
+        return union_intervals(out) if out else []
 
     def when_open(self, then: Callable[[Any], None], arg: Any) -> None:
         """Call ``then(arg)`` now if the disruption factor is above 0, else once it is
@@ -422,6 +449,10 @@ class Node:
         """Servers available over time (None: utilisation is not defined)."""
         return None
 
+    def queued_now(self) -> float:
+        """Tonnes waiting here now for service (a berth, a vessel, a train, the pump)."""
+        return 0.0
+
     def rated_t_per_h(self) -> Timeline | None:
         """Rated flow in tonnes per hour over time (None: the kind has none)."""
         return None
@@ -434,6 +465,9 @@ class QueuedNode(Node):
 
     queue: "deque[tuple[Shipment, float]]"
     queued_t: float
+
+    def queued_now(self) -> float:
+        return self.queued_t
 
     def _drop_gone(self) -> None:
         """Forget shipments at the head of the queue that have left (reneged)."""

@@ -19,7 +19,8 @@ compiles (docs/design.md §7). Adding a node kind is these two modules and one l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Generic, Literal, TypeVar
+import fnmatch
+from typing import TYPE_CHECKING, Any, Callable, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -50,6 +51,9 @@ SpecT = TypeVar("SpecT", bound="NodeSpecBase")
 
 CapacityFn = Callable[[SpecT, "NodeRecord", "YearGrid"], np.ndarray]
 ServiceFn = Callable[[SpecT, "YearGrid", int, float], "ServiceModel | None"]
+LoadFn = Callable[[SpecT, Any], "float | None"]
+CheckFn = Callable[[str, SpecT, Any], "list[tuple[tuple, str]]"]
+StepFn = Callable[[SpecT], "tuple[str, float] | None"]
 
 
 def no_capacity(spec: "NodeSpecBase", rec: "NodeRecord", grid: "YearGrid") -> np.ndarray:
@@ -86,6 +90,14 @@ class NodeKind(Generic[SpecT]):
     carrier: str | None = None
     """Field holding the load of one vessel or train: cargo leaving this node
     arrives downstream in batches of that size (for the sanity check)."""
+    carrier_name: str = "a train"
+    """What carries its cargo, for messages ("a vessel", "a train")."""
+    load_t: LoadFn[SpecT] | None = None
+    """The load of one vessel or train, from the spec and the scenario (where ``carrier`` alone
+    does not say it: a fleet of vessel classes); None: read the ``carrier`` field."""
+    check: CheckFn[SpecT] | None = None
+    """Checks of the node against the rest of the scenario (node id, spec, scenario) -> (field path,
+    message) problems: what the schema cannot see (a vessel class that exists, a shipment that fits)."""
     entry: bool = True
     """May a route start here? (Cargo enters at a port, not aboard a vessel.)"""
     after: frozenset[str] | None = None
@@ -100,7 +112,7 @@ class NodeKind(Generic[SpecT]):
     service: ServiceFn[SpecT] | None = None
     """The node as a queue in a year, for the waiting-time sanity check (None:
     waiting is not checked)."""
-    more_capacity: tuple[str, float] | None = None
+    more_capacity: tuple[str, float] | StepFn[SpecT] | None = None
     """One step more capacity for a marginal run: ``("factor", 1.1)`` multiplies the node's
     capacity all along (a capacity factor: faster berths, more train paths, more flow),
     ``(field, n)`` adds n to a count (``("fleet", 1)``: a vessel more, where 10% of a
@@ -110,3 +122,20 @@ class NodeKind(Generic[SpecT]):
     link: bool = False
     """Drawn on the corridor map as a line from the nodes before it to those after it
     (a sea crossing, a railway, a pipeline), not as a point (a port, a border)."""
+
+    def carried_t(self, spec: SpecT, scenario: Any) -> float | None:
+        """The load of one of its vessels or trains (None: it has none)."""
+        if self.load_t is not None:
+            return self.load_t(spec, scenario)
+        return getattr(spec, self.carrier) if self.carrier else None
+
+    def step_of(self, spec: SpecT) -> tuple[str, float] | None:
+        """One step more capacity for a marginal run, for this spec (``more_capacity``)."""
+        how = self.more_capacity
+        return how(spec) if callable(how) else how
+
+    def allows(self, names: frozenset[str] | tuple[str, ...], field: str) -> bool:
+        """Does ``field`` (a dotted path: ``vessels.ropax.count``) match one of ``names`` (``*`` matches
+        one name: ``vessels.*.count``)?"""
+        return any(field == n or ("*" in n and fnmatch.fnmatchcase(field, n) and
+                                  field.count(".") == n.count(".")) for n in names)

@@ -94,6 +94,9 @@ class Pipeline(Node):
         self.leave(call.value)
         self.forward(call.value)
 
+    def queued_now(self) -> float:
+        return self.queued_t
+
     def expected_delay_h(self, t: float) -> float:
         now = self.env.now_h
         h = self.rate.positive_from(now)

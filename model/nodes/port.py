@@ -44,7 +44,7 @@ import numpy as np
 import simpy
 
 from model.core.distributions import Exponential, Fixed, Lognormal, as_distribution
-from model.core.timeline import Timeline, combine, timeline_from_spec
+from model.core.timeline import Timeline, combine, timeline_from_spec, union_intervals as _union
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
 from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
@@ -67,6 +67,9 @@ class Port(Node):
         storms = self.weather_closures()
         for a, b in storms:
             self.grid.add_interval(self.rec.closed_h, a, b)
+        # hours closed per month: weather and disruptions together, each hour once
+        self.rec.closed_month_h = [0.0] * len(self.rec.closed_month_h)
+        self.add_closed_months(_union(storms + self.factor_closures()) if self.factor_closures() else storms)
         open_ = combine(lambda f, w: f * w, self.factor, _open_timeline(storms))
         self.cap_rate = combine(lambda c, f: c * f, self.cap_rate, open_)
         # no berth is granted while the terminal works no cargo: closed (a disruption, a storm, or a capacity of 0)
@@ -134,8 +137,9 @@ class Port(Node):
                 self.queued_t -= s.t
                 self._serve(s, arrived)
 
-    def _start(self, tonnes: float) -> float:
-        """A berth is held from now: record the wait's end and draw the call's hours."""
+    def _start(self, tonnes: float, fixed_h: float = -1.0) -> float:
+        """A berth is held from now: record the wait's end and draw the call's hours (the fixed
+        part ``fixed_h`` where the caller brings its own: a vessel class's call time)."""
         start = self.env.now_h
         self.n_busy += 1
         if self.n_busy >= self._avail:
@@ -143,7 +147,9 @@ class Port(Node):
         service = tonnes / self._rate_per_berth * self.unit_service()
         if self._handling_factor is not None:
             service *= self._handling_factor.at(start)
-        if not self._no_call_h:
+        if fixed_h >= 0.0:
+            service += fixed_h if self._call_factor is None else fixed_h * self._call_factor.at(start)
+        elif not self._no_call_h:
             fixed = self.draw_call_h()
             service += fixed if self._call_factor is None else fixed * self._call_factor.at(start)
         return service
@@ -159,16 +165,18 @@ class Port(Node):
         """Counted in; the first port terminal a shipment reaches marks the hour (where
         its transit "from the port" starts)."""
         Node.enter(self, s)
+        s.last_port = self
         if s.port_h < 0:
             s.port_h = self.env.now_h
 
     # a vessel's call (from a sea link's process) ---------------------------------
 
-    def call(self, tonnes: float, loaded_t: float = 0.0) -> Generator[simpy.Event, object, float]:
+    def call(self, tonnes: float, loaded_t: float = 0.0, call_h: float = -1.0) -> Generator[simpy.Event, object, float]:
         """A vessel's call: wait for a berth, hold it for call_h + tonnes / rate,
         return the hours spent at the berth. ``loaded_t``: cargo the vessel loads in
         this call, counted as the terminal's throughput when the call ends (the
-        shipments passed through uncounted)."""
+        shipments passed through uncounted). ``call_h`` >= 0: the vessel's own fixed
+        part (its class's), in place of the terminal's."""
         env = self.env
         arrived = env.now_h
         self._drop_left()
@@ -182,7 +190,7 @@ class Port(Node):
             self.queued_t -= tonnes
         start = env.now_h
         self.record_wait(start - arrived)
-        yield env.timeout(self._start(tonnes))
+        yield env.timeout(self._start(tonnes, call_h))
         self._end(start)
         self.n_held -= 1
         self._grant()
@@ -275,6 +283,9 @@ class Port(Node):
     def available_servers(self) -> Timeline:
         return self.available
 
+    def queued_now(self) -> float:
+        return self.queued_t
+
     def rated_t_per_h(self) -> Timeline:
         return self.cap_rate
 
@@ -294,6 +305,21 @@ class Port(Node):
 
     def opens_at(self) -> float | None:
         return self.available.first_hour_where(lambda v: v > 0)
+
+
+def depth_timeline(spec: Any, start: date, end: date, water_levels: Any) -> Timeline | None:
+    """A terminal's water depth over time (m): its ``depth_m`` (with dredging folded in), moved by its
+    sea's level (``model.core.water``); None where it states no depth."""
+    depth = getattr(spec, "depth_m", None)
+    if depth is None:
+        return None
+    tl = timeline_from_spec(depth, start)
+    area = getattr(spec, "water_level", None)
+    if area is None:
+        return tl
+    from model.core.water import level_change_timeline
+
+    return combine(lambda d, dl: d + dl, tl, level_change_timeline(water_levels[area], start, end))
 
 
 def _open_timeline(closures: list[tuple[float, float]]) -> Timeline:
@@ -331,11 +357,25 @@ def service(spec: PortSpec, grid: YearGrid, y: int, capacity_t: float) -> Servic
     return ServiceModel(c, capacity_t / (c * hours), unit_scv, call.mean, call.scv)
 
 
+def check(nid: str, spec: PortSpec, scenario: Any) -> list[tuple[tuple, str]]:
+    """A terminal's ``water_level`` names one of the scenario's seas, and its depth_m is given with it."""
+    seas = scenario.water_levels
+    if spec.water_level is None:
+        return []
+    if spec.water_level not in seas:
+        return [(("nodes", nid, "water_level"), f"unknown sea '{spec.water_level}'; expected one of the scenario's "
+                 f"water_levels: {', '.join(sorted(seas)) or '(none: add water_levels: {SEA: ...})'}")]
+    if spec.depth_m is None:
+        return [(("nodes", nid, "water_level"), "a water level moves the terminal's depth: expected depth_m with it")]
+    return []
+
+
 KIND = NodeKind(
     name="port", label="port", spec=PortSpec, engine=Port, capacity_t=capacity_t,
-    investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"}),
+    investable=frozenset({"berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move", "depth_m"}),
     durations=frozenset({"handling_time", "call_h"}),
-    timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move"), counts=("berths",),
-    fits=(("yard_limit_t", "the yard"),), utilisation_check="equal", service=service, marker="s",
+    timelines=("berths", "capacity_mt_per_year", "handling_rate_t_per_h", "minutes_per_move", "depth_m"),
+    counts=("berths",),
+    fits=(("yard_limit_t", "the yard"),), utilisation_check="equal", service=service, marker="s", check=check,
     more_capacity=("factor", 1.1),
 )

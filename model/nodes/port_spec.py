@@ -14,6 +14,8 @@ from pydantic import Field, field_validator, model_validator
 
 from model.core.limits import MAX_CV, MAX_MINUTES, MAX_MT_PER_YEAR, MAX_T_PER_H, MtPerYear, Share, Tonnes
 from model.core.specs import DurationSpec, NodeSpecBase, TimelineSpec, WhenFull, count_timeline, room_needed, timeline_up_to
+from model.core.vessels import MAX_DEPTH_M
+from model.core.weather import StormSpec
 
 
 TERMINAL_KINDS = ("general", "container", "rail_ferry", "ro_ro", "bulk", "grain", "oil", "rail")
@@ -41,6 +43,12 @@ class PortSpec(NodeSpecBase):
     when_full: WhenFull = Field("wait", description="An arrival to a full yard: wait upstream, or divert")
     storms: str | None = Field(None, description="Sea area (scenario weather) whose storms close this terminal")
     storm_share: Share = Field(1.0, description="Chance that a storm of the area closes this terminal")
+    local_storms: StormSpec | None = Field(None, description="Closures of this terminal's own (swell or wind at "
+                                           "its berths), on top of its sea area's storms")
+    depth_m: TimelineSpec | None = Field(None, description="Water depth at its berths and approach (m), at its "
+                                         "sea's datum level (water_level) or as it is; vessel classes that need more "
+                                         "load less (none: depth never limits)")
+    water_level: str | None = Field(None, description="Sea (scenario water_levels) whose level moves depth_m")
     stated_capacity_mt_per_year: MtPerYear | None = Field(
         None, description="Annual capacity as published: a check against berths x rate, not the mechanism")
 
@@ -48,6 +56,7 @@ class PortSpec(NodeSpecBase):
     _rate = field_validator("handling_rate_t_per_h")(timeline_up_to(MAX_T_PER_H))
     _minutes = field_validator("minutes_per_move")(timeline_up_to(MAX_MINUTES))
     _count = field_validator("berths")(count_timeline)
+    _depth = field_validator("depth_m")(timeline_up_to(MAX_DEPTH_M))
 
     _room = model_validator(mode="after")(lambda self: room_needed(self, "yard_limit_t"))
 

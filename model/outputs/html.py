@@ -43,6 +43,9 @@ CAPTIONS = {
     "transit_distribution.png": "How long shipments take from where they enter the model (the Chinese border for "
                                 "China-origin cargo, else the Kazakh port) to the end of the modelled route, "
                                 "per commodity.",
+    "monthly.png": "When in the year the corridor jams: the tonnes waiting at the nodes with the longest queues, by "
+                   "calendar month (a line per period of the horizon), against the days they are closed by storms or "
+                   "disruptions (bars); the monthly_nodes and monthly_streams tables hold every node and stream.",
     "corridor_map.png": "The corridor on a map, one row per scenario: centred on the Caspian crossing where it jams, "
                         "with an inset of Baku/Alat and the Kazakh land leg at a small scale; links and ports "
                         "coloured by utilisation in the last year; ★ marks where more capacity would raise the "

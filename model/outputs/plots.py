@@ -327,6 +327,70 @@ def waiting_by_node(t: dict[str, pd.DataFrame], path: Path, min_wait_h: float = 
     plt.close(fig)
 
 
+MONTHS = "JFMAMJJASOND"
+
+
+def _periods(years: list[int], n: int = 3) -> list[tuple[int, int]]:
+    """The horizon's years cut into up to ``n`` periods of about equal length."""
+    if not years:
+        return []
+    parts = np.array_split(np.array(sorted(years)), min(n, len(years)))
+    return [(int(p[0]), int(p[-1])) for p in parts if len(p)]
+
+
+def monthly_chart(t: dict[str, pd.DataFrame], path: Path, top: int = 6) -> None:
+    """When in the year the corridor jams: for the nodes with the longest queues, the mean queue by calendar
+    month (a line per period of the horizon, mean over its years and the replications) and the days closed by
+    month (bars: storms and disruptions, mean over all years), one panel per node; the first scenario."""
+    mn = t.get("monthly_nodes")
+    fig, axes = plt.subplots(2, 3, figsize=(13.5, 7.2), squeeze=False)
+    if mn is None or mn.empty:
+        for ax in axes.ravel():
+            ax.axis("off")
+        fig.suptitle("No monthly records in this run")
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        return
+    scen = _scenarios(mn)[0]
+    g = mn[mn["scenario"] == scen]
+    names = node_names(t)
+    colours = node_colours(_all_nodes(t))
+    rank = g.groupby("node")["queue_mean_t"].mean().sort_values(ascending=False)
+    closed = g.groupby("node")["hours_closed"].sum()
+    nodes = [n for n in rank.index if rank[n] > 0][:top]
+    nodes += [n for n in closed.sort_values(ascending=False).index if closed[n] > 0 and n not in nodes][:top - len(nodes)]
+    periods = _periods(sorted(g["year"].unique()))
+    styles = ["-", "--", ":"]
+    for ax, n in zip(axes.ravel(), nodes):
+        gn = g[g["node"] == n]
+        days = gn.groupby("month")["hours_closed"].mean().reindex(range(1, 13), fill_value=0.0) / 24.0
+        twin = ax.twinx()
+        twin.bar(range(1, 13), days.to_numpy(), color="0.85", width=0.7, zorder=0)
+        twin.set_ylim(0, max(31.0, float(days.max()) * 1.1))
+        twin.set_ylabel("days closed (bars)", fontsize=8, color="0.4")
+        twin.tick_params(labelsize=7, colors="0.4")
+        ax.set_zorder(twin.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        for (a, b), ls in zip(periods, styles):
+            q = gn[(gn["year"] >= a) & (gn["year"] <= b)].groupby("month")["queue_mean_t"].mean()
+            q = q.reindex(range(1, 13)) / 1e3
+            ax.plot(range(1, 13), q.to_numpy(), ls, marker="o", ms=3, color=colours.get(n, "k"),
+                    label=f"{a}–{b}" if a != b else str(a))
+        ax.set_xticks(range(1, 13), list(MONTHS))
+        ax.set_title(textwrap.fill(names.get(n, n), 40), fontsize=9)
+        ax.set_ylabel("mean queue (kt)", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper center", frameon=False)
+    for ax in axes.ravel()[len(nodes):]:
+        ax.axis("off")
+    fig.suptitle(f"When in the year the corridor jams ({scen}): tonnes waiting by month, per period of the horizon "
+                 "(lines),\nand days closed by storms or disruptions (bars, mean over the years)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _cdf_line(ax, g: pd.DataFrame, i: int, s: str) -> None:
     """One scenario's transit-time CDF from pooled histogram counts, p50/p95 in the label."""
     g = g.groupby(["bin_lo_days", "bin_hi_days"])["count"].sum().reset_index()
@@ -437,6 +501,7 @@ def batch_plots(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
         ("delivered_fan.png", delivered_fan),
         ("waiting_by_node.png", waiting_by_node),
         ("transit_distribution.png", transit_distributions),
+        ("monthly.png", monthly_chart),
     ]
     if "differences" in t and not t["differences"].empty:
         figs.insert(3, ("differences.png", differences_chart))

@@ -65,6 +65,8 @@ class Results:
     info: RunInfo
     annual_nodes: pd.DataFrame
     annual_streams: pd.DataFrame
+    monthly_nodes: pd.DataFrame
+    monthly_streams: pd.DataFrame
     active_periods: pd.DataFrame
     flow_bottlenecks: pd.DataFrame
     bottlenecks: pd.DataFrame

@@ -15,10 +15,13 @@ from model.nodes import KINDS
 from model.scenario.route import Route
 from model.scenario.messages import _explain_all, clip, did_you_mean
 from model.scenario.schema import Scenario
+from model.core.specs import field_values, get_path
 from model.core.timeline import resolve_node_specs
 from model.core.units import T_PER_MT
 
-_COUNT_FIELDS = {f for k in KINDS.values() for f in k.counts}
+
+def _is_count(field: str) -> bool:
+    return any(k.allows(k.counts, field) for k in KINDS.values())
 
 
 _SECTIONS = (("investments",), ("disruptions",), ("delays", "projects"), ("delays", "operational"))
@@ -128,7 +131,7 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
             out.append((loc + ("date",), f"{horizon}, got {inv.date}"))
         if inv.field != "opening" and inv.change == "set" and inv.value < 0:
             out.append((loc + ("value",), f"expected a capacity >= 0, got {inv.value:g}"))
-        if inv.field in _COUNT_FIELDS and inv.change in ("set", "add") and inv.value != int(inv.value):
+        if _is_count(inv.field) and inv.change in ("set", "add") and inv.value != int(inv.value):
             out.append((loc + ("value",), f"expected a whole number of {inv.field} (a count), got {inv.value:g}"))
         if not exists(inv.node):
             out.append((loc + ("node",), unknown(inv.node)))
@@ -136,12 +139,13 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         spec = s.nodes.get(inv.node)
         if spec is None:
             continue
-        allowed = sorted(KINDS[spec.kind].investable)
-        if inv.field not in allowed:
+        nk = KINDS[spec.kind]
+        allowed = sorted(nk.investable)
+        if not nk.allows(nk.investable, inv.field):
             out.append((loc + ("field",), f"'{inv.field}' cannot be invested in on a {spec.kind} ('{inv.node}')"
                         f"{did_you_mean(inv.field, allowed)}; expected one of: {', '.join(allowed) or '(none)'}"))
-        elif inv.field != "opening" and getattr(spec, inv.field, None) is None:
-            used = [f for f in allowed if f != "opening" and getattr(spec, f, None) is not None]
+        elif inv.field != "opening" and get_path(spec, inv.field) is None:
+            used = [p for f in allowed if f != "opening" for p, v in field_values(spec, f) if v is not None]
             out.append((loc + ("field",), f"node '{inv.node}' does not use {inv.field} (it gives its capacity "
                         f"another way); expected one of: {', '.join(used)}"))
 
@@ -183,12 +187,16 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
         if od is not None and od < s.start_date and not aside.horizon:
             out.append((("nodes", nid, "opening_date"), f"expected a date on or after start_date {s.start_date}, "
                         f"got {od}"))
-        for key in KINDS[spec.kind].timelines:
-            v = getattr(spec, key, None)
-            if isinstance(v, dict) and not aside.horizon:
-                for d in v:
-                    if d >= s.end_date:
-                        out.append((("nodes", nid, key, d), f"expected a date before end_date {s.end_date}, got {d}"))
+        for pattern in KINDS[spec.kind].timelines:
+            for key, v in field_values(spec, pattern):
+                if isinstance(v, dict) and not aside.horizon:
+                    for d in v:
+                        if d >= s.end_date:
+                            out.append((("nodes", nid, *key.split("."), d),
+                                        f"expected a date before end_date {s.end_date}, got {d}"))
+        kind_check = KINDS[spec.kind].check
+        if kind_check is not None:
+            out += kind_check(nid, spec, s)
     if s.appraisal is not None:
         commodities = sorted({st.commodity for st in s.streams.values()})
         for c in s.appraisal.value_usd_per_t:
@@ -228,7 +236,7 @@ def check_routes(s: Scenario) -> list[tuple[tuple, str]]:
             loc = ("streams", sid, "route", *sub)
             kind = KINDS[spec.kind]
             if None in prev and not kind.entry:
-                aboard = "a vessel" if kind.carrier == "vessel_payload_t" else "a train"
+                aboard = kind.carrier_name
                 out.append((loc, f"the route starts with {kind.label} '{n}'; expected a port (or a border or pipeline) "
                             f"first: cargo enters the corridor at a port, not aboard {aboard}"))
             elif kind.after is not None:
@@ -261,24 +269,30 @@ def _check_calls(s: Scenario) -> list[tuple[tuple, str]]:
     ports = sorted(n for n, spec in s.nodes.items() if spec.kind == "port")
     for nid, spec in s.nodes.items():
         for fld, side in KINDS[spec.kind].calls_at:
-            target = getattr(spec, fld, None)
-            if target is None:
+            targets = spec.terminals(fld)
+            if not targets:
                 continue
-            if target not in s.nodes or s.nodes[target].kind != "port":
-                out.append((("nodes", nid, fld), f"expected the id of a port terminal{did_you_mean(target, ports)}, "
+            bad = [t for t in targets if t not in s.nodes or s.nodes[t].kind != "port"]
+            for target in bad:
+                lines = getattr(spec, "lines", None)
+                where_at = ("nodes", nid, fld) if lines is None else \
+                    ("nodes", nid, "lines", next(n for n, ln in lines.items() if getattr(ln, fld) == target), fld)
+                out.append((where_at, f"expected the id of a port terminal{did_you_mean(target, ports)}, "
                             f"got '{target}'; ports: {', '.join(ports) or '(none)'}"))
+            if bad:
                 continue
+            shown = "' or '".join(targets)
             for sid, st in s.streams.items():
                 positions = Route.of(st).positions()
                 for sub, n, prev in positions:
                     if n != nid:
                         continue
                     near = prev if side == "before" else [p.node for p in positions if nid in p.before]
-                    if near and any(x != target for x in near):
+                    if near and any(x not in targets for x in near):
                         where = "just before" if side == "before" else "just after"
                         out.append((("streams", sid, "route", *sub), f"{KINDS[spec.kind].label} '{nid}' "
-                                    f"{'loads' if side == 'before' else 'unloads'} at '{target}' ({fld}); expected "
-                                    f"'{target}' {where} it in the route, got {', '.join(str(x) for x in near)}"))
+                                    f"{'loads' if side == 'before' else 'unloads'} at '{shown}' ({fld}); expected "
+                                    f"'{shown}' {where} it in the route, got {', '.join(str(x) for x in near)}"))
     return out
 
 
@@ -322,7 +336,7 @@ def _check_invested_specs(s: Scenario) -> list[tuple[tuple, str]]:
         except ValidationError as err:
             for loc, msg in _explain_all(err.errors(), data, type(spec)):
                 field = loc[0] if loc else None
-                hits = [i for i, inv in enumerate(s.investments) if inv.node == nid and inv.field == field]
+                hits = [i for i, inv in enumerate(s.investments) if inv.node == nid and inv.field.split(".")[0] == field]
                 at: tuple = ("investments", hits[-1], "value") if hits else ("nodes", nid)
                 shown = ".".join(str(x) for x in loc)
                 out.append((at, f"with the investments in node '{nid}', {shown} is out of bounds: {msg}"))

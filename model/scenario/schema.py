@@ -26,6 +26,8 @@ from model.nodes import KINDS
 from model.core.specs import DurationSpec, NodeSpecBase, Problem, Strict, non_negative
 from model.scenario.uncertainty import UncertainInput
 from model.core.weather import StormSpec
+from model.core.vessels import VesselClassSpec
+from model.core.water import WaterLevelSpec
 
 
 # A node spec: one of the registered kinds, told apart by its ``kind`` tag.
@@ -378,6 +380,10 @@ class Scenario(Strict):
     delays: Delays = Delays()
     disruptions: list[Disruption] = []
     weather: dict[str, StormSpec] = Field({}, description="Sea areas whose storms several links and terminals share")
+    vessel_classes: dict[str, VesselClassSpec] = Field(
+        {}, description="Classes of vessel that sea links' fleets are made of (payload, speed, depth needed, hire)")
+    water_levels: dict[str, WaterLevelSpec] = Field(
+        {}, description="Seas whose dated level moves the depth of the port terminals that name them")
     appraisal: AppraisalSpec | None = Field(None, description="Values for appraise: margins, discount rate")
     uncertainty: list[UncertainInput] = Field(
         [], description="Uncertain inputs drawn once per replication (a Latin hypercube over replications)")

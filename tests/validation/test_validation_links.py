@@ -37,7 +37,7 @@ REPS = 20
 # a year's throughput varies with its number of storms, so storm scenarios get more replications;
 # with exponential storm lengths it varies so much (about 5% a year) that only the paired check
 # against the model's capacity_t is sharp enough, so that case has no analytic-throughput check
-REPS_BY_NAME = {"sea_calm": 20, "sea_storms_uniform": 60, "sea_storms_exponential": 30}
+REPS_BY_NAME = {"sea_calm": 20, "sea_storms_uniform": 60, "sea_storms_exponential": 30, "sea_classes": 20}
 FLEET, PAYLOAD, SHIP = 3, 3000.0, 1000.0
 LEGS = {"load_h": {"dist": "uniform", "low": 6, "high": 12},
         "crossing_h": {"dist": "triangular", "low": 18, "mode": 21, "high": 26},
@@ -77,9 +77,35 @@ def _rail(name: str):
                                            "shipment_t": ship, "route": ["line"]}}, name=name)
 
 
+# Vessel classes: two classes on one line of 230 nm whose own crossing is triangular(18, 21, 26) h (mean
+# 21.67 h): 2 vessels of 60 wagons x 50 t at 10 kn (mean crossing 23 h) and 1 of 100 wagons at 14 kn
+# (16.43 h), the crossing keeping the line's spread. Each class's cycle: load + crossing + unload + return
+# (return = the line's own crossing, 21.67 h): the theory is each class's vessels x payload over its cycle.
+CLASSES = {"slow": {"payload": {"wagons": 60}, "speed_kn": 10.0}, "fast": {"payload": {"wagons": 100}, "speed_kn": 14.0}}
+NM = 230.0
+FLEET_BY_CLASS = {"slow": 2, "fast": 1}
+
+
+def _classes():
+    node = {"kind": "sea_link", "cargo_unit": "wagons", "t_per_unit": 50.0, "sea_nm": NM, "max_wait_h": 48,
+            "vessels": {c: {"vessel_class": c, "count": n} for c, n in FLEET_BY_CLASS.items()}, **LEGS}
+    demand = 2 * classes_theory() / 1e6
+    return scenario({"link": node}, {"x": {"commodity": "c", "volume_mt_per_year": demand, "shipment_t": SHIP,
+                                           "route": ["link"]}}, name="sea_classes", vessel_classes=CLASSES)
+
+
+def classes_theory() -> float:
+    out = 0.0
+    for c, n in FLEET_BY_CLASS.items():
+        cycle = MEAN["load_h"] + NM / CLASSES[c]["speed_kn"] + MEAN["unload_h"] + MEAN["return_h"]
+        out += n * CLASSES[c]["payload"]["wagons"] * 50.0 * YEAR_H / cycle
+    return out
+
+
 @pytest.fixture(scope="module")
 def runs():
     jobs = [(_sea(n), k) for n in STORMS for k in range(REPS_BY_NAME[n])]
+    jobs += [(_classes(), k) for k in range(REPS_BY_NAME["sea_classes"])]
     jobs += [(_rail(n), k) for n in RAIL for k in range(REPS)]
     return run_many(jobs, seed=SEED, workers=2)
 
@@ -136,6 +162,17 @@ def test_sea_link_reported_capacity_is_what_it_carries_at_saturation(runs, name)
     cap = per_replication(runs, "annual_nodes", "capacity_t", name, node="link")
     ci = check(f"{name} throughput / model capacity", thr / cap, 1.0, max_rel_half=0.01)
     print(f"{name}: throughput / model capacity_t {ci} (capacity_t mean {cap.mean():,.0f} t)")
+
+
+def test_a_fleet_of_two_classes_carries_each_class_over_its_own_cycle(runs):
+    """Saturated, each class's vessels carry their payload once per their own cycle, the crossing at the
+    class's speed (2 x 3,000 t on a 62.7-h cycle, 5,000 t on a 56.1-h cycle: 1.62 Mt a year); and the
+    model's capacity_t is the same closed form (no storms: only the port hours, here drawn legs)."""
+    thr = per_replication(runs, "annual_nodes", "throughput_t", "sea_classes", node="link")
+    ci = check("two classes throughput", thr, classes_theory(), max_rel_half=0.02)
+    cap = per_replication(runs, "annual_nodes", "capacity_t", "sea_classes", node="link")
+    assert cap == pytest.approx(np.full(len(cap), classes_theory()), rel=1e-9)
+    print(f"sea_classes: capacity theory {classes_theory():,.0f} t, simulated {ci}")
 
 
 @pytest.mark.parametrize("name", list(RAIL))
