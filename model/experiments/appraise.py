@@ -81,6 +81,8 @@ def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], lis
     without the item, and with it delayed, each change applied on top of every replication's draw."""
     groups: dict[str, list] = {}
     for inv in s.investments:
+        if inv.date >= s.end_date:  # takes no effect within the horizon: nothing to appraise
+            continue
         for key in ([inv.id] if by == "id" else inv.tags):
             groups.setdefault(key, []).append(inv)
     base_dates = effective_investment_dates(s)
