@@ -58,8 +58,7 @@ def node_table(r: RunRecords) -> pd.DataFrame:
         util = utilization(r, nid)
         waits = node.waits
         charter_days = [h / 24.0 for h in node.extra.get("charter_h", [0.0] * len(grid))]
-        charter = getattr(r.specs[nid], "charter", None)
-        day_rate = charter.day_rate_usd if charter is not None else 0.0
+        day_rate = float(node.extra.get("charter_day_rate_usd", 0.0))  # the charter's rate, else its class's
         for y, year in enumerate(grid.years):
             wsum = waits.sum(y)
             rows.append((

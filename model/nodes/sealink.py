@@ -205,6 +205,7 @@ class SeaLink(QueuedNode):
             ex["charter_payload_t"] = list(self.grid.integrate(self._charter_vessel[0][self._charter_vessel[3].index])
                                            / self.grid.hours())
             ex["charter_line"] = self._charter_vessel[3].index
+            ex["charter_day_rate_usd"] = self.day_rate_usd()  # (the charter's, else its class's: what tables cost)
             ex["charter_crossing_mean_h"] = self._mean_crossing(
                 self._charter_vessel[3], self._charter_vessel[1][self._charter_vessel[3].index])
             self.env.process(self._charter_desk())

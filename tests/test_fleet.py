@@ -1,0 +1,126 @@
+"""Fleets as operators run them (issue 26): a lower sea cuts a class's payload by the declared rule; vessels
+allowed on several lines go where cargo waits (and under a fixed policy do not), conserving every tonne; a
+chartered vessel of a class arrives after its lead time and is costed at its class's day rate."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.analysis.tables import tables
+from model.core.vessels import payload_share
+from model.engine.simulate import run_replication
+from simkit import make_scenario, stream
+
+SHIP = 500.0
+
+
+def _port(**extra) -> dict:
+    return {"kind": "port", "berths": 2, "handling_rate_t_per_h": 1000.0, "service": "fixed", **extra}
+
+
+# ------------------------------------------------------------------ water level
+CLASS = {"tanker": {"payload": {"t": 5000}, "depth_needed_m": 6.0, "payload_loss_per_m": 0.2}}
+
+
+def _shallow(level_m: float):
+    """A saturated link loading at a terminal 6.0 m deep at the sea's datum, the sea at ``level_m``."""
+    nodes = {"p": _port(depth_m=6.0, water_level="sea"),
+             "sea": {"kind": "sea_link", "vessels": {"t": {"vessel_class": "tanker", "count": 2}}, "load_at": "p",
+                     "crossing_h": 20, "unload_h": 4, "max_wait_h": 48}}
+    return make_scenario(nodes, {"x": stream(["p", "sea"], 3.0, SHIP)}, vessel_classes=CLASS,
+                         water_levels={"sea": {"datum_m": -29.0, "level_m": -29.0 + level_m}})
+
+
+@pytest.mark.parametrize("level_m", [0.0, -0.5, -1.5])
+def test_a_lower_sea_cuts_each_load_by_the_declared_rule(level_m):
+    """Depth 6.0 m + the level's change; the class needs 6.0 m and loses 20% of its payload per metre short:
+    at 0, -0.5 and -1.5 m it loads 5,000, 4,500 and 3,500 t. Saturated (3 Mt a year of 500-t parcels for
+    two ships), every sailing leaves full, so the tonnes carried are the trips x that payload, exactly."""
+    expected = 5000 * payload_share(6.0, 0.2, 6.0 + level_m)
+    assert expected == pytest.approx({0.0: 5000, -0.5: 4500, -1.5: 3500}[level_m])
+    r = run_replication(_shallow(level_m), 0, 11)
+    rec = r.nodes["sea"]
+    trips = rec.extra["trips"][0][0][0]
+    assert trips > 100
+    # every sailing full: the tonnes carried are a whole number of loads, within one per vessel of the round
+    # trips completed (a voyage unloads before its return leg ends)
+    loads = rec.throughput_t[0] / expected
+    assert loads == pytest.approx(round(loads), abs=1e-9) and abs(loads - trips) <= 2
+    assert rec.extra["group_payload_t"][0][0][0] == pytest.approx(expected)
+
+
+def test_dredging_gives_back_the_depth_from_its_date():
+    """An investment adding 1.5 m of depth on 1 July restores the full 5,000-t load from then: the year's
+    mean payload is the two halves' time-weighted mean."""
+    s = _shallow(-1.5)
+    inv = [{"id": "dredge", "node": "p", "field": "depth_m", "change": "add", "value": 1.5, "date": "2024-07-01"}]
+    s = make_scenario({k: v.model_dump(exclude_unset=True) for k, v in s.nodes.items()},
+                      {"x": stream(["p", "sea"], 3.0, SHIP)}, vessel_classes=CLASS, investments=inv,
+                      water_levels={"sea": {"datum_m": -29.0, "level_m": -30.5}})
+    r = run_replication(s, 0, 12)
+    h1 = (182 * 24) / 8784
+    assert r.nodes["sea"].extra["group_payload_t"][0][0][0] == pytest.approx(3500 * h1 + 5000 * (1 - h1))
+
+
+# ---------------------------------------------------------------- redeployment
+def _two_lines(policy: str, volume_b_mt: float):
+    """Two lines from ports a and b to one far end; two vessels allowed on both, at home on A. Cargo
+    comes only through b."""
+    legs = {"crossing_h": 20, "unload_h": 4, "return_h": 20}
+    nodes = {"a": _port(), "b": _port(),
+             "sea": {"kind": "sea_link", "vessels": {"v": {"vessel_class": "ship", "count": 2, "home": "A"}},
+                     "lines": {"A": {"load_at": "a", **legs}, "B": {"load_at": "b", **legs}},
+                     "redeploy": {"policy": policy, "review_h": 24, "reposition_h": 10}, "max_wait_h": 24}}
+    return make_scenario(nodes, {"x": stream(["b", "sea"], volume_b_mt, SHIP), "y": stream(["a"], 0.01, SHIP)},
+                         vessel_classes={"ship": {"payload": {"t": 3000}}})
+
+
+def test_idle_vessels_move_to_the_line_where_cargo_waits_and_carry_it():
+    """Under most_waiting both vessels leave idle line A for B (a repositioning voyage each, as the lines
+    share only their far end) and carry B's 0.5 Mt a year: delivered + still queued or on board = generated
+    (the run's mass balance also holds, or run_replication raises). Under fixed they never leave A and B's
+    cargo only piles up."""
+    r = run_replication(_two_lines("most_waiting", 0.5), 0, 13)
+    ex = r.nodes["sea"].extra
+    assert ex["lines"] == ["A", "B"]
+    trips_b = ex["trips"][0][1][0]
+    assert trips_b > 100 and ex["trips"][0][0][0] == 0
+    assert ex["reposition_h"][0][0] > 0
+    x = r.streams["x"]
+    assert x.delivered_t[0] > 0.9 * x.generated_t[0]
+    assert r.nodes["sea"].throughput_t[0] == pytest.approx(x.delivered_t[0])
+    fixed = run_replication(_two_lines("fixed", 0.5), 0, 13)
+    assert fixed.streams["x"].delivered_t[0] == 0.0
+    assert fixed.nodes["sea"].extra["trips"][0][1][0] == 0
+    assert fixed.streams["x"].generated_t[0] > 0.4e6
+
+
+# -------------------------------------------------------------------- charters
+def test_a_chartered_vessel_of_a_class_arrives_after_its_lead_time_and_is_costed_at_its_rate():
+    """One 3,000-t ship on a 48-h cycle carries 0.55 Mt a year; at 1.5 Mt cargo piles up. A charter of the
+    'big' class (6,000 t, 9,000 USD a day on the class, none on the charter) loads no earlier than a daily
+    check plus its 10-day lead; each chartered trip carries the class's 6,000 t; the table costs the
+    vessel-days at the class's rate."""
+    nodes = {"p": _port(berths=4, handling_rate_t_per_h=5000.0),
+             "sea": {"kind": "sea_link", "vessels": {"own": {"vessel_class": "small", "count": 1}},
+                     "load_at": "p", "crossing_h": 20, "unload_h": 4, "max_wait_h": 0,
+                     "charter": {"vessels": 1, "queue_t": 20000, "lead_days": 10, "min_days": 30,
+                                 "vessel_class": "big"}}}
+    classes = {"small": {"payload": {"t": 3000}}, "big": {"payload": {"t": 6000}, "day_rate_usd": 9000}}
+    s = make_scenario(nodes, {"x": stream(["p", "sea"], 1.5, 1000.0)}, vessel_classes=classes)
+    r = run_replication(s, 0, 21)
+    ex = r.nodes["sea"].extra
+    starts = ex["charter_starts_h"]
+    assert starts and min(starts) >= 10 * 24 + 24
+    assert ex["charter_payload_t"][0] == pytest.approx(6000)
+    own_trips, chartered_trips = ex["trips"][0][0][0], ex["trips"][1][0][0]
+    assert chartered_trips > 0
+    # full sailings (cargo always waits): the year's tonnes are the trips x each vessel's load, less what is
+    # still aboard at the year's end
+    carried = own_trips * 3000 + chartered_trips * 6000
+    assert abs(r.nodes["sea"].throughput_t[0] - carried) <= 6000 + 3000
+    t = tables(r)["annual_nodes"].set_index("node")
+    days = t.loc["sea", "chartered_vessel_days"]
+    # on hire from its first loading, at least its 30-day minimum, and at most to the year's end
+    assert 30 <= days <= (8784 - min(starts)) / 24 + 1e-9
+    assert t.loc["sea", "charter_cost_usd"] == pytest.approx(days * 9000)
