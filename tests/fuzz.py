@@ -13,7 +13,7 @@ to the cut's year, small designs and two replications), mutated the same ways an
 appraisal values mutated or added (``uncertainty:``, ``appraisal:``).
 
 Each mutant is validated in-process by the command line's own entry point
-(``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` seconds: it must
+(``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` CPU seconds: it must
 exit 0 or 2, never raise (a traceback) or hang, and every line of a refusal must be
 ``error: FILE[:LINE]: ...`` naming an existing file and a field path (or a problem of
 the whole file). Accepted mutants are then run for one replication, as ``run`` does
@@ -54,9 +54,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "scenarios"
 HANG_S = 10.0
-"""A validation taking longer than this is a hang."""
+"""A validation taking more CPU seconds than this is a hang."""
 RUN_S = 600.0
-"""A one-year, one-replication run taking longer than this is reported as a hang."""
+"""A one-year, one-replication run taking more CPU seconds than this is reported as a hang."""
 ERROR_LINE = re.compile(r"^error: (?P<file>.+?)(?::(?P<line>\d+))?: (?P<rest>.+)$")
 WHOLE_FILE = ("YAML ", "the file", "expected a ", "cannot read", "a YAML value", "file not found", "extends: ")
 """How a message about a whole file (no field path) begins, after ``FILE[:LINE]: ``."""
@@ -493,19 +493,28 @@ class _TimeUp(Exception):
     pass
 
 
+WALL_FACTOR = 10.0
+"""A limit counts this process's CPU seconds (a loaded machine does not make a hang), and wall-clock
+seconds up to WALL_FACTOR times it (a hang that waits without computing)."""
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _TimeUp in this (main) thread after ``seconds``."""
+    """Raise _TimeUp in this (main) thread after ``seconds`` of its CPU time, or ``WALL_FACTOR``
+    times that of wall-clock time."""
     def on_alarm(signum: int, frame: Any) -> None:
         raise _TimeUp
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = {sig: signal.signal(sig, on_alarm) for sig in (signal.SIGALRM, signal.SIGPROF)}
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -552,7 +561,7 @@ def check_validation(index: int, path: Path, done: list[str]) -> Outcome:
         with _time_limit(HANG_S):
             code, _, err = validate_in_process(path)
     except _TimeUp:
-        return Outcome(index, path, done, "hang", f"over {HANG_S:g} s", time.perf_counter() - t0)
+        return Outcome(index, path, done, "hang", f"over {HANG_S:g} CPU s", time.perf_counter() - t0)
     except BaseException as e:  # noqa: BLE001 - any exception here is a traceback the user would see
         return Outcome(index, path, done, "traceback", f"{e.__class__.__name__}: {str(e)[:300]}",
                        time.perf_counter() - t0)
