@@ -187,6 +187,10 @@ class SeaLink(QueuedNode):
         ex["group_load_call_h"] = [[[0.0] * n for _ in range(nl)] for _ in range(ng + 1)]
         ex["group_unload_call_h"] = [[[0.0] * n for _ in range(nl)] for _ in range(ng + 1)]
         ex["reposition_h"] = [[0.0] * n for _ in range(ng + 1)]
+        # departures that left full (the next lot did not fit, or the payload was reached): the sum of their
+        # loads as a share of the payload, and their count, by group (the last: chartered) x line x year
+        ex["full_fill"] = [[[0.0] * n for _ in range(nl)] for _ in range(ng + 1)]
+        ex["full_trips"] = [[[0] * n for _ in range(nl)] for _ in range(ng + 1)]
         ex["crossing_mean_h"] = [[self._mean_crossing(line, self._crossing_factor(cls, line))
                                   for line in self.lines] for _, cls, _, _, _ in self.groups]
         ex["return_mean_h"] = [line.mean["return_h"] for line in self.lines]
@@ -420,6 +424,11 @@ class SeaLink(QueuedNode):
             if line.queue or load_t >= payload - _EPS or env.now_h >= deadline:
                 line.space_t = None
                 now = env.now_h
+                if payload > 0 and (line.queue or load_t >= payload - _EPS):  # full: whole lots only
+                    y = self.grid.index(now)
+                    ex = self.rec.extra
+                    ex["full_fill"][v.group][line.index][y] += load_t / payload
+                    ex["full_trips"][v.group][line.index][y] += 1
                 for s, arrived in hold:
                     self.release_yard(s)
                     self.record_wait(now - arrived)
@@ -696,7 +705,9 @@ def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray
     its vessel-hours x its payload over its round trip, mixed over the lines it sailed that year (by
     its round trips on each; its home line in a year without any), plus the chartered vessels'.
 
-    A round trip on a line is its mean crossing (at the class's speed) and return, the hours its
+    A vessel's load is its payload times the share it takes when it leaves full (shipments are whole lots:
+    the next that does not fit waits; :func:`_fill`, measured in the year). A round trip on a line is its
+    mean crossing (at the class's speed) and return, the hours its
     vessels held a berth at each end that year (waits for a berth are not capacity), and the expected
     wait for storms at its two departures. Departures are not random instants: each comes one leg
     after the vessel's previous departure, which was made while the line was open (x_out = return +
@@ -750,16 +761,27 @@ def capacity_t(spec: SeaLinkSpec, rec: NodeRecord, grid: YearGrid) -> np.ndarray
                                                         1.0)
             cyc = sum((share[li] * cycle(g, li, y, ex["crossing_mean_h"][g][li]) for li in range(len(lines))
                        if share[li] > 0), 0.0) + reposition
-            load = sum((share[li] * ex["group_payload_t"][g][li][y] for li in range(len(lines)) if share[li] > 0), 0.0)
+            load = sum((share[li] * ex["group_payload_t"][g][li][y] * _fill(ex, g, li, y) for li in range(len(lines))
+                        if share[li] > 0), 0.0)
             out[y] += vessel_h * load / cyc if cyc > 0 else 0.0
     if "charter_payload_t" in ex:
         li = ex["charter_line"]
         for y in range(n):
             if ex["charter_h"][y] > 0:
                 cyc = cycle(ng, li, y, ex["charter_crossing_mean_h"])
-                out[y] += ex["charter_h"][y] * ex["charter_payload_t"][y] / cyc
+                out[y] += ex["charter_h"][y] * ex["charter_payload_t"][y] * _fill(ex, ng, li, y) / cyc
     out[hours <= 0] = 0.0
     return out
+
+
+def _fill(ex: dict, g: int, li: int, y: int) -> float:
+    """The share of its payload a vessel of group ``g`` takes when it leaves full on line ``li`` in year ``y``:
+    shipments are whole lots, so a 54-wagon ferry loading 9-wagon lots leaves with 45 when the next does not
+    fit (the mean over that year's full departures; 1 in a year without any)."""
+    if "full_trips" not in ex:
+        return 1.0
+    k = ex["full_trips"][g][li][y]
+    return ex["full_fill"][g][li][y] / k if k else 1.0
 
 
 def _port_hours(ex: dict, g: int, li: int, n_years: int, mean: dict) -> list[tuple[float, float]]:
