@@ -270,6 +270,37 @@ def test_rounds_give_each_item_what_it_needs_and_the_scenario_what_the_most_need
     pd.testing.assert_frame_equal(res.table, again.table)
 
 
+def test_an_appraisal_interrupted_between_rounds_resumes_to_the_uninterrupted_table(tmp_path, monkeypatch):
+    """Interrupted after its second round's jobs are stored (the rule raises on its second
+    verdict), the appraisal resumes by round: the jobs it stored are reused, not run again, and
+    the tables are those of an uninterrupted appraisal."""
+    import model.experiments.appraise as ap
+
+    whole = ap.appraise(_toy(), tmp_path / "whole", workers=1, precision=0.02, settle=False)
+    assert int(whole.table["replications"].max()) > 5  # there is a second round to interrupt
+    real = ap.decide
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ap, "decide", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        ap.appraise(_toy(), tmp_path / "cut", workers=1, precision=0.02, settle=False)
+    jobs = tmp_path / "cut" / "jobs"
+    stored = {f.name: f.stat().st_mtime_ns for f in jobs.glob("*.json")}
+    assert len(stored) > 5 * 5  # the first stage (5 variants x 5) and the second round's jobs
+    monkeypatch.setattr(ap, "decide", real)
+    again = ap.appraise(_toy(), tmp_path / "cut", workers=1, precision=0.02, settle=False, resume=True)
+    assert {name: (jobs / name).stat().st_mtime_ns for name in stored} == stored  # reused, not run again
+    assert {f.name for f in jobs.glob("*.json")} == {f.name for f in (tmp_path / "whole" / "jobs").glob("*.json")}
+    pd.testing.assert_frame_equal(whole.table, again.table)
+    pd.testing.assert_frame_equal(whole.yearly, again.yearly)
+
+
 def test_npv_precision_values_each_replication_at_the_expected_appraisal_values(tmp_path):
     """A margin drawn 5-20 USD/t changes no simulated flow: the NPV the rule judges is each
     replication's at the margin's expectation, so its interval has no margin spread in it (the
@@ -344,3 +375,25 @@ def test_dask_and_local_workers_give_identical_appraisal_tables(tmp_path):
     pd.testing.assert_frame_equal(local.table, dask.table)
     pd.testing.assert_frame_equal(local.yearly, dask.yearly)
     assert local.table.to_csv(index=False) == dask.table.to_csv(index=False)
+
+
+def test_the_bench_asks_the_fixed_appraisal_for_the_replications_the_widest_plain_interval_needs():
+    """bench's fixed comparator: from each item's interval after its rounds (widened back by its
+    control variates' variance reduction) the standard deviation of its gain, and the fewest
+    replications n whose Student-t half-width t(n-1) sd / sqrt(n) is within the precision, for the
+    item that needs the most."""
+    from scipy.stats import t as student
+
+    from model.experiments.bench import fixed_replications
+
+    sd = {"ships": 0.085, "cranes": 0.02}
+    rows = []
+    for item, n, reduction in (("ships", 10, 0.55), ("cranes", 5, 0.0)):
+        plain = student.ppf(0.975, n - 1) * sd[item] / math.sqrt(n)
+        half = plain * math.sqrt(1.0 - reduction)
+        rows.append({"item": item, "replications": n, "gain_mt_lo": 0.1 - half, "gain_mt_hi": 0.1 + half,
+                     "variance_reduction": reduction})
+    n = fixed_replications(pd.DataFrame(rows), 0.05)
+    assert student.ppf(0.975, n - 1) * sd["ships"] / math.sqrt(n) <= 0.05
+    assert student.ppf(0.975, n - 2) * sd["ships"] / math.sqrt(n - 1) > 0.05
+    assert n == 14  # 2.160 x 0.085 / sqrt(14) = 0.0491; 2.179 x 0.085 / sqrt(13) = 0.0514
