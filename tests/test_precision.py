@@ -324,6 +324,11 @@ def test_the_command_line_prints_each_items_replications_and_refuses_a_bad_preci
                           "--out", str(tmp_path / "bad")], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--precision" in bad.stderr
     assert not (tmp_path / "bad").exists()
+    # a precision on NPV (M USD) where the scenario has no appraisal: section, so no NPV
+    money = subprocess.run([sys.executable, str(ROOT / "run.py"), "appraise", str(f), "--precision", "20musd",
+                            "--out", str(tmp_path / "money")], capture_output=True, text=True, cwd=tmp_path)
+    assert money.returncode == 2 and len(money.stderr.strip().splitlines()) == 1 and "appraisal" in money.stderr
+    assert not (tmp_path / "money").exists()
     ok = subprocess.run([sys.executable, str(ROOT / "run.py"), "-q", "appraise", str(f), "--precision", "0.01",
                          "--workers", "1", "--out", str(tmp_path / "ap")], capture_output=True, text=True,
                         cwd=tmp_path)
