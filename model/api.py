@@ -43,6 +43,7 @@ from model.scenario.schema import Scenario
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from model.analysis.precision import Target
     from model.experiments.appraise import Appraisal
     from model.experiments.sweep_file import Sweep
     from model.experiments.sweeps import SweepResults
@@ -291,7 +292,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     NPV, or its rank against its neighbours settled); ``replications`` is then the first stage
     and the table's ``replications`` column says how many each item took. See
     ``docs/appraisal.md``."""
-    from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS, Target
+    from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS
     from model.experiments.appraise import appraise as _appraise
 
     s, _ = _resolve(scenario, allow_outside)
@@ -303,10 +304,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     _check_replications(replications)
     target = None
     if precision is not None:
-        try:
-            target = Target.parse(precision)
-        except ValueError as e:
-            raise BadArgument(f"precision: {e}") from None
+        target = _target(precision)
         if target.unit == "musd" and s.appraisal is None:
             raise BadArgument(f"precision {precision}: a precision in M USD is on NPV, which needs the scenario's "
                               f"appraisal: section; {s.name} has none (give Mt, such as 0.05, or a share, such as 5%)")
@@ -327,15 +325,20 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     return res
 
 
-def precision_target(text: float | str) -> str:
-    """An appraisal's precision (``0.05``, ``"20musd"``, ``"5%"``) in words; :class:`BadArgument`
-    with what is expected when it is not one."""
+def _target(text: float | str) -> "Target":
+    """An appraisal's precision read; :class:`BadArgument` with what is expected when it is not one."""
     from model.analysis.precision import Target
 
     try:
-        return str(Target.parse(text))
+        return Target.parse(text)
     except ValueError as e:
         raise BadArgument(f"precision: {e}") from None
+
+
+def precision_target(text: float | str) -> str:
+    """An appraisal's precision (``0.05``, ``"20musd"``, ``"5%"``) in words; :class:`BadArgument`
+    with what is expected when it is not one."""
+    return str(_target(text))
 
 
 def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = defaults.DELAY_MONTHS

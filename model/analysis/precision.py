@@ -169,6 +169,7 @@ def _closed_hours(storms: StormSpec, start: date, horizon_h: float, step_h: floa
     a storm) and last a drawn duration, so the share closed, c(t), solves the renewal equation
     c(t) = integral of rate(s) (1 - c(s)) P(D > t - s) ds, solved here by a fixed point of
     discrete convolutions (it contracts: at most one storm in progress)."""
+    from scipy.integrate import trapezoid  # (numpy has it as np.trapezoid only from 2.0)
     from scipy.signal import fftconvolve
 
     n = int(math.ceil(horizon_h / step_h))
@@ -184,7 +185,7 @@ def _closed_hours(storms: StormSpec, start: date, horizon_h: float, step_h: floa
     for j in range(lags):
         at = np.clip((j + x) * step_h, 0.0, None)
         surv = 1.0 - np.searchsorted(durations, at, side="right") / m
-        kernel[j] = np.trapezoid(w * surv, x)
+        kernel[j] = trapezoid(w * surv, x)
     starts = lam * step_h
     for _ in range(200):
         closed_before = fftconvolve(starts, kernel)[:n] - starts * kernel[0]  # from earlier steps' starts

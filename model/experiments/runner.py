@@ -117,7 +117,7 @@ def block_seed(seed: int, b: int) -> int:
     so a first block is what a run of that many replications draws."""
     if b == 0:
         return seed
-    return int(np.random.SeedSequence([seed, 0xB10C, b]).generate_state(1, np.uint64)[0] >> 1)
+    return int(np.random.SeedSequence([seed, 0xB10C, b]).generate_state(1, np.uint64)[0]) >> 1  # (numpy 1 cannot shift a uint64 by a Python int)
 
 
 def drawn(scenario: Scenario, replications: int, seed: int, block: int | None = None) -> list[Scenario]:
