@@ -62,6 +62,44 @@ def test_dredging_gives_back_the_depth_from_its_date():
     assert r.nodes["sea"].extra["group_payload_t"][0][0][0] == pytest.approx(3500 * h1 + 5000 * (1 - h1))
 
 
+def _low_water_mix():
+    """A saturated link at a terminal 6.0 m deep at the sea's datum, the sea 2 m down: a 'small' class
+    (2,000 t, needs 6.0 m, loses 35% per metre short) loads 2,000 x (1 - 0.35 x 2) = 600 t; a 'big' class
+    (5,000 t, no depth limit) loads 5,000 t. Cargo comes in lots of 1,000 t and 500 t."""
+    classes = {"small": {"payload": {"t": 2000}, "depth_needed_m": 6.0, "payload_loss_per_m": 0.35},
+               "big": {"payload": {"t": 5000}}}
+    nodes = {"p": _port(depth_m=6.0, water_level="sea"),
+             "sea": {"kind": "sea_link", "load_at": "p", "crossing_h": 20, "unload_h": 4, "max_wait_h": 48,
+                     "vessels": {"small": {"vessel_class": "small", "count": 1},
+                                 "big": {"vessel_class": "big", "count": 1}}}}
+    streams = {"whole": stream(["p", "sea"], 1.5, 1000.0), "half": stream(["p", "sea"], 1.5, 500.0)}
+    return make_scenario(nodes, streams, vessel_classes=classes,
+                         water_levels={"sea": {"datum_m": -29.0, "level_m": -31.0}})
+
+
+def test_capacity_follows_the_low_water_load_and_a_lot_too_big_waits_for_a_larger_vessel():
+    """The small ship's 600 t cannot take a 1,000-t lot: it passes such lots over and takes the next 500-t one
+    (it does not sail empty behind them), so each of its sailings carries 500 t, 5/6 of its low-water payload.
+    Saturated, with fixed legs and no storms, each class carries its load once per cycle, and the link's
+    capacity_t (vessel-hours x the low-water payload x the measured fill / the cycle) is what it carried."""
+    assert payload_share(6.0, 0.35, 4.0) == pytest.approx(0.3)
+    r = run_replication(_low_water_mix(), 0, 31)
+    rec = r.nodes["sea"]
+    ex = rec.extra
+    assert ex["group_payload_t"][0][0][0] == pytest.approx(600.0)
+    small_trips, big_trips = ex["trips"][0][0][0], ex["trips"][1][0][0]
+    assert small_trips > 100 and big_trips > 100
+    # every sailing of the small ship left full with one 500-t lot (the fill of 500 / 600 on each)
+    assert ex["full_trips"][0][0][0] >= small_trips
+    assert ex["full_fill"][0][0][0] / ex["full_trips"][0][0][0] == pytest.approx(500 / 600)
+    # the tonnes carried: the small ship's 500 t and the big ship's lots (whole lots of 1,000 and 500 t up to
+    # 5,000 t) per trip, within one load per vessel still aboard at the year's end
+    big_loads = rec.throughput_t[0] - 500.0 * small_trips
+    assert 0.9 * 5000 * big_trips - 5000 <= big_loads <= 5000 * big_trips + 5000
+    cap = tables(r)["annual_nodes"].set_index("node").loc["sea", "capacity_t"]
+    assert rec.throughput_t[0] == pytest.approx(cap, rel=0.01)
+
+
 # ---------------------------------------------------------------- redeployment
 def _two_lines(policy: str, volume_b_mt: float):
     """Two lines from ports a and b to one far end; two vessels allowed on both, at home on A. Cargo

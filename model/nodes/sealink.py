@@ -354,6 +354,19 @@ class SeaLink(QueuedNode):
         super().renege(s)
 
     @staticmethod
+    def _next_lot(line: Line, payload: float) -> int:
+        """Index of the first waiting lot a vessel loading ``payload`` tonnes can take when empty (-1: none).
+        Lots are taken in arrival order; one larger than the whole payload (a vessel loading less in low
+        water) is passed over and waits for a larger vessel, instead of sending this one off empty."""
+        q = line.queue
+        if q and q[0][0].t <= payload + _EPS:
+            return 0
+        for i, (s, _) in enumerate(q):
+            if not s.gone and s.t <= payload + _EPS:
+                return i
+        return -1
+
+    @staticmethod
     def _drop_gone_at(line: Line) -> None:
         while line.queue and line.queue[0][0].gone:
             line.queue.popleft()
@@ -408,8 +421,15 @@ class SeaLink(QueuedNode):
         payload = v.payload_at(line, env.now_h)
         while True:
             self._drop_gone_at(line)
-            while line.queue and load_t + line.queue[0][0].t <= payload + _EPS:
-                s, arrived = line.queue.popleft()
+            while True:
+                i = self._next_lot(line, payload)
+                if i < 0 or load_t + line.queue[i][0].t > payload + _EPS:
+                    break
+                if i == 0:
+                    s, arrived = line.queue.popleft()
+                else:  # lots ahead of it are too big for this vessel (low water): they wait for a larger one
+                    s, arrived = line.queue[i]
+                    del line.queue[i]
                 s.waiting = None
                 line.queued_t -= s.t
                 self.queued_t -= s.t
@@ -421,10 +441,11 @@ class SeaLink(QueuedNode):
                 if deadline == math.inf:
                     deadline = env.now_h + self.spec.max_wait_h
                 self._drop_gone_at(line)
-            if line.queue or load_t >= payload - _EPS or env.now_h >= deadline:
+            left = i >= 0  # a lot it could take waits, but does not fit what is left: full
+            if left or load_t >= payload - _EPS or env.now_h >= deadline:
                 line.space_t = None
                 now = env.now_h
-                if payload > 0 and (line.queue or load_t >= payload - _EPS):  # full: whole lots only
+                if payload > 0 and (left or load_t >= payload - _EPS):  # full: whole lots only
                     y = self.grid.index(now)
                     ex = self.rec.extra
                     ex["full_fill"][v.group][line.index][y] += load_t / payload
@@ -437,7 +458,7 @@ class SeaLink(QueuedNode):
             line.space_t = None if deadline == math.inf else payload - load_t
             if deadline == math.inf and self.redeploy and len(v.lines) > 1:
                 yield from self._wait_cargo(line, self.review_h)
-                if not line.queue:  # still no cargo here: is it waiting elsewhere?
+                if self._next_lot(line, payload) < 0:  # still no cargo here it can take: is it waiting elsewhere?
                     target = self._best_line(v, env.now_h)
                     if target is not line:
                         v.target = target
