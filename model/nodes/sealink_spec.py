@@ -152,7 +152,10 @@ class SeaLinkSpec(NodeSpecBase):
         if self.lines is not None:
             if not self.lines:
                 raise Problem("expected at least one line {name: {load_at, unload_at, ...}}", "lines")
-            own = sorted(set(LINE_FIELDS) & self.model_fields_set)
+            # (set and not the default: a spec dumped whole and validated again, as the investment check
+            # does, carries every field)
+            own = sorted(f for f in set(LINE_FIELDS) & self.model_fields_set
+                         if getattr(self, f) != type(self).model_fields[f].default)
             if own:
                 raise Problem(f"with lines, each line gives its own {', '.join(own)}; expected them under lines, "
                               "not on the link", own[0])
