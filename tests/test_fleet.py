@@ -5,10 +5,12 @@ chartered vessel of a class arrives after its lead time and is costed at its cla
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from model.analysis.tables import tables
 from model.core.vessels import payload_share
 from model.engine.simulate import run_replication
+from model.scenario.checks import check_limits
 from simkit import make_scenario, stream
 
 SHIP = 500.0
@@ -131,6 +133,22 @@ def test_idle_vessels_move_to_the_line_where_cargo_waits_and_carry_it():
     assert fixed.streams["x"].delivered_t[0] == 0.0
     assert fixed.nodes["sea"].extra["trips"][0][1][0] == 0
     assert fixed.streams["x"].generated_t[0] > 0.4e6
+
+
+def test_a_link_with_lines_and_an_investment_in_its_fleet_passes_the_limits_check():
+    """The limits check validates each node again with its investments folded in, from the whole dumped spec;
+    a link with lines carries its own line fields there at their defaults, which is not setting them on the
+    link (a scenario like the baseline's pooled ferries was refused). A line field set on the link still is."""
+    s = _two_lines("most_waiting", 0.5)
+    inv = [{"id": "more", "node": "sea", "field": "vessels.v.count", "change": "add", "value": 1,
+            "date": "2024-07-01"}]
+    nodes = {k: v.model_dump(exclude_unset=True) for k, v in s.nodes.items()}
+    s2 = make_scenario(nodes, {k: v.model_dump(exclude_unset=True) for k, v in s.streams.items()},
+                       vessel_classes={"ship": {"payload": {"t": 3000}}}, investments=inv)
+    assert check_limits(s2) == []
+    nodes["sea"]["crossing_h"] = 30
+    with pytest.raises(ValidationError, match="with lines, each line gives its own crossing_h"):
+        make_scenario(nodes, {}, vessel_classes={"ship": {"payload": {"t": 3000}}})
 
 
 # -------------------------------------------------------------------- charters
