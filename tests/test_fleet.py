@@ -151,6 +151,16 @@ def test_a_link_with_lines_and_an_investment_in_its_fleet_passes_the_limits_chec
         make_scenario(nodes, {}, vessel_classes={"ship": {"payload": {"t": 3000}}})
 
 
+def test_a_review_time_of_zero_is_refused():
+    """At review_h 0 an idle vessel allowed on several lines would look at them again at the same instant for
+    ever (the fuzz campaign's hang); the field asks for at least a minute."""
+    s = _two_lines("most_waiting", 0.5)
+    nodes = {k: v.model_dump(exclude_unset=True) for k, v in s.nodes.items()}
+    nodes["sea"]["redeploy"]["review_h"] = 0
+    with pytest.raises(ValidationError, match="review_h"):
+        make_scenario(nodes, {}, vessel_classes={"ship": {"payload": {"t": 3000}}})
+
+
 # -------------------------------------------------------------------- charters
 def test_a_chartered_vessel_of_a_class_arrives_after_its_lead_time_and_is_costed_at_its_rate():
     """One 3,000-t ship on a 48-h cycle carries 0.55 Mt a year; at 1.5 Mt cargo piles up. A charter of the

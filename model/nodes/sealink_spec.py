@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from model.core.limits import MAX_DAYS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
+from model.core.limits import MAX_DAYS, MAX_HOURS, MAX_MT_PER_YEAR, MAX_TONNES, Count, Days, Hours, Share, Tonnes, Usd
 from model.core.specs import DurationSpec, NodeSpecBase, Problem, Strict, TimelineSpec, count_timeline
 from model.core.vessels import CargoUnit
 from model.core.weather import StormSpec
@@ -93,8 +93,9 @@ class RedeploySpec(Strict):
     policy: Literal["fixed", "most_waiting"] = Field(
         "most_waiting", description="fixed: each vessel keeps its home line; most_waiting: after each delivery "
         "(and after review_h idle) it goes to the line with the most cargo not covered by vessels heading there")
-    review_h: Hours = Field(24.0, description="How long a vessel waits without cargo before it looks at the "
-                            "other lines again")
+    # (at least a minute: at 0 an idle vessel would look again at the same instant, for ever)
+    review_h: float = Field(24.0, ge=1 / 60, le=MAX_HOURS, description="How long a vessel waits without cargo "
+                            "before it looks at the other lines again (at least a minute)")
     reposition_h: DurationSpec = Field(12.0, description="A voyage between two lines' ends that they do not "
                                        "share (h)")
 
