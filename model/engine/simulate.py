@@ -79,14 +79,16 @@ class StreamRecord:
     """What one stream recorded in one replication: tonnes generated and delivered
     per year, transit times of its delivered shipments per year (count, exact sum and
     histogram, in days: ``transit`` from where the stream enters, ``port_transit`` from
-    the first port reached; :mod:`model.core.histogram`), tonnes sent down each option, and
-    the shipments one by one only if a ``log`` was asked for."""
+    the first port reached, ``gateway_transit`` from where it enters to the first of its
+    stream's gateway nodes it reached; :mod:`model.core.histogram`), tonnes sent down each
+    option, and the shipments one by one only if a ``log`` was asked for."""
 
     n_years: int
     generated_t: list[float] = field(default_factory=list)
     delivered_t: list[float] = field(default_factory=list)
     transit: YearSamples = field(init=False)
     port_transit: YearSamples = field(init=False)  # from the first port reached
+    gateway_transit: YearSamples = field(init=False)  # from the start to the stream's gateway (where it has one)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
@@ -104,16 +106,24 @@ class StreamRecord:
         self.turned_away_t = [0.0] * self.n_years
         self.transit = YearSamples(self.n_years, unit_h=24.0, horizon_edges=TRANSIT_BINS_DAYS)
         self.port_transit = YearSamples(self.n_years, unit_h=24.0)
+        self.gateway_transit = YearSamples(self.n_years, unit_h=24.0)
 
-    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float) -> None:
+    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float,
+                       gate_h: float = -1.0) -> None:
         """A shipment of ``t`` tonnes delivered at ``delivered_h`` (in year ``y``): created at
-        ``created_h``, reached its first port at ``port_h``."""
+        ``created_h``, reached its first port at ``port_h`` and its stream's gateway at ``gate_h``
+        (negative: it passed none; then no gateway transit is recorded)."""
         transit, port = self.transit, self.port_transit
         if y != transit.year:
             transit.roll(y)
             port.roll(y)
         transit.buf.append(delivered_h - created_h)
         port.buf.append(delivered_h - port_h)
+        if gate_h >= 0.0:
+            gate = self.gateway_transit
+            if y != gate.year:
+                gate.roll(y)
+            gate.buf.append(gate_h - created_h)
         log = self.log
         if log is not None:
             log.tonnes.append(t)
@@ -125,6 +135,7 @@ class StreamRecord:
         """Summarise the last buffered year (at the end of the run)."""
         self.transit.close()
         self.port_transit.close()
+        self.gateway_transit.close()
 
     def lost_t(self, y: int) -> float:
         """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
@@ -315,6 +326,27 @@ class Via:
         return self.node.expected_delay_h(t)
 
 
+class Gate(Via):
+    """A stream's gateway node (``gateway:`` in its spec: a Black Sea quay, an EU port, the
+    Turkish border): marks the hour a shipment first reaches one (``Shipment.gate_h``), then
+    hands it to the node as it would have been (its own ``accept``, or a pass-through). Only
+    the gateway steps of a route are wrapped, so the other hops cost nothing more."""
+
+    __slots__ = ("inner", "env")
+
+    def __init__(self, inner: Node | Via, env: Environment) -> None:
+        self.node = inner.node if isinstance(inner, Via) else inner
+        self.km = inner.km
+        self.inner: Callable[[Shipment], None] = inner.accept
+        self.env = env
+        self.accept = self.mark
+
+    def mark(self, s: Shipment) -> None:
+        if s.gate_h < 0.0:
+            s.gate_h = self.env.now_h
+        self.inner(s)
+
+
 def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, str]:
     """Route positions (paths) of terminals that a neighbouring sea link loads at
     (the link comes next: "load") or unloads at (it came just before: "unload"):
@@ -333,6 +365,19 @@ def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, 
         elif any(getattr(x, "load_at", None) == p.node for x in nxt):
             out[p.path] = "load"
     return out
+
+
+def committed_step(route: Route, specs: dict[str, NodeSpecBase]) -> int:
+    """The plan step a shipment of this route has reached once its first sea crossing (a plain
+    step of the route that is a sea link) has carried it: from there its patience no longer
+    sends it to an outside route. A box waiting at Poti for a Black Sea feeder does not go back to
+    China for the Northern route; congestion beyond the crossing is answered by the shippers' choice
+    when cargo is offered (the corridor's expected time counts those queues). A route without a
+    plain sea-link step: never (a large number)."""
+    for step in route.steps:
+        if not step.is_choice and specs[step.options[0][0]].kind == "sea_link":
+            return step.index + 2  # (at the link itself the next step is index + 1)
+    return 1 << 30
 
 
 class Corridor:
@@ -358,19 +403,22 @@ class Corridor:
         self.records = {sid: StreamRecord(len(self.grid), log=ShipmentLog() if log_shipments else None)
                         for sid in scenario.streams}
         self._next_id = 0
+        # per stream, the plan step a shipment has reached once a sea crossing has carried it (see _renege)
+        self._committed: list[int] = []
         self._deadlines: list[tuple[float, int, Shipment]] = []  # patience: (deadline_h, id, shipment), a heap
         self._renege_at = math.inf  # when the pending patience callback runs
         for k, (sid, st) in enumerate(scenario.streams.items()):
             route = Route.of(st)
             self._passes = passes_through(route, self.specs)
+            self._gateways = frozenset(st.gateway)
             plan = [self._step(step, sid) for step in route.steps]
+            self._committed.append(committed_step(route, self.specs))
             run_timed(self.env, self._source(k, sid, st, plan))
 
     def _via(self, path: tuple, nid: str) -> Node | Via:
         node = self.nodes[nid]
-        if path not in self._passes:
-            return node
-        return Via(node, counted=self._passes[path] == "unload")
+        step: Node | Via = node if path not in self._passes else Via(node, counted=self._passes[path] == "unload")
+        return Gate(step, self.env) if nid in self._gateways else step
 
     def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
@@ -463,11 +511,14 @@ class Corridor:
             Call(self.env, self._renege_at - now, self._reneges, self._renege_at)
 
     def _renege(self, s: Shipment) -> None:
-        """Patience ran out: a shipment still waiting in a queue leaves the corridor."""
+        """Patience ran out: a shipment still waiting in a queue leaves the corridor, unless a sea
+        crossing has already carried it (:func:`committed_step`)."""
         rec: StreamRecord = s.rec
         node = s.waiting
         if node is None or s.gone:
             return  # moving, in service, aboard, or delivered: it stays
+        if s.step >= self._committed[s.stream]:
+            return  # across the sea: it waits
         node.renege(s)
         if s.yard is not None:
             Node.release_yard(s)
@@ -538,9 +589,10 @@ class Corridor:
         node.accept(s)  # (the first port terminal to take s marks its port_h)
 
     def _deliver(self, s: Shipment) -> None:
-        """The end of the route: record the transit from the route's start and from the first
+        """The end of the route: record the transit from the route's start, from the first
         port reached (the Kazakh port for cargo that enters at the Chinese border; the same as
-        the transit for cargo that enters at a port)."""
+        the transit for cargo that enters at a port), and to the stream's gateway (where it
+        declares one and the shipment passed it)."""
         if s.yard is not None:
             Node.release_yard(s)
         now = self.env.now_h
@@ -549,7 +601,7 @@ class Corridor:
         s.delivered = True
         rec.delivered_t[y] += s.t
         rec.delivered_tkm[y] += s.t * s.km
-        rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t)
+        rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t, s.gate_h)
 
     def _turned_away(self, s: Shipment) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""
