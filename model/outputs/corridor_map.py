@@ -56,6 +56,9 @@ CASPIAN_CROSSING: Box = (46.8, 38.3, 54.9, 45.6)
 MARGIN_DEG = 0.8
 EAST_OF_MAIN_DEG = 3.0
 """Nodes more than this east of the Caspian box (the Kazakh land leg) go to the overview."""
+WEST_OF_MAIN_DEG = 6.5
+"""Nodes more than this west of the Caspian box (the Black Sea crossing, Constanța, Türkiye west of Kars) go to
+the overview too: Georgia's ports (about 41.6°E) stay on the main map, which stays centred on the Caspian."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +152,9 @@ def _network(s: str, year: int, t: dict[str, pd.DataFrame]) -> _Net:
 
 
 def main_box(pos: dict[str, Point]) -> Box:
-    """The main map: the Caspian crossing and every node not far east of it, with a margin."""
+    """The main map: the Caspian crossing and every node not far east or west of it, with a margin."""
     x0, y0, x1, y1 = CASPIAN_CROSSING
-    near = [p for p in pos.values() if p[0] <= x1 + EAST_OF_MAIN_DEG]
+    near = [p for p in pos.values() if x0 - WEST_OF_MAIN_DEG <= p[0] <= x1 + EAST_OF_MAIN_DEG]
     if near:
         xy = np.array(near)
         x0, y0 = min(x0, xy[:, 0].min() - MARGIN_DEG), min(y0, xy[:, 1].min() - MARGIN_DEG)
@@ -227,10 +230,14 @@ def _main_map(ax, w: _Net, box: Box, insets: list[Inset], far: list[str], pendin
         extra[(i.box[0], i.box[1])] = f"{i.title}: see inset"
     shown = [n for n, p in w.pos.items() if _inside(p, box) and not any(_inside(p, i.box) for i in insets)]
     _labels(ax, w, shown, 9, pending, extra=extra)
-    if far:
+    note = dict(xycoords="axes fraction", va="top", fontsize=8.5, style="italic", zorder=6,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#2b6cb0", alpha=0.85))
+    if any(w.pos[n][0] > box[2] for n in far):
         ax.annotate("Kazakh rail from the Chinese border →\n(the land leg: overview at right)", xy=(0.99, 0.96),
-                    xycoords="axes fraction", ha="right", va="top", fontsize=8.5, style="italic",
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#2b6cb0", alpha=0.85), zorder=6)
+                    ha="right", **note)
+    if any(w.pos[n][0] < box[0] for n in far):
+        ax.annotate("← Black Sea crossing, Türkiye\nwest of Kars (overview at right)", xy=(0.01, 0.04),
+                    ha="left", **{**note, "va": "bottom"})
     ax.set_xlabel("longitude (°E)", fontsize=9)
     ax.set_ylabel("latitude (°N)", fontsize=9)
     ax.tick_params(labelsize=7)
@@ -269,11 +276,12 @@ def _overview(ax, w: _Net, box: Box, far: list[str], pending: Pending) -> None:
 
 
 def _far_list(ax, w: _Net, far: list[str]) -> None:
-    """The land leg's nodes by their overview number: name, utilisation, capacity value."""
+    """The nodes beyond the main map (the land leg; the Black Sea and Türkiye west of Kars) by their
+    overview number: name, utilisation, capacity value."""
     ax.axis("off")
     if not far:
         return
-    ax.text(0.0, 1.0, "East of the main map (numbers on the overview):", fontsize=9, fontweight="bold",
+    ax.text(0.0, 1.0, "Beyond the main map (numbers on the overview):", fontsize=9, fontweight="bold",
             va="top", transform=ax.transAxes)
     step = min(0.11, 0.88 / len(far))
     for k, n in enumerate(far, 1):
