@@ -44,6 +44,9 @@ COMPILED = [
     "model/nodes/rail.py",
     "model/nodes/pipeline.py",
     "model/nodes/border.py",
+    "model/engine/records.py",
+    "model/engine/choice.py",
+    "model/engine/balance.py",
     "model/engine/simulate.py",
 ]
 GROUP = "model.compiled"  # the shared library: model/compiled__mypyc.<abi>.so

@@ -53,7 +53,7 @@ _API = {
     "load": "api", "run": "api", "batch": "api", "compare": "api", "read": "outputs.results",
     "Results": "outputs.results", "RunInfo": "outputs.results", "Scenario": "scenario.schema",
     "ScenarioError": "scenario.loader", "sweep": "api", "SweepResults": "experiments.sweeps", "appraise": "api",
-    "Appraisal": "experiments.appraise", "scenarios": "api", "init": "api",
+    "Appraisal": "experiments.appraise", "scenarios": "api", "init": "api", "validate": "api",
 }
 
 __all__ = ["__version__", *_API]
@@ -65,7 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from model.scenario.schema import Scenario
     from model.api import sweep
     from model.experiments.sweeps import SweepResults
-    from model.api import appraise, init, scenarios
+    from model.api import appraise, init, scenarios, validate
     from model.experiments.appraise import Appraisal
 
 

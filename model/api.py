@@ -35,6 +35,7 @@ from model.experiments.pool import Interrupted, JobsFailed, Terminated
 from model.experiments.runner import FAILED, Progress, plan, run_tables
 from model.outputs.folders import FolderRefused, RunFolder, default_run_dir, folder_name
 from model.outputs.results import NotAResultError, Results, RunInfo, read, read_many, run_definition
+from model.scenario.checks import after_horizon
 from model.scenario.loader import ScenarioError, load_scenario
 from model.scenario.schema import Scenario
 
@@ -127,7 +128,17 @@ def validate(path: str | Path, *, allow_outside: bool = False) -> str:
             f"{len(s.nodes)} nodes ({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}), "
             f"{len(s.streams)} streams, {len(s.investments)} investments, "
             f"{len(s.delays.projects) + len(s.delays.operational)} delays, {len(s.disruptions)} disruptions"
-            + (f", {len(s.uncertainty)} uncertain inputs" if s.uncertainty else ""))
+            + (f", {len(s.uncertainty)} uncertain inputs" if s.uncertainty else "")
+            + _after_horizon_note(s))
+
+
+def _after_horizon_note(s: Scenario) -> str:
+    later = after_horizon(s)
+    if not later:
+        return ""
+    shown = ", ".join(later[:8]) + (f" and {len(later) - 8} more" if len(later) > 8 else "")
+    return (f"; {len(later)} investment(s) dated on or after end_date {s.end_date} take no effect within the "
+            f"horizon: {shown}")
 
 
 def _resolve(s: ScenarioLike, allow_outside: bool = False) -> tuple[Scenario, str]:

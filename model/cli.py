@@ -493,10 +493,10 @@ def _logging(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in COMMANDS for a in argv) and not {"-h", "--help", "--version"} & set(argv):
+        argv = ["run", *argv]  # the default command: `corridor --replications 1` runs the baseline
     try:  # a usage mistake, --help, --version: argparse exits; the status is returned like any other
         args = parser.parse_args(argv)
-        if args.command is None:
-            args = parser.parse_args([*argv, "run"] if argv else ["run"])
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
     _logging(args)

@@ -1,4 +1,4 @@
-"""Seeded fuzzing of scenario files: what ``validate`` accepts, ``run`` can do.
+"""Seeded fuzzing of scenario and sweep files: what ``validate`` accepts, the command can do.
 
 Mutants are copies of the library scenarios (``scenarios/*.yaml``, ``extends``
 resolved and cut to their first year, so that an accepted one runs in seconds) with
@@ -7,13 +7,22 @@ numbers, and numbers at or near a limit; deleted and duplicated keys and list it
 (node ids, extends); hostile names; and, on the text, alias bombs, deep nesting,
 duplicated lines, tabs and truncation. Mutant ``i`` of seed ``s`` is always the same.
 
+Sweep mutants are copies of the library's sweeps on a cut base scenario (their measures moved
+to the cut's year, small designs and two replications), mutated the same ways and in their own
+(designs, parameters, measures, expectations). Scenario mutants also get uncertain inputs and
+appraisal values mutated or added (``uncertainty:``, ``appraisal:``).
+
 Each mutant is validated in-process by the command line's own entry point
 (``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` seconds: it must
 exit 0 or 2, never raise (a traceback) or hang, and every line of a refusal must be
 ``error: FILE[:LINE]: ...`` naming an existing file and a field path (or a problem of
 the whole file). Accepted mutants are then run for one replication, as ``run`` does
 (simulate, tables, summaries, printed results, capacity bound and sanity check,
-folder written without plots), which must not raise.
+folder written without plots), which must not raise; one with uncertain inputs runs two
+replications (two draws), and one with one to three investments (a cut keeps those of its first
+year: a mutation adds them) is also appraised (one replication, ``appraise`` as the command line
+runs it). An accepted sweep mutant is run as
+``sweep`` runs it (unless it has more than ``SWEEP_JOBS`` jobs: then it counts as validated only).
 
 The test suite runs a bounded sample (``tests/test_fuzz.py``); the full campaign::
 
@@ -97,6 +106,43 @@ def corpus() -> list[tuple[str, dict]]:
             f.write_text(yaml.safe_dump(cut, sort_keys=False), encoding="utf-8")
             load_scenario(f)  # ScenarioError: the cut is wrong
             out.append((path.stem, cut))
+    return out
+
+
+SWEEP_JOBS = 40
+"""An accepted sweep mutant with more jobs than this is validated, not run (a campaign stays hours short)."""
+
+
+def sweep_corpus(sources: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """(name, mapping) of every library sweep made small for fuzzing: its base is the cut of its
+    library base (written beside the mutants as ``base-NAME.yaml``), measures on the cut's year,
+    designs of a few points, two replications."""
+    cut = dict(sources)
+    out = []
+    for path in sorted((LIBRARY / "sweeps").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        base = Path(data["base"]).stem
+        if base not in cut:
+            continue
+        year = cut[base]["start_date"].year
+        data["base"] = f"base-{base}.yaml"
+        data["replications"] = 2
+        design = data.get("design", {"kind": "grid"})
+        if design.get("kind") in ("lhs",):
+            design["n"] = 4
+        elif design.get("kind") in ("morris",):
+            design["n"] = 2
+        data["design"] = design
+        for p in data["parameters"]:
+            if p.get("values") is not None:
+                p["values"] = p["values"][:2]
+        for m in data["measures"]:
+            if "year" in m:
+                m["year"] = year
+            if "years" in m:
+                m["years"] = [year]
+        data["expectations"] = [e for e in data.get("expectations", []) if "where" not in e]
+        out.append((path.stem, data))
     return out
 
 
@@ -234,9 +280,134 @@ def m_name(rng: random.Random, data: dict) -> str:
     return f"name -> {data['name'][:20]!r}"
 
 
+DISTRIBUTIONS: list[dict] = [{"dist": "uniform", "low": 0.5, "high": 1.5}, {"dist": "triangular", "low": 0.8, "mode": 1.0,
+                              "high": 1.3}, {"dist": "lognormal", "mean": 1.0, "cv": 0.5},
+                              {"dist": "normal", "mean": 1.0, "sd": 0.3}, {"dist": "normal", "mean": 2, "sd": 5},
+                              {"dist": "uniform", "low": -5, "high": 5}, {"dist": "lognormal", "mean": 100, "cv": 3}]
+
+
+def m_uncertainty(rng: random.Random, data: dict) -> str:
+    """An uncertain input added on a number of the scenario (set or scale, integer or not, any
+    distribution), or one of its inputs changed."""
+    items = data.setdefault("uncertainty", [])
+    if items and rng.random() < 0.4:
+        u = rng.choice(items)
+        key = rng.choice([k for k in u if k != "path"] or ["dist"])
+        u[key] = rng.choice([*SPECIAL_NUMBERS[:6], "normal", "scale", True, -1, 0])
+        return f"uncertainty {u.get('path')}: {key} -> {u[key]!r}"
+    paths = [p for p in _leaves(data, _is_number) if p[0] in ("nodes", "streams", "investments", "appraisal",
+                                                              "weather")]
+    if not paths:
+        return "uncertainty: none"
+    p = rng.choice(paths)
+    named = []
+    for part, parent in zip(p, [data] + [_get(data, p[:i]) for i in range(1, len(p))]):
+        if isinstance(part, int) and isinstance(parent, list):  # a list item by its id (investments)
+            item = parent[part]
+            named.append(str(item.get("id") if isinstance(item, dict) else part))
+        else:
+            named.append(str(part))
+    entry = {"path": ".".join(named), **rng.choice(DISTRIBUTIONS)}
+    if rng.random() < 0.5:
+        entry["apply"] = "scale"
+    if rng.random() < 0.3:
+        entry["integer"] = True
+    items.append(entry)
+    return f"uncertainty added: {entry}"
+
+
+INVESTABLE = {"sea_link": "fleet", "port": "berths", "rail_line": "paths_per_day"}
+
+
+def m_appraisal(rng: random.Random, data: dict) -> str:
+    """An appraisal value made odd: a life of 0 or a tiny one, a rate, a profile, a margin; or an
+    investment added inside the (cut) horizon, with a cost, so that ``appraise`` has one to rank."""
+    nodes = [(nid, spec["kind"]) for nid, spec in data.get("nodes", {}).items()
+             if isinstance(spec, dict) and spec.get("kind") in INVESTABLE]
+    if nodes and rng.random() < 0.5:
+        nid, kind = rng.choice(nodes)
+        start = data["start_date"]
+        inv = {"id": f"fuzz_{len(data.get('investments', []))}", "node": nid, "field": INVESTABLE[kind],
+               "change": "add", "value": rng.choice([1, 2]), "date": date(start.year, 4, 1),
+               "cost_musd": rng.choice([0, 5, 50, 1e5]), "tags": [rng.choice(["port_terminal", "vessel_order"])]}
+        data.setdefault("investments", []).append(inv)
+        return f"investment added: {inv['id']} on {nid}"
+    a = data.setdefault("appraisal", {})
+    key, value = rng.choice([("asset_life_years", 0), ("asset_life_years", 1e-17), ("asset_life_years", 1),
+                             ("discount_rate", 0.0), ("discount_rate", 1.5), ("sensitivity_rates", [0.0, 0.99]),
+                             ("capex_profiles", {"rail_line": [0, 0]}), ("capex_profiles", {"x": [1.0] * 20}),
+                             ("value_usd_per_t", {"containers": -1}), ("life_years", {"rail_line": 0.5}),
+                             ("value_of_time_factor", 0), ("residual_value", "none"), ("capital_cost", "annualised")])
+    a[key] = value
+    return f"appraisal.{key} -> {value!r}"
+
+
+def s_design(rng: random.Random, data: dict) -> str:
+    """A sweep's design: another registered kind, an odd n, levels or seed."""
+    d = data.setdefault("design", {})
+    roll = rng.random()
+    if roll < 0.5:
+        d.clear()
+        d.update(rng.choice([{"kind": "grid"}, {"kind": "oat"}, {"kind": "lhs", "n": 3}, {"kind": "morris", "n": 2},
+                             {"kind": "sobol", "n": 2}, {"kind": "sobol", "n": 3}, {"kind": "lhs"},
+                             {"kind": "unknown"}, {"kind": "morris", "n": 2, "levels": 1}]))
+    else:
+        d[rng.choice(["n", "levels", "seed"])] = rng.choice([0, 1, 2, 3, 5, -1, 10**6, 2.5, "x"])
+    return f"design -> {d}"
+
+
+def s_parameter(rng: random.Random, data: dict) -> str:
+    """A parameter repeated, pointed at another path, given dates or texts, or given bounds."""
+    params = data.get("parameters") or []
+    if not params:
+        return "parameter: none"
+    p = rng.choice(params)
+    roll = rng.random()
+    if roll < 0.25:
+        params.append(copy.deepcopy(p))
+        return f"parameter {p.get('path')} twice"
+    if roll < 0.5:
+        p["path"] = rng.choice(["nodes.nowhere.fleet", "investments.x.date", "name", "start_date",
+                                "delays.projects.new_tag.months", "streams", "nodes"])
+        return f"parameter path -> {p['path']}"
+    if roll < 0.75:
+        for k in ("values", "range", "low", "high"):
+            p.pop(k, None)
+        p["values"] = rng.choice([["2025-01-01", "2026-06-30"], ["a", "b"], [1, "x"], [True, False], [None]])
+        return f"parameter {p.get('path')} values -> {p['values']}"
+    for k in ("values", "range", "low", "high"):
+        p.pop(k, None)
+    p["low"], p["high"] = rng.choice([(0, 1), (1, 0), (-1e9, 1e9), (0.5, 0.5)])
+    return f"parameter {p.get('path')} bounds -> {p['low']}, {p['high']}"
+
+
+def s_measure(rng: random.Random, data: dict) -> str:
+    """A measure on another table, column, node or year, or named like a formula; an expectation
+    on it changed."""
+    ms = data.get("measures") or []
+    if not ms:
+        return "measure: none"
+    m = rng.choice(ms)
+    key, value = rng.choice([("table", "annual_nodes"), ("table", "nowhere"), ("column", "lost_t"),
+                             ("column", "x"), ("year", 1900), ("node", "ferry"), ("stream", "x"),
+                             ("agg", "max"), ("name", "=cmd"), ("scale", math.nan)])
+    m[key] = value
+    if data.get("expectations") and rng.random() < 0.3:
+        e = rng.choice(data["expectations"])
+        e["measure"] = m.get("name")
+        e["op"], e["value"] = rng.choice([("==", 0), (">", math.inf), ("<", -1)])
+        e.pop("monotone", None)
+        e.pop("in", None)
+    return f"measure {m.get('name')}: {key} -> {value!r}"
+
+
 DATA_MUTATIONS: list[tuple[Callable[[random.Random, dict], str], float]] = [
     (m_number, 5.0), (m_extreme, 2.0), (m_type, 2.0), (m_delete, 2.0), (m_duplicate_item, 1.0), (m_date, 1.5),
-    (m_reference, 1.5), (m_name, 0.5),
+    (m_reference, 1.5), (m_name, 0.5), (m_uncertainty, 1.5), (m_appraisal, 1.5),
+]
+SWEEP_MUTATIONS: list[tuple[Callable[[random.Random, dict], str], float]] = [
+    (m_number, 3.0), (m_type, 1.5), (m_delete, 1.5), (m_duplicate_item, 0.5), (m_name, 0.3),
+    (s_design, 2.0), (s_parameter, 2.0), (s_measure, 2.0),
 ]
 
 
@@ -277,15 +448,18 @@ def _pick(rng: random.Random, weighted: list[tuple[Any, float]]) -> Any:
     return rng.choices([f for f, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-def mutant(sources: list[tuple[str, dict]], seed: int, i: int) -> tuple[str, list[str]]:
-    """The text of mutant ``i`` and what was done to it (always the same for ``seed``, ``i``)."""
+def mutant(sources: list[tuple[str, dict]], seed: int, i: int,
+           sweeps: list[tuple[str, dict]] | None = None) -> tuple[str, list[str]]:
+    """The text of mutant ``i`` and what was done to it (always the same for ``seed``, ``i``): a
+    scenario, or (about one in four, when ``sweeps`` are given) a sweep."""
     rng = random.Random(seed * 1_000_003 + i)
-    name, data = rng.choice(sources)
+    is_sweep = bool(sweeps) and rng.random() < 0.25
+    name, data = rng.choice(sweeps if is_sweep else sources)  # type: ignore[arg-type]
     data = copy.deepcopy(data)
-    done = [f"from {name}"]
+    done = [f"from {'sweep ' if is_sweep else ''}{name}"]
     for _ in range(rng.choices([1, 2, 3], weights=[6, 3, 1])[0]):
         try:
-            done.append(_pick(rng, DATA_MUTATIONS)(rng, data))
+            done.append(_pick(rng, SWEEP_MUTATIONS if is_sweep else DATA_MUTATIONS)(rng, data))
         except (IndexError, KeyError, TypeError, ValueError) as e:  # nothing of that kind left to mutate
             done.append(f"skipped ({e.__class__.__name__})")
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
@@ -377,24 +551,39 @@ def check_validation(index: int, path: Path, done: list[str]) -> Outcome:
     return Outcome(index, path, done, "rejected", lines[0][:200], seconds)
 
 
-def run_one_replication(path: Path, out: Path) -> None:
-    """One replication as ``run`` makes it: simulate, build the results, print them and
-    the checks, write the folder (without plots)."""
-    from model.api import run
-    from model.outputs.report import format_results
-    from model.analysis.sanity import checks_summary
+def run_one_replication(path: Path, out: Path, appraise: bool = False) -> None:
+    """The command a mutant is for, as the command line runs it (its exit status must be 0):
+    a scenario's replication (two, drawing its uncertain inputs, if it has any), printed with
+    the checks, written without plots, then (``appraise``) its appraisal with one replication;
+    a sweep run whole (if it has at most ``SWEEP_JOBS`` jobs)."""
+    from model import api
+    from model.cli import main
 
-    res = run(path, replications=1, workers=1)
-    format_results(res)
-    for s in res.scenarios:
-        checks_summary(s, res.annual_nodes, res.corridor, res.bound)
+    if api.is_sweep_file(path):
+        sw = api.load_sweep(path)
+        if len(sw.points) * sw.spec.replications > SWEEP_JOBS:
+            return
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            code = main(["sweep", str(path), "--workers", "1", "-q", "--out", str(out)])
+        if code != 0:
+            raise RuntimeError(f"sweep exit {code}: {err.getvalue()[-300:]}")
+        return
+    s = api.load(path)
+    res = api.run(s, replications=2 if s.uncertainty else 1, workers=1)
+    api.results_text(res)
     res.write(out, plots=False)
+    if appraise and 0 < len(s.investments) <= 3:  # a cut scenario's own are few: those a mutation added
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            code = main(["appraise", str(path), "--replications", "1", "--workers", "1", "-q", "--out",
+                         str(out) + "-appraise"])
+        if code != 0:
+            raise RuntimeError(f"appraise exit {code}: {err.getvalue()[-300:]}")
 
 
-def check_run(outcome: Outcome, work: Path) -> None:
+def check_run(outcome: Outcome, work: Path, appraise: bool = False) -> None:
     try:
         with _time_limit(RUN_S):
-            run_one_replication(outcome.path, work / f"run-{outcome.index:05d}")
+            run_one_replication(outcome.path, work / f"run-{outcome.index:05d}", appraise)
         outcome.ran = "ok"
     except _TimeUp:
         outcome.ran, outcome.detail = "hang", f"run over {RUN_S:g} s"
@@ -431,20 +620,25 @@ def campaign(n: int, seed: int = 0, runs: int | None = None, work: Path | None =
     """Validate ``n`` mutants and run up to ``runs`` of the accepted ones (None: all)."""
     t0 = time.perf_counter()
     sources = corpus()
+    sweeps = sweep_corpus(sources)
     report = Report()
     with contextlib.ExitStack() as stack:
         work = work or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fuzz-")))
         folder = work / "mutants"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "pyproject.toml").write_text("")  # the mutants' project tree
+        for name, data in sources:  # the bases of the sweep mutants
+            (folder / f"base-{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        accepted = 0
         for i in range(n):
-            text, done = mutant(sources, seed, i)
+            text, done = mutant(sources, seed, i, sweeps)
             path = folder / f"mutant-{seed}-{i:05d}.yaml"
             path.write_text(text, encoding="utf-8")
             outcome = check_validation(i, path, done)
             report.outcomes.append(outcome)
             if outcome.verdict == "accepted" and (runs is None or sum(o.ran != "" for o in report.outcomes) < runs):
-                check_run(outcome, work)
+                accepted += 1
+                check_run(outcome, work, appraise=True)
             if log and (outcome.verdict not in ("accepted", "rejected") or outcome.ran in ("error", "hang")):
                 log(f"FAIL mutant {i} ({outcome.verdict} {outcome.ran}): {outcome.detail} <- {'; '.join(done)}")
     report.seconds = time.perf_counter() - t0

@@ -9,14 +9,18 @@ its message. A new bad file needs a row here, so that its error stays explicit.
 from __future__ import annotations
 
 import json
+from datetime import date
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+import model
 from model.cli import main
+from model.experiments.appraise import items_of
 from model.scenario.loader import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,9 +110,8 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "delay_no_match.yaml": ("delays.projects.0.match", "no investment id or tag 'tripp_open'"),
     "operational_delay_bad_field.yaml": ("delays.operational.0.field", "expected one of: dwell_h"),
     # horizon
-    "investment_date_outside.yaml": ("investments.0.date", "to before end_date 2027-01-01, got 2029-01-01"),
+    "investment_date_before_start.yaml": ("investments.0.date", "on or after start_date 2024-01-01, got 2023-01-01"),
     "disruption_date_outside.yaml": ("disruptions.0.start", "got 2023-01-01"),
-    "timeline_step_outside.yaml": ("nodes.btk.capacity_mt_per_year.2030-01-01", "expected a date before end_date"),
     "opening_date_outside.yaml": ("nodes.tripp.opening_date", "on or after start_date 2024-01-01, got 2023-06-01"),
     # shipments that do not fit
     "shipment_exceeds_vessel.yaml": ("streams.general.shipment_t", "does not fit a vessel of node 'ferry'"),
@@ -225,8 +228,7 @@ def test_a_broken_node_does_not_make_references_to_it_unknown(capsys):
     ("yaml_unclosed_bracket.yaml", "shipment_t", 1),
     ("shares_unknown_option.yaml", "shares:", 1),
     ("baseline_unknown_node_id.yaml", "node: alat_containr", 1),
-    ("investment_date_outside.yaml", "date: 2029", 1),
-    ("timeline_step_outside.yaml", "capacity_mt_per_year", 1),
+    ("investment_date_before_start.yaml", "date: 2023", 1),
     ("duplicate_yaml_key.yaml", "berths: 6", 1),
     ("invalid_date.yaml", "2024-13-01", 1),
 ])
@@ -302,11 +304,34 @@ def test_extends_investment_paths_are_the_childs(tmp_path):
     error names it as the child wrote it: investments.0, at the child's line."""
     _write(tmp_path, "parent.yaml", (BAD / "_base.yaml").read_text())
     child = _write(tmp_path, "child.yaml", "extends: parent.yaml\ninvestments:\n"
-                                           "  - {id: x, node: alat, field: berths, value: 1, date: 2030-01-01}\n")
+                                           "  - {id: x, node: alat, field: berths, value: 1, date: 2023-01-01}\n")
     with pytest.raises(ScenarioError) as e:
         load_scenario(child)
-    assert e.value.problems == [f"{child}:3: investments.0.date: expected a date from start_date 2024-01-01 "
-                                "to before end_date 2027-01-01, got 2030-01-01"]
+    assert e.value.problems == [f"{child}:3: investments.0.date: expected a date on or after start_date 2024-01-01, "
+                                "got 2023-01-01"]
+
+
+def test_dates_after_the_horizon_are_legal_and_take_no_effect(tmp_path):
+    """A child may cut its parent's horizon short: an investment or a timeline step dated on or after
+    end_date is accepted, named by validate, and changes nothing within the horizon (the same tables
+    as without it); an appraisal does not list it."""
+    _write(tmp_path, "_base.yaml", (BAD / "_base.yaml").read_text())
+    later = _write(tmp_path, "later.yaml", "extends: _base.yaml\nname: later\n"
+                   "investments:\n  - {id: ferry_new, date: 2029-01-01}\n"
+                   "nodes:\n  btk:\n    capacity_mt_per_year: {2024-01-01: 1.0, 2030-01-01: 5.0}\n")
+    gone = _write(tmp_path, "gone.yaml", "extends: _base.yaml\nname: gone\n"
+                  "investments:\n  - {id: ferry_new, remove: true}\n"
+                  "nodes:\n  btk:\n    capacity_mt_per_year: {2024-01-01: 1.0}\n")
+    assert "1 investment(s) dated on or after end_date 2027-01-01 take no effect within the horizon: ferry_new" \
+        in model.validate(later)
+    a, b = model.load(later), model.load(gone)
+    assert a.end_date == date(2027, 1, 1)
+    ra, rb = model.run(a, replications=1, seed=3), model.run(b, replications=1, seed=3)
+    for name in ("annual_nodes", "annual_streams"):
+        x, y = ra.tables()[name].drop(columns="scenario"), rb.tables()[name].drop(columns="scenario")
+        pd.testing.assert_frame_equal(x, y)
+    items, _ = items_of(a, "id", 12.0)
+    assert "ferry_new" not in [it.name for it in items]
 
 
 # --------------------------------------------------------- real entry point

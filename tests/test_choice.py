@@ -10,7 +10,8 @@ import pytest
 
 from simkit import binomial_tolerance, hour, make_scenario, run_with_spy, stream
 from model.analysis.tables import tables
-from model.engine.simulate import logit_shares, run_replication
+from model.engine.choice import logit_shares
+from model.engine.simulate import run_replication
 
 SHIP = 1000.0
 

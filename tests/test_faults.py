@@ -72,6 +72,12 @@ def errors(err: str) -> list[str]:
     return [line for line in err.splitlines() if line and not line.startswith("[") and not HEADER.match(line)]
 
 
+BATCH_REPS = 40
+SWEEP_REPS = 20
+"""Enough jobs that an interrupt after the first stored one lands mid-run (the compiled engine runs
+the small base's replications in a fraction of a second)."""
+
+
 def interrupt_after_first_job(args: list[str], out: Path) -> tuple[int, str]:
     """Run the command line in a process and send it SIGINT once a first job is stored."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -90,15 +96,17 @@ def interrupt_after_first_job(args: list[str], out: Path) -> tuple[int, str]:
 @pytest.mark.slow
 def test_sigint_during_a_batch_keeps_finished_replications_and_resume_matches(tmp_path, no_plots, capsys):
     out = tmp_path / "batch"
-    rc, err = interrupt_after_first_job(["batch", str(SMALL), "--replications", "8", "--workers", "2",
+    # enough replications that the interrupt lands mid-batch even with the compiled engine's fast jobs
+    rc, err = interrupt_after_first_job(["batch", str(SMALL), "--replications", str(BATCH_REPS), "--workers", "2",
                                          "--out", str(out)], out)
     kept = stored(out)
     assert rc == 130 and "Traceback" not in err
-    assert errors(err) == [f"interrupted: {kept} of 8 replications finished and are kept in {out / 'jobs'}; "
-                           f"rerun the same command with --resume --out {out} to continue"]
-    assert 1 <= kept < 8, "the interrupt should land mid-batch"
-    assert main(["batch", str(SMALL), "--replications", "8", "--workers", "2", "--out", str(out), "--resume"]) == 0
-    clean = model.batch([SMALL], replications=8, workers=1)
+    assert errors(err) == [f"interrupted: {kept} of {BATCH_REPS} replications finished and are kept in "
+                           f"{out / 'jobs'}; rerun the same command with --resume --out {out} to continue"]
+    assert 1 <= kept < BATCH_REPS, "the interrupt should land mid-batch"
+    assert main(["batch", str(SMALL), "--replications", str(BATCH_REPS), "--workers", "2", "--out", str(out),
+                 "--resume"]) == 0
+    clean = model.batch([SMALL], replications=BATCH_REPS, workers=1)
     for name, df in clean.tables().items():
         if name != "perf":  # wall-clock seconds of each replication
             assert (out / f"{name}.csv").read_text() == df.to_csv(index=False), name
@@ -107,17 +115,18 @@ def test_sigint_during_a_batch_keeps_finished_replications_and_resume_matches(tm
 
 @pytest.mark.slow
 def test_sigint_during_a_sweep_keeps_finished_jobs_and_resume_matches(tmp_path, no_plots, capsys):
-    sweep = tiny_sweep(tmp_path, reps=4)
+    sweep = tiny_sweep(tmp_path, reps=SWEEP_REPS)
     out = tmp_path / "swept"
+    jobs = 2 * SWEEP_REPS
     rc, err = interrupt_after_first_job(["sweep", str(sweep), "--workers", "2", "--out", str(out)], out)
     kept = stored(out)
     assert rc == 130 and "Traceback" not in err
-    assert errors(err)[-1] == (f"interrupted: {kept} of 8 replications finished and are kept in {out / 'jobs'}; "
-                               f"rerun the same command with --resume --out {out} to continue")
-    assert 1 <= kept < 8, "the interrupt should land mid-sweep"
+    assert errors(err)[-1] == (f"interrupted: {kept} of {jobs} replications finished and are kept in "
+                               f"{out / 'jobs'}; rerun the same command with --resume --out {out} to continue")
+    assert 1 <= kept < jobs, "the interrupt should land mid-sweep"
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     assert main(["sweep", str(sweep), "--workers", "2", "--out", str(out), "--resume"]) == 0
-    assert json.loads((out / "manifest.json").read_text())["jobs_run_now"] == 8 - kept
+    assert json.loads((out / "manifest.json").read_text())["jobs_run_now"] == jobs - kept
     assert main(["sweep", str(sweep), "--workers", "1", "--out", str(tmp_path / "clean")]) == 0
     assert (out / "sweep.csv").read_bytes() == (tmp_path / "clean" / "sweep.csv").read_bytes()
 

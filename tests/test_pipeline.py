@@ -411,3 +411,28 @@ def test_the_api_has_every_option_of_the_command_line():
         options = {a.dest for a in sub.choices[name]._actions} - own
         params = set(inspect.signature(fn).parameters) | {"scenario", "year"}
         assert options <= params, (name, options - params)
+
+
+@pytest.mark.parametrize("delay", [{"dist": "lognormal", "mean": 200, "cv": 1.0}, {"dist": "uniform", "low": -40,
+                                                                                   "high": -20}])
+def test_without_an_opening_keeps_the_line_shut_whatever_the_drawn_delays(delay):
+    """The appraisal's 'without' version of a line: shut for the whole horizon on every draw, even
+    a 50-year horizon with the opening in its first months (a delay of over 600 months) and drawn
+    delays that are large (hundreds of months, added up over projects) or negative."""
+    from functools import partial
+
+    from model.core.timeline import effective_investment_dates
+    from model.experiments.appraise import without
+    from model.experiments.runner import Variant
+    from simkit import make_scenario, stream
+
+    nodes = {"p": {"kind": "port", "berths": 2, "handling_rate_t_per_h": 500},
+             "line": {"kind": "rail_line", "capacity_mt_per_year": 5.0, "train_payload_t": 1000}}
+    inv = [{"id": "open_it", "node": "line", "field": "opening", "date": "2024-03-01", "tags": ["rail_line"]},
+           {"id": "other", "node": "p", "field": "berths", "change": "add", "value": 1, "date": "2030-01-01",
+            "tags": ["rail_line"]}]
+    s = make_scenario(nodes, {"x": stream(["p", "line"], 1.0, 1000)}, investments=inv, end="2073-12-01",
+                      uncertainty=[{"path": "delays.projects.rail_line.months", **delay}])
+    shut = [effective_investment_dates(d)["open_it"]
+            for d in Variant("w", s, partial(without, ids={"open_it"}, name="w")).draws(4, 3)]
+    assert shut == [None] * 4

@@ -13,371 +13,33 @@ import bisect
 import gc
 import heapq
 import math
-from array import array
 from contextlib import contextmanager
-from functools import partial
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Final, Generator, Iterator, Sequence
+from typing import Generator, Iterator, Sequence
 
 import numpy as np
 
 from model.engine.demand import month_rates
 from model.core.clock import Environment
 from model.core.distributions import Exponential, as_distribution, sampler
-from model.core.histogram import TRANSIT_BINS_DAYS, YearSamples
-from model.nodes import Node, NodeRecord, Shipment, kind_of
+from model.nodes import Node, Shipment, kind_of
 from model.nodes.base import Call, Context, run_timed
 from model.core.rng import RandomStreams, Uniforms
 from model.scenario.route import Route, Step
 from model.scenario.schema import Scenario, StreamSpec
-from model.core.specs import NodeSpecBase
 from model.core.timeline import disruption_factor, duration_factors, resolve_node_specs
 from model.core.years import YearGrid
+
+
+from model.engine.balance import check_mass_balance
+from model.engine.choice import Choice, Gate, Outside, Via, committed_step, logit_draw, passes_through
+from model.engine.records import RunRecords, ShipmentLog, StreamRecord
 
 
 EXPECTED_REFRESH_H = 6.0
 """How often (simulated hours) a stream re-estimates the corridor's expected time for its
 shippers' choice: queues build and clear over days, and estimating it for every shipment
 cost about a tenth of a replication."""
-
-
-class MassBalanceError(Exception):  # (not RuntimeError: mypyc compiles classes derived from Exception only)
-    """Tonnes were created or lost inside the model: a bug, never a user error."""
-
-
-LOG_COLUMNS: Final = ("tonnes", "created_h", "port_h", "delivered_h")
-"""A :class:`ShipmentLog`'s columns (named here: a compiled class has no ``__slots__`` to read)."""
-
-
-class ShipmentLog:
-    """Every delivered shipment of a stream, one row each (``--log-shipments``): tonnes,
-    when it was created, reached its first port and was delivered (hours), 8 bytes a
-    number in flat arrays. Kept only when asked for: it grows with the shipments."""
-
-    __slots__ = LOG_COLUMNS
-
-    def __init__(self) -> None:
-        self.tonnes, self.created_h, self.port_h, self.delivered_h = array("d"), array("d"), array("d"), array("d")
-
-    def __len__(self) -> int:
-        return len(self.tonnes)
-
-    def __getstate__(self) -> tuple:
-        return self.tonnes, self.created_h, self.port_h, self.delivered_h
-
-    def __setstate__(self, state: tuple) -> None:
-        self.tonnes, self.created_h, self.port_h, self.delivered_h = state
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """The log as numpy columns (copies)."""
-        return {k: np.array(getattr(self, k), dtype=np.float64) for k in LOG_COLUMNS}
-
-
-@dataclass
-class StreamRecord:
-    """What one stream recorded in one replication: tonnes generated and delivered
-    per year, transit times of its delivered shipments per year (count, exact sum and
-    histogram, in days: ``transit`` from where the stream enters, ``port_transit`` from
-    the first port reached, ``gateway_transit`` from where it enters to the first of its
-    stream's gateway nodes it reached; :mod:`model.core.histogram`), tonnes sent down each
-    option, and the shipments one by one only if a ``log`` was asked for."""
-
-    n_years: int
-    generated_t: list[float] = field(default_factory=list)
-    delivered_t: list[float] = field(default_factory=list)
-    transit: YearSamples = field(init=False)
-    port_transit: YearSamples = field(init=False)  # from the first port reached
-    gateway_transit: YearSamples = field(init=False)  # from the start to the stream's gateway (where it has one)
-    branch_t: dict[str, list[float]] = field(default_factory=dict)
-    delivered_tkm: list[float] = field(default_factory=list)
-    diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
-    reneged_t: list[float] = field(default_factory=list)  # left a queue when its patience ran out
-    turned_away_t: list[float] = field(default_factory=list)  # found a waiting room full (when_full: divert)
-    outside_t: dict[str, list[float]] = field(default_factory=dict)  # diverted tonnes by outside option
-    log: ShipmentLog | None = None  # every delivered shipment (only with log_shipments)
-
-    def __post_init__(self) -> None:
-        self.generated_t = [0.0] * self.n_years
-        self.delivered_t = [0.0] * self.n_years
-        self.delivered_tkm = [0.0] * self.n_years
-        self.diverted_t = [0.0] * self.n_years
-        self.reneged_t = [0.0] * self.n_years
-        self.turned_away_t = [0.0] * self.n_years
-        self.transit = YearSamples(self.n_years, unit_h=24.0, horizon_edges=TRANSIT_BINS_DAYS)
-        self.port_transit = YearSamples(self.n_years, unit_h=24.0)
-        self.gateway_transit = YearSamples(self.n_years, unit_h=24.0)
-
-    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float,
-                       gate_h: float = -1.0) -> None:
-        """A shipment of ``t`` tonnes delivered at ``delivered_h`` (in year ``y``): created at
-        ``created_h``, reached its first port at ``port_h`` and its stream's gateway at ``gate_h``
-        (negative: it passed none; then no gateway transit is recorded)."""
-        transit, port = self.transit, self.port_transit
-        if y != transit.year:
-            transit.roll(y)
-            port.roll(y)
-        transit.buf.append(delivered_h - created_h)
-        port.buf.append(delivered_h - port_h)
-        if gate_h >= 0.0:
-            gate = self.gateway_transit
-            if y != gate.year:
-                gate.roll(y)
-            gate.buf.append(gate_h - created_h)
-        log = self.log
-        if log is not None:
-            log.tonnes.append(t)
-            log.created_h.append(created_h)
-            log.port_h.append(port_h)
-            log.delivered_h.append(delivered_h)
-
-    def close(self) -> None:
-        """Summarise the last buffered year (at the end of the run)."""
-        self.transit.close()
-        self.port_transit.close()
-        self.gateway_transit.close()
-
-    def lost_t(self, y: int) -> float:
-        """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""
-        return self.diverted_t[y] + self.reneged_t[y] + self.turned_away_t[y]
-
-
-@dataclass
-class RunRecords:
-    """Everything one replication produced, before any table is built: plain data only.
-
-    ``specs`` are the node specs with every (delayed) investment folded in, as
-    the engine built them; the analysis computes capacities from them and the
-    node records (``NodeKind.capacity_t``)."""
-
-    scenario: Scenario
-    replication: int
-    seed: int
-    grid: YearGrid
-    specs: dict[str, NodeSpecBase]
-    nodes: dict[str, NodeRecord]
-    streams: dict[str, StreamRecord]
-    wall_s: float = 0.0
-    hops: int = 0
-    shipments: int = 0  # shipments generated (delivered, lost or still on their way)
-
-    def __post_init__(self) -> None:
-        for rec in self.streams.values():
-            rec.close()
-
-
-@dataclass
-class Choice:
-    """A resolved branch point: options are lists of nodes."""
-
-    names: list[str]
-    options: list[list[Node | Via]]
-    policy: str
-    shares: np.ndarray
-    rng: np.random.Generator
-    tariffs: np.ndarray | None = None  # logit: USD/t per option
-    scale: float = 0.05  # logit: per USD
-    vot_per_h: float = 0.0  # logit: the stream's value of time, USD per tonne-hour
-
-    def __post_init__(self) -> None:
-        self.draw = Uniforms(self.rng)  # the same draws as rng.random(), in blocks
-        self._running: dict[tuple[int, ...], list[float]] = {}
-        # the distinct nodes of all options (a node shared by several options, such as the
-        # Dostyk-Moyinty line behind three border crossings, is asked once), and each
-        # option as positions in that list
-        self._nodes: list[Node] = []
-        where: dict[int, int] = {}
-        self._at: list[list[int]] = []
-        for opt in self.options:
-            nodes = [n.node if isinstance(n, Via) else n for n in opt]  # (a pass-through asks its node)
-            for node in nodes:
-                if id(node) not in where:
-                    where[id(node)] = len(self._nodes)
-                    self._nodes.append(node)
-            self._at.append([where[id(node)] for node in nodes])
-        self._asks = [n.open_delay_h for n in self._nodes]  # bound once: asked per shipment
-
-    def running_shares(self, open_: list[int]) -> list[float]:
-        """Running sums of the fixed shares of the open options, normalised (equal shares if
-        theirs are all 0); kept per set of open options, which changes only at openings."""
-        key = tuple(open_)
-        cum = self._running.get(key)
-        if cum is None:
-            w = self.shares[open_]
-            if w.sum() <= 0:
-                w = np.ones(len(open_))
-            cum = self._running[key] = np.cumsum(w / w.sum()).tolist()
-        return cum
-
-    def option_times(self, now: float, t: float) -> tuple[list[int], list[float]]:
-        """The options open now (every node of them open) and each one's queue-aware expected
-        time for t tonnes (inf for a closed one)."""
-        inf = math.inf
-        delay = [ask(now, t) for ask in self._asks]
-        open_: list[int] = []
-        times: list[float] = []
-        for i, at in enumerate(self._at):
-            total = 0.0
-            for j in at:
-                total += delay[j]
-            if total != inf:
-                open_.append(i)
-            times.append(total)
-        return open_, times
-
-
-def logit_shares(cost: np.ndarray, scale: float) -> np.ndarray:
-    """Multinomial logit shares of options with generalised costs ``cost`` (USD/t):
-    exp(-scale x cost) normalised; infinite cost gets share 0.
-
-    >>> logit_shares(np.array([10.0, 10.0 + np.log(3) / 0.1]), 0.1).round(4)
-    array([0.75, 0.25])
-    """
-    c = np.asarray(cost, dtype=float)
-    finite = np.isfinite(c)
-    if not finite.any():
-        return np.full(len(c), 1.0 / len(c))
-    gap = np.where(finite, c - c[finite].min(), 0.0)  # >= 0 where finite: no overflow
-    w = np.where(finite, np.exp(-scale * gap), 0.0)
-    return w / w.sum()
-
-
-def logit_weights(cost: Sequence[float], scale: float) -> list[float] | None:
-    """The running sums of the logit weights exp(-scale x (cost - lowest)) of options with
-    generalised costs ``cost`` (an infinite cost weighs 0); None if every cost is infinite.
-    Plain Python: it runs on two or three options, where numpy's per-call overhead would
-    cost more than the arithmetic."""
-    finite = [c for c in cost if c != math.inf]
-    if not finite:
-        return None
-    low = min(finite)
-    acc, out = 0.0, []
-    for c in cost:
-        acc += math.exp(-scale * (c - low)) if c != math.inf else 0.0
-        out.append(acc)
-    return out
-
-
-def logit_pick(cum: list[float] | None, n: int, u: float) -> int:
-    """The option a uniform draw ``u`` picks, given :func:`logit_weights`' running sums
-    (None: all infinite, then uniformly among the ``n`` options)."""
-    if cum is None:
-        return min(int(u * n), n - 1)
-    return min(bisect.bisect_right(cum, u * cum[-1]), n - 1)
-
-
-def logit_draw(cost: Sequence[float], scale: float, u: float) -> int:
-    """The option a uniform draw ``u`` picks under the logit shares of ``cost``.
-
-    >>> logit_draw([10.0, 10.0 + math.log(3) / 0.1], 0.1, 0.74), logit_draw([10.0, 20.0], 0.1, 0.99)
-    (0, 1)
-    """
-    return logit_pick(logit_weights(cost, scale), len(cost), u)
-
-
-@dataclass
-class Outside:
-    """A stream's choice at generation: the corridor (tariff + value of time x the
-    corridor's expected time) against its outside options (tariff + value of time
-    x their transit time), by a logit of these generalised costs."""
-
-    names: list[str]
-    costs: list[float]  # USD/t of each outside option
-    tariff: float  # the corridor's tariff, USD/t
-    vot_per_h: float
-    scale: float
-    draw: Callable[[], float]  # uniform draws
-    _at_h: float = math.nan  # the corridor time the weights below are for
-    _cum: list[float] | None = None
-
-    @classmethod
-    def of(cls, spec: StreamSpec, rng: np.random.Generator) -> "Outside":
-        vot = spec.value_of_time_usd_per_t_day
-        names = list(spec.outside)
-        costs = [o.tariff_usd_per_t + vot * o.transit_days for o in spec.outside.values()]
-        return cls(names, costs, spec.tariff_usd_per_t, vot / 24.0, spec.logit_scale_per_usd, Uniforms(rng))
-
-    def choose(self, corridor_h: float) -> str | None:
-        """None for the corridor, else the outside option chosen. The weights change only
-        when the corridor's expected time is re-estimated, so they are kept until then."""
-        if corridor_h != self._at_h:
-            self._at_h = corridor_h
-            self._cum = logit_weights([self.tariff + self.vot_per_h * corridor_h, *self.costs], self.scale)
-        i = logit_pick(self._cum, len(self.costs) + 1, self.draw())
-        return None if i == 0 else self.names[i - 1]
-
-
-class Via:
-    """A node visited by ``pass_through`` (its work is a neighbour's vessel call)."""
-
-    __slots__ = ("accept", "km", "node")
-
-    def __init__(self, node: Node, counted: bool) -> None:
-        self.accept: Callable[[Shipment], None] = partial(node.pass_through, counted=counted)
-        self.km, self.node = node.km, node
-
-    def is_open(self, now: float) -> bool:
-        return self.node.is_open(now)
-
-    def opens_at(self) -> float | None:
-        return self.node.opens_at()
-
-    def expected_delay_h(self, t: float) -> float:
-        return self.node.expected_delay_h(t)
-
-
-class Gate(Via):
-    """A stream's gateway node (``gateway:`` in its spec: a Black Sea quay, an EU port, the
-    Turkish border): marks the hour a shipment first reaches one (``Shipment.gate_h``), then
-    hands it to the node as it would have been (its own ``accept``, or a pass-through). Only
-    the gateway steps of a route are wrapped, so the other hops cost nothing more."""
-
-    __slots__ = ("inner", "env")
-
-    def __init__(self, inner: Node | Via, env: Environment) -> None:
-        self.node = inner.node if isinstance(inner, Via) else inner
-        self.km = inner.km
-        self.inner: Callable[[Shipment], None] = inner.accept
-        self.env = env
-        self.accept = self.mark
-
-    def mark(self, s: Shipment) -> None:
-        if s.gate_h < 0.0:
-            s.gate_h = self.env.now_h
-        self.inner(s)
-
-
-def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, str]:
-    """Route positions (paths) of terminals that a neighbouring sea link loads at
-    (the link comes next: "load") or unloads at (it came just before: "unload"):
-    there the shipment passes through and the vessel's call does the work."""
-    after: dict[str, list[str]] = {}
-    for p in route.positions():
-        for b in p.before:
-            if b is not None:
-                after.setdefault(b, []).append(p.node)
-    out: dict[tuple, str] = {}
-    for p in route.positions():
-        nxt = [specs[n] for n in after.get(p.node, [])]
-        prv = [specs[b] for b in p.before if b is not None]
-        if any(getattr(x, "unload_at", None) == p.node for x in prv):
-            out[p.path] = "unload"
-        elif any(getattr(x, "load_at", None) == p.node for x in nxt):
-            out[p.path] = "load"
-    return out
-
-
-def committed_step(route: Route, specs: dict[str, NodeSpecBase]) -> int:
-    """The plan step a shipment of this route has reached once its first sea crossing (a plain
-    step of the route that is a sea link) has carried it: from there its patience no longer
-    sends it to an outside route. A box waiting at Poti for a Black Sea feeder does not go back to
-    China for the Northern route; congestion beyond the crossing is answered by the shippers' choice
-    when cargo is offered (the corridor's expected time counts those queues). A route without a
-    plain sea-link step: never (a large number)."""
-    for step in route.steps:
-        if not step.is_choice and specs[step.options[0][0]].kind == "sea_link":
-            return step.index + 2  # (at the link itself the next step is index + 1)
-    return 1 << 30
 
 
 class Corridor:
@@ -651,22 +313,6 @@ def collect_yearly(env: Environment, bounds_h: Sequence[float]) -> Generator:
     for h in bounds_h[1:-1]:
         yield env.timeout(h - env.now_h)
         gc.collect()
-
-
-def check_mass_balance(r: RunRecords, rel_tol: float = 1e-6) -> None:
-    """generated = delivered + in system (by node) + diverted, reneged or turned away, from independent counters."""
-    # (sums of floats start at 0.0, the same sums as from 0: compiled, an int start would be enforced)
-    generated = sum((sum(s.generated_t, 0.0) for s in r.streams.values()), 0.0)
-    delivered = sum((sum(s.delivered_t, 0.0) for s in r.streams.values()), 0.0)
-    in_nodes = sum((n.in_system_t() for n in r.nodes.values()), 0.0)
-    lost = sum((sum(s.diverted_t, 0.0) + sum(s.reneged_t, 0.0) + sum(s.turned_away_t, 0.0)
-                for s in r.streams.values()), 0.0)
-    gap = generated - delivered - in_nodes - lost
-    if abs(gap) > rel_tol * max(generated, 1.0):
-        raise MassBalanceError(
-            f"mass balance violated: generated {generated:.3f} t, delivered {delivered:.3f} t, "
-            f"in system {in_nodes:.3f} t, diverted, reneged or turned away {lost:.3f} t, gap {gap:.3f} t"
-        )
 
 
 def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None,

@@ -52,18 +52,21 @@ def without(s: Scenario, ids: set[str] | frozenset[str], name: str) -> Scenario:
     open the line from the start). Applied to each replication's draw (:class:`Variant`), so a
     drawn delay of the same project cannot undo it."""
     kept = [i for i in s.investments if i.id not in ids or i.field == "opening"]
-    never = [ProjectDelay(match=i.id, months=_months_past_end(s, i.date)) for i in s.investments
-             if i.id in ids and i.field == "opening"]
+    # a delay that, with the opening's other delays, moves it just past the horizon; built without the
+    # file's bound on one delay (600 months): a 50-year horizon may need a little more
+    never = [ProjectDelay.model_construct(match=i.id, months=_months_past_end(s, i))
+             for i in s.investments if i.id in ids and i.field == "opening"]
     update: dict[str, object] = {"name": name, "investments": kept}
     if never:
         update["delays"] = Delays(projects=[*s.delays.projects, *never], operational=s.delays.operational)
     return s.model_copy(update=update)
 
 
-def _months_past_end(s: Scenario, when: date) -> float:
-    """A delay (months) that moves ``when`` past the scenario's end, whatever other delays
-    (even negative ones) add to it."""
-    return 12.0 * (s.end_date.year - when.year + 2) + sum(abs(d.months) for d in s.delays.projects)
+def _months_past_end(s: Scenario, inv: Investment) -> float:
+    """The delay (months) that, added to the project delays already matching ``inv`` (by id or tag,
+    negative ones too), moves it past the scenario's end."""
+    others = sum(d.months for d in s.delays.projects if d.match == inv.id or d.match in inv.tags)
+    return 12.0 * (s.end_date.year - inv.date.year) + (s.end_date.month - inv.date.month) + 2.0 - others
 
 
 def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
@@ -78,6 +81,8 @@ def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], lis
     without the item, and with it delayed, each change applied on top of every replication's draw."""
     groups: dict[str, list] = {}
     for inv in s.investments:
+        if inv.date >= s.end_date:  # takes no effect within the horizon: nothing to appraise
+            continue
         for key in ([inv.id] if by == "id" else inv.tags):
             groups.setdefault(key, []).append(inv)
     base_dates = effective_investment_dates(s)

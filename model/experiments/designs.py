@@ -240,7 +240,12 @@ class _SALib(Design):
                 "bounds": [list(p.bounds()) for p in params]}
 
     def problems(self, params: list[Parameter]) -> Problems:
-        return _numeric_only(self.kind, params) + _distinct_paths(self.kind, params)
+        out = _numeric_only(self.kind, params) + _distinct_paths(self.kind, params)
+        if not out:  # (bounds need numbers)
+            out += [(("parameters", j), f"a {self.kind} design samples between a parameter's bounds; '{p.path}' "
+                     f"has one value only ({p.bounds()[0]:g}): give it two or more, or leave it out")
+                    for j, p in enumerate(params) if not p.bounds()[0] < p.bounds()[1]]
+        return out
 
     def _matrix(self, params: list[Parameter]) -> np.ndarray:
         raise NotImplementedError

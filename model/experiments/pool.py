@@ -24,6 +24,7 @@ stopped cleanly: the one home of what every pool of the model does the same way
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import signal
 import sys
@@ -116,15 +117,25 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, initializer=worker_init, initargs=(os.getpid(),))
 
 
-def _stop(pool: Executor, futures: Sequence[Future]) -> None:
-    """Cancel every queued job and end the running ones now."""
+def _children() -> dict[int, Any]:
+    """This process's live child processes by pid (multiprocessing's, which reaps the ended)."""
+    return {p.pid: p for p in multiprocessing.active_children() if p.pid is not None}
+
+
+def _stop(pool: Executor, futures: Sequence[Future], children_before: frozenset[int] = frozenset()) -> None:
+    """Cancel every queued job and end the running ones now. ``children_before``: the child
+    processes this process had before the pool started (they are not the pool's)."""
     for fut in futures:
         fut.cancel()
     if isinstance(pool, ProcessPoolExecutor):
         # The running jobs' workers are terminated: a replication is the unit of work and a
         # half-run one is worth nothing. (Python 3.14 has this as terminate_workers(); the
-        # executor forgets its processes on shutdown, so they are read first.)
-        procs = list((getattr(pool, "_processes", None) or {}).values())
+        # executor forgets its processes on shutdown, so they are read first.) The pool's own
+        # list misses a worker forked but not yet registered when Ctrl-C landed inside submit,
+        # and the interpreter's exit would wait for ever on it: every child started since the
+        # pool was made is the pool's.
+        procs = {**{pid: p for pid, p in _children().items() if pid not in children_before},
+                 **dict(getattr(pool, "_processes", None) or {})}.values()
         results = getattr(pool, "_result_queue", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for p in procs:
@@ -175,6 +186,7 @@ def run_jobs(fn: Callable[..., Any], calls: Sequence[tuple], labels: Sequence[st
             for i, args in enumerate(calls):
                 finished(i, lambda: fn(*args))
         else:
+            children_before = frozenset(_children()) if executor is None else frozenset()
             pool = executor or process_pool(workers)
             futures: dict[Future, int] = {}
             try:
@@ -182,12 +194,12 @@ def run_jobs(fn: Callable[..., Any], calls: Sequence[tuple], labels: Sequence[st
                     futures[pool.submit(fn, *args)] = i
                 for fut in as_completed(futures):
                     finished(futures[fut], fut.result)
-            except BaseException:
-                _stop(pool, list(futures))
-                raise
-            finally:
                 if executor is None:
+                    # inside the try: a Ctrl-C while the workers wind down stops them too
                     pool.shutdown(wait=True)
+            except BaseException:
+                _stop(pool, list(futures), children_before)
+                raise
     except KeyboardInterrupt as e:
         raise Interrupted(done, total, store, isinstance(e, Terminated) or getattr(e, "terminated", False)) from None
     if failures:

@@ -659,18 +659,19 @@ def scenario_problems(data: dict) -> tuple[Scenario | None, list[tuple[tuple, st
     schema, then references and routes, then limits, then uncertain inputs."""
     scenario, found, aside = _validate(data)
     if scenario is not None:
-        found += _checks(scenario, aside)
+        found += _checks(scenario, aside, schema_ok=not found)
     return (scenario if not found else None), found
 
 
-def _checks(scenario: Scenario, aside: _SetAside) -> list[tuple[tuple, str]]:
+def _checks(scenario: Scenario, aside: _SetAside, schema_ok: bool = True) -> list[tuple[tuple, str]]:
     """What the schema cannot check, each stage only when the one before found nothing
-    (limits and uncertain inputs assume sound references and routes)."""
+    (limits and uncertain inputs assume sound references and routes; uncertain inputs, a
+    scenario with nothing set aside for a schema error)."""
     found = [(aside.original(loc), msg) for loc, msg in check_references(scenario, _aside=aside)
              + check_routes(scenario) + check_text(scenario)]
     if not found:
         found += check_limits(scenario)
-    if scenario.uncertainty and not found:
+    if scenario.uncertainty and not found and schema_ok:
         found += uncertainty_problems(scenario)
     return found
 
@@ -702,7 +703,7 @@ def load_scenario(path: str | Path, *, allow_outside: bool = False, root: Path |
     scenario, schema, aside = _validate(data)
     found = list(schema)
     if scenario is not None:
-        found += _checks(scenario, aside)
+        found += _checks(scenario, aside, schema_ok=not found)
     for loc, msg in found:
         where, shown = _locate(loc, prov, path)
         problems.append(_format(where, shown, msg, path))

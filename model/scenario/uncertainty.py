@@ -20,12 +20,12 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from model.core.distributions import Dist, Fixed, as_any_distribution
+from model.core.distributions import SHAPES, Dist, Fixed, as_any_distribution
 from model.core.specs import Strict
 
 LOW_Q, HIGH_Q = 0.001, 0.999
@@ -33,14 +33,26 @@ LOW_Q, HIGH_Q = 0.001, 0.999
 lognormal would otherwise, now and then, draw a value no check has seen)."""
 
 
+_PARAMETERS = ("low", "high", "mode", "mean", "cv", "sd")
+"""The parameters an uncertain input may give, flat beside ``path`` and ``dist``: those of every shape
+of ``model.core.distributions`` (a shape with a parameter of another name fails here, at import)."""
+_SHAPES = {name: tuple(f for f, info in cls.model_fields.items() if f != "dist" and info.is_required())
+           for name, cls in SHAPES.items() if name != "fixed"}
+assert all(set(need) <= set(_PARAMETERS) for need in _SHAPES.values()), "add the new parameter to _PARAMETERS"
+if TYPE_CHECKING:  # mypy cannot follow a Literal built from the registry: it sees a text
+    ShapeName = str
+else:
+    ShapeName = Literal[tuple(_SHAPES)]
+
+
 class UncertainInput(Strict):
-    """One uncertain scenario field: ``path``, a distribution (the same family as durations:
-    ``model.core.distributions``, here with any real values and a normal too), and whether the
-    draw replaces the field's value (``set``) or multiplies it (``scale``: every number of a
-    timeline, a list of monthly rates, a demand path)."""
+    """One uncertain scenario field: ``path``, a distribution (any shape of the family durations
+    use, ``model.core.distributions``: here with any real values; a new shape there is usable here
+    as it is), and whether the draw replaces the field's value (``set``) or multiplies it
+    (``scale``: every number of a timeline, a list of monthly rates, a demand path)."""
 
     path: str
-    dist: Literal["uniform", "triangular", "lognormal", "normal"]
+    dist: ShapeName
     low: float | None = None
     high: float | None = None
     mode: float | None = None
@@ -52,12 +64,11 @@ class UncertainInput(Strict):
 
     @model_validator(mode="after")
     def _parameters(self) -> "UncertainInput":
-        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "lognormal": ("mean", "cv"),
-                "normal": ("mean", "sd")}[self.dist]
+        need = _SHAPES[self.dist]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.dist} distribution needs {', '.join(need)}; missing {', '.join(missing)}")
-        extra = [f for f in ("low", "high", "mode", "mean", "cv", "sd") if f not in need and getattr(self, f) is not None]
+        extra = [f for f in _PARAMETERS if f not in need and getattr(self, f) is not None]
         if extra:
             raise ValueError(f"a {self.dist} distribution takes {', '.join(need)}; not {', '.join(extra)}")
         try:
@@ -73,8 +84,7 @@ class UncertainInput(Strict):
         """The distribution this input is drawn from (a range of zero width is a fixed value)."""
         if self.low is not None and self.low == self.high and self.dist in ("uniform", "triangular"):
             return Fixed(value=self.low)
-        return as_any_distribution({"dist": self.dist, **{f: getattr(self, f) for f in
-                                                          ("low", "high", "mode", "mean", "cv", "sd")
+        return as_any_distribution({"dist": self.dist, **{f: getattr(self, f) for f in _PARAMETERS
                                                           if getattr(self, f) is not None}})
 
     def quantile(self, u: float) -> float:
