@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
+from model.analysis.precision import FIRST_STAGE as PRECISION_FIRST_STAGE
 from model.core.limits import MAX_JOBS, MAX_REPLICATIONS, MAX_VARIANTS
 from model.experiments import defaults
 from model.experiments.pool import Interrupted, JobsFailed, Terminated
@@ -42,6 +43,7 @@ from model.scenario.schema import Scenario
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from model.analysis.precision import Target
     from model.experiments.appraise import Appraisal
     from model.experiments.sweep_file import Sweep
     from model.experiments.sweeps import SweepResults
@@ -277,14 +279,20 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
              workers: int | None = None, scheduler: str | None = None,
              delay_months: float = defaults.DELAY_MONTHS, by: str = "id", sequence: bool = False,
              budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
-             progress: ProgressLike = None, allow_outside: bool = False) -> "Appraisal":
+             progress: ProgressLike = None, allow_outside: bool = False,
+             precision: float | str | None = None) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
     (``budget_musd`` caps it); ``marginal`` adds one step more capacity at each node,
     measured against the bound (``Appraisal.marginal``). Jobs are stored in ``out/jobs``
     (``resume=True`` continues an interrupted appraisal); the folder ``out`` is written with
-    the tables, charts and report. See ``docs/appraisal.md``."""
+    the tables, charts and report. ``precision``: stop when the answer is sure (``0.05``: each
+    item's cargo gained to ±0.05 Mt, ``"20musd"``: its NPV to ±20 M USD, ``"5%"``: to 5% of its
+    NPV, or its rank against its neighbours settled); ``replications`` is then the first stage
+    and the table's ``replications`` column says how many each item took. See
+    ``docs/appraisal.md``."""
+    from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS
     from model.experiments.appraise import appraise as _appraise
 
     s, _ = _resolve(scenario, allow_outside)
@@ -294,18 +302,43 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
         raise BadArgument("budget_musd (--budget-musd) caps the programme that sequence (--sequence) builds; "
                           "add it")
     _check_replications(replications)
+    target = None
+    if precision is not None:
+        target = _target(precision)
+        if target.unit == "musd" and s.appraisal is None:
+            raise BadArgument(f"precision {precision}: a precision in M USD is on NPV, which needs the scenario's "
+                              f"appraisal: section; {s.name} has none (give Mt, such as 0.05, or a share, such as 5%)")
+        if replications is not None and replications < 2:
+            raise BadArgument("replications: with a precision, the first stage needs at least 2 (5 or more advised)")
     items, variants = appraisal_plan(s, by, delay_months)
     n = replications or s.replications
+    most = max(n, MAX_ROUNDS_REPLICATIONS) if target is not None else n
     extra = items * (items + 1) // 2 + 1 if sequence else 0
-    if variants + extra > MAX_VARIANTS or (variants + 1 + extra) * n > MAX_JOBS:
+    if variants + extra > MAX_VARIANTS or (variants + 1 + extra) * most > MAX_JOBS:
         raise BadArgument(f"{s.name}: appraising {items} item(s) by {by} would run {variants + 1 + extra:,} variants x "
-                          f"{n} replication(s); expected at most {MAX_VARIANTS:,} variants and {MAX_JOBS:,} jobs (the "
+                          f"{most} replication(s); expected at most {MAX_VARIANTS:,} variants and {MAX_JOBS:,} jobs (the "
                           "limits): appraise by tag, or fewer investments")
     res = _appraise(s, out, replications=replications, seed=seed, workers=workers, scheduler=scheduler,
                     delay_months=delay_months, by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal,
-                    resume=resume, progress=progress)
+                    resume=resume, progress=progress, precision=target)
     res.write(out)
     return res
+
+
+def _target(text: float | str) -> "Target":
+    """An appraisal's precision read; :class:`BadArgument` with what is expected when it is not one."""
+    from model.analysis.precision import Target
+
+    try:
+        return Target.parse(text)
+    except ValueError as e:
+        raise BadArgument(f"precision: {e}") from None
+
+
+def precision_target(text: float | str) -> str:
+    """An appraisal's precision (``0.05``, ``"20musd"``, ``"5%"``) in words; :class:`BadArgument`
+    with what is expected when it is not one."""
+    return str(_target(text))
 
 
 def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = defaults.DELAY_MONTHS
@@ -402,8 +435,12 @@ def appraisal_text(a: "Appraisal") -> str:
     """The printed appraisal: the ranked table with intervals, the answer, the marginal values."""
     from model.outputs.report import format_appraisal, format_marginal
 
-    text = (f"Investments of {a.scenario.name}, {a.span}, ranked (mean [95% paired interval] over {a.replications} "
-            f"replication(s); a delay of {a.delay_months:g} months):\n"
+    over = (f"{a.replications} replication(s)" if a.precision is None else
+            f"{int(a.table['replications'].min())}-{int(a.table['replications'].max())} replications per item, "
+            f"until {a.precision_measure.replace('_mt', ' Mt').replace('_musd', ' M USD').replace('_', ' ')} is "
+            f"within {a.precision}")
+    text = (f"Investments of {a.scenario.name}, {a.span}, ranked (mean [95% paired interval] over {over}; a delay of "
+            f"{a.delay_months:g} months):\n"
             + format_appraisal(a.table, a.sequence, a.headline, a.rates))
     if a.marginal is not None:
         text += "\n\n" + format_marginal(a.marginal)

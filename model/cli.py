@@ -116,6 +116,14 @@ def _money(text: str) -> float:
     return v
 
 
+def _precision(text: str) -> str:
+    try:
+        api.precision_target(text)
+    except api.BadArgument as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("precision: ")) from None
+    return text
+
+
 def _named(kind: str) -> Any:
     """An argparse type: a scenario (or sweep) file, or a library name (``baseline``) when no such
     file exists (:func:`model.api.resolve_name`)."""
@@ -211,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--budget-musd", type=_money, help="cap the programme's total cost (with --sequence)")
     ap.add_argument("--marginal", action="store_true",
                     help="also one step more capacity at each node (a vessel, or 10%%), measured against the bound")
+    ap.add_argument("--precision", type=_precision, metavar="HALF_WIDTH",
+                    help="run replications in rounds until each item's paired 95%% interval is this narrow or its rank "
+                         "against its neighbours is settled: 0.05 (Mt of cargo gained over the horizon), 20musd (M USD "
+                         "of NPV) or 5%% (of each item's NPV); --replications is then the first stage (default 5)")
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
     runs(ap, "appraisal")
     v = command("validate", "check a scenario or sweep file; exit 0 or 2")
@@ -322,14 +334,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_appraise(args: argparse.Namespace) -> int:
     scenario = api.load(args.file, allow_outside=args.allow_outside)
     out = _out(args, f"appraise-{scenario.name}")
-    n = args.replications or scenario.replications
+    n = args.replications or (max(api.PRECISION_FIRST_STAGE, scenario.replications) if args.precision
+                              else scenario.replications)
     items, variants = api.appraisal_plan(scenario, args.by, args.delay_months)
+    rounds = (f" first, then rounds until each item is within {api.precision_target(args.precision)} or its rank is "
+              "settled") if args.precision else ""
     header = (f"Appraising {items} item(s) of {scenario.name} by {args.by}: {variants + 1} variants x {n} "
-              f"replication(s){', then a greedy programme' if args.sequence else ''} ...")
+              f"replication(s){rounds}{', then a greedy programme' if args.sequence else ''} ...")
     res = api.appraise(args.file, out, replications=args.replications, seed=args.seed, workers=args.workers,
                        scheduler=args.scheduler, delay_months=args.delay_months, by=args.by, sequence=args.sequence,
                        budget_musd=args.budget_musd, marginal=args.marginal, resume=args.resume,
-                       progress=_progress(args, "variant replications", header), allow_outside=args.allow_outside)
+                       progress=_progress(args, "variant replications", header), allow_outside=args.allow_outside,
+                       precision=args.precision)
     print("\n" + api.appraisal_text(res))
     print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")
     return 0

@@ -13,7 +13,7 @@ to the cut's year, small designs and two replications), mutated the same ways an
 appraisal values mutated or added (``uncertainty:``, ``appraisal:``).
 
 Each mutant is validated in-process by the command line's own entry point
-(``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` seconds: it must
+(``model.cli.main(["validate", FILE])``), stopped after ``HANG_S`` CPU seconds: it must
 exit 0 or 2, never raise (a traceback) or hang, and every line of a refusal must be
 ``error: FILE[:LINE]: ...`` naming an existing file and a field path (or a problem of
 the whole file). Accepted mutants are then run for one replication, as ``run`` does
@@ -54,9 +54,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "scenarios"
 HANG_S = 10.0
-"""A validation taking longer than this is a hang."""
+"""A validation taking more CPU seconds than this is a hang."""
 RUN_S = 600.0
-"""A one-year, one-replication run taking longer than this is reported as a hang."""
+"""A one-year, one-replication run taking more CPU seconds than this is reported as a hang."""
 ERROR_LINE = re.compile(r"^error: (?P<file>.+?)(?::(?P<line>\d+))?: (?P<rest>.+)$")
 WHOLE_FILE = ("YAML ", "the file", "expected a ", "cannot read", "a YAML value", "file not found", "extends: ")
 """How a message about a whole file (no field path) begins, after ``FILE[:LINE]: ``."""
@@ -290,8 +290,11 @@ def m_uncertainty(rng: random.Random, data: dict) -> str:
     """An uncertain input added on a number of the scenario (set or scale, integer or not, any
     distribution), or one of its inputs changed."""
     items = data.setdefault("uncertainty", [])
-    if items and rng.random() < 0.4:
-        u = rng.choice(items)
+    if not isinstance(items, list):  # an earlier mutation made it something else
+        return "uncertainty: not a list"
+    entries = [u for u in items if isinstance(u, dict)]
+    if entries and rng.random() < 0.4:
+        u = rng.choice(entries)
         key = rng.choice([k for k in u if k != "path"] or ["dist"])
         u[key] = rng.choice([*SPECIAL_NUMBERS[:6], "normal", "scale", True, -1, 0])
         return f"uncertainty {u.get('path')}: {key} -> {u[key]!r}"
@@ -322,17 +325,20 @@ INVESTABLE = {"sea_link": "fleet", "port": "berths", "rail_line": "paths_per_day
 def m_appraisal(rng: random.Random, data: dict) -> str:
     """An appraisal value made odd: a life of 0 or a tiny one, a rate, a profile, a margin; or an
     investment added inside the (cut) horizon, with a cost, so that ``appraise`` has one to rank."""
-    nodes = [(nid, spec["kind"]) for nid, spec in data.get("nodes", {}).items()
+    all_nodes = data.get("nodes")
+    nodes = [(nid, spec["kind"]) for nid, spec in (all_nodes.items() if isinstance(all_nodes, dict) else [])
              if isinstance(spec, dict) and spec.get("kind") in INVESTABLE]
-    if nodes and rng.random() < 0.5:
+    start = data.get("start_date")
+    if nodes and isinstance(start, date) and isinstance(data.get("investments", []), list) and rng.random() < 0.5:
         nid, kind = rng.choice(nodes)
-        start = data["start_date"]
         inv = {"id": f"fuzz_{len(data.get('investments', []))}", "node": nid, "field": INVESTABLE[kind],
                "change": "add", "value": rng.choice([1, 2]), "date": date(start.year, 4, 1),
                "cost_musd": rng.choice([0, 5, 50, 1e5]), "tags": [rng.choice(["port_terminal", "vessel_order"])]}
         data.setdefault("investments", []).append(inv)
         return f"investment added: {inv['id']} on {nid}"
     a = data.setdefault("appraisal", {})
+    if not isinstance(a, dict):
+        return "appraisal: not a mapping"
     key, value = rng.choice([("asset_life_years", 0), ("asset_life_years", 1e-17), ("asset_life_years", 1),
                              ("discount_rate", 0.0), ("discount_rate", 1.5), ("sensitivity_rates", [0.0, 0.99]),
                              ("capex_profiles", {"rail_line": [0, 0]}), ("capex_profiles", {"x": [1.0] * 20}),
@@ -345,6 +351,8 @@ def m_appraisal(rng: random.Random, data: dict) -> str:
 def s_design(rng: random.Random, data: dict) -> str:
     """A sweep's design: another registered kind, an odd n, levels or seed."""
     d = data.setdefault("design", {})
+    if not isinstance(d, dict):  # an earlier mutation made it something else
+        return "design: not a mapping"
     roll = rng.random()
     if roll < 0.5:
         d.clear()
@@ -358,10 +366,11 @@ def s_design(rng: random.Random, data: dict) -> str:
 
 def s_parameter(rng: random.Random, data: dict) -> str:
     """A parameter repeated, pointed at another path, given dates or texts, or given bounds."""
-    params = data.get("parameters") or []
-    if not params:
+    params = data.get("parameters")
+    dicts = [p for p in params if isinstance(p, dict)] if isinstance(params, list) else []
+    if not dicts:  # none left, or an earlier mutation made them something else
         return "parameter: none"
-    p = rng.choice(params)
+    p = rng.choice(dicts)
     roll = rng.random()
     if roll < 0.25:
         params.append(copy.deepcopy(p))
@@ -384,16 +393,19 @@ def s_parameter(rng: random.Random, data: dict) -> str:
 def s_measure(rng: random.Random, data: dict) -> str:
     """A measure on another table, column, node or year, or named like a formula; an expectation
     on it changed."""
-    ms = data.get("measures") or []
-    if not ms:
+    ms = [m for m in data.get("measures") or [] if isinstance(m, dict)] \
+        if isinstance(data.get("measures"), list) else []
+    if not ms:  # none left, or an earlier mutation made them something else
         return "measure: none"
     m = rng.choice(ms)
     key, value = rng.choice([("table", "annual_nodes"), ("table", "nowhere"), ("column", "lost_t"),
                              ("column", "x"), ("year", 1900), ("node", "ferry"), ("stream", "x"),
                              ("agg", "max"), ("name", "=cmd"), ("scale", math.nan)])
     m[key] = value
-    if data.get("expectations") and rng.random() < 0.3:
-        e = rng.choice(data["expectations"])
+    es = [e for e in data["expectations"] if isinstance(e, dict)] \
+        if isinstance(data.get("expectations"), list) else []
+    if es and rng.random() < 0.3:
+        e = rng.choice(es)
         e["measure"] = m.get("name")
         e["op"], e["value"] = rng.choice([("==", 0), (">", math.inf), ("<", -1)])
         e.pop("monotone", None)
@@ -476,19 +488,28 @@ class _TimeUp(Exception):
     pass
 
 
+WALL_FACTOR = 10.0
+"""A limit counts this process's CPU seconds (a loaded machine does not make a hang), and wall-clock
+seconds up to WALL_FACTOR times it (a hang that waits without computing)."""
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _TimeUp in this (main) thread after ``seconds``."""
+    """Raise _TimeUp in this (main) thread after ``seconds`` of its CPU time, or ``WALL_FACTOR``
+    times that of wall-clock time."""
     def on_alarm(signum: int, frame: Any) -> None:
         raise _TimeUp
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = {sig: signal.signal(sig, on_alarm) for sig in (signal.SIGALRM, signal.SIGPROF)}
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -535,7 +556,7 @@ def check_validation(index: int, path: Path, done: list[str]) -> Outcome:
         with _time_limit(HANG_S):
             code, _, err = validate_in_process(path)
     except _TimeUp:
-        return Outcome(index, path, done, "hang", f"over {HANG_S:g} s", time.perf_counter() - t0)
+        return Outcome(index, path, done, "hang", f"over {HANG_S:g} CPU s", time.perf_counter() - t0)
     except BaseException as e:  # noqa: BLE001 - any exception here is a traceback the user would see
         return Outcome(index, path, done, "traceback", f"{e.__class__.__name__}: {str(e)[:300]}",
                        time.perf_counter() - t0)

@@ -134,6 +134,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "shipments_too_many.yaml": ("streams.oil.shipment_t", "this run would create more than 10^15 shipments a "
                                 "replication (limit 500,000)"),
     "negative_dwell.yaml": ("nodes.border_ge.dwell_h", "expected a number >= 0, got -5"),
+    "uncertainty_parameter_huge.yaml": ("uncertainty.0.high", "expected a number <= 1e+12, got 1e+308"),
     "delay_months_huge.yaml": ("delays.projects.0.months", "expected a number <= 600, got 1e+308"),
     "delay_total_too_long.yaml": ("delays.projects.1.months", "the delays of investment 'aktau_phase1' add up to "
                                   "800 months; expected at most 600 (the limit)"),

@@ -108,20 +108,34 @@ print(json.dumps(out))
 """
 
 
-def _digests(files: list[str], pure: bool, cwd: Path = ROOT, pythonpath: Path | None = None) -> dict:
-    """Each scenario's replication-0 tables hashed, in a fresh process (``pure``: from source)."""
+def _start_digests(files: list[str], pure: bool, cwd: Path = ROOT,
+                   pythonpath: Path | None = None) -> subprocess.Popen:
+    """Start hashing each scenario's replication-0 tables in a fresh process (``pure``: from source)."""
     env = {k: v for k, v in os.environ.items() if k not in (PURE_ENV, "CORRIDOR_STALE_ENGINE_WARNED")}
     if pure:
         env[PURE_ENV] = "1"
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    out = subprocess.run([sys.executable, "-c", _DIGESTS, *files], cwd=cwd, env=env, capture_output=True, text=True,
-                         check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1]) | {"stderr": out.stderr}
+    return subprocess.Popen([sys.executable, "-c", _DIGESTS, *files], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc: subprocess.Popen) -> dict:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+    return json.loads(out.strip().splitlines()[-1]) | {"stderr": err}
+
+
+def _digests(files: list[str], pure: bool, cwd: Path = ROOT, pythonpath: Path | None = None) -> dict:
+    """Each scenario's replication-0 tables hashed, in a fresh process (``pure``: from source)."""
+    return _finish(_start_digests(files, pure, cwd, pythonpath))
 
 
 def _compare(files: list[str]) -> None:
-    compiled, pure = _digests(files, pure=False), _digests(files, pure=True)
+    # the two engines side by side (two processes: the machine's two cores)
+    started = _start_digests(files, pure=False), _start_digests(files, pure=True)
+    compiled, pure = _finish(started[0]), _finish(started[1])
     assert compiled["engine"] and compiled["port"].endswith(SUFFIX)
     assert not pure["engine"] and pure["port"].endswith(".py")
     differ = [f for f in files if compiled["tables"][f] != pure["tables"][f]]

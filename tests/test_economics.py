@@ -9,6 +9,7 @@ import math
 from datetime import date
 
 import numpy as np
+from scipy.integrate import trapezoid
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -163,7 +164,7 @@ def test_the_rule_of_a_half_is_the_trapezoid_of_the_logsum_change(scale, saving)
     exact = logsum_usd_per_t([c0, outside], scale) - logsum_usd_per_t([c1, outside], scale)
     grid = np.linspace(c1, c0, 20001)
     s = np.array([logit_share(g, [outside], scale) for g in grid])
-    assert exact == pytest.approx(float(np.trapezoid(s, grid)), rel=1e-6)
+    assert exact == pytest.approx(float(trapezoid(s, grid)), rel=1e-6)
     roh = rule_of_a_half_usd(logit_share(c0, [outside], scale), c0, logit_share(c1, [outside], scale), c1, outside)
     bound = saving ** 3 * scale ** 2 * 0.0963 / 12  # max |s''| of a logistic is λ² / (6√3)
     assert abs(roh - exact) <= bound + 1e-12

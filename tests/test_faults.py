@@ -80,8 +80,11 @@ the small base's replications in a fraction of a second)."""
 
 def interrupt_after_first_job(args: list[str], out: Path) -> tuple[int, str]:
     """Run the command line in a process and send it SIGINT once a first job is stored."""
+    # SIGINT back to its default in the child: a test run started in the background by a shell without
+    # job control (CI scripts) inherits it ignored, and the command would rightly ignore Ctrl-C too
     proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None and not stored(out):
         time.sleep(0.02)

@@ -107,6 +107,11 @@ def test_a_sweep_file_chooses_its_design_by_kind_and_refuses_what_it_cannot_do(t
     (tmp_path / "twice.yaml").write_text(twice)
     assert main(["validate", str(tmp_path / "twice.yaml")]) == 2  # was an IndexError after every job had run
     assert "parameters.1.path: 'nodes.ferry.fleet' is also parameter 0" in capsys.readouterr().err
+    (tmp_path / "levels.yaml").write_text(body.replace("design: {kind: sobol, n: 4, seed: 1}",
+                                                       "design: {kind: morris, n: 2, levels: 5}"))
+    assert main(["validate", str(tmp_path / "levels.yaml")]) == 2  # SALib only warned, on stderr
+    err = capsys.readouterr().err
+    assert "design: expected an even number of levels" in err and "Warning" not in err
 
 
 # ------------------------------------------------------------------ the folder protocol

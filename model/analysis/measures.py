@@ -369,6 +369,8 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
         _key("investments", "Investments", "Investment ids in the item"),
         _key("cost_musd", "Cost (M USD)", "Sum of cost_musd as given (empty when none is given)", "float"),
         _key("first_date", "Date", "Earliest effective date of its investments"),
+        _key("replications", "Replications", "Replications of its variants (and of the scenario as given) behind "
+             "its figures: the same for every item, or with appraise --precision as many as it needed", "int"),
         *_interval3("gain_mt", "Cargo gained (Mt)", "Corridor cargo delivered over the horizon with it, less "
                     "without it"),
         *_interval3("lost_avoided_mt", "Lost cargo avoided (Mt)", "Cargo lost to other routes without it, "
@@ -403,6 +405,13 @@ APPRAISAL_TABLES: dict[str, Table] = {t.name: t for t in [
                     "with every project on its announced date (empty otherwise)"),
         _key("rank_announced", "Rank as announced", "With project delays drawn: its rank with every project on "
              "its announced date (0 otherwise)", "int"),
+        _key("stopped", "Stopped", "With appraise --precision: why its replications stopped: 'precise' (its "
+             "interval as narrow as asked), 'rank settled' (ordered against its neighbours, Kim & Nelson's KN "
+             "screening) or 'cap' (at the most replications allowed); empty otherwise"),
+        _key("controls", "Control variates", "With appraise --precision: the control variates in the interval of "
+             "the measure the precision is set on (storm hours, drawn inputs), or empty"),
+        _key("variance_reduction", "Variance reduction", "Share of the variance of that measure's mean the control "
+             "variates removed (0: none used)", "float"),
         _key("note", "Note", "What is surprising about its figure, in words"),
     )),
     Table("marginal_values", "(appraise --marginal) Per node x year: the corridor cargo one step more capacity "

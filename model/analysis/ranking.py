@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -260,8 +260,9 @@ def _interval(prefix: str, values: np.ndarray) -> dict[str, float]:
 @dataclass
 class Ranked:
     """What :func:`appraise_items` finds: the ranked table, its yearly companion, NPVs at
-    the other discount rates, each item's probability of each rank, and the per-replication
-    NPV (or, without an appraisal section, cargo gained) by item."""
+    the other discount rates, each item's probability of each rank, the per-replication
+    NPV (or, without an appraisal section, cargo gained) by item, and per measure
+    (``gain_mt``, ``npv_musd``, ``pv_benefits_musd``) each item's value per replication."""
 
     table: pd.DataFrame
     yearly: pd.DataFrame
@@ -269,46 +270,72 @@ class Ranked:
     ranks: pd.DataFrame
     per_rep: dict[str, np.ndarray]
     replications: int
+    samples: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def common(self) -> int:
+        """Replications every item has (they differ after ``appraise --precision``)."""
+        return min((len(v) for v in self.per_rep.values()), default=self.replications)
+
+
+Estimator = Callable[[str, str, np.ndarray], "dict[str, object] | None"]
+"""``(item, column, per-replication values) -> row columns`` (the column's mean and interval, and
+what else the estimator reports), or None to keep the plain Student-t interval."""
 
 
 def appraise_items(values: pd.DataFrame, scenario: Scenario, base: str, items: list[Item], delay_months: float,
-                   draws: Sequence[Scenario] | None = None) -> Ranked:
+                   draws: Sequence[Scenario] | None = None, counts: Mapping[str, int] | None = None,
+                   estimate: Estimator | None = None) -> Ranked:
     """The items ranked (see the module docstring). ``draws``: replication k's scenario
     as drawn (its uncertain inputs fixed); the scenario itself for every replication
-    when None."""
+    when None. ``counts``: replications of each item (its variants' replications 0 to
+    count - 1, paired with the base's; all the base has when None). ``estimate``: another
+    estimator of ``gain_mt`` and ``npv_musd`` (control variates), used for the ranking too."""
     years = sorted(int(y) for y in values["year"].unique())
     n = int(values["replication"].nunique())
     draws = list(draws) if draws is not None else [scenario] * n
     economic = scenario.appraisal is not None
-    deliv_base = _pivot(values, base, "delivered_t")
-    lost_base = _pivot(values, base, "lost_t")
-    transit_base = _mean_transit(values, base)
     rows, yearly, rate_rows = [], [], []
     per_rep: dict[str, np.ndarray] = {}
+    samples: dict[str, dict[str, np.ndarray]] = {"gain_mt": {}, "npv_musd": {}, "pv_benefits_musd": {}}
     variants = set(values["scenario"].unique())
+    bases: dict[int, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]] = {}
     for it in items:
-        gain = (deliv_base - _pivot(values, it.without, "delivered_t")).to_numpy() / 1e6  # rep x year, Mt
-        lost_avoided = (_pivot(values, it.without, "lost_t") - lost_base).to_numpy() / 1e6
-        delay_loss = (deliv_base - _pivot(values, it.delayed, "delivered_t")).to_numpy() / 1e6 \
+        m = min(n, counts.get(it.name, n)) if counts is not None else n
+        if m not in bases:
+            v = values if m == n else values[values["replication"] < m]
+            bases[m] = (v, _pivot(v, base, "delivered_t"), _pivot(v, base, "lost_t"), _mean_transit(v, base))
+        v, deliv_base, lost_base, transit_base = bases[m]
+        gain = (deliv_base - _pivot(v, it.without, "delivered_t")).to_numpy() / 1e6  # rep x year, Mt
+        lost_avoided = (_pivot(v, it.without, "lost_t") - lost_base).to_numpy() / 1e6
+        delay_loss = (deliv_base - _pivot(v, it.delayed, "delivered_t")).to_numpy() / 1e6 \
             if it.delayed in variants else np.full_like(gain, np.nan)  # (not run: an appraisal as announced)
-        saved = (_mean_transit(values, it.without) - transit_base).to_numpy()
+        saved = (_mean_transit(v, it.without) - transit_base).to_numpy()
         row: dict[str, object] = {
             "item": it.name, "by": it.by, "investments": " ".join(i.id for i in it.investments),
             "cost_musd": it.cost_musd if any(i.cost_musd is not None for i in it.investments) else math.nan,
             "first_date": it.first_date.isoformat() if it.first_date else "",
+            "replications": m,
             **_interval("gain_mt", gain.sum(axis=1)),
             **_interval("lost_avoided_mt", lost_avoided.sum(axis=1)),
             **_interval("transit_saved_days", saved),
             **_interval("delay_cost_mt_per_month", delay_loss.sum(axis=1) / delay_months)}
-        row["mt_per_musd"] = gain.sum(axis=1).mean() / it.cost_musd if it.cost_musd else math.nan
+        samples["gain_mt"][it.name] = gain.sum(axis=1)
         per_rep[it.name] = gain.sum(axis=1)
         benefit_years = np.zeros_like(gain)
         if economic:
-            econ = _economics(values, base, it, draws, years, scenario.end_date, delay_months)
+            econ = _economics(v, base, it, draws[:m], years, scenario.end_date, delay_months)
             per_rep[it.name] = econ.pop("_npv")
+            samples["npv_musd"][it.name] = per_rep[it.name]
+            samples["pv_benefits_musd"][it.name] = econ.pop("_pv_benefits")
             benefit_years = econ.pop("_benefit_years")
             rate_rows += econ.pop("_rates")
             row.update(econ)
+        if estimate is not None:
+            for col in ("gain_mt", "npv_musd", "pv_benefits_musd"):
+                if it.name in samples[col]:
+                    row.update(estimate(it.name, col, samples[col][it.name]) or {})
+        row["mt_per_musd"] = float(row["gain_mt"]) / it.cost_musd if it.cost_musd else math.nan  # type: ignore[arg-type]
         row["note"] = ""
         rows.append(row)
         for j, y in enumerate(years):
@@ -316,18 +343,17 @@ def appraise_items(values: pd.DataFrame, scenario: Scenario, base: str, items: l
                            **_interval("delay_loss_mt", delay_loss[:, j]),
                            **_interval("benefits_musd", benefit_years[:, j] / 1e6 if economic
                                        else np.full(len(gain), np.nan))})
-    table, ranks = _rank(rows, per_rep, economic, n)
+    table, ranks = _rank(rows, per_rep, economic)
     table["note"] = [explain(r, years, scenario) for r in table.to_dict("records")]
     rates = TABLES["appraisal_rates"].frame(rate_rows) if rate_rows else TABLES["appraisal_rates"].frame([])
-    return Ranked(table, TABLES["appraisal_years"].frame(yearly), rates, ranks, per_rep, n)
+    return Ranked(table, TABLES["appraisal_years"].frame(yearly), rates, ranks, per_rep, n, samples)
 
 
-def _rank(rows: list[dict], per_rep: dict[str, np.ndarray], economic: bool, n: int
-          ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rank by NPV (mean over replications) the items that have a cost, and per
-    replication, for each item's probability of each rank; items without a cost come
-    after, by present value of benefits, with rank 0. Without an appraisal section: by
-    cargo gained."""
+def _rank(rows: list[dict], per_rep: dict[str, np.ndarray], economic: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank by NPV (the row's estimate: the mean over replications) the items that have a
+    cost, and per replication, for each item's probability of each rank (over the replications
+    every ranked item has); items without a cost come after, by present value of benefits, with
+    rank 0. Without an appraisal section: by cargo gained."""
     costed = [r for r in rows if not economic or _sortable(r.get("npv_musd")) > -math.inf]
     rest = [r for r in rows if r not in costed]
     key = "npv_musd" if economic else "gain_mt"
@@ -336,7 +362,8 @@ def _rank(rows: list[dict], per_rep: dict[str, np.ndarray], economic: bool, n: i
     names = [r["item"] for r in costed]
     rank_rows = []
     if names:
-        m = np.column_stack([per_rep[nm] for nm in names])  # rep x item
+        common = min(len(per_rep[nm]) for nm in names)
+        m = np.column_stack([per_rep[nm][:common] for nm in names])  # rep x item
         m = np.where(np.isnan(m), -np.inf, m)
         # per replication, rank 1 = highest; ties broken by the overall order (stable)
         order = np.argsort(-m, axis=1, kind="stable")
@@ -430,6 +457,7 @@ def _economics(values: pd.DataFrame, base: str, it: Item, draws: list[Scenario],
         else:
             row.update(_interval(c, np.array(v)))
     row["_npv"] = np.array(out["npv_musd"])
+    row["_pv_benefits"] = np.array(out["pv_benefits_musd"])
     row["_benefit_years"] = user + producer
     row["_rates"] = [{"item": it.name, "discount_rate": r, **_interval("npv_musd", np.array(at_rate[r]["npv"])),
                       **_interval("bcr", np.array(at_rate[r]["bcr"])),
@@ -524,7 +552,9 @@ def headline(table: pd.DataFrame, per_rep: dict[str, np.ndarray], years: list[in
         lead_text = ""
         if len(ranked) >= 2:
             second = ranked.iloc[1]
-            mean, _, lo, hi = t_interval(per_rep[top["item"]] - per_rep[second["item"]])
+            a, b = per_rep[top["item"]], per_rep[second["item"]]
+            r = min(len(a), len(b))  # paired over the replications both have
+            mean, _, lo, hi = t_interval(a[:r] - b[:r])
             if n >= 2:
                 lead_clear = lo > 0
                 lead_text = (f"its lead over {second['item']}: {fmt.format(mean)} {unit} [{fmt.format(lo)}, "

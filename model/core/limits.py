@@ -97,6 +97,11 @@ MAX_NAME = 100
 """Longest scenario or sweep name, in UTF-8 bytes (it names the output folder; file systems allow 255
 bytes a name, and a folder name adds a date and time, a sweep's point names a suffix)."""
 
+MAX_MAGNITUDE = 1e12
+"""Largest size of an uncertain input's parameter (low, high, mode, mean, sd, cv): above every field's own
+maximum (MAX_USD is the largest), so that it refuses nothing a field takes, while the arithmetic of
+quantiles stays finite."""
+
 # ------------------------------------------------------- bounded number types
 Hours = Annotated[float, Field(ge=0, le=MAX_HOURS)]
 Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
@@ -110,6 +115,7 @@ Cv = Annotated[float, Field(gt=0, le=MAX_CV)]
 Months = Annotated[float, Field(ge=-MAX_DELAY_MONTHS, le=MAX_DELAY_MONTHS)]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Replications = Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)]
+Magnitude = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 
 
 def _name(v: str) -> str:

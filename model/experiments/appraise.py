@@ -11,6 +11,7 @@ removed, runs once), so an interrupted appraisal resumes. The method and its lim
 
 from __future__ import annotations
 
+import logging
 import math
 from functools import partial
 import time
@@ -22,14 +23,21 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from model.analysis.ranking import Item, announced_columns, appraise_items, headline, step_values, stream_values
+from model.analysis.precision import (FIRST_STAGE, MAX_REPLICATIONS, Controls, Target, at_expected_values, decide,
+                                      expected_storm_hours, input_mean, storm_hours)
+from model.scenario.uncertainty import valuation_only
+from model.analysis.ranking import (Item, Ranked, announced_columns, appraise_items, headline, step_values,
+                                    stream_values)
 from model.analysis.measures import APPRAISAL_TABLES as TABLES, LOST_COLUMNS
-from model.experiments.runner import Extract, Job, Variant, execute, plan
+from model.core.years import YearGrid
+from model.experiments.runner import Extract, Job, Variant, drawn_inputs, execute, plan
 from model.nodes import KINDS
 from model.scenario.schema import Delays, Disruption, Investment, ProjectDelay, Scenario
 from model.analysis.stats import t_interval
 from model.core.timeline import effective_investment_dates
 from model.outputs.folders import RunFolder
+
+log = logging.getLogger("model")
 
 STREAM_COLUMNS = ["year", "stream", "commodity", "background", "demand_t", "delivered_t", *LOST_COLUMNS,
                   "transit_mean_days"]
@@ -117,6 +125,9 @@ class Appraisal:
     budget_musd: float | None = None
     rates: pd.DataFrame | None = None  # NPVs at the sensitivity rates (with an appraisal section)
     ranks: pd.DataFrame | None = None  # each item's probability of each rank
+    precision: Target | None = None  # appraise(..., precision=): replications in rounds until sure
+    settle: bool = True
+    max_replications: int = MAX_REPLICATIONS
 
     @property
     def span(self) -> str:
@@ -124,17 +135,32 @@ class Appraisal:
         return f"{int(years.min())}-{int(years.max())}" if len(years) else ""
 
     def note(self) -> str:
-        return (f"{self.replications} replication(s) of each variant with common random numbers (seed {self.seed}); "
+        if self.precision is not None:
+            counts = self.table["replications"]
+            what = {"gain_mt": "cargo gained", "npv_musd": "NPV"}[self.precision_measure]
+            first = (f"replications in rounds until each item's {what} interval is "
+                     f"{self.precision}{' or its rank against its neighbours is settled (KN)' if self.settle else ''}"
+                     f" (first stage {self.replications}, at most {self.max_replications}; {int(counts.min())}-"
+                     f"{int(counts.max())} per item), with control variates where they shorten that interval; ")
+        else:
+            first = f"{self.replications} replication(s) of each variant "
+        return (first + f"with common random numbers (seed {self.seed}); "
                 f"each investment {'(tag group) ' if self.by == 'tag' else ''}is compared with the scenario without it "
                 f"and with it {self.delay_months:g} months late; intervals are paired 95% Student-t intervals over "
                 "replications. " + ("They cover the simulation's noise and the scenario's uncertain inputs, drawn per "
                                     "replication (the same draws for every variant)." if self.scenario.uncertainty else
                                     "They cover the simulation's noise only, not the uncertainty of the inputs."))
 
+    @property
+    def precision_measure(self) -> str:
+        """The table column the precision is set on ('' without one)."""
+        return "" if self.precision is None else self.precision.measure(self.scenario.appraisal is not None)
+
     def definition(self) -> dict:
         """What this appraisal was asked for, inputs resolved: its claim on a folder."""
         return appraisal_definition(self.scenario, self.replications, self.seed, self.delay_months, self.by,
-                                    self.sequence is not None, self.budget_musd, self.marginal is not None)
+                                    self.sequence is not None, self.budget_musd, self.marginal is not None,
+                                    self.precision, self.settle, self.max_replications)
 
     def write(self, out: str | Path) -> Path:
         """Tables, charts, report.html and manifest.json (last) into ``out`` (beside its ``jobs/``)."""
@@ -149,15 +175,24 @@ class Appraisal:
             write_file_atomic(folder.path / "marginal_values.csv", self.marginal.to_csv(index=False))
         return folder.complete({"scenario": self.scenario.name, "replications": self.replications, "seed": self.seed,
                                 "delay_months": self.delay_months, "by": self.by, "wall_s": self.wall_s,
-                                "answer": self.headline, "versions": package_versions()})
+                                "answer": self.headline, "versions": package_versions(),
+                                **({"precision": str(self.precision), "precision_measure": self.precision_measure,
+                                    "replications_per_item": dict(zip(self.table["item"],
+                                                                      self.table["replications"].tolist()))}
+                                   if self.precision is not None else {})})
 
 
 def appraisal_definition(scenario: Scenario, replications: int, seed: int, delay_months: float, by: str,
-                         sequence: bool, budget_musd: float | None, marginal: bool) -> dict:
+                         sequence: bool, budget_musd: float | None, marginal: bool, precision: Target | None = None,
+                         settle: bool = True, max_replications: int = MAX_REPLICATIONS) -> dict:
     """What an appraisal is asked for, inputs resolved: its claim on a folder."""
-    return {"scenario": scenario.model_dump(mode="json"), "replications": replications, "seed": seed,
-            "delay_months": delay_months, "by": by, "sequence": sequence, "budget_musd": budget_musd,
-            "marginal": marginal}
+    out = {"scenario": scenario.model_dump(mode="json"), "replications": replications, "seed": seed,
+           "delay_months": delay_months, "by": by, "sequence": sequence, "budget_musd": budget_musd,
+           "marginal": marginal}
+    if precision is not None:
+        out["precision"] = {"value": precision.value, "unit": precision.unit, "settle": settle,
+                            "max_replications": max_replications}
+    return out
 
 
 def _values(stored: dict[str, object], jobs: list[Job], draws: list[Scenario]) -> pd.DataFrame:
@@ -183,7 +218,8 @@ def as_announced(s: Scenario) -> Scenario | None:
 @dataclass
 class _Runs:
     """How an appraisal's jobs run: replications, seed, the job store, workers or a Dask scheduler,
-    progress."""
+    progress; with ``block``, uncertain inputs drawn in hypercubes of that many replications
+    (:func:`~model.experiments.runner.drawn`), so that rounds can add replications."""
 
     n: int
     seed: int
@@ -191,10 +227,11 @@ class _Runs:
     workers: int | None
     scheduler: str | None
     progress: object
+    block: int | None = None
 
-    def run(self, variants: list[Scenario | Variant], extract: Extract = STREAM_ROWS, store: Path | None = None
-            ) -> tuple[dict[str, object], list[Job]]:
-        jobs = plan(variants, self.n, self.seed, keeps=extract.name)
+    def run(self, variants: list[Scenario | Variant], extract: Extract = STREAM_ROWS, store: Path | None = None,
+            counts: list[int] | None = None) -> tuple[dict[str, object], list[Job]]:
+        jobs = plan(variants, self.n if counts is None else counts, self.seed, keeps=extract.name, block=self.block)
         return execute(jobs, extract, seed=self.seed, store=store or self.store, workers=self.workers,
                        scheduler=self.scheduler, progress=self.progress), jobs
 
@@ -202,44 +239,150 @@ class _Runs:
 def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
              workers: int | None = None, scheduler: str | None = None, delay_months: float = 12.0, by: str = "id",
              sequence: bool = False, budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
-             progress: object = None) -> Appraisal:
+             progress: object = None, precision: "float | str | Target | None" = None, settle: bool = True,
+             max_replications: int = MAX_REPLICATIONS) -> Appraisal:
     """Appraise every investment of ``scenario`` (``by="tag"``: every tag group), in the folder
     ``out`` (claimed: new or empty, or with ``resume`` the folder this same appraisal started);
     jobs are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the items
     with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity at each
-    node (:func:`marginal_values`). ``scheduler``: a Dask scheduler address."""
+    node (:func:`marginal_values`). ``scheduler``: a Dask scheduler address.
+
+    ``precision`` (:class:`~model.analysis.precision.Target`: ``0.05`` Mt of cargo gained,
+    ``"20musd"`` of NPV, ``"5%"`` of each item's NPV): ``replications`` (default
+    :data:`~model.analysis.precision.FIRST_STAGE`, or the scenario's if more) is then a first
+    stage, and rounds add replications to the items that need them until each item's interval is
+    that narrow, its rank against its neighbours is settled (``settle``) or it has
+    ``max_replications`` (:func:`_rounds`); the programme and the marginal steps use the first
+    stage's."""
     t0 = time.perf_counter()
-    n = replications or scenario.replications
+    target = Target.parse(precision) if precision is not None else None
+    n = replications or (max(FIRST_STAGE, scenario.replications) if target is not None else scenario.replications)
     seed = scenario.seed if seed is None else seed
     folder = RunFolder.claim(out, kind="appraisal", name=scenario.name, resume=resume,
                              definition=appraisal_definition(scenario, n, seed, delay_months, by, sequence,
-                                                             budget_musd, marginal))
-    runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress)
+                                                             budget_musd, marginal, target, settle, max_replications))
+    runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress, block=n if target is not None else None)
     items, variants = items_of(scenario, by, delay_months)
     try:
-        stored, jobs = runs.run([scenario, *variants])
-        draws = _draws(jobs, scenario.name)
-        values = _values(stored, jobs, draws)
-        ranked = appraise_items(values, scenario, scenario.name, items, delay_months, draws)
+        if target is None:
+            counts = None
+            stored, jobs = runs.run([scenario, *variants])
+            draws = _draws(jobs, scenario.name)
+            values = _values(stored, jobs, draws)
+            ranked = appraise_items(values, scenario, scenario.name, items, delay_months, draws)
+        else:
+            ranked, counts, draws = _rounds(scenario, items, variants, runs, target, delay_months, settle,
+                                            max(max_replications, n))
         table = ranked.table
-        years = sorted(values["year"].unique().tolist())
+        years = sorted(ranked.yearly["year"].unique().tolist())
         announced = as_announced(scenario)
         if announced is not None and scenario.appraisal is not None:  # NPV and rank as announced beside as likely
             a_items, a_variants = items_of(announced, by, delay_months)
-            a_stored, a_jobs = runs.run([announced, *(v for v in a_variants if "~without~" in v.name)])
+            a_without = [v for v in a_variants if "~without~" in v.name]
+            a_counts = None if counts is None else [max(counts.values())] + [counts[it.name] for it in a_items]
+            a_stored, a_jobs = runs.run([announced, *a_without], counts=a_counts)
             # valued with the same draws of costs and values as likely, less the drawn delays: paired in those
             a_draws = [d.model_copy(update={"name": announced.name, "delays": scenario.delays}) for d in draws]
             a_ranked = appraise_items(_values(a_stored, a_jobs, a_draws), announced, announced.name, a_items,
-                                      delay_months, a_draws)
+                                      delay_months, a_draws, counts)
             table = announced_columns(table, a_ranked)
         seq = _sequence(scenario, items, runs, budget_musd) if sequence else None
         more = _marginal(scenario, runs, folder.path / "jobs-marginal") if marginal else None
     except BaseException:
         folder.release()  # interrupted or failed: the folder stays "running", for --resume
         raise
-    return Appraisal(scenario, table, ranked.yearly, seq, headline(table, ranked.per_rep, years, n), n, seed,
+    common = ranked.common
+    return Appraisal(scenario, table, ranked.yearly, seq, headline(table, ranked.per_rep, years, common), n, seed,
                      delay_months, by, round(time.perf_counter() - t0, 3), more, budget_musd, ranked.rates,
-                     ranked.ranks)
+                     ranked.ranks, target, settle, max_replications)
+
+
+def _rounds(s: Scenario, items: list[Item], variants: list[Variant], runs: _Runs, target: Target,
+            delay_months: float, settle: bool, cap: int) -> tuple[Ranked, dict[str, int], list[Scenario]]:
+    """Replications in rounds until every item is done (:func:`~model.analysis.precision.decide`):
+    round 1 runs every variant ``runs.n`` times; each later round runs each unfinished item's two
+    variants (without it, delayed) up to the count the rule asks for, and the scenario as given up
+    to the largest count, so that replication k of an item is always paired with replication k of
+    the scenario (the same random numbers and drawn inputs). What is run is stored as it finishes,
+    so an interrupted appraisal resumes, and the rule, given the same numbers, takes the same path.
+    Returns the final ranking (the measure's interval with its control variates), each item's
+    count, and the scenario's draws."""
+    economic = s.appraisal is not None
+    measure = target.measure(economic)
+    if measure == "npv_musd" and not economic:
+        raise ValueError("a precision in M USD needs the scenario's appraisal: section (NPV)")
+    # an item without a (complete) cost has no NPV: with a precision on NPV, its PV of benefits is held to it
+    unranked = frozenset(it.name for it in items
+                         if measure == "npv_musd" and not all(i.cost_musd is not None for i in it.investments))
+    col = {it.name: ("pv_benefits_musd" if it.name in unranked else measure) for it in items}
+    known = _KnownControls(s, runs.seed, runs.block)
+    counts = {it.name: runs.n for it in items}
+    round_no = 1
+    while True:
+        nb = max(counts.values())
+        stored, jobs = runs.run([s, *variants], counts=[nb] + [counts[it.name] for it in items for _ in (0, 1)])
+        draws = _draws(jobs, s.name)
+        values = _values(stored, jobs, draws)
+        ranked = appraise_items(values, s, s.name, items, delay_months, draws, counts)
+        judged = ranked
+        if measure != "gain_mt":  # NPV at the expected appraisal values and costs: their spread integrated out
+            expected = known.expected_draws(draws)
+            judged = appraise_items(_values(stored, jobs, expected), s, s.name, items, delay_months, expected, counts)
+        controls = known.upto(nb)
+        samples = {name: judged.samples[col[name]][name] for name in counts}
+        verdict = decide(samples, controls, target, runs.n, cap, settle, unranked)
+        wanted = {name: v.next_n for name, v in verdict.items()}
+        if wanted == counts:
+            break
+        more = [name for name in counts if wanted[name] > counts[name]]
+        log.info("round %d: %d of %d items need more replications (%s)", round_no + 1, len(more), len(counts),
+                 ", ".join(f"{name} {counts[name]} -> {wanted[name]}" for name in more))
+        counts, round_no = wanted, round_no + 1
+
+    def estimate(item: str, column: str, y: np.ndarray) -> dict[str, object] | None:
+        if column != col[item]:  # a measure the precision is not set on: its plain interval
+            return None
+        e = verdict[item].estimate  # on the replications' values (at expected appraisal values, for NPV)
+        return {column: e.mean, f"{column}_lo": e.lo, f"{column}_hi": e.hi, "controls": "; ".join(e.controls),
+                "variance_reduction": e.variance_reduction}
+
+    ranked = appraise_items(values, s, s.name, items, delay_months, draws, counts, estimate)
+    ranked.table["stopped"] = ranked.table["item"].map({name: v.status for name, v in verdict.items()})
+    return ranked, counts, draws
+
+
+class _KnownControls:
+    """Per replication, the controls of an appraisal with known expectations (each sea area's storm
+    hours, the calendar the engine draws; each drawn input that can change a simulation), and the
+    replications' draws at the expected appraisal values and costs."""
+
+    def __init__(self, s: Scenario, seed: int, block: int | None) -> None:
+        self.s, self.seed, self.block = s, seed, block
+        self.horizon_h = YearGrid(s.start_date, s.end_date).horizon_h
+        self.areas = list(s.weather)
+        self.moving = [j for j, u in enumerate(s.uncertainty) if not valuation_only(u.path)]
+        self.names = [f"storm hours ({a})" for a in self.areas] + [s.uncertainty[j].path for j in self.moving]
+        self.means = np.array([expected_storm_hours(s.weather[a], s.start_date, self.horizon_h) for a in self.areas]
+                              + [input_mean(s.uncertainty[j]) for j in self.moving], dtype=float)
+        self._storms: list[list[float]] = []
+
+    def inputs(self, n: int) -> np.ndarray:
+        return drawn_inputs(self.s, n, self.seed, self.block)
+
+    def upto(self, n: int) -> Controls:
+        while len(self._storms) < n:
+            hours = storm_hours(dict(self.s.weather), self.s.start_date, self.horizon_h, self.seed, len(self._storms))
+            self._storms.append([hours[a] for a in self.areas])
+        storms = np.array(self._storms[:n], dtype=float).reshape(n, len(self.areas))
+        return Controls(self.names, np.hstack([storms, self.inputs(n)[:, self.moving]]), self.means)
+
+    def expected_draws(self, draws: list[Scenario]) -> list[Scenario]:
+        """Each replication's draw with its appraisal values and costs at their expectations."""
+        if not self.s.uncertainty:
+            return draws
+        values = self.inputs(len(draws))
+        return [at_expected_values(self.s, values[k]).model_copy(update={"name": d.name})
+                for k, d in enumerate(draws)]
 
 
 def _sequence(s: Scenario, items: list[Item], runs: _Runs, budget_musd: float | None) -> pd.DataFrame:

@@ -277,8 +277,15 @@ class Morris(_SALib):
 
     kind: Literal["morris"] = "morris"
     n: int = Field(ge=2, le=MAX_SWEEP_POINTS, description="trajectories")
-    levels: int = Field(4, ge=2, le=20, description="grid levels")
+    levels: int = Field(4, ge=2, le=20, description="grid levels, an even number")
     seed: Seed = 0
+
+    @model_validator(mode="after")
+    def _even_levels(self) -> "Morris":
+        if self.levels % 2:
+            raise ValueError(f"expected an even number of levels (Morris' design is unbiased only then; "
+                             f"SALib warns), got {self.levels}")
+        return self
 
     def count(self, params: list[Parameter]) -> float:
         return self.n * (len(params) + 1)

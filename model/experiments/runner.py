@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, cast
 
+import numpy as np
 import pandas as pd
 
 from model.analysis.tables import tables
@@ -37,7 +39,7 @@ from model.outputs.folders import (DamagedFile, clean_stale, code_sha256, note, 
                                    write_file_atomic)
 from model.scenario.loader import ScenarioError
 from model.scenario.schema import Scenario
-from model.scenario.uncertainty import DrawError, sample_scenarios
+from model.scenario.uncertainty import DrawError, hypercube, sample_scenarios
 
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None,
@@ -105,9 +107,43 @@ class Variant:
     base: Scenario
     change: Callable[[Scenario], Scenario]
 
-    def draws(self, replications: int, seed: int) -> list[Scenario]:
+    def draws(self, replications: int, seed: int, block: int | None = None) -> list[Scenario]:
         return [self.change(d).model_copy(update={"name": self.name})
-                for d in sample_scenarios(self.base, replications, seed)]
+                for d in drawn(self.base, replications, seed, block)]
+
+
+def block_seed(seed: int, b: int) -> int:
+    """The seed of the ``b``-th block of replications (:func:`drawn`): the run's own for the first,
+    so a first block is what a run of that many replications draws."""
+    if b == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, 0xB10C, b]).generate_state(1, np.uint64)[0]) >> 1  # (numpy 1 cannot shift a uint64 by a Python int)
+
+
+def drawn(scenario: Scenario, replications: int, seed: int, block: int | None = None) -> list[Scenario]:
+    """Each replication's scenario, its uncertain inputs drawn: rows of one Latin hypercube of
+    ``replications`` rows, or with ``block``, of a hypercube per ``block`` replications (the
+    first with the run's seed), so that replication k's draw depends on k and the block only,
+    not on how many replications there are: an experiment can add replications in rounds
+    (``appraise --precision``) and keep the ones it has."""
+    if block is None or not scenario.uncertainty:
+        return sample_scenarios(scenario, replications, seed)
+    out: list[Scenario] = []
+    for b in range(math.ceil(replications / block)):
+        out += sample_scenarios(scenario, block, block_seed(seed, b))[:replications - b * block]
+    return out
+
+
+def drawn_inputs(scenario: Scenario, replications: int, seed: int, block: int | None = None) -> np.ndarray:
+    """The values :func:`drawn` gives each uncertain input (replication x input, in the order of
+    ``scenario.uncertainty``): the same hypercube rows through each input's quantile function."""
+    inputs = list(scenario.uncertainty)
+    if not inputs:
+        return np.zeros((replications, 0))
+    blocks = [(replications, seed)] if block is None else \
+        [(block, block_seed(seed, b)) for b in range(math.ceil(replications / block))]
+    u = np.vstack([hypercube(n, len(inputs), s) for n, s in blocks])[:replications]
+    return np.array([[inp.quantile(float(u[k, j])) for j, inp in enumerate(inputs)] for k in range(replications)])
 
 
 @dataclass(frozen=True)
@@ -139,23 +175,26 @@ def job_key(s: Scenario, seed: int, replication: int, *, keeps: str = "tables", 
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def plan(variants: Sequence[Scenario | Variant], replications: int, seed: int, *, keeps: str = "tables",
-         named: bool = False, log_shipments: bool = False) -> list[Job]:
-    """The jobs of ``variants`` x ``replications``, variant by variant; uncertain inputs drawn per
-    replication, the same draws for every variant (they share the hypercube), so differences stay
-    paired (a :class:`Variant` applies its change to each draw). Every drawn scenario is checked
-    first: :class:`~model.scenario.loader.ScenarioError` names a draw that breaks a rule, before
-    anything is simulated."""
+def plan(variants: Sequence[Scenario | Variant], replications: int | Sequence[int], seed: int, *,
+         keeps: str = "tables", named: bool = False, log_shipments: bool = False, block: int | None = None
+         ) -> list[Job]:
+    """The jobs of ``variants`` x ``replications`` (one number for all, or one per variant),
+    variant by variant; uncertain inputs drawn per replication, the same draws for every variant
+    (they share the hypercube, or with ``block`` the hypercubes: :func:`drawn`), so differences
+    stay paired (a :class:`Variant` applies its change to each draw). Every drawn scenario is
+    checked first: :class:`~model.scenario.loader.ScenarioError` names a draw that breaks a rule,
+    before anything is simulated."""
     jobs: list[Job] = []
     problems: list[str] = []
-    for v in variants:
+    counts = [replications] * len(variants) if isinstance(replications, int) else list(replications)
+    for v, n in zip(variants, counts, strict=True):
         try:
-            drawn = v.draws(replications, seed) if isinstance(v, Variant) else sample_scenarios(v, replications, seed)
+            draws = v.draws(n, seed, block) if isinstance(v, Variant) else drawn(v, n, seed, block)
         except DrawError as e:
             problems += [f"{v.name}: {p}" for p in e.problems]
             continue
         jobs += [Job(job_key(d, seed, k, keeps=keeps, named=named, log_shipments=log_shipments), v.name, k, d)
-                 for k, d in enumerate(drawn)]
+                 for k, d in enumerate(draws)]
     if problems:
         raise ScenarioError(problems)
     return jobs

@@ -192,6 +192,13 @@ def _draw_network(ax, w: _Net, lw: float = 4.0, marker_size: float = 110) -> Non
 Pending = list[Callable[[], object]]
 """Label placements, run once the figure's layout is final (adjustText works in pixels)."""
 
+ADJUST_STEPS = 1500
+"""adjustText's iterations at most (it stops earlier once no label covers another). Its default is a
+one-second time limit, so a map depended on the machine's load: a count makes the same figure
+everywhere. The overview's numbered markers, packed along the land leg, seldom reach no overlap at
+all: they stop after OVERVIEW_STEPS."""
+OVERVIEW_STEPS = 300
+
 
 def _labels(ax, w: _Net, nodes: list[str], fontsize: float, pending: Pending, width: int = 34,
             wrap: int | None = None, extra: dict[Point, str] | None = None) -> None:
@@ -206,6 +213,7 @@ def _labels(ax, w: _Net, nodes: list[str], fontsize: float, pending: Pending, wi
         shown: list[Point] = [p for p in w.pos.values() if _inside(p, _box_of(ax))] or [(np.nan, np.nan)]
         xy = np.array(shown)
         pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.15, 1.35),
+                                            iter_lim=ADJUST_STEPS,
                                             force_text=(0.3, 0.5), arrowprops=dict(arrowstyle="-", color="#555",
                                                                                    lw=0.6)))
 
@@ -269,6 +277,7 @@ def _overview(ax, w: _Net, box: Box, far: list[str], pending: Pending) -> None:
              for k, n in enumerate(far, 1)]
     if texts:
         pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.4, 1.7),
+                                            iter_lim=OVERVIEW_STEPS,
                                             arrowprops=dict(arrowstyle="-", color="#555", lw=0.5)))
     ax.set_title("The whole corridor (box: the main map)", fontsize=10, loc="left")
     ax.set_xticks([])

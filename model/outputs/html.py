@@ -264,6 +264,8 @@ def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFram
     and how it was computed."""
     economic = bool(table["pv_benefits_musd"].notna().any())
     drop = ["by", "note"]
+    if not table["stopped"].astype(bool).any():  # not appraise --precision
+        drop += ["stopped", "controls", "variance_reduction"]
     if not (table["rank_announced"] > 0).any():
         drop += ["npv_announced_musd", "npv_announced_musd_lo", "npv_announced_musd_hi", "rank_announced"]
     if not economic:

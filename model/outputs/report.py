@@ -259,6 +259,15 @@ def format_appraisal(table: "pd.DataFrame", sequence: "pd.DataFrame | None", ans
                      "rank 0 = no cost given, not ranked)")
     if single:
         lines.append("  (1 replication: no interval)")
+    if table["stopped"].astype(bool).any():  # appraise --precision: how many replications each item took
+        lines.append("\nReplications per item, and why they stopped (precise: as narrow as asked; rank settled: "
+                     "ordered against its neighbours; cap: the most allowed):")
+        lines.append(f"  {'investment':<28} {'replications':>12}  {'stopped':<13} {'cargo gained Mt':>22}  "
+                     "control variates (variance of the mean removed)")
+        for _, r in table.iterrows():
+            cv = f"{r['controls']} ({r['variance_reduction']:.0%})" if r["controls"] else "none"
+            lines.append(f"  {r['item']:<28} {int(r['replications']):>12}  {r['stopped']:<13} "
+                         f"{interval_text(r, 'gain_mt', '{:+.3f}'):>22}  {cv}")
     notes = [(r["item"], r["note"]) for _, r in table.iterrows() if r["note"]]
     if notes:
         lines.append("\nWhat the figures say:")

@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from model.core.distributions import SHAPES, Dist, Fixed, as_any_distribution
+from model.core.limits import Magnitude
 from model.core.specs import Strict
 
 LOW_Q, HIGH_Q = 0.001, 0.999
@@ -53,12 +54,12 @@ class UncertainInput(Strict):
 
     path: str
     dist: ShapeName
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    mean: float | None = None
-    cv: float | None = None
-    sd: float | None = None
+    low: Magnitude | None = None
+    high: Magnitude | None = None
+    mode: Magnitude | None = None
+    mean: Magnitude | None = None
+    cv: Magnitude | None = None
+    sd: Magnitude | None = None
     apply: Literal["set", "scale"] = "set"
     integer: bool = Field(False, description="Round the draw to a whole number (fleets, berths)")
 
