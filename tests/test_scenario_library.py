@@ -23,6 +23,9 @@ from model.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3
+REPS_FERRY = 5
+"""The ferry shortfall's paired comparison with the baseline needs five (see its test); the other
+scenarios run three, compared on the baseline's first three."""
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
@@ -37,13 +40,13 @@ def library_runs():
     # the checks below read 2024-2030: the runs stop there (the files forecast to 2050)
     scenarios = [Scenario.model_validate({**load_scenario(SCENARIOS / f"{n}.yaml").model_dump(mode="json"),
                                           "end_date": "2031-01-01"}) for n in names]
-    jobs = [(s, k) for s in scenarios for k in range(REPS)]
+    jobs = [(s, k) for s in scenarios for k in range(REPS_FERRY if s.name in ("baseline", "ferry_shortfall") else REPS)]
     return run_many(jobs, workers=2)
 
 
-def _per_rep(t, table, scenario, column, **where):
+def _per_rep(t, table, scenario, column, reps=REPS, **where):
     df = t[table]
-    df = df[df["scenario"] == scenario]
+    df = df[(df["scenario"] == scenario) & (df["replication"] < reps)]
     for k, v in where.items():
         df = df[df[k].isin(v) if isinstance(v, (list, tuple)) else df[k] == v]
     return df.groupby("replication")[column].sum().sort_index().to_numpy()
@@ -71,29 +74,59 @@ def test_btk_and_tripp_both_carry_turkiye_cargo_when_both_are_open(library_runs)
         assert share.between(0.1, 0.9).all(), f"{year}: TRIPP's share of the BTK/TRIPP choice {share.tolist()}"
 
 
+FERRY_FLOWS = ["containers_west", "containers_kz_west", "rail_ferry_west",        # to the Georgian ports
+               "containers_turkiye", "containers_kz_turkiye", "rail_ferry_turkiye"]  # to Kars, on Divriği-Kars
+CASPIAN_VESSELS = {"caspian_ferry", "caspian_feeder"}  # the links whose ordered vessels the shortfall removes
+
+
 def test_ferry_shortfall_delivers_less_by_2029_2030(library_runs):
     """Without the ordered ferries and container ships the corridor delivers less once demand on the
-    central path outgrows the 2025 fleet. In 2026-2028 the paired difference is -0.005 to -0.017 Mt a
-    year with intervals across 0 (5 replications): the 2025 fleet still carries the re-based demand; in
-    2029 -0.06 Mt and 2030 -0.13 Mt (5 replications). Judged here on 2030 and on 2029-2030 together."""
+    central path outgrows the 2025 fleet (2029-2030). Judged on the flows the ferries and container
+    feeders carry (the rest, oil by tanker and other users' cargo, is untouched), paired, 5 replications.
+
+    Since the western end the effect is smaller than it was (2030: -0.09 Mt [-0.15, -0.02] with 5
+    replications, against -0.13 Mt when the corridor ended in Georgia and at Kars): the Türkiye-bound
+    flows bind on Divriği-Kars (0.75 Mt/yr until its electrification, World Bank P179128, corridor-facts
+    §14d; 93% busy in 2030), so the ferries that are not built cost them only about -0.014 Mt; the
+    westbound flows to the Georgian ports lose the rest. With 3 replications the interval's half-width
+    (t(2) = 4.3 times an sd of 0.035 Mt / sqrt 3, ~0.09 Mt) is as large as the effect, hence 5.
+    What binds moves with the shortfall: in the baseline Divriği-Kars binds the Türkiye-bound flows; without
+    the new vessels the Caspian ferry or feeder binds every flow they carry (the bottleneck moves east)."""
+    def paired(column, years):
+        d = [_per_rep(library_runs, "annual_streams", sc, column, reps=REPS_FERRY, stream=FERRY_FLOWS, year=years)
+             for sc in ("ferry_shortfall", "baseline")]
+        return t_interval(d[0] - d[1])
     for years in ([2030], [2029, 2030]):
-        short = _per_rep(library_runs, "corridor", "ferry_shortfall", "delivered_t", year=years)
-        base = _per_rep(library_runs, "corridor", "baseline", "delivered_t", year=years)
-        _, _, lo, hi = t_interval(short - base)
-        assert hi < 0, f"{years}: paired difference CI ({lo:.0f}, {hi:.0f}) t should be below 0"
+        _, _, lo, hi = paired("delivered_t", years)
+        assert hi < 0, f"{years}: delivered paired difference CI ({lo:.0f}, {hi:.0f}) t should be below 0"
+    fb = library_runs["flow_bottlenecks"]
+    fb = fb[(fb["year"] == 2030) & fb["stream"].isin(FERRY_FLOWS)]
+    share = (fb["sole_share"] + fb["shifting_share"]).groupby([fb["scenario"], fb["stream"], fb["node"]]).mean()
+    binds = share.groupby(level=[0, 1]).idxmax().map(lambda key: key[2])
+    for stream in FERRY_FLOWS:
+        assert binds[("ferry_shortfall", stream)] in CASPIAN_VESSELS, (stream, binds[("ferry_shortfall", stream)])
+        if stream.endswith("turkiye"):
+            assert binds[("baseline", stream)] == "tr_kars_divrigi", (stream, binds[("baseline", stream)])
 
 
 def test_digital_borders_shorten_transit(library_runs):
-    """Halved border dwell (about 20 h less per crossing from 2026) shortens the median
-    transit. Judged in 2027-2028: in 2026 the Caspian queue first builds, and with
-    shippers that react its median swings by days between replications (paired
-    difference -0.8 days, CI -1.6 to 0.0 with 3 replications), while from 2027 it is
-    steady (-0.8 to -0.9 days, CIs well below 0)."""
+    """Halved border dwell from 2026 shortens the transit of the flows that cross the halved borders.
+    Since the western end (issue 28) the AZ-GE border dwells 8 h on average (GR's 24 h across Georgia,
+    border included, corridor-facts §14e) and the GE-TR gauge change and border 40.6 h (CAREC), so the
+    Türkiye-bound cargo, which crosses both on BTK in 2027-2028 (TRIPP opens in 2030), saves about
+    (8 + 40.6) / 2 = 24.3 h = 1.0 day on its transit to its gateway (Kars); the westbound cargo saves only
+    4 h and the corridor-wide median, set by the wagon and oil flows, barely moves. Judged: each
+    Türkiye-bound flow's median transit to Kars, paired, below 0 in 2027 and 2028, and its interval
+    reaching the half of the expected saving (-0.5 day) (3 replications gave -0.9 to -1.1 days)."""
     for year in (2027, 2028):
-        fast = _per_rep(library_runs, "corridor", "digital_borders", "transit_p50_days", year=year)
-        base = _per_rep(library_runs, "corridor", "baseline", "transit_p50_days", year=year)
-        _, _, lo, hi = t_interval(fast - base)
-        assert hi < 0, f"{year}: median transit difference CI ({lo:.2f}, {hi:.2f}) days should be below 0"
+        for stream in ("containers_turkiye", "containers_kz_turkiye", "rail_ferry_turkiye"):
+            fast = _per_rep(library_runs, "annual_streams", "digital_borders", "gateway_transit_p50_days",
+                            year=year, stream=stream)
+            base = _per_rep(library_runs, "annual_streams", "baseline", "gateway_transit_p50_days",
+                            year=year, stream=stream)
+            _, _, lo, hi = t_interval(fast - base)
+            assert hi < 0 and lo < -0.5, \
+                f"{year} {stream}: transit to Kars difference CI ({lo:.2f}, {hi:.2f}) days; expected about -1.0"
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
