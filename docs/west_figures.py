@@ -37,6 +37,18 @@ BIND_YEARS = [2030, 2040, 2050]
 PAIRED_YEARS = [2030, 2035, 2040, 2045, 2050]
 
 
+def _binding_table(f: pd.DataFrame, scenario: str) -> None:
+    """One scenario's binding node per flow and year, as a markdown table."""
+    print("| flow | " + " | ".join(str(y) for y in BIND_YEARS) + " |")
+    print("|---|" + "---|" * len(BIND_YEARS))
+    for sid in FLOWS:
+        cells = []
+        for y in BIND_YEARS:
+            r = f[(f.scenario == scenario) & (f.stream == sid) & (f.year == y)].iloc[0]
+            cells.append(f"{r.binding} ({r.binding_share:.0%})")
+        print(f"| {sid} | " + " | ".join(cells) + " |")
+
+
 def ci(v: np.ndarray, fmt: str = "{:.1f}") -> str:
     m, _, lo, hi = t_interval(v)
     return f"{fmt.format(m)} ({fmt.format(lo)} to {fmt.format(hi)})"
@@ -59,25 +71,11 @@ def main(folder: Path) -> None:
 
     f = pd.read_csv(folder / "flow_summary.csv")
     print("\nWhere each flow binds (baseline; the node fully busy the largest share of the year):\n")
-    print("| flow | " + " | ".join(str(y) for y in BIND_YEARS) + " |")
-    print("|---|" + "---|" * len(BIND_YEARS))
-    for sid in FLOWS:
-        cells = []
-        for y in BIND_YEARS:
-            r = f[(f.scenario == BASE) & (f.stream == sid) & (f.year == y)].iloc[0]
-            cells.append(f"{r.binding} ({r.binding_share:.0%})")
-        print(f"| {sid} | " + " | ".join(cells) + " |")
+    _binding_table(f, BASE)
     if GROWN not in set(f.scenario):
         return
     print(f"\nSame, {GROWN}:\n")
-    print("| flow | " + " | ".join(str(y) for y in BIND_YEARS) + " |")
-    print("|---|" + "---|" * len(BIND_YEARS))
-    for sid in FLOWS:
-        cells = []
-        for y in BIND_YEARS:
-            r = f[(f.scenario == GROWN) & (f.stream == sid) & (f.year == y)].iloc[0]
-            cells.append(f"{r.binding} ({r.binding_share:.0%})")
-        print(f"| {sid} | " + " | ".join(cells) + " |")
+    _binding_table(f, GROWN)
 
     p = s.pivot_table(index=["stream", "year", "replication"], columns="scenario", values="beyond_days")
     n = p.groupby(level=[0, 1]).size().min()
