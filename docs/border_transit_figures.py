@@ -36,13 +36,15 @@ FLOWS = {  # stream: what it is
 def one(k: int) -> dict[tuple[str, str, int], float]:
     """Per (stream, measure, year): the median in days of one replication."""
     s = load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    r = run_replication(s, k)
+    r = run_replication(s, k, log_shipments=True)
     out = {}
     for sid in FLOWS:
-        rec = r.streams[sid]
-        years = np.asarray(rec.transit_year)
-        total = np.asarray(rec.transit_h) / 24.0
-        port = np.asarray(rec.port_transit_h) / 24.0
+        log = r.streams[sid].log
+        assert log is not None
+        cols = log.columns()
+        years = np.array([r.grid.index(h) for h in cols["delivered_h"]])
+        total = (cols["delivered_h"] - cols["created_h"]) / 24.0
+        port = (cols["delivered_h"] - cols["port_h"]) / 24.0
         for i, y in enumerate(r.grid.years):
             if y not in YEARS:
                 continue

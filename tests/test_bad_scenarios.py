@@ -132,7 +132,7 @@ EXPECTED: dict[str, tuple[str | None, str]] = {
     "replications_too_many.yaml": ("replications", "expected a number <= 10000, got 1000000000"),
     "replications_inf.yaml": ("replications", "expected a finite number, got inf"),
     "shipments_too_many.yaml": ("streams.oil.shipment_t", "this run would create more than 10^15 shipments a "
-                                "replication (limit 500,000)"),
+                                "replication (limit 2,000,000)"),
     "negative_dwell.yaml": ("nodes.border_ge.dwell_h", "expected a number >= 0, got -5"),
     "uncertainty_parameter_huge.yaml": ("uncertainty.0.high", "expected a number <= 1e+12, got 1e+308"),
     "delay_months_huge.yaml": ("delays.projects.0.months", "expected a number <= 600, got 1e+308"),

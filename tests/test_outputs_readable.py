@@ -77,8 +77,8 @@ def _covers(a, b, slack_px: float = 2.0) -> bool:
 
 
 def test_map_labels_do_not_cover_each_other():
-    """On the baseline network, in the main map and the Baku/Alat inset, no two labels
-    overlap by more than their padding (touching is allowed, covering is not)."""
+    """On the baseline network, in the main map and each inset (Baku/Alat, the Georgian ports), no
+    two labels overlap by more than their padding (touching is allowed, covering is not)."""
     fig = map_figure(_map_tables(1))
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
@@ -91,7 +91,7 @@ def test_map_labels_do_not_cover_each_other():
         for a, b in itertools.combinations(boxes, 2):
             assert not _covers(a, b), (a, b)
         checked += 1
-    assert checked == 2
+    assert checked == 1 + len(INSETS)
     plt.close(fig)
 
 
@@ -102,7 +102,8 @@ def test_an_inset_needs_two_nodes_inside_it():
     assert len(inside) >= 2
     t["network_nodes"] = t["network_nodes"][~t["network_nodes"]["node"].isin(inside[1:])]
     fig = map_figure(t)
-    assert not [a for a in fig.axes if a.get_title(loc="left").startswith("Inset")]
+    titles = [a.get_title(loc="left") for a in fig.axes if a.get_title(loc="left").startswith("Inset")]
+    assert titles == [f"Inset: {i.title}" for i in INSETS[1:]]  # the others keep theirs
     plt.close(fig)
 
 

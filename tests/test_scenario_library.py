@@ -23,6 +23,9 @@ from model.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3
+REPS_FERRY = 5
+"""The ferry shortfall's paired comparison with the baseline needs five (see its test); the other
+scenarios run three, compared on the baseline's first three."""
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
@@ -37,13 +40,13 @@ def library_runs():
     # the checks below read 2024-2030: the runs stop there (the files forecast to 2050)
     scenarios = [Scenario.model_validate({**load_scenario(SCENARIOS / f"{n}.yaml").model_dump(mode="json"),
                                           "end_date": "2031-01-01"}) for n in names]
-    jobs = [(s, k) for s in scenarios for k in range(REPS)]
+    jobs = [(s, k) for s in scenarios for k in range(REPS_FERRY if s.name in ("baseline", "ferry_shortfall") else REPS)]
     return run_many(jobs, workers=2)
 
 
-def _per_rep(t, table, scenario, column, **where):
+def _per_rep(t, table, scenario, column, reps=REPS, **where):
     df = t[table]
-    df = df[df["scenario"] == scenario]
+    df = df[(df["scenario"] == scenario) & (df["replication"] < reps)]
     for k, v in where.items():
         df = df[df[k].isin(v) if isinstance(v, (list, tuple)) else df[k] == v]
     return df.groupby("replication")[column].sum().sort_index().to_numpy()
@@ -71,35 +74,47 @@ def test_btk_and_tripp_both_carry_turkiye_cargo_when_both_are_open(library_runs)
         assert share.between(0.1, 0.9).all(), f"{year}: TRIPP's share of the BTK/TRIPP choice {share.tolist()}"
 
 
+FERRY_FLOWS = ["containers_west", "containers_kz_west", "rail_ferry_west",        # to the Georgian ports
+               "containers_turkiye", "containers_kz_turkiye", "rail_ferry_turkiye"]  # to Kars, on Divriği-Kars
+
+
 def test_ferry_shortfall_delivers_less_by_2028_2030_and_charters_more(library_runs):
     """Without the ordered ferries and container ships the corridor delivers less once demand on the
-    central path outgrows the 2025 fleet. Since ASCO's ferries are pooled over two lines and the feeder
-    operator charters up to 3 ships when containers wait (issue 26), the 2025 fleet absorbs most of it by
-    2030: paired, -0.04, -0.06 and -0.05 Mt in 2028, 2029 and 2030 (5 replications, intervals of single years
-    reaching 0), while the shortfall charters 1,400-2,100 more feeder-days over 2028-2030 and its feeders
-    wait about 65 h instead of 26 h. Judged on 2028-2030 together and on the charter days."""
+    central path outgrows the 2025 fleet. Judged on the flows the ferries and container feeders carry (the
+    rest, oil by tanker and other users' cargo, is untouched), paired, 5 replications, over 2028-2030
+    together: since ASCO's ferries are pooled over two lines and the feeder operator charters up to 3 ships
+    when containers wait (issue 26), the 2025 fleet absorbs most of the shortfall, and single years' intervals
+    reach 0. What it does not absorb shows as chartered feeder-days: more of them without the new ships."""
     years = [2028, 2029, 2030]
-    short = _per_rep(library_runs, "corridor", "ferry_shortfall", "delivered_t", year=years)
-    base = _per_rep(library_runs, "corridor", "baseline", "delivered_t", year=years)
-    _, _, lo, hi = t_interval(short - base)
-    assert hi < 0, f"{years}: paired difference CI ({lo:.0f}, {hi:.0f}) t should be below 0"
-    days = {s: _per_rep(library_runs, "annual_nodes", s, "chartered_vessel_days", node="caspian_feeder", year=years)
+    d = [_per_rep(library_runs, "annual_streams", sc, "delivered_t", reps=REPS_FERRY, stream=FERRY_FLOWS, year=years)
+         for sc in ("ferry_shortfall", "baseline")]
+    _, _, lo, hi = t_interval(d[0] - d[1])
+    assert hi < 0, f"{years}: delivered paired difference CI ({lo:.0f}, {hi:.0f}) t should be below 0"
+    days = {s: _per_rep(library_runs, "annual_nodes", s, "chartered_vessel_days", reps=REPS_FERRY,
+                          node="caspian_feeder", year=years)
             for s in ("ferry_shortfall", "baseline")}
     _, _, lo, hi = t_interval(days["ferry_shortfall"] - days["baseline"])
     assert lo > 0, f"{years}: more chartered feeder-days without the new ships, CI ({lo:.0f}, {hi:.0f})"
 
 
 def test_digital_borders_shorten_transit(library_runs):
-    """Halved border dwell (about 20 h less per crossing from 2026) shortens the median
-    transit. Judged in 2027-2028: in 2026 the Caspian queue first builds, and with
-    shippers that react its median swings by days between replications (paired
-    difference -0.8 days, CI -1.6 to 0.0 with 3 replications), while from 2027 it is
-    steady (-0.8 to -0.9 days, CIs well below 0)."""
+    """Halved border dwell from 2026 shortens the transit of the flows that cross the halved borders.
+    Since the western end (issue 28) the AZ-GE border dwells 8 h on average (GR's 24 h across Georgia,
+    border included, corridor-facts §14e) and the GE-TR gauge change and border 40.6 h (CAREC), so the
+    Türkiye-bound cargo, which crosses both on BTK in 2027-2028 (TRIPP opens in 2030), saves about
+    (8 + 40.6) / 2 = 24.3 h = 1.0 day on its transit to its gateway (Kars); the westbound cargo saves only
+    4 h and the corridor-wide median, set by the wagon and oil flows, barely moves. Judged: each
+    Türkiye-bound flow's median transit to Kars, paired, below 0 in 2027 and 2028, and its interval
+    reaching the half of the expected saving (-0.5 day) (3 replications gave -0.9 to -1.1 days)."""
     for year in (2027, 2028):
-        fast = _per_rep(library_runs, "corridor", "digital_borders", "transit_p50_days", year=year)
-        base = _per_rep(library_runs, "corridor", "baseline", "transit_p50_days", year=year)
-        _, _, lo, hi = t_interval(fast - base)
-        assert hi < 0, f"{year}: median transit difference CI ({lo:.2f}, {hi:.2f}) days should be below 0"
+        for stream in ("containers_turkiye", "containers_kz_turkiye", "rail_ferry_turkiye"):
+            fast = _per_rep(library_runs, "annual_streams", "digital_borders", "gateway_transit_p50_days",
+                            year=year, stream=stream)
+            base = _per_rep(library_runs, "annual_streams", "baseline", "gateway_transit_p50_days",
+                            year=year, stream=stream)
+            _, _, lo, hi = t_interval(fast - base)
+            assert hi < 0 and lo < -0.5, \
+                f"{year} {stream}: transit to Kars difference CI ({lo:.2f}, {hi:.2f}) days; expected about -1.0"
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)

@@ -9,7 +9,8 @@ on typed results, and the library's sweeps and ``corridor init``.
 
 Marked ``wheel``: neither the fast nor the slow lane runs it (it builds, and pip installs the
 dependencies into the venv: minutes, and the package index or pip's cache). ``.ci/run`` runs
-it: ``python -m pytest -m wheel``.
+it: ``python -m pytest -m wheel``, with ``CORRIDOR_TEST_DIST`` naming the folder where it built the
+sdist and the wheel (else the fixture builds them).
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ def _run(args: list, cwd: Path, timeout: float = 900) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def user(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("new-user")
-    _run([sys.executable, "-m", "build", "--outdir", tmp / "dist", ROOT], cwd=tmp)
-    (wheel,) = (tmp / "dist").glob("*.whl")
-    (sdist,) = (tmp / "dist").glob("*.tar.gz")
+    # .ci/run builds the packages once, from this checkout, and names their folder here
+    built = os.environ.get("CORRIDOR_TEST_DIST")
+    dist = Path(built) if built else tmp / "dist"
+    if not built:
+        _run([sys.executable, "-m", "build", "--outdir", dist, ROOT], cwd=tmp)
+    (wheel,) = dist.glob("*.whl")
+    (sdist,) = dist.glob("*.tar.gz")
     venv.create(tmp / "venv", with_pip=True)
     bin_ = tmp / "venv" / "bin"
     # the wheel with its dependencies, and what the checks below use: a notebook runner and mypy

@@ -128,6 +128,16 @@ PORT_TRANSIT = (
 )
 """Transit from the first port reached, beside the transit from the route's start (issue 17: China-origin
 cargo enters at the Chinese border, so the two differ by the Kazakh rail approach and the border)."""
+GATEWAY_TRANSIT = (
+    _c("gateway_transit_mean_days", "days", "To gateway: mean (days)", "Mean transit from where the stream enters "
+       "the model to the first of its gateway nodes it reached (its spec's gateway: a Black Sea quay, an EU port, "
+       "the Turkish border), over its shipments delivered in the year; NaN for a stream without a gateway"),
+    _c("gateway_transit_p50_days", "days", "To gateway: p50 (days)", "Median transit to the gateway" + HIST),
+    _c("gateway_transit_p95_days", "days", "To gateway: p95 (days)", "95th percentile transit to the gateway"
+       + HIST),
+)
+"""Transit to a declared gateway, beside the transit to the route's end: published travel times end at a
+gateway (China-Black Sea, China-Türkiye), while a route may go on (to Constanța, to Istanbul)."""
 TRANSIT_MEANS = (_key("transit_p50_days", "Transit p50 (days)", "Median transit, mean over replications", "float"),
                  _key("transit_p95_days", "Transit p95 (days)", "95th percentile transit, mean over replications",
                       "float"))
@@ -179,6 +189,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         SCENARIO, REPLICATION, YEAR, STREAM,
         COMMODITY,
         _key("background", "Background", "Other traffic sharing the nodes, left out of corridor totals", "bool"),
+        _key("gateway", "Gateway", "The stream's gateway nodes ('/'-joined; '' if it declares none)"),
         _c("demand_t", "t", "Demand (t)", "Tonnes generated in the year"),
         _c("delivered_t", "t", "Delivered (t)", "Tonnes that reached the end of the route in the year"),
         _c("diverted_t", "t", "Diverted (t)", "Tonnes whose shippers chose an outside route at generation"),
@@ -195,6 +206,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _c("transit_p50_days", "days", "Transit p50 (days)", "Median transit time" + HIST),
         _c("transit_p95_days", "days", "Transit p95 (days)", "95th percentile transit time" + HIST),
         *PORT_TRANSIT,
+        *GATEWAY_TRANSIT,
     ), entity="stream", sweepable=True),
     Table("monthly_nodes", "Per scenario x replication x calendar month x node: throughput, the mean queue and "
           "hours closed, so that one sees when in the year the corridor jams (seasonal demand meeting winter "
@@ -227,7 +239,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     ), entity="node", sweepable=True),
     Table("flow_bottlenecks", "Per scenario x replication x year x corridor stream x node of its route: the "
           "active-period shares computed along that stream's own route, so parallel flows are not ranked against "
-          "each other (a node shared by several streams appears for each).", (
+          "each other (a node shared by several streams appears for each). At a choice, the option that carried "
+          "most of the stream's tonnes that year stands for the choice (its options are alternatives, not a "
+          "series); a node counts from the first time a shipment reached it (one not yet built is no "
+          "bottleneck).", (
         SCENARIO, REPLICATION, YEAR, STREAM,
         COMMODITY, NODE,
         _c("active_share", "share", "Active", "Share of the year all servers were busy or the node was closed"),
@@ -332,6 +347,9 @@ TABLES: dict[str, Table] = {t.name: t for t in [
         _key("lost_mt", "Lost to other routes (Mt)", "Diverted, reneged or turned away, mean", "float"),
         *TRANSIT_MEANS,
         PORT_TRANSIT_MEAN,
+        _key("gateway", "Gateway", "The stream's gateway nodes ('/'-joined; '' if it declares none)"),
+        _key("gateway_transit_p50_days", "To gateway p50 (days)", "Median transit to the gateway, mean over "
+             "replications (NaN without a gateway)", "float"),
         _key("binding", "Binds", "The route's node with the largest bottleneck share (sole + shifting); "
              "'A + B (both binding)' when two or more are active nearly all year (98%+), where the split "
              "between them says nothing"),

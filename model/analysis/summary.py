@@ -148,9 +148,11 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     st = st[~st["background"].astype(bool)].copy()
     st["lost_t"] = st[list(LOST_COLUMNS)].sum(axis=1)
     flows = st.groupby(["scenario", "year", "stream"], sort=True).agg(
-        commodity=("commodity", "first"), delivered_t=("delivered_t", "mean"), lost_t=("lost_t", "mean"),
+        commodity=("commodity", "first"), gateway=("gateway", "first"), delivered_t=("delivered_t", "mean"),
+        lost_t=("lost_t", "mean"),
         transit_p50_days=("transit_p50_days", "mean"), transit_p95_days=("transit_p95_days", "mean"),
-        port_transit_p50_days=("port_transit_p50_days", "mean"))
+        port_transit_p50_days=("port_transit_p50_days", "mean"),
+        gateway_transit_p50_days=("gateway_transit_p50_days", "mean"))
     fb = t["flow_bottlenecks"].copy()
     fb["share"] = fb["sole_share"] + fb["shifting_share"]
     per_node = fb.groupby(["scenario", "year", "stream", "node"], sort=False)[["share", "active_share"]].mean()
@@ -170,5 +172,6 @@ def flow_summary(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "delivered_mt": f["delivered_t"] / 1e6, "lost_mt": f["lost_t"] / 1e6,
                      "transit_p50_days": f["transit_p50_days"], "transit_p95_days": f["transit_p95_days"],
                      "port_transit_p50_days": f["port_transit_p50_days"],
+                     "gateway": f["gateway"], "gateway_transit_p50_days": f["gateway_transit_p50_days"],
                      "binding": binding, "binding_share": share})
     return TABLES["flow_summary"].frame(rows) if not rows else in_scenario_order(TABLES["flow_summary"].frame(rows), st)

@@ -22,6 +22,7 @@ from model.nodes import kind_of
 from model.scenario.route import Route
 from model.scenario.schema import Scenario
 from model.engine.simulate import RunRecords
+from model.nodes import NodeRecord
 
 
 
@@ -80,12 +81,13 @@ def stream_table(r: RunRecords) -> pd.DataFrame:
         backlog = np.cumsum(rec.generated_t) - np.cumsum(rec.delivered_t) - np.cumsum(lost)
         for y, year in enumerate(grid.years):
             rows.append((
-                r.scenario.name, r.replication, year, sid, spec.commodity, spec.background,
+                r.scenario.name, r.replication, year, sid, spec.commodity, spec.background, "/".join(spec.gateway),
                 rec.generated_t[y], rec.delivered_t[y], rec.diverted_t[y], rec.reneged_t[y], rec.turned_away_t[y],
                 float(backlog[y]),
                 rec.delivered_tkm[y],
                 rec.transit.mean(y), *_percentiles([rec.transit], y, (50, 95)),
                 rec.port_transit.mean(y), *_percentiles([rec.port_transit], y, (50, 95)),
+                rec.gateway_transit.mean(y), *_percentiles([rec.gateway_transit], y, (50, 95)),
             ))
     return TABLES["annual_streams"].frame(rows)
 
@@ -178,10 +180,26 @@ def commodity_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["commodities"].frame(rows)
 
 
+def reached_periods(rec: NodeRecord) -> np.ndarray:
+    """A node's active periods from the first time a shipment reached it: before that nothing
+    waited for it, so a node not yet built (a terminal with no berths counts as closed, and a
+    closed node as active) or never used is nobody's bottleneck. A view where nothing is cut."""
+    p = rec.periods()
+    first = rec.first_in_h
+    if first < 0.0:
+        return np.empty((0, 2))
+    if not len(p) or p[0, 0] >= first:
+        return p
+    keep = p[p[:, 1] > first].copy()
+    keep[:, 0] = np.maximum(keep[:, 0], first)
+    return keep
+
+
 def active_period_table(r: RunRecords) -> pd.DataFrame:
     """Per node and year: active, sole-bottleneck and shifting-bottleneck shares of
-    the year (Roser's active-period method, see ``model.analysis.bottleneck``)."""
-    periods = {nid: node.active for nid, node in r.nodes.items()}  # flat arrays, read in place
+    the year (Roser's active-period method, see ``model.analysis.bottleneck``), from the
+    first time a shipment reached the node (:func:`reached_periods`)."""
+    periods = {nid: reached_periods(node) for nid, node in r.nodes.items()}
     res = shares_by_window(periods, r.grid.bounds_h)
     hours = r.grid.hours()
     rows = []
@@ -193,23 +211,56 @@ def active_period_table(r: RunRecords) -> pd.DataFrame:
     return TABLES["active_periods"].frame(rows)
 
 
+def main_chains(r: RunRecords, sid: str) -> list[tuple[str, ...]]:
+    """Per year, the serial chain of nodes most of stream ``sid``'s cargo took: every plain step,
+    and at each choice the option that carried the most of its tonnes that year (all options
+    where none carried any, or where two choices of the route share an option name). The
+    options of a choice are alternatives, not a series: a small saturated branch (a feeder
+    every ten days from Batumi) is not where the flow binds when most of it goes another way."""
+    route = Route.of(r.scenario.streams[sid])
+    branch = r.streams[sid].branch_t
+    names = [n for step in route.steps for n in step.names]
+    unique = len(names) == len(set(names))
+    out = []
+    for y in range(len(r.grid)):
+        chain: list[str] = []
+        for step in route.steps:
+            tonnes = [branch.get(n, [0.0] * len(r.grid))[y] for n in step.names] if step.is_choice else [1.0]
+            if step.is_choice and (not unique or max(tonnes) <= 0.0):
+                options = list(step.options)
+            else:
+                options = [step.options[int(np.argmax(tonnes))]]
+            chain += [n for opt in options for n in opt if n not in chain]
+        out.append(tuple(chain))
+    return out
+
+
 def flow_bottleneck_table(r: RunRecords) -> pd.DataFrame:
     """Per corridor stream, node of its route and year: the active-period shares
-    computed over that route's nodes only (``model.analysis.bottleneck``), so each flow's
-    serial chain is judged on its own."""
+    computed over the nodes that most of its cargo went through that year
+    (:func:`main_chains`; ``model.analysis.bottleneck``), so each flow's serial chain is
+    judged on its own."""
     hours = r.grid.hours()
     rows = []
+    periods: dict[str, np.ndarray] = {}
     for sid, st in r.scenario.streams.items():
         if st.background:
             continue
-        nodes = Route.of(st).nodes()
-        res = shares_by_window({n: r.nodes[n].active for n in nodes}, r.grid.bounds_h)
-        for nid in nodes:
-            v = res[nid]
+        chains = main_chains(r, sid)
+        for chain in dict.fromkeys(chains):
+            for n in chain:
+                if n not in periods:
+                    periods[n] = reached_periods(r.nodes[n])
+            res = shares_by_window({n: periods[n] for n in chain}, r.grid.bounds_h)
             for y, year in enumerate(r.grid.years):
-                rows.append({"scenario": r.scenario.name, "replication": r.replication, "year": year, "stream": sid,
-                             "commodity": st.commodity, "node": nid, "active_share": v["active"][y] / hours[y],
-                             "sole_share": v["sole"][y] / hours[y], "shifting_share": v["shifting"][y] / hours[y]})
+                if chains[y] != chain:
+                    continue
+                for nid in chain:
+                    v = res[nid]
+                    rows.append({"scenario": r.scenario.name, "replication": r.replication, "year": year,
+                                 "stream": sid, "commodity": st.commodity, "node": nid,
+                                 "active_share": v["active"][y] / hours[y], "sole_share": v["sole"][y] / hours[y],
+                                 "shifting_share": v["shifting"][y] / hours[y]})
     return TABLES["flow_bottlenecks"].frame(rows)
 
 

@@ -1,6 +1,8 @@
 """How cargo chooses at a branch point of its route: a resolved choice (:class:`Choice`: fixed
 shares or a logit of generalised cost over queue-aware expected times), the corridor's outside
-options (:class:`Outside`), pass-through terminals (:class:`Via`), and the logit arithmetic."""
+options (:class:`Outside`), pass-through terminals (:class:`Via`), a stream's gateway steps
+(:class:`Gate`), where a route commits to the corridor (:func:`committed_step`), and the logit
+arithmetic."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from model.core.clock import Environment
 from model.nodes import Node, Shipment
 from model.core.rng import Uniforms
 from model.scenario.route import Route
@@ -179,6 +182,27 @@ class Via:
         return self.node.expected_delay_h(t)
 
 
+class Gate(Via):
+    """A stream's gateway node (``gateway:`` in its spec: a Black Sea quay, an EU port, the
+    Turkish border): marks the hour a shipment first reaches one (``Shipment.gate_h``), then
+    hands it to the node as it would have been (its own ``accept``, or a pass-through). Only
+    the gateway steps of a route are wrapped, so the other hops cost nothing more."""
+
+    __slots__ = ("inner", "env")
+
+    def __init__(self, inner: Node | Via, env: Environment) -> None:
+        self.node = inner.node if isinstance(inner, Via) else inner
+        self.km = inner.km
+        self.inner: Callable[[Shipment], None] = inner.accept
+        self.env = env
+        self.accept = self.mark
+
+    def mark(self, s: Shipment) -> None:
+        if s.gate_h < 0.0:
+            s.gate_h = self.env.now_h
+        self.inner(s)
+
+
 def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, str]:
     """Route positions (paths) of terminals that a neighbouring sea link loads at
     (the link comes next: "load") or unloads at (it came just before: "unload"):
@@ -197,3 +221,16 @@ def passes_through(route: Route, specs: dict[str, NodeSpecBase]) -> dict[tuple, 
         elif any(p.node in x.terminals("load_at") for x in nxt):
             out[p.path] = "load"
     return out
+
+
+def committed_step(route: Route, specs: dict[str, NodeSpecBase]) -> int:
+    """The plan step a shipment of this route has reached once its first sea crossing (a plain
+    step of the route that is a sea link) has carried it: from there its patience no longer
+    sends it to an outside route. A box waiting at Poti for a Black Sea feeder does not go back to
+    China for the Northern route; congestion beyond the crossing is answered by the shippers' choice
+    when cargo is offered (the corridor's expected time counts those queues). A route without a
+    plain sea-link step: never (a large number)."""
+    for step in route.steps:
+        if not step.is_choice and specs[step.options[0][0]].kind == "sea_link":
+            return step.index + 2  # (at the link itself the next step is index + 1)
+    return 1 << 30

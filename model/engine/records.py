@@ -51,14 +51,16 @@ class StreamRecord:
     """What one stream recorded in one replication: tonnes generated and delivered
     per year, transit times of its delivered shipments per year (count, exact sum and
     histogram, in days: ``transit`` from where the stream enters, ``port_transit`` from
-    the first port reached; :mod:`model.core.histogram`), tonnes sent down each option, and
-    the shipments one by one only if a ``log`` was asked for."""
+    the first port reached, ``gateway_transit`` from where it enters to the first of its
+    stream's gateway nodes it reached; :mod:`model.core.histogram`), tonnes sent down each
+    option, and the shipments one by one only if a ``log`` was asked for."""
 
     n_years: int
     generated_t: list[float] = field(default_factory=list)
     delivered_t: list[float] = field(default_factory=list)
     transit: YearSamples = field(init=False)
     port_transit: YearSamples = field(init=False)  # from the first port reached
+    gateway_transit: YearSamples = field(init=False)  # from the start to the stream's gateway (where it has one)
     branch_t: dict[str, list[float]] = field(default_factory=dict)
     delivered_tkm: list[float] = field(default_factory=list)
     diverted_t: list[float] = field(default_factory=list)  # chose an outside route at generation
@@ -76,16 +78,24 @@ class StreamRecord:
         self.turned_away_t = [0.0] * self.n_years
         self.transit = YearSamples(self.n_years, unit_h=24.0, horizon_edges=TRANSIT_BINS_DAYS)
         self.port_transit = YearSamples(self.n_years, unit_h=24.0)
+        self.gateway_transit = YearSamples(self.n_years, unit_h=24.0)
 
-    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float) -> None:
+    def record_transit(self, y: int, delivered_h: float, created_h: float, port_h: float, t: float,
+                       gate_h: float = -1.0) -> None:
         """A shipment of ``t`` tonnes delivered at ``delivered_h`` (in year ``y``): created at
-        ``created_h``, reached its first port at ``port_h``."""
+        ``created_h``, reached its first port at ``port_h`` and its stream's gateway at ``gate_h``
+        (negative: it passed none; then no gateway transit is recorded)."""
         transit, port = self.transit, self.port_transit
         if y != transit.year:
             transit.roll(y)
             port.roll(y)
         transit.buf.append(delivered_h - created_h)
         port.buf.append(delivered_h - port_h)
+        if gate_h >= 0.0:
+            gate = self.gateway_transit
+            if y != gate.year:
+                gate.roll(y)
+            gate.buf.append(gate_h - created_h)
         log = self.log
         if log is not None:
             log.tonnes.append(t)
@@ -97,6 +107,7 @@ class StreamRecord:
         """Summarise the last buffered year (at the end of the run)."""
         self.transit.close()
         self.port_transit.close()
+        self.gateway_transit.close()
 
     def lost_t(self, y: int) -> float:
         """Tonnes of year ``y`` lost to other routes: diverted, reneged or turned away."""

@@ -33,7 +33,7 @@ from model.core.years import MonthGrid, YearGrid
 
 
 from model.engine.balance import check_mass_balance
-from model.engine.choice import Choice, Outside, Via, logit_draw, passes_through
+from model.engine.choice import Choice, Gate, Outside, Via, committed_step, logit_draw, passes_through
 from model.engine.records import MonthlyRecord, RunRecords, ShipmentLog, StreamRecord
 
 
@@ -83,19 +83,22 @@ class Corridor:
         self.records = {sid: StreamRecord(len(self.grid), log=ShipmentLog() if log_shipments else None)
                         for sid in scenario.streams}
         self._next_id = 0
+        # per stream, the plan step a shipment has reached once a sea crossing has carried it (see _renege)
+        self._committed: list[int] = []
         self._deadlines: list[tuple[float, int, Shipment]] = []  # patience: (deadline_h, id, shipment), a heap
         self._renege_at = math.inf  # when the pending patience callback runs
         for k, (sid, st) in enumerate(scenario.streams.items()):
             route = Route.of(st)
             self._passes = passes_through(route, self.specs)
+            self._gateways = frozenset(st.gateway)
             plan = [self._step(step, sid) for step in route.steps]
+            self._committed.append(committed_step(route, self.specs))
             run_timed(self.env, self._source(k, sid, st, plan))
 
     def _via(self, path: tuple, nid: str) -> Node | Via:
         node = self.nodes[nid]
-        if path not in self._passes:
-            return node
-        return Via(node, counted=self._passes[path] == "unload")
+        step: Node | Via = node if path not in self._passes else Via(node, counted=self._passes[path] == "unload")
+        return Gate(step, self.env) if nid in self._gateways else step
 
     def _step(self, step: Step, sid: str) -> Node | Via | Choice:
         if not step.is_choice:
@@ -188,11 +191,14 @@ class Corridor:
             Call(self.env, self._renege_at - now, self._reneges, self._renege_at)
 
     def _renege(self, s: Shipment) -> None:
-        """Patience ran out: a shipment still waiting in a queue leaves the corridor."""
+        """Patience ran out: a shipment still waiting in a queue leaves the corridor, unless a sea
+        crossing has already carried it (:func:`committed_step`)."""
         rec: StreamRecord = s.rec
         node = s.waiting
         if node is None or s.gone:
             return  # moving, in service, aboard, or delivered: it stays
+        if s.step >= self._committed[s.stream]:
+            return  # across the sea: it waits
         node.renege(s)
         if s.yard is not None:
             Node.release_yard(s)
@@ -263,9 +269,10 @@ class Corridor:
         node.accept(s)  # (the first port terminal to take s marks its port_h)
 
     def _deliver(self, s: Shipment) -> None:
-        """The end of the route: record the transit from the route's start and from the first
+        """The end of the route: record the transit from the route's start, from the first
         port reached (the Kazakh port for cargo that enters at the Chinese border; the same as
-        the transit for cargo that enters at a port)."""
+        the transit for cargo that enters at a port), and to the stream's gateway (where it
+        declares one and the shipment passed it)."""
         if s.yard is not None:
             Node.release_yard(s)
         now = self.env.now_h
@@ -274,7 +281,7 @@ class Corridor:
         s.delivered = True
         rec.delivered_t[y] += s.t
         rec.delivered_tkm[y] += s.t * s.km
-        rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t)
+        rec.record_transit(y, now, s.created_h, s.port_h if s.port_h >= 0 else s.created_h, s.t, s.gate_h)
 
     def _turned_away(self, s: Shipment) -> None:
         """A shipment found a waiting room full and left the corridor: free what it held upstream."""

@@ -68,7 +68,7 @@ class Shipment:
     ``plan``) and ``rest`` (the nodes still to visit of a chosen branch, last first)."""
 
     __slots__ = ("sid", "stream", "t", "created_h", "yard", "waiting", "gone", "delivered",
-                 "plan", "step", "rest", "rec", "km", "port_h", "last_port", "line")
+                 "plan", "step", "rest", "rec", "km", "port_h", "last_port", "line", "gate_h")
 
     def __init__(self, sid: int, stream: int, t: float, created_h: float, plan: tuple = (), rec: Any = None) -> None:
         self.sid = sid
@@ -87,6 +87,7 @@ class Shipment:
         self.port_h = -1.0  # when it reached its first port (-1: not yet; set by the port terminal)
         self.last_port: Any = None  # the last port terminal it entered (a sea link's line is the one loading there)
         self.line = 0  # the line of a sea link it waits for (where it may renege from)
+        self.gate_h = -1.0  # when it reached its stream's gateway (-1: not yet, or no gateway; set by a Gate)
 
 
 class Room:
@@ -218,6 +219,7 @@ class NodeRecord:
     turned_away_t: list[float] = field(default_factory=list)  # per year: found the waiting room full, diverted
     closed_month_h: list[float] = field(default_factory=list)  # per calendar month: closed by weather or a disruption
     hops: int = 0
+    first_in_h: float = -1.0  # when a shipment first entered the node (-1: none ever did)
     active: array = field(default_factory=lambda: array("d"))
     extra: dict[str, Any] = field(default_factory=dict)  # kind-specific logs (a sea link's departures)
 
@@ -282,8 +284,11 @@ class Node:
         return self.ctx.sampler(dist if dist is not None else Fixed(value=0.0), f"{self.kind}:{self.id}:{purpose}")
 
     def enter(self, s: Shipment) -> None:
-        self.rec.entered_t += s.t
-        self.rec.hops += 1
+        rec = self.rec
+        rec.entered_t += s.t
+        rec.hops += 1
+        if rec.first_in_h < 0.0:
+            rec.first_in_h = self.env.now_h
 
     def leave(self, s: Shipment) -> None:
         self.rec.exited_t += s.t

@@ -10,8 +10,9 @@ Each scenario is one row of the figure (a batch stacks its scenarios), made of t
 * the main map, centred on the Caspian crossing (Aktau/Kuryk to Alat), where the corridor
   jams: every node west of the Caspian's east shore, labelled (labels moved apart by
   adjustText so none covers another);
-* an inset of a crowded place (Baku/Alat, with its four port nodes within 30 km), its
-  box outlined on the main map;
+* insets of crowded places (Baku/Alat, with its four port nodes within 30 km; the Georgian
+  ports, Poti, Batumi and Anaklia, with the rail sections to them), their boxes outlined on
+  the main map, stacked at its right;
 * the whole corridor at a small scale, numbered nodes for the Kazakh land leg east of
   the main map (2,000-3,000 km of rail to the Chinese border that would otherwise take
   most of the map), listed by number with their utilisation beneath.
@@ -56,18 +57,27 @@ CASPIAN_CROSSING: Box = (46.8, 38.3, 54.9, 45.6)
 MARGIN_DEG = 0.8
 EAST_OF_MAIN_DEG = 3.0
 """Nodes more than this east of the Caspian box (the Kazakh land leg) go to the overview."""
+WEST_OF_MAIN_DEG = 6.5
+"""Nodes more than this west of the Caspian box (the Black Sea crossing, Constanța, Türkiye west of Kars) go to
+the overview too: Georgia's ports (about 41.6°E) stay on the main map, which stays centred on the Caspian."""
 
 
 @dataclass(frozen=True)
 class Inset:
     title: str
     box: Box
+    labels_west: bool = False
+    """Labels start west of their points (ports on a west-facing coast: the labels go to sea, not onto
+    the markers of the terminals beside them)."""
 
 
-INSETS = (Inset("Baku / Alat", (48.95, 39.8, 49.95, 40.55)),)
-"""Crowded places drawn at a larger scale where a scenario has two or more nodes inside."""
+INSETS = (Inset("Baku / Alat", (48.95, 39.8, 49.95, 40.55)),
+          Inset("Georgian ports", (40.3, 41.4, 42.25, 42.55), labels_west=True))
+"""Crowded places drawn at a larger scale where a scenario has two or more nodes inside: Alat's four
+terminals within 30 km, and Poti, Batumi and Anaklia (five terminals and the three rail sections to
+them within 130 km of coast)."""
 
-ROW_HEIGHT_IN = 7.6
+ROW_HEIGHT_IN = 8.2
 FIG_WIDTH_IN = 13.5
 
 
@@ -149,9 +159,9 @@ def _network(s: str, year: int, t: dict[str, pd.DataFrame]) -> _Net:
 
 
 def main_box(pos: dict[str, Point]) -> Box:
-    """The main map: the Caspian crossing and every node not far east of it, with a margin."""
+    """The main map: the Caspian crossing and every node not far east or west of it, with a margin."""
     x0, y0, x1, y1 = CASPIAN_CROSSING
-    near = [p for p in pos.values() if p[0] <= x1 + EAST_OF_MAIN_DEG]
+    near = [p for p in pos.values() if x0 - WEST_OF_MAIN_DEG <= p[0] <= x1 + EAST_OF_MAIN_DEG]
     if near:
         xy = np.array(near)
         x0, y0 = min(x0, xy[:, 0].min() - MARGIN_DEG), min(y0, xy[:, 1].min() - MARGIN_DEG)
@@ -189,7 +199,7 @@ def _draw_network(ax, w: _Net, lw: float = 4.0, marker_size: float = 110) -> Non
 Pending = list[Callable[[], object]]
 """Label placements, run once the figure's layout is final (adjustText works in pixels)."""
 
-ADJUST_STEPS = 1500
+ADJUST_STEPS = 3000
 """adjustText's iterations at most (it stops earlier once no label covers another). Its default is a
 one-second time limit, so a map depended on the machine's load: a count makes the same figure
 everywhere. The overview's numbered markers, packed along the land leg, seldom reach no overlap at
@@ -198,11 +208,18 @@ OVERVIEW_STEPS = 300
 
 
 def _labels(ax, w: _Net, nodes: list[str], fontsize: float, pending: Pending, width: int = 34,
-            wrap: int | None = None, extra: dict[Point, str] | None = None) -> None:
+            wrap: int | None = None, extra: dict[Point, str] | None = None, west: bool = False) -> None:
     """Labels of ``nodes`` (and ``extra`` texts at points), moved apart so that none covers
-    another or a node, joined to their point by a thin line when moved far."""
+    another or a node, joined to their point by a thin line when moved far. ``west``: each label
+    starts just west of its point (otherwise at it, extending east)."""
     bbox = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
-    texts = [ax.text(*w.pos[n], w.label(n, width, wrap), fontsize=fontsize, zorder=5, bbox=bbox, in_layout=False)
+    x0, _, x1, _ = _box_of(ax)
+
+    def place(n: str) -> dict:
+        x, y = w.pos[n]
+        return dict(x=x - 0.04 * (x1 - x0), y=y, ha="right", va="center") if west else dict(x=x, y=y)
+
+    texts = [ax.text(s=w.label(n, width, wrap), fontsize=fontsize, zorder=5, bbox=bbox, in_layout=False, **place(n))
              for n in nodes]
     texts += [ax.text(*p, s, fontsize=fontsize, zorder=5, style="italic", bbox=bbox, in_layout=False)
               for p, s in (extra or {}).items()]
@@ -234,11 +251,15 @@ def _main_map(ax, w: _Net, box: Box, insets: list[Inset], far: list[str], pendin
         _frame(ax, i.box)
         extra[(i.box[0], i.box[1])] = f"{i.title}: see inset"
     shown = [n for n, p in w.pos.items() if _inside(p, box) and not any(_inside(p, i.box) for i in insets)]
-    _labels(ax, w, shown, 9, pending, extra=extra)
-    if far:
+    _labels(ax, w, shown, 8.5, pending, extra=extra)
+    note = dict(xycoords="axes fraction", va="top", fontsize=8.5, style="italic", zorder=6,
+                bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#2b6cb0", alpha=0.85))
+    if any(w.pos[n][0] > box[2] for n in far):
         ax.annotate("Kazakh rail from the Chinese border →\n(the land leg: overview at right)", xy=(0.99, 0.96),
-                    xycoords="axes fraction", ha="right", va="top", fontsize=8.5, style="italic",
-                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#2b6cb0", alpha=0.85), zorder=6)
+                    ha="right", **note)
+    if any(w.pos[n][0] < box[0] for n in far):
+        ax.annotate("← Black Sea crossing, Türkiye\nwest of Kars (overview at right)", xy=(0.01, 0.04),
+                    ha="left", **{**note, "va": "bottom"})
     ax.set_xlabel("longitude (°E)", fontsize=9)
     ax.set_ylabel("latitude (°N)", fontsize=9)
     ax.tick_params(labelsize=7)
@@ -248,7 +269,8 @@ def _inset_map(ax, w: _Net, inset: Inset, pending: Pending) -> None:
     _set_box(ax, inset.box)
     draw_outline(ax)
     _draw_network(ax, w, lw=3.0, marker_size=90)
-    _labels(ax, w, [n for n, p in w.pos.items() if _inside(p, inset.box)], 8.5, pending, width=40, wrap=20)
+    _labels(ax, w, [n for n, p in w.pos.items() if _inside(p, inset.box)], 8.5, pending, width=40, wrap=20,
+            west=inset.labels_west)
     ax.set_title(f"Inset: {inset.title}", fontsize=10, loc="left")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -278,18 +300,20 @@ def _overview(ax, w: _Net, box: Box, far: list[str], pending: Pending) -> None:
 
 
 def _far_list(ax, w: _Net, far: list[str]) -> None:
-    """The land leg's nodes by their overview number: name, utilisation, capacity value."""
+    """The nodes beyond the main map (the land leg; the Black Sea and Türkiye west of Kars) by their
+    overview number: name, utilisation, capacity value."""
     ax.axis("off")
     if not far:
         return
-    ax.text(0.0, 1.0, "East of the main map (numbers on the overview):", fontsize=9, fontweight="bold",
+    ax.text(0.0, 1.0, "Beyond the main map (numbers on the overview):", fontsize=9, fontweight="bold",
             va="top", transform=ax.transAxes)
     step = min(0.11, 0.88 / len(far))
+    fontsize = 8.5 if len(far) <= 11 else 8.0  # a line of 13 or more at 8.5 pt would touch the next
     for k, n in enumerate(far, 1):
         y = 1.0 - step * (k + 0.3)
         ax.scatter([0.02], [y - step * 0.25], s=40, c=[w.colour(n)], marker=kind_of(w.kinds[n]).marker,
                    edgecolors="black", transform=ax.transAxes, clip_on=False)
-        ax.text(0.05, y, f"{k}. " + w.label(n, width=44).replace("\n", "  "), fontsize=8.5, va="top",
+        ax.text(0.05, y, f"{k}. " + w.label(n, width=44).replace("\n", "  "), fontsize=fontsize, va="top",
                 transform=ax.transAxes)
 
 
@@ -303,14 +327,17 @@ def _row(fig, spec, s: str, year: int, t: dict[str, pd.DataFrame], pending: Pend
     box = main_box(w.pos)
     far = [n for n, p in w.pos.items() if not _inside(p, box)]
     insets = [i for i in INSETS if sum(_inside(p, i.box) for p in w.pos.values()) >= 2]
-    gs = spec.subgridspec(3, 2, width_ratios=(2.05, 1), height_ratios=(1.25, 0.55, 0.8), wspace=0.04, hspace=0.12)
+    # the right column: the insets stacked (one gets the height the pair shares), the overview, the list
+    heights = (1.25,) if len(insets) <= 1 else (1.0,) * len(insets)
+    gs = spec.subgridspec(len(heights) + 2, 2, width_ratios=(2.05, 1), height_ratios=(*heights, 0.45, 0.8),
+                          wspace=0.04, hspace=0.12)
     main = fig.add_subplot(gs[:, 0])
     _main_map(main, w, box, insets, far, pending)
     main.set_title(f"{s}, {year}", fontsize=12, loc="left", fontweight="bold")
-    if insets:
-        _inset_map(fig.add_subplot(gs[0, 1]), w, insets[0], pending)
-    _overview(fig.add_subplot(gs[1, 1]), w, box, far, pending)
-    _far_list(fig.add_subplot(gs[2, 1]), w, far)
+    for k, inset in enumerate(insets):
+        _inset_map(fig.add_subplot(gs[k, 1]), w, inset, pending)
+    _overview(fig.add_subplot(gs[-2, 1]), w, box, far, pending)
+    _far_list(fig.add_subplot(gs[-1, 1]), w, far)
 
 
 def map_figsize(n_scenarios: int) -> tuple[float, float]:

@@ -65,12 +65,13 @@ def format_flows(flows: pd.DataFrame, year: int | None = None) -> str:
     flows, so there is no single corridor bottleneck to print."""
     def row(r: Any) -> str:
         share = "" if pd.isna(r.binding_share) else f" ({r.binding_share:.0%})"
+        gate = "-" if pd.isna(r.gateway_transit_p50_days) else f"{r.gateway_transit_p50_days:.1f}"
         return (f"{r.stream:<22}{r.commodity:<12}{r.delivered_mt:>13.2f}{r.lost_mt:>9.2f}{_transits(r)}"
-                f"{(r.binding or '-') + share}")
+                f"{gate:>8}   {(r.binding or '-') + share}")
 
     return _per_scenario(flows, year, "per flow (the binding node along each flow's route, share of the year)",
                          f"{'flow':<22}{'commodity':<12}{'delivered Mt':>13}{'lost Mt':>9}{'transit p50/p95 d':>19}"
-                         f"{'from port p50':>14}  binds", row)
+                         f"{'from port p50':>14}{'to gateway p50':>17}   binds", row)
 
 
 def format_commodities(cs: pd.DataFrame, year: int | None = None) -> str:

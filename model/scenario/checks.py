@@ -115,6 +115,11 @@ def check_references(s: Scenario, *, _aside: _SetAside | None = None) -> list[tu
                     out.append((("streams", sid, "shipment_t"),
                                 f"a shipment of {st.shipment_t:g} t does not fit {what} of node '{n}' "
                                 f"({attr} {cap:g} t); expected shipment_t <= {cap:g}"))
+        on_route = route.nodes()
+        for i, g in enumerate(st.gateway):
+            if g not in on_route:
+                out.append((("streams", sid, "gateway", i), f"'{clip(g)}' is not on the stream's route"
+                            f"{did_you_mean(g, on_route)}; expected one of its nodes: {', '.join(on_route)}"))
         if isinstance(st.volume_mt_per_year, dict):
             for y in st.volume_mt_per_year:
                 if not 1900 <= y <= 2200:

@@ -136,6 +136,10 @@ class StreamSpec(Strict):
         None, description="How long a shipment waits in a queue before it leaves for an outside option")
     transit_response: TransitResponse | None = Field(
         None, description="Offered volume that grows or shrinks with the corridor's expected transit time")
+    gateway: list[str] = Field(
+        [], description="Node ids on the route where the stream reaches its gateway (a Black Sea quay, an EU "
+        "port, the Turkish border): the transit to the first of them reached is recorded beside the "
+        "transit to the route's end (gateway_transit_*)")
 
     def volume_in(self, year: int) -> float:
         """Annual volume (Mt) in a calendar year: linear between the years given, constant outside.
