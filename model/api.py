@@ -164,9 +164,10 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     differences are paired. The first scenario is the reference of ``Results.differences``.
 
     ``replications`` defaults to the largest of the scenarios' own; ``seed`` to the first
-    scenario's; ``workers`` to one per core (results do not depend on it); ``scheduler``: a
-    Dask scheduler address instead. ``out``: also write the run folder there (tables, plots
-    and report unless ``plots=False``; ``figures=False``: the report without PNG figures;
+    scenario's; ``workers`` to one per core, or one per job for fewer than two jobs per core
+    (results do not depend on it); ``scheduler``: a Dask scheduler address instead. ``out``:
+    also write the run folder there (tables, plots and report unless ``plots=False``;
+    ``figures=False``: the report without PNG figures;
     ``year``: the map's year; ``xlsx``: also ``summary.xlsx``), keeping finished replications in ``out/jobs`` until it is
     complete, so that a call with ``resume=True`` after an interruption continues; the results
     are identical either way. Ctrl-C raises :class:`~model.experiments.pool.Interrupted`; a
