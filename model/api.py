@@ -33,7 +33,7 @@ from model.analysis.precision import FIRST_STAGE as PRECISION_FIRST_STAGE
 from model.core.limits import MAX_JOBS, MAX_REPLICATIONS, MAX_VARIANTS
 from model.experiments import defaults
 from model.experiments.pool import Interrupted, JobsFailed, Terminated
-from model.experiments.runner import FAILED, Progress, plan, run_tables
+from model.experiments.runner import FAILED, Progress, plan, pool_map, run_tables
 from model.outputs.folders import FolderRefused, RunFolder, default_run_dir, folder_name
 from model.outputs.results import NotAResultError, Results, RunInfo, read, read_many, run_definition
 from model.scenario.checks import after_horizon
@@ -205,7 +205,7 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     info = RunInfo(kind, base_seed, n, tuple(f for _, f in resolved), round(time.perf_counter() - t0, 3))
     res = Results.build(plain, per_rep, info)
     if folder is not None:
-        res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx)
+        res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx, pool=pool_map(workers))
     return res
 
 
@@ -272,7 +272,7 @@ def compare(folders: Sequence[str | Path], out: str | Path | None = None, *, plo
     :class:`~model.outputs.results.NotAResultError` with one line saying what it is."""
     res, notes = read_many([Path(f) for f in folders])
     if out is not None:
-        res.write(out, plots=plots, year=year, figures=figures, xlsx=xlsx)
+        res.write(out, plots=plots, year=year, figures=figures, xlsx=xlsx, pool=pool_map())
     return res, notes
 
 

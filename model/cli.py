@@ -310,7 +310,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for note in notes:
         log.warning("note: %s", note)
     out = _out(args, "compare")
-    res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx)
+    res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx, pool=api.pool_map())
     print(api.results_text(res, checks=False))
     print(f"\nComparison written to {out}/")
     return 0

@@ -182,6 +182,25 @@ def test_report_shows_each_chart_once(pair):
     assert {p.name for p in (out / "plots").glob("*.png")} >= set(pngs) | set(INTERACTIVE)  # every PNG as a file
 
 
+def test_figures_drawn_on_worker_processes_are_the_ones_drawn_here(pair, tmp_path):
+    """The command line draws a folder's figures on a pool (each figure a job, the dearest first): every PNG
+    and the report are the same as drawn one after the other in this process (plotly's random div ids aside)."""
+    from model.experiments.runner import pool_map
+
+    res, here = pair
+    pooled = res.write(tmp_path / "pooled", xlsx=True, pool=pool_map(2))
+    names = sorted(p.name for p in (here / "plots").glob("*.png"))
+    assert names == sorted(p.name for p in (pooled / "plots").glob("*.png")) and len(names) >= 9
+    for name in names:
+        assert (here / "plots" / name).read_bytes() == (pooled / "plots" / name).read_bytes(), name
+
+    def page(folder: Path) -> str:
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID",
+                      (folder / "report.html").read_text(encoding="utf-8"))
+
+    assert page(here) == page(pooled)
+
+
 def test_report_never_prints_nan_intervals(tmp_path):
     nodes = {"a": _port(SHIP / 4), "b": _port(SHIP / 2)}
     ref = make_scenario(nodes, {"x": stream(["a", "b"], 4.4, SHIP)}, name="ref")

@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, cast
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -353,6 +353,27 @@ def run_tables(jobs: Sequence[Job], *, seed: int | None, store: Path | None = No
     results = [frames(cast(dict[str, dict], stored[j.key])) for j in jobs]
     names = list(dict.fromkeys(n for r in results for n in r))
     return {n: pd.concat([r[n] for r in results if n in r], ignore_index=True) for n in names}
+
+
+def pool_map(workers: int | None = None) -> Callable[[Callable[..., Any], list[tuple]], list[Any]]:
+    """``pool(fn, calls)``: ``[fn(*call) for call in calls]`` computed on worker processes (as many as
+    :func:`workers_for` gives; in this process for one), in the calls' order: what a run folder's
+    figures are drawn on (:data:`model.outputs.report.Pool`). Ctrl-C stops them as it stops
+    replications; a call that raises is a bug, raised here with the worker's traceback."""
+    def pool(fn: Callable[..., Any], calls: list[tuple]) -> list[Any]:
+        out: list[Any] = [None] * len(calls)
+
+        def keep(i: int, value: Any) -> None:
+            out[i] = value
+
+        try:
+            run_jobs(fn, calls, [f"{getattr(fn, '__name__', 'call')} {i + 1}" for i in range(len(calls))], keep,
+                     workers=workers_for(workers, len(calls)) if calls else 1)
+        except JobsFailed as e:
+            raise RuntimeError("\n".join(f.traceback for f in e.failures)) from None
+        return out
+
+    return pool
 
 
 def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,

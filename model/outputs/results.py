@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +26,9 @@ from model.outputs.folders import package_versions, scenario_yaml, write_folder
 from model.analysis.measures import LOG_TABLES, PER_REPLICATION, TABLES
 from model.scenario.schema import Scenario
 from model.analysis.summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.outputs.report import Pool
 
 
 EXCEL_SHEETS = ("corridor_summary", "commodity_summary", "flow_summary", "capacity_values", "bound", "differences")
@@ -216,13 +220,15 @@ class Results:
                               self.shipments is not None)
 
     def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True,
-              xlsx: bool = False) -> Path:
+              xlsx: bool = False, pool: "Pool | None" = None) -> Path:
         """Write a complete run folder and return its path: resolved scenarios, every table,
         plots and ``report.html`` (unless ``plots=False``; with ``figures=False`` the report
         without the PNG figures, a quarter of a run's wall time), ``summary.xlsx`` with
         ``xlsx=True`` (:meth:`to_excel`), and ``manifest.json`` last
         (:class:`~model.outputs.folders.RunFolder`: ``folder`` must be new or empty, or the
-        folder this process claimed for these results). ``year`` is the year of the corridor map."""
+        folder this process claimed for these results). ``year`` is the year of the corridor map. ``pool``:
+        where the figures are drawn (:data:`~model.outputs.report.Pool`; by default here, one after the
+        other; the command line draws them on one worker process per core)."""
         from model.outputs.report import write_outputs
 
         def fill(out: Path) -> dict:
@@ -232,7 +238,7 @@ class Results:
             if self.shipments is not None:
                 self.shipments.to_parquet(out / "shipments.parquet", index=False)
             if plots:
-                write_outputs(out, self, year, figures)
+                write_outputs(out, self, year, figures, pool)
             if xlsx:
                 self.to_excel(out / "summary.xlsx")
             return self.manifest()
