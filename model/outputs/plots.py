@@ -526,7 +526,7 @@ def figure_jobs(t: dict[str, pd.DataFrame], folder: Path, year: int | None = Non
         figs.insert(3, ("differences.png", differences_chart, 0.3))
     jobs = [FigureJob(folder / name, fn, (t, folder / name), cost) for name, fn, cost in figs]
     if "network_nodes" in t:
-        jobs.append(FigureJob(folder / "corridor_map.png", corridor_map, (t, folder / "corridor_map.png", year), 8.0))
+        jobs.append(FigureJob(folder / "corridor_map.png", corridor_map, (t, folder / "corridor_map.png", year), 1.8))
     jobs.append(FigureJob(folder / "throughput_vs_capacity.png", throughput_vs_capacity,
                           (t["annual_nodes"], ", ".join(_scenarios(t["annual_nodes"])),
                            folder / "throughput_vs_capacity.png", node_names(t)), 3.0))
