@@ -203,7 +203,7 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
             folder.release()
         raise
     info = RunInfo(kind, base_seed, n, tuple(f for _, f in resolved), round(time.perf_counter() - t0, 3))
-    res = Results.build(plain, per_rep, info)
+    res = Results.build(plain, per_rep, info, pool_map(workers))
     if folder is not None:
         res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx, pool=pool_map(workers))
     return res

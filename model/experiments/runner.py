@@ -358,7 +358,7 @@ def run_tables(jobs: Sequence[Job], *, seed: int | None, store: Path | None = No
 def pool_map(workers: int | None = None) -> Callable[[Callable[..., Any], list[tuple]], list[Any]]:
     """``pool(fn, calls)``: ``[fn(*call) for call in calls]`` computed on worker processes (as many as
     :func:`workers_for` gives; in this process for one), in the calls' order: what a run folder's
-    figures are drawn on (:data:`model.outputs.report.Pool`). Ctrl-C stops them as it stops
+    figures are drawn on (:data:`model.analysis.bound.Pool`). Ctrl-C stops them as it stops
     replications; a call that raises is a bug, raised here with the worker's traceback."""
     def pool(fn: Callable[..., Any], calls: list[tuple]) -> list[Any]:
         out: list[Any] = [None] * len(calls)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
+from model.analysis.bound import Pool
 from model.scenario.diff import touched_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -217,11 +218,6 @@ def format_results(results: "Results") -> str:
     if len(results.scenarios) > 1 and not results.differences.empty:
         text += "\n\n" + format_differences(results.differences)
     return text
-
-
-Pool = Callable[[Callable[..., Any], list[tuple]], list[Any]]
-"""Runs ``fn(*call)`` for every call and returns the values in the calls' order, e.g. on worker
-processes (:func:`model.experiments.runner.pool_map`)."""
 
 
 def _here(fn: Callable[..., Any], calls: list[tuple]) -> list[Any]:

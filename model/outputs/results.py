@@ -28,7 +28,7 @@ from model.scenario.schema import Scenario
 from model.analysis.summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
 
 if TYPE_CHECKING:  # pragma: no cover
-    from model.outputs.report import Pool
+    from model.analysis.bound import Pool
 
 
 EXCEL_SHEETS = ("corridor_summary", "commodity_summary", "flow_summary", "capacity_values", "bound", "differences")
@@ -95,13 +95,14 @@ class Results:
 
     @classmethod
     def build(cls, scenarios: list[Scenario] | tuple[Scenario, ...], per_replication: dict[str, pd.DataFrame],
-              info: RunInfo) -> "Results":
-        """The one analysis pass: per-replication tables in, every table out."""
+              info: RunInfo, pool: "Pool | None" = None) -> "Results":
+        """The one analysis pass: per-replication tables in, every table out (``pool``: where the
+        capacity values' max-flows are computed, :func:`~model.analysis.bound.capacity_values_for_runs`)."""
         t = {n: TABLES[n].conform(per_replication[n]) if n in per_replication else _empty(n)
              for n in PER_REPLICATION}
         t["bound"] = TABLES["bound"].conform(bounds_for_runs(list(scenarios), t["annual_nodes"]))
         t["capacity_values"] = TABLES["capacity_values"].conform(
-            capacity_values_for_runs(list(scenarios), t["annual_nodes"]))
+            capacity_values_for_runs(list(scenarios), t["annual_nodes"], pool))
         t["summary"] = long_summary(t)
         t["flow_summary"] = flow_summary(t)
         t["corridor_summary"] = corridor_summary(t)
@@ -227,7 +228,7 @@ class Results:
         ``xlsx=True`` (:meth:`to_excel`), and ``manifest.json`` last
         (:class:`~model.outputs.folders.RunFolder`: ``folder`` must be new or empty, or the
         folder this process claimed for these results). ``year`` is the year of the corridor map. ``pool``:
-        where the figures are drawn (:data:`~model.outputs.report.Pool`; by default here, one after the
+        where the figures are drawn (:data:`~model.analysis.bound.Pool`; by default here, one after the
         other; the command line draws them on one worker process per core)."""
         from model.outputs.report import write_outputs
 
