@@ -416,7 +416,7 @@ def map_figure(t: dict[str, pd.DataFrame], year: int | None = None):
         _row(fig, rows[i], s, year, t, pending)
     foot = fig.add_subplot(rows[-1])
     foot.axis("off")
-    fig.canvas.draw()  # the constrained layout fixes every axis before labels are moved apart in pixels
+    fig.draw_without_rendering()  # the constrained layout fixes every axis before labels are placed in pixels
     fig.set_layout_engine("none")
     for place in pending:
         place()
