@@ -116,6 +116,9 @@ def episode_arrays(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -
     if not names or not firsts:
         return _episodes(names, kept, parts)
     t0, t_end = min(firsts), max(float(e[-1]) for e in ends if len(e))
+    # each node's periods' ends and lengths, after one for "no period yet" (it covers nothing)
+    end_of = [np.concatenate([[-np.inf], ps[:, 1]]) for ps in kept]
+    length_of = [np.concatenate([[-1.0], ps[:, 1] - ps[:, 0]]) for ps in kept]
     carry: list | None = None  # the episode still going at the end of the last window: [node, period, start, end]
     prev: tuple[bool, int, int] | None = None  # (covered, node, period) of the last segment so far
     lo_w = t0
@@ -136,16 +139,16 @@ def episode_arrays(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -
         for k, ps in enumerate(kept):
             if not len(ps):
                 continue
-            # the last period starting by each segment: those starting before the window, and those
-            # starting at a cut point of it up to the segment's own (every start in it is one)
+            # the last period starting by each segment (1 + its index, 0 for none yet): those starting
+            # before the window, and those starting at a cut point of it up to the segment's own (every
+            # start in it is one)
             before, upto = starts_in[k]
-            i = np.cumsum(np.bincount(np.searchsorted(cuts, ps[before:upto, 0]), minlength=len(cuts))[:-1]) + (before - 1)
-            j = np.maximum(i, 0)
-            length = np.where((i >= 0) & (ps[j, 1] >= hi), ps[j, 1] - ps[j, 0], -1.0)
+            i = np.cumsum(np.bincount(np.searchsorted(cuts, ps[before:upto, 0]), minlength=len(cuts))[:-1]) + before
+            length = np.where(end_of[k][i] >= hi, length_of[k][i], -1.0)  # -1: not covered by it
             better = length > best_len  # strictly: the first node wins a tie (as argmax would)
-            best_len = np.where(better, length, best_len)
-            best = np.where(better, k, best)
-            which = np.where(better, i, which)
+            best_len[better] = length[better]
+            best[better] = k
+            which[better] = i[better] - 1
         covered = best_len >= 0
         # a run of covered segments with the same (node, period) is one episode
         cont = np.zeros(len(lo), dtype=bool)  # segment j carries on segment j-1's episode
