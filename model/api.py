@@ -33,7 +33,7 @@ from model.analysis.precision import FIRST_STAGE as PRECISION_FIRST_STAGE
 from model.core.limits import MAX_JOBS, MAX_REPLICATIONS, MAX_VARIANTS
 from model.experiments import defaults
 from model.experiments.pool import Interrupted, JobsFailed, Terminated
-from model.experiments.runner import FAILED, Progress, plan, run_tables
+from model.experiments.runner import FAILED, Progress, plan, pool_map, run_tables
 from model.outputs.folders import FolderRefused, RunFolder, default_run_dir, folder_name
 from model.outputs.results import NotAResultError, Results, RunInfo, read, read_many, run_definition
 from model.scenario.checks import after_horizon
@@ -164,9 +164,10 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
     differences are paired. The first scenario is the reference of ``Results.differences``.
 
     ``replications`` defaults to the largest of the scenarios' own; ``seed`` to the first
-    scenario's; ``workers`` to one per core (results do not depend on it); ``scheduler``: a
-    Dask scheduler address instead. ``out``: also write the run folder there (tables, plots
-    and report unless ``plots=False``; ``figures=False``: the report without PNG figures;
+    scenario's; ``workers`` to one per core, or one per job for fewer than two jobs per core
+    (results do not depend on it); ``scheduler``: a Dask scheduler address instead. ``out``:
+    also write the run folder there (tables, plots and report unless ``plots=False``;
+    ``figures=False``: the report without PNG figures;
     ``year``: the map's year; ``xlsx``: also ``summary.xlsx``), keeping finished replications in ``out/jobs`` until it is
     complete, so that a call with ``resume=True`` after an interruption continues; the results
     are identical either way. Ctrl-C raises :class:`~model.experiments.pool.Interrupted`; a
@@ -202,9 +203,9 @@ def batch(scenarios: Sequence[ScenarioLike], *, replications: int | None = None,
             folder.release()
         raise
     info = RunInfo(kind, base_seed, n, tuple(f for _, f in resolved), round(time.perf_counter() - t0, 3))
-    res = Results.build(plain, per_rep, info)
+    res = Results.build(plain, per_rep, info, pool_map(workers))
     if folder is not None:
-        res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx)
+        res.write(folder.path, plots=plots, year=year, figures=figures, xlsx=xlsx, pool=pool_map(workers))
     return res
 
 
@@ -271,7 +272,7 @@ def compare(folders: Sequence[str | Path], out: str | Path | None = None, *, plo
     :class:`~model.outputs.results.NotAResultError` with one line saying what it is."""
     res, notes = read_many([Path(f) for f in folders])
     if out is not None:
-        res.write(out, plots=plots, year=year, figures=figures, xlsx=xlsx)
+        res.write(out, plots=plots, year=year, figures=figures, xlsx=xlsx, pool=pool_map())
     return res, notes
 
 

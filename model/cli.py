@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, parents=[common])
 
     def runs(c: argparse.ArgumentParser, what: str) -> None:
-        c.add_argument("--workers", type=_workers, help="worker processes (default: one per core)")
+        c.add_argument("--workers", type=_workers, help="worker processes (default: one per core, or one per job "
+                       "when there are fewer than two jobs per core)")
         c.add_argument("--scheduler", type=_scheduler, help="Dask scheduler address (tcp://host:port) to run on a "
                        "cluster instead of local workers")
         c.add_argument("--resume", action="store_true", help=f"continue an interrupted {what} in --out")
@@ -318,7 +319,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for note in notes:
         log.warning("note: %s", note)
     out = _out(args, "compare")
-    res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx)
+    res.write(out, year=args.year, figures=not args.no_plots, xlsx=args.xlsx, pool=api.pool_map())
     print(api.results_text(res, checks=False))
     print(f"\nComparison written to {out}/")
     return 0

@@ -56,6 +56,44 @@ def _reference_episodes(periods: dict[str, list[tuple[float, float]]]) -> list[E
     return out
 
 
+def _reference_shares(periods: dict[str, list[tuple[float, float]]], bounds: list[float]) -> dict[str, dict]:
+    """The definition, interval by interval: consecutive episodes of two nodes whose periods overlap
+    give both that overlap as shifting time; a node's sole time is its episodes less its shifting
+    time; each summed per window by clipping."""
+    eps = _reference_episodes(periods)
+
+    def union(iv: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        out: list[list[float]] = []
+        for a, b in sorted(iv):
+            if out and a <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return [(a, b) for a, b in out]
+
+    def minus(iv: list[tuple[float, float]], holes: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for h0, h1 in holes:
+            iv = [p for a, b in iv for p in ((a, min(b, h0)), (max(a, h1), b)) if p[1] > p[0]]
+        return iv
+
+    def per_window(iv: list[tuple[float, float]]) -> list[float]:
+        return [sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in iv) for lo, hi in zip(bounds, bounds[1:])]
+
+    shifting: dict[str, list[tuple[float, float]]] = {n: [] for n in periods}
+    for e1, e2 in zip(eps, eps[1:]):
+        a, b = max(e1.period[0], e2.period[0]), min(e1.period[1], e2.period[1])
+        if e1.node != e2.node and b > a:
+            shifting[e1.node].append((a, b))
+            shifting[e2.node].append((a, b))
+    out = {}
+    for n, ps in periods.items():
+        shift = union(shifting[n])
+        mine = union([(e.start, e.end) for e in eps if e.node == n])
+        out[n] = {"active": per_window(union([p for p in ps if p[1] > p[0]])), "sole": per_window(minus(mine, shift)),
+                  "shifting": per_window(shift)}
+    return out
+
+
 def _disjoint(draw_starts: list[int]) -> list[tuple[float, float]]:
     pts = sorted(set(draw_starts))
     return [(float(a), float(b)) for a, b in zip(pts[::2], pts[1::2])]
@@ -74,6 +112,10 @@ def test_vectorised_episodes_follow_the_definition(raw, window_h):
     assert episodes(flat, window_h=window_h) == _reference_episodes(periods)
     shares = shares_by_window(periods, [0.0, 30.0, 61.0])
     assert shares_by_window(flat, [0.0, 30.0, 61.0]) == shares
+    reference = _reference_shares(periods, [0.0, 30.0, 61.0])
+    for n in periods:  # (the reference sums clipped pieces, the fast path differences of running totals)
+        for k in ("active", "sole", "shifting"):
+            assert shares[n][k] == pytest.approx(reference[n][k], rel=1e-12, abs=1e-9), (n, k)
     for n, ps in periods.items():  # active hours per window add up to each node's periods
         assert sum(shares[n]["active"]) == pytest.approx(sum(b - a for a, b in ps))
 
@@ -94,6 +136,8 @@ def test_episodes_of_touching_periods_follow_the_definition(raw, window_h):
                 t += length
         periods[f"n{i}"] = ps
     assert episodes(periods, window_h=window_h) == _reference_episodes(periods)
+    shares, reference = shares_by_window(periods, [0.0, 50.0, 500.0]), _reference_shares(periods, [0.0, 50.0, 500.0])
+    assert {n: {k: pytest.approx(v, rel=1e-12, abs=1e-9) for k, v in r.items()} for n, r in reference.items()} == shares
 
 
 def test_vectorised_summary_equals_one_group_at_a_time():

@@ -45,7 +45,9 @@ def test_two_saturated_nodes_of_one_route_are_both_binding():
     assert row["binding"] == "a + b (both binding)", row["binding"]
     assert row["binding_share"] >= 0.98
     assert set(r.flow_bottlenecks["node"]) == {"a", "b"}
-    assert "both binding" in model.outputs.report.format_results(r)
+    from model.outputs.report import format_results  # (model.outputs does not import its modules)
+
+    assert "both binding" in format_results(r)
 
 
 def test_capacity_values_are_the_bound_sensitivity_by_hand():
@@ -61,6 +63,31 @@ def test_capacity_values_are_the_bound_sensitivity_by_hand():
     assert cv.loc["a", "bound_gain_t"] == pytest.approx(0.05e6) and cv.loc["a", "shadow_price"] == pytest.approx(0.5)
     assert cv.loc["b", "bound_gain_t"] == pytest.approx(0.0, abs=1e-6)
     assert cv.loc["c", "bound_gain_t"] == pytest.approx(0.2e6) and cv.loc["c", "shadow_price"] == pytest.approx(1.0)
+
+
+def test_capacity_values_in_blocks_of_years_on_a_pool_are_the_whole_horizons():
+    """A run's capacity values are computed in blocks of years on the figures' pool: the same table, bit
+    for bit, as one pass over each scenario's horizon (each year's max-flows are its own)."""
+    import datetime
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model.analysis.bound import capacity_values, capacity_values_for_runs
+    from model.experiments.runner import pool_map
+    from model.scenario.loader import load_scenario
+
+    base = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
+    runs = [base.model_copy(update={"name": n, "end_date": datetime.date(2030, 1, 1)}) for n in ("a", "b")]
+    nodes = list(base.nodes)
+    annual = pd.DataFrame([{"scenario": s.name, "replication": 0, "year": y, "node": n,
+                            "capacity_t": 1e6 * (1 + (k % 7) + 0.3 * (y - 2024) + (s.name == "b"))}
+                           for s in runs for y in range(2024, 2030) for k, n in enumerate(nodes)])
+    whole = pd.concat([capacity_values(s, annual[annual["scenario"] == s.name]).assign(scenario=s.name) for s in runs],
+                      ignore_index=True)[["scenario", "year", "node", "capacity_t", "bound_gain_t", "shadow_price"]]
+    assert (whole["bound_gain_t"] > 0).any()
+    pd.testing.assert_frame_equal(capacity_values_for_runs(runs, annual, pool_map(2)), whole, check_exact=True)
+    pd.testing.assert_frame_equal(capacity_values_for_runs(runs, annual), whole, check_exact=True)
 
 
 def test_batch_throughput_plot_keeps_each_scenarios_capacity_line(tmp_path):

@@ -76,10 +76,12 @@ def _covers(a, b, slack_px: float = 2.0) -> bool:
     return min(a.x1, b.x1) - max(a.x0, b.x0) > slack_px and min(a.y1, b.y1) - max(a.y0, b.y0) > slack_px
 
 
-def test_map_labels_do_not_cover_each_other():
+@pytest.mark.parametrize("n", [1, 4])
+def test_map_labels_do_not_cover_each_other(n):
     """On the baseline network, in the main map and each inset (Baku/Alat, the Georgian ports), no
-    two labels overlap by more than their padding (touching is allowed, covering is not)."""
-    fig = map_figure(_map_tables(1))
+    two labels overlap by more than their padding (touching is allowed, covering is not), also in
+    the small insets of a 4-scenario batch."""
+    fig = map_figure(_map_tables(n))
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     checked = 0
@@ -91,7 +93,7 @@ def test_map_labels_do_not_cover_each_other():
         for a, b in itertools.combinations(boxes, 2):
             assert not _covers(a, b), (a, b)
         checked += 1
-    assert checked == 1 + len(INSETS)
+    assert checked == n * (1 + len(INSETS))
     plt.close(fig)
 
 
@@ -180,6 +182,25 @@ def test_report_shows_each_chart_once(pair):
     assert len(re.findall(r'Plotly\.newPlot\(\s*"', page)) == len(INTERACTIVE) == 3  # delivered, utilisation, differences
     assert len(re.findall(r"plotly\.js v\d", page)) == 1  # plotly.js embedded once (its banner)
     assert {p.name for p in (out / "plots").glob("*.png")} >= set(pngs) | set(INTERACTIVE)  # every PNG as a file
+
+
+def test_figures_drawn_on_worker_processes_are_the_ones_drawn_here(pair, tmp_path):
+    """The command line draws a folder's figures on a pool (each figure a job, the dearest first): every PNG
+    and the report are the same as drawn one after the other in this process (plotly's random div ids aside)."""
+    from model.experiments.runner import pool_map
+
+    res, here = pair
+    pooled = res.write(tmp_path / "pooled", xlsx=True, pool=pool_map(2))
+    names = sorted(p.name for p in (here / "plots").glob("*.png"))
+    assert names == sorted(p.name for p in (pooled / "plots").glob("*.png")) and len(names) >= 9
+    for name in names:
+        assert (here / "plots" / name).read_bytes() == (pooled / "plots" / name).read_bytes(), name
+
+    def page(folder: Path) -> str:
+        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "ID",
+                      (folder / "report.html").read_text(encoding="utf-8"))
+
+    assert page(here) == page(pooled)
 
 
 def test_report_never_prints_nan_intervals(tmp_path):

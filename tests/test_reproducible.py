@@ -79,6 +79,17 @@ def test_workers_do_not_change_batch_results(scenario):
     assert_frame_equal(rep2, alone)
 
 
+def test_a_job_each_when_fewer_than_two_per_core(monkeypatch):
+    """By default 3 replications on 2 cores run in 3 processes (the cores share the third instead of
+    one idling while the other runs it); asked for, or from two jobs per core on, one per core."""
+    import model.experiments.runner as runner
+
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
+    assert [runner.workers_for(None, n) for n in (1, 2, 3, 4, 5, 20)] == [1, 2, 3, 2, 2, 2]
+    assert [runner.workers_for(2, n) for n in (1, 3, 4)] == [1, 2, 2]
+    assert runner.workers_for(8, 3) == 2  # never more than the cores when asked
+
+
 def test_an_unrelated_stream_and_node_shift_no_other_random_stream(scenario):
     """Named random streams: adding a node and a stream that share nothing with the
     rest leaves every other node's and stream's results unchanged."""

@@ -35,7 +35,7 @@ from typing import Mapping, Sequence, Union
 
 import numpy as np
 
-from model.core.timeline import sorted_periods, union_intervals as _union, union_periods
+from model.core.timeline import sorted_periods, union_periods
 
 Interval = tuple[float, float]
 Periods = Union[np.ndarray, array, Sequence[Interval]]
@@ -72,7 +72,31 @@ def _sorted_periods(p: Periods) -> np.ndarray:
     return sorted_periods(ps)
 
 
+@dataclass(frozen=True)
+class Episodes:
+    """Episodes as arrays, in time order: episode i is node ``names[node[i]]`` from ``start[i]``
+    to ``end[i]``, made the bottleneck by its active period ``period[i]`` (start, end)."""
+
+    names: list[str]
+    node: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    period: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.node)
+
+    def as_list(self) -> list[Episode]:
+        return [Episode(self.names[n], s, e, (p0, p1)) for n, s, e, (p0, p1) in
+                zip(self.node.tolist(), self.start.tolist(), self.end.tolist(), self.period.tolist())]
+
+
 def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list[Episode]:
+    """Momentary bottlenecks over time, merged into episodes (:func:`episode_arrays` as a list)."""
+    return episode_arrays(periods, window_h).as_list()
+
+
+def episode_arrays(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> Episodes:
     """Momentary bottlenecks over time, merged into episodes.
 
     The cut points (every period's ends) split time into segments, each covered whole
@@ -81,15 +105,20 @@ def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list
     node over the segments of one window of ``window_h`` hours at a time; a window's
     bounds only split segments (both halves have the same covering periods), and an
     episode carries on across them, so the episodes do not depend on the window.
+    The episodes of a window are arrays too (no Python object per episode: a 28-year
+    replication has some 30,000 of them per chain of nodes).
     """
     names = list(periods)
     kept = [_sorted_periods(periods[n]) for n in names]
     ends = [np.sort(ps[:, 1]) if not np.all(ps[1:, 1] >= ps[:-1, 1]) else ps[:, 1] for ps in kept]
     firsts = [ps[0, 0] for ps in kept if len(ps)]
+    parts: list[tuple[np.ndarray, ...]] = []  # per window: node, period index, start, end of its finished episodes
     if not names or not firsts:
-        return []
+        return _episodes(names, kept, parts)
     t0, t_end = min(firsts), max(float(e[-1]) for e in ends if len(e))
-    out: list[Episode] = []
+    # each node's periods' ends and lengths, after one for "no period yet" (it covers nothing)
+    end_of = [np.concatenate([[-np.inf], ps[:, 1]]) for ps in kept]
+    length_of = [np.concatenate([[-1.0], ps[:, 1] - ps[:, 0]]) for ps in kept]
     carry: list | None = None  # the episode still going at the end of the last window: [node, period, start, end]
     prev: tuple[bool, int, int] | None = None  # (covered, node, period) of the last segment so far
     lo_w = t0
@@ -97,10 +126,11 @@ def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list
         hi_w = min(lo_w + window_h, t_end)
         if t_end - hi_w < window_h * 1e-9:
             hi_w = t_end
+        starts_in = [(int(np.searchsorted(ps[:, 0], lo_w, side="left")), int(np.searchsorted(ps[:, 0], hi_w, side="right")))
+                     for ps in kept]
         cuts = np.unique(np.concatenate(
             [np.array([lo_w, hi_w])]
-            + [ps[np.searchsorted(ps[:, 0], lo_w, side="left"):np.searchsorted(ps[:, 0], hi_w, side="right"), 0]
-               for ps in kept]
+            + [ps[a:b, 0] for ps, (a, b) in zip(kept, starts_in)]
             + [e[np.searchsorted(e, lo_w, side="left"):np.searchsorted(e, hi_w, side="right")] for e in ends]))
         lo, hi = cuts[:-1], cuts[1:]
         best_len = np.full(len(lo), -1.0)
@@ -109,13 +139,16 @@ def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list
         for k, ps in enumerate(kept):
             if not len(ps):
                 continue
-            i = np.searchsorted(ps[:, 0], lo, side="right") - 1  # the last period starting by the segment
-            j = np.maximum(i, 0)
-            length = np.where((i >= 0) & (ps[j, 1] >= hi), ps[j, 1] - ps[j, 0], -1.0)
+            # the last period starting by each segment (1 + its index, 0 for none yet): those starting
+            # before the window, and those starting at a cut point of it up to the segment's own (every
+            # start in it is one)
+            before, upto = starts_in[k]
+            i = np.cumsum(np.bincount(np.searchsorted(cuts, ps[before:upto, 0]), minlength=len(cuts))[:-1]) + before
+            length = np.where(end_of[k][i] >= hi, length_of[k][i], -1.0)  # -1: not covered by it
             better = length > best_len  # strictly: the first node wins a tie (as argmax would)
-            best_len = np.where(better, length, best_len)
-            best = np.where(better, k, best)
-            which = np.where(better, i, which)
+            best_len[better] = length[better]
+            best[better] = k
+            which[better] = i[better] - 1
         covered = best_len >= 0
         # a run of covered segments with the same (node, period) is one episode
         cont = np.zeros(len(lo), dtype=bool)  # segment j carries on segment j-1's episode
@@ -127,46 +160,57 @@ def episodes(periods: Mapping[str, Periods], window_h: float = WINDOW_H) -> list
             if cont[0]:  # the episode goes on into this window
                 carry[3] = float(hi[breaks[0] - 1]) if len(breaks) else float(hi[-1])
             if len(breaks):
-                out.append(_episode(names, kept, carry))
+                parts.append(tuple(np.array([v]) for v in carry))
                 carry = None
-        for n, a in enumerate(breaks):
-            if not covered[a]:
-                continue
-            z = breaks[n + 1] - 1 if n + 1 < len(breaks) else len(lo) - 1
-            ep = [int(best[a]), int(which[a]), float(lo[a]), float(hi[z])]
-            if n + 1 < len(breaks):
-                out.append(_episode(names, kept, ep))
-            else:
-                carry = ep  # it may go on in the next window
+        if len(breaks):
+            last = np.empty(len(breaks), dtype=np.int64)  # the last segment of each break's run
+            last[:-1] = breaks[1:] - 1
+            last[-1] = len(lo) - 1
+            done = covered[breaks[:-1]]  # every run but the last is finished; uncovered runs are no episode
+            a, z = breaks[:-1][done], last[:-1][done]
+            parts.append((best[a], which[a], lo[a], hi[z]))
+            if covered[breaks[-1]]:  # the last run may go on in the next window
+                b = breaks[-1]
+                carry = [int(best[b]), int(which[b]), float(lo[b]), float(hi[-1])]
         prev = (bool(covered[-1]), int(best[-1]), int(which[-1]))
         lo_w = hi_w
     if carry is not None:
-        out.append(_episode(names, kept, carry))
-    return out
+        parts.append(tuple(np.array([v]) for v in carry))
+    return _episodes(names, kept, parts)
 
 
-def _episode(names: list[str], kept: list[np.ndarray], ep: list) -> Episode:
-    node, pi, start, end = ep
-    p = kept[node][pi]
-    return Episode(names[node], start, end, (float(p[0]), float(p[1])))
+def _episodes(names: list[str], kept: list[np.ndarray], parts: list[tuple[np.ndarray, ...]]) -> Episodes:
+    if not parts:
+        empty = np.empty(0)
+        return Episodes(names, np.empty(0, dtype=np.int64), empty, empty, np.empty((0, 2)))
+    node, which, start, end = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    node = node.astype(np.int64)
+    offset = np.cumsum([0] + [len(ps) for ps in kept])
+    every = np.concatenate(kept) if kept else np.empty((0, 2))
+    return Episodes(names, node, start.astype(np.float64), end.astype(np.float64),
+                    every[offset[node] + which.astype(np.int64)])
 
 
-def _subtract(intervals: list[Interval], holes: list[Interval]) -> list[Interval]:
-    """Parts of sorted disjoint ``intervals`` outside sorted disjoint ``holes``."""
-    out: list[Interval] = []
-    j = 0
-    for a, b in intervals:
-        while j < len(holes) and holes[j][1] <= a:
-            j += 1
-        k, cur = j, a
-        while k < len(holes) and holes[k][0] < b:
-            if holes[k][0] > cur:
-                out.append((cur, holes[k][0]))
-            cur = max(cur, holes[k][1])
-            k += 1
-        if cur < b:
-            out.append((cur, b))
-    return out
+def _subtract(intervals: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """Parts of sorted disjoint ``intervals`` outside sorted disjoint ``holes`` ((n, 2) arrays,
+    as :func:`~model.core.timeline.union_periods` makes them): each interval cut by the gaps
+    between the holes, pieces of positive length only."""
+    if not len(holes) or not len(intervals):
+        return intervals
+    gaps = np.empty((len(holes) + 1, 2))  # the complement of the holes
+    gaps[0, 0], gaps[-1, 1] = -np.inf, np.inf
+    gaps[1:, 0] = holes[:, 1]
+    gaps[:-1, 1] = holes[:, 0]
+    a, b = intervals[:, 0], intervals[:, 1]
+    first = np.searchsorted(gaps[:, 1], a, side="right")  # the first gap ending after the interval starts
+    stop = np.searchsorted(gaps[:, 0], b, side="left")  # past the last gap starting before it ends
+    count = np.maximum(stop - first, 0)
+    owner = np.repeat(np.arange(len(intervals)), count)
+    g = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+    lo = np.maximum(a[owner], gaps[g, 0])
+    hi = np.minimum(b[owner], gaps[g, 1])
+    keep = hi > lo
+    return np.column_stack([lo[keep], hi[keep]])
 
 
 def _per_window(intervals: list[Interval] | np.ndarray, bounds: list[float]) -> list[float]:
@@ -187,19 +231,19 @@ def _per_window(intervals: list[Interval] | np.ndarray, bounds: list[float]) -> 
 
 def shares_by_window(periods: Mapping[str, Periods], bounds: list[float]) -> dict[str, dict[str, list[float]]]:
     """Per node, per window [bounds[i], bounds[i+1]): hours active, sole and shifting."""
-    eps = episodes(periods)
-    windows: dict[str, list[Interval]] = {n: [] for n in periods}
-    for e1, e2 in zip(eps, eps[1:]):
-        if e1.node == e2.node:
-            continue
-        a, b = max(e1.period[0], e2.period[0]), min(e1.period[1], e2.period[1])
-        if b > a:  # overlapping active periods: a shifting bottleneck
-            windows[e1.node].append((a, b))
-            windows[e2.node].append((a, b))
+    eps = episode_arrays(periods)
+    # consecutive episodes of two nodes whose active periods overlap: a shifting bottleneck, both nodes
+    # get the overlap
+    pair = eps.node[1:] != eps.node[:-1]
+    lo = np.maximum(eps.period[:-1, 0], eps.period[1:, 0])
+    hi = np.minimum(eps.period[:-1, 1], eps.period[1:, 1])
+    pair &= hi > lo
+    first, second, overlap = eps.node[:-1][pair], eps.node[1:][pair], np.column_stack([lo[pair], hi[pair]])
+    mine_all = np.column_stack([eps.start, eps.end])
     out: dict[str, dict[str, list[float]]] = {}
-    for n in periods:
-        shift = _union(windows[n])
-        mine = _union([(e.start, e.end) for e in eps if e.node == n])
+    for k, n in enumerate(eps.names):
+        shift = union_periods(overlap[(first == k) | (second == k)])
+        mine = union_periods(mine_all[eps.node == k])
         out[n] = {
             "active": _per_window(union_periods(as_array(periods[n])), bounds),
             "sole": _per_window(_subtract(mine, shift), bounds),

@@ -38,8 +38,8 @@ do not step up, delivered <= bound holds year by year.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -202,7 +202,8 @@ def format_bound(bound: pd.DataFrame, delivered_mt: Mapping[int, float] | None =
 
 
 def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping, step: float = 0.10,
-                    background: Literal["subtract", "ignore"] = "subtract") -> pd.DataFrame:
+                    background: Literal["subtract", "ignore"] = "subtract",
+                    years: Sequence[int] | None = None) -> pd.DataFrame:
     """What more capacity at each node is worth to the corridor, by the static bound of
     the year's demand (each stream's expected tonnes enter through their own source
     edge, so capacity beyond what is offered is worth nothing): per year and node with a
@@ -211,9 +212,10 @@ def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     whole minimum cut and 10% more stays below the next cut; 0 where another node or
     demand binds; in between when the next cut comes first). Exact for the bound (one
     max-flow per node and year), a ceiling for the simulation, whose queues and storms
-    give less."""
-    years = YearGrid(scenario.start_date, scenario.end_date).years
-    caps = _capacity_lookup(node_capacity_t, years)
+    give less. ``years``: only these (default: every year of the scenario)."""
+    every = YearGrid(scenario.start_date, scenario.end_date).years
+    caps = _capacity_lookup(node_capacity_t, every)
+    years = every if years is None else list(years)
     bound_of = demand_bound(scenario, background)
     rows = []
     for y in years:
@@ -263,9 +265,34 @@ def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:
     return out
 
 
-def capacity_values_for_runs(scenarios: list[Scenario], annual_nodes: pd.DataFrame) -> pd.DataFrame:
-    """:func:`capacity_values` of every scenario of a run or batch, from the capacities the runs recorded."""
-    parts = [capacity_values(s, node_capacity_from_tables(annual_nodes, s.name)).assign(scenario=s.name)
-             for s in scenarios if not annual_nodes.empty]
+Pool = Callable[[Callable[..., Any], list[tuple]], list[Any]]
+"""``pool(fn, calls)``: ``[fn(*call) for call in calls]`` in the calls' order, perhaps on worker processes
+(:func:`model.experiments.runner.pool_map`); a run folder's figures are drawn on one too."""
+
+YEAR_BLOCKS = 4
+""":func:`capacity_values_for_runs` computes each scenario's years in this many blocks (jobs of a pool)."""
+
+
+def capacity_values_for_runs(scenarios: list[Scenario], annual_nodes: pd.DataFrame,
+                             pool: Pool | None = None) -> pd.DataFrame:
+    """:func:`capacity_values` of every scenario of a run or batch, from the capacities the runs recorded;
+    each scenario's years in :data:`YEAR_BLOCKS` blocks of consecutive years, on ``pool`` when given (the
+    values do not depend on it: each year's max-flows are its own)."""
     cols = ["scenario", "year", "node", "capacity_t", "bound_gain_t", "shadow_price"]
-    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    if annual_nodes.empty or not scenarios:
+        return pd.DataFrame(columns=cols)
+    calls: list[tuple] = []
+    owner: list[str] = []
+    for s in scenarios:
+        caps = node_capacity_from_tables(annual_nodes, s.name)
+        years = YearGrid(s.start_date, s.end_date).years
+        for block in np.array_split(np.asarray(years), min(YEAR_BLOCKS, len(years))):
+            calls.append((s, caps, 0.10, "subtract", [int(y) for y in block]))
+            owner.append(s.name)
+    done = pool(capacity_values, calls) if pool is not None else [capacity_values(*c) for c in calls]
+    parts = []
+    for s in scenarios:
+        mine = [df for df, name in zip(done, owner) if name == s.name]
+        rows = [df for df in mine if len(df)] or mine[:1]  # (an empty block's columns have no dtype)
+        parts.append(pd.concat(rows, ignore_index=True).assign(scenario=s.name))
+    return pd.concat(parts, ignore_index=True)[cols]

@@ -27,7 +27,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, cast
+from typing import Any, Callable, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -57,12 +57,16 @@ def default_workers() -> int:
 def workers_for(asked: int | None, jobs: int) -> int:
     """Local worker processes for ``jobs`` jobs: as asked (default one per core), but never more
     than the jobs or the cores (a simulation is CPU-bound: more processes than cores only cost
-    memory), with a note when the request is cut."""
+    memory), with a note when the request is cut. By default, between one and two jobs per core
+    get a process each: the cores then share the last jobs instead of one core running the last
+    alone while the others idle (3 replications on 2 cores take 1.5 replication times, not 2)."""
     cores = default_workers()
     n = asked or cores
     if n > cores:
         note(f"--workers {n}: using {cores}, one per core of this machine (more processes only cost memory)")
         n = cores
+    if asked is None and cores < jobs < 2 * cores:
+        n = jobs
     return max(1, min(n, jobs))
 
 
@@ -349,6 +353,27 @@ def run_tables(jobs: Sequence[Job], *, seed: int | None, store: Path | None = No
     results = [frames(cast(dict[str, dict], stored[j.key])) for j in jobs]
     names = list(dict.fromkeys(n for r in results for n in r))
     return {n: pd.concat([r[n] for r in results if n in r], ignore_index=True) for n in names}
+
+
+def pool_map(workers: int | None = None) -> Callable[[Callable[..., Any], list[tuple]], list[Any]]:
+    """``pool(fn, calls)``: ``[fn(*call) for call in calls]`` computed on worker processes (as many as
+    :func:`workers_for` gives; in this process for one), in the calls' order: what a run folder's
+    figures are drawn on (:data:`model.analysis.bound.Pool`). Ctrl-C stops them as it stops
+    replications; a call that raises is a bug, raised here with the worker's traceback."""
+    def pool(fn: Callable[..., Any], calls: list[tuple]) -> list[Any]:
+        out: list[Any] = [None] * len(calls)
+
+        def keep(i: int, value: Any) -> None:
+            out[i] = value
+
+        try:
+            run_jobs(fn, calls, [f"{getattr(fn, '__name__', 'call')} {i + 1}" for i in range(len(calls))], keep,
+                     workers=workers_for(workers, len(calls)) if calls else 1)
+        except JobsFailed as e:
+            raise RuntimeError("\n".join(f.traceback for f in e.failures)) from None
+        return out
+
+    return pool
 
 
 def run_scenario(scenario: Scenario, replications: int | None = None, seed: int | None = None,

@@ -8,8 +8,8 @@ and what lies between them (the Caspian, the Black Sea) is water.
 Each scenario is one row of the figure (a batch stacks its scenarios), made of three maps:
 
 * the main map, centred on the Caspian crossing (Aktau/Kuryk to Alat), where the corridor
-  jams: every node west of the Caspian's east shore, labelled (labels moved apart by
-  adjustText so none covers another);
+  jams: every node west of the Caspian's east shore, labelled (each label at the nearest place
+  beside its point where it covers no other label, marker or note: :func:`place_labels`);
 * insets of crowded places (Baku/Alat, with its four port nodes within 30 km; the Georgian
   ports, Poti, Batumi and Anaklia, with the rail sections to them), their boxes outlined on
   the main map, stacked at its right;
@@ -41,7 +41,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from adjustText import adjust_text  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from model.nodes import kind_of  # noqa: E402
@@ -197,39 +196,101 @@ def _draw_network(ax, w: _Net, lw: float = 4.0, marker_size: float = 110) -> Non
 
 
 Pending = list[Callable[[], object]]
-"""Label placements, run once the figure's layout is final (adjustText works in pixels)."""
+"""Label placements, run once the figure's layout is final (labels are placed in pixels)."""
 
-ADJUST_STEPS = 3000
-"""adjustText's iterations at most (it stops earlier once no label covers another). Its default is a
-one-second time limit, so a map depended on the machine's load: a count makes the same figure
-everywhere. The overview's numbered markers, packed along the land leg, seldom reach no overlap at
-all: they stop after OVERVIEW_STEPS."""
-OVERVIEW_STEPS = 300
+RINGS = 12
+"""How far a label may go from its point: this many rings of candidate places around it, each
+about a third of a label's height further out (beyond the first ring a thin line joins it to its point)."""
 
 
 def _labels(ax, w: _Net, nodes: list[str], fontsize: float, pending: Pending, width: int = 34,
             wrap: int | None = None, extra: dict[Point, str] | None = None, west: bool = False) -> None:
-    """Labels of ``nodes`` (and ``extra`` texts at points), moved apart so that none covers
-    another or a node, joined to their point by a thin line when moved far. ``west``: each label
-    starts just west of its point (otherwise at it, extending east)."""
+    """Labels of ``nodes`` (and ``extra`` texts at points), each placed beside its point where it
+    covers no other label, no node's marker and no note of the map (:func:`place_labels`); ``west``:
+    west of its point first (otherwise east first)."""
     bbox = dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8)
-    x0, _, x1, _ = _box_of(ax)
-
-    def place(n: str) -> dict:
-        x, y = w.pos[n]
-        return dict(x=x - 0.04 * (x1 - x0), y=y, ha="right", va="center") if west else dict(x=x, y=y)
-
-    texts = [ax.text(s=w.label(n, width, wrap), fontsize=fontsize, zorder=5, bbox=bbox, in_layout=False, **place(n))
+    texts = [ax.text(*w.pos[n], w.label(n, width, wrap), fontsize=fontsize, zorder=5, bbox=bbox, in_layout=False)
              for n in nodes]
     texts += [ax.text(*p, s, fontsize=fontsize, zorder=5, style="italic", bbox=bbox, in_layout=False)
               for p, s in (extra or {}).items()]
     if texts:
-        shown: list[Point] = [p for p in w.pos.values() if _inside(p, _box_of(ax))] or [(np.nan, np.nan)]
-        xy = np.array(shown)
-        pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.15, 1.35),
-                                            iter_lim=ADJUST_STEPS,
-                                            force_text=(0.3, 0.5), arrowprops=dict(arrowstyle="-", color="#555",
-                                                                                   lw=0.6)))
+        markers = [p for n, p in w.pos.items() if n not in w.links and _inside(p, _box_of(ax))]
+        pending.append(lambda: place_labels(ax, texts, markers, west=west))
+
+
+def _extent(t, renderer) -> np.ndarray:
+    """x0, y0, x1, y1 in pixels of a text with its box (the white patch), or of the text alone."""
+    patch = t.get_bbox_patch()
+    if patch is not None:
+        t.update_bbox_position_size(renderer)
+        e = patch.get_window_extent(renderer)
+    else:
+        e = t.get_window_extent(renderer)
+    return np.array([e.x0, e.y0, e.x1, e.y1])
+
+
+def _candidates(px: float, py: float, wd: float, ht: float, gap: float, west: bool) -> np.ndarray:
+    """Lower-left corners of a ``wd`` x ``ht`` box beside the point (px, py), nearest first: the eight
+    places touching it at ``gap`` (east, the corners, west, north, south; west first with ``west``), then
+    rings further out in 16 directions."""
+    e, w_, c = (px + gap, px - gap - wd, px - wd / 2)
+    n, s, m = (py + gap, py - gap - ht, py - ht / 2)
+    d = gap * 0.7
+    east = [(e, m), (px + d, py + d), (px + d, py - d - ht)]
+    westward = [(w_, m), (px - d - wd, py + d), (px - d - wd, py - d - ht)]
+    first = (westward + east if west else east + westward) + [(c, n), (c, s)]
+    out = [np.array(first)]
+    angles = np.radians(np.arange(0, 360, 22.5)) + (np.pi if west else 0.0)
+    for k in range(1, RINGS + 1):
+        r = gap + k * ht / 3
+        cx, cy = px + np.cos(angles) * (r + wd / 2), py + np.sin(angles) * (r + ht / 2)
+        out.append(np.column_stack([cx - wd / 2, cy - ht / 2]))
+    return np.concatenate(out)
+
+
+def place_labels(ax, texts: list, markers: list[Point], west: bool = False, gap_px: float = 7.0,
+                 leader: dict | None = None) -> None:
+    """Move each text (in order) to the first place beside its point, nearest first
+    (:func:`_candidates`), where its box stays inside the axes and covers no label placed before it,
+    no marker of ``markers`` and no other text of the axes (a note); where none is free, to the place
+    that covers least. A label beyond the first ring is joined to its point by a thin line. Greedy and
+    in pixels of the final layout: the same figure every time, whatever the machine."""
+    renderer = ax.figure.canvas.get_renderer()
+    to_px, to_data = ax.transData.transform, ax.transData.inverted().transform
+    frame = ax.get_window_extent(renderer)
+    mine = set(map(id, texts))
+    taken = [_extent(t, renderer) for t in ax.texts if id(t) not in mine and t.get_visible()]
+    dots = to_px(np.array(markers)) if markers else np.empty((0, 2))
+    radius = gap_px * 0.85
+    for t in texts:
+        anchor = np.array(t.get_position(), dtype=float)
+        px, py = to_px(anchor)
+        t.set_horizontalalignment("left")
+        t.set_verticalalignment("bottom")
+        box = _extent(t, renderer)
+        ox, oy, wd, ht = box[0] - px, box[1] - py, box[2] - box[0], box[3] - box[1]
+        cand = _candidates(px, py, wd, ht, gap_px, west)
+        x0, y0, x1, y1 = cand[:, 0], cand[:, 1], cand[:, 0] + wd, cand[:, 1] + ht
+        # what a place covers, in square pixels: beyond the frame (a fifth at the sides and bottom: where
+        # nothing is free, out of a small inset rather than over another label; in full at the top, where
+        # the title is), other labels and notes, markers
+        cost = ((np.maximum(frame.x0 + 1 - x0, 0) + np.maximum(x1 - frame.x1 + 1, 0)) * ht
+                + np.maximum(frame.y0 + 1 - y0, 0) * wd) * 0.2 + np.maximum(y1 - frame.y1 + 1, 0) * wd
+        for b in taken:
+            cost += np.maximum(np.minimum(x1, b[2] + 1) - np.maximum(x0, b[0] - 1), 0) * \
+                np.maximum(np.minimum(y1, b[3] + 1) - np.maximum(y0, b[1] - 1), 0)
+        if len(dots):
+            near_x = np.clip(dots[:, 0][None, :], x0[:, None], x1[:, None]) - dots[:, 0][None, :]
+            near_y = np.clip(dots[:, 1][None, :], y0[:, None], y1[:, None]) - dots[:, 1][None, :]
+            cost += (np.hypot(near_x, near_y) < radius).sum(axis=1) * radius ** 2
+        free = np.flatnonzero(cost <= 0)
+        k = int(free[0]) if len(free) else int(np.argmin(cost))
+        t.set_position(tuple(to_data((cand[k, 0] - ox, cand[k, 1] - oy))))
+        taken.append(np.array([x0[k], y0[k], x1[k], y1[k]]))
+        if k >= 8:  # off the first ring: a thin line from the point to the nearest side of the label
+            near = to_data((np.clip(px, x0[k], x1[k]), np.clip(py, y0[k], y1[k])))
+            ax.plot([anchor[0], near[0]], [anchor[1], near[1]], zorder=4.5,
+                    **(leader or dict(color="#555", lw=0.6)))
 
 
 def _box_of(ax) -> Box:
@@ -291,9 +352,7 @@ def _overview(ax, w: _Net, box: Box, far: list[str], pending: Pending) -> None:
                      bbox=dict(boxstyle="circle,pad=0.12", fc="white", ec="#333", lw=0.6))
              for k, n in enumerate(far, 1)]
     if texts:
-        pending.append(lambda: adjust_text(texts, x=xy[:, 0], y=xy[:, 1], ax=ax, expand=(1.4, 1.7),
-                                            iter_lim=OVERVIEW_STEPS,
-                                            arrowprops=dict(arrowstyle="-", color="#555", lw=0.5)))
+        pending.append(lambda: place_labels(ax, texts, [], gap_px=3.0, leader=dict(color="#555", lw=0.5)))
     ax.set_title("The whole corridor (box: the main map)", fontsize=10, loc="left")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -357,7 +416,7 @@ def map_figure(t: dict[str, pd.DataFrame], year: int | None = None):
         _row(fig, rows[i], s, year, t, pending)
     foot = fig.add_subplot(rows[-1])
     foot.axis("off")
-    fig.canvas.draw()  # the constrained layout fixes every axis before labels are moved apart in pixels
+    fig.draw_without_rendering()  # the constrained layout fixes every axis before labels are placed in pixels
     fig.set_layout_engine("none")
     for place in pending:
         place()

@@ -56,7 +56,12 @@ CAPTIONS = {
 }
 
 
-def _img(path: Path) -> str:
+def needs_png(name: str) -> bool:
+    """Is the figure of this file name shown in the report as its PNG (not as an interactive chart)?"""
+    return name not in INTERACTIVE
+
+
+def embedded_png(path: Path) -> str:
     """A PNG embedded in the page, reduced to 256 colours (a third of the bytes, and no
     difference a reader sees on a chart); the file in plots/ keeps every colour."""
     from PIL import Image
@@ -181,12 +186,15 @@ def _per_commodity_section(results: "Results", names: dict[str, str]) -> list[st
     return parts
 
 
-def write_html_report(path: Path, results: "Results", plots: list[Path], title: str) -> None:
+def write_html_report(path: Path, results: "Results", plots: list[Path], title: str,
+                      images: dict[str, str] | None = None) -> None:
     """report.html: the answer in plain sentences, the scenarios and what each changes, the
     corridor per year, the paired differences, per commodity and per flow, capacity values,
     then the charts, each once: interactive where hovering for a value and its interval helps
     (``interactive.INTERACTIVE``), else the PNG of ``plots``; every number with its unit,
-    tables scrolling inside their box."""
+    tables scrolling inside their box. ``images``: the PNGs already embedded (:func:`embedded_png`) by
+    file name; the others are embedded here."""
+    images = images or {}
     names = node_display_names(results)
     reps = results.corridor["replication"].nunique()
     live = charts(results.tables(), names)
@@ -238,7 +246,7 @@ def write_html_report(path: Path, results: "Results", plots: list[Path], title: 
             continue  # shown with the differences table
         parts.append(f"<h3>{html.escape(p.stem.replace('_', ' ').capitalize())}</h3>")
         parts.append(f"<p class='note'>{html.escape(CAPTIONS.get(p.name, ''))}</p>")
-        parts.append(live.pop(key) if key in live else _img(p))
+        parts.append(live.pop(key) if key in live else images.get(p.name) or embedded_png(p))
     parts += list(live.values())  # without PNGs (--no-figures): the interactive charts all the same
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -297,7 +305,7 @@ def write_appraisal_html(path: Path, title: str, answer: str, table: pd.DataFram
                   "<p class='note'>The same simulated benefits, discounted at each real rate.</p>",
                   wide.to_html(index=False, na_rep="–")]
     for p in plots:
-        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{_img(p)}")
+        parts.append(f"<h2>{html.escape(p.stem.replace('_', ' ').capitalize())}</h2>{embedded_png(p)}")
     if sequence is not None and not sequence.empty:
         parts += ["<h2>A programme, funded greedily</h2>",
                   "<p class='note'>Starting from the scenario without any costed investment, each step funds the "

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
+from model.analysis.bound import Pool
 from model.scenario.diff import touched_nodes
 
 if TYPE_CHECKING:  # pragma: no cover
+    from model.outputs.plots import FigureJob
     from model.outputs.results import Results
 
 
@@ -218,13 +220,33 @@ def format_results(results: "Results") -> str:
     return text
 
 
-def write_outputs(folder: Path, results: "Results", year: int | None = None, figures: bool = True) -> list[Path]:
-    """Plots (unless ``figures`` is False) and report.html into ``folder``; returns the plot files."""
-    from model.outputs.html import write_html_report
-    from model.outputs.plots import batch_plots
+def _here(fn: Callable[..., Any], calls: list[tuple]) -> list[Any]:
+    return [fn(*c) for c in calls]
 
-    plots = batch_plots(results.tables(), Path(folder) / "plots", year) if figures else []
-    write_html_report(Path(folder) / "report.html", results, plots, title=" vs ".join(results.names))
+
+def draw_figure(job: "FigureJob", embed: bool) -> str | None:
+    """Draw one figure; with ``embed``, also return it as report.html embeds it (its PNG reduced to
+    256 colours), so that this work is done where the figure was drawn."""
+    from model.outputs.html import embedded_png
+
+    path = job()
+    return embedded_png(path) if embed else None
+
+
+def write_outputs(folder: Path, results: "Results", year: int | None = None, figures: bool = True,
+                  pool: Pool | None = None) -> list[Path]:
+    """Plots (unless ``figures`` is False) and report.html into ``folder``; returns the plot files.
+    ``pool``: where the figures are drawn (each is independent of the others; the dearest first),
+    by default one after the other in this process."""
+    from model.outputs.html import needs_png, write_html_report
+    from model.outputs.plots import figure_jobs
+
+    jobs = figure_jobs(results.tables(), Path(folder) / "plots", year) if figures else []
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].cost)
+    drawn = (pool or _here)(draw_figure, [(jobs[i], needs_png(jobs[i].path.name)) for i in order])
+    images = {jobs[i].path.name: img for i, img in zip(order, drawn) if img is not None}
+    plots = [job.path for job in jobs]
+    write_html_report(Path(folder) / "report.html", results, plots, title=" vs ".join(results.names), images=images)
     return plots
 
 

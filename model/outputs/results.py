@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +26,9 @@ from model.outputs.folders import package_versions, scenario_yaml, write_folder
 from model.analysis.measures import LOG_TABLES, PER_REPLICATION, TABLES
 from model.scenario.schema import Scenario
 from model.analysis.summary import commodity_summary, corridor_summary, flow_summary, long_summary, paired_differences
+
+if TYPE_CHECKING:  # pragma: no cover
+    from model.analysis.bound import Pool
 
 
 EXCEL_SHEETS = ("corridor_summary", "commodity_summary", "flow_summary", "capacity_values", "bound", "differences")
@@ -91,13 +95,14 @@ class Results:
 
     @classmethod
     def build(cls, scenarios: list[Scenario] | tuple[Scenario, ...], per_replication: dict[str, pd.DataFrame],
-              info: RunInfo) -> "Results":
-        """The one analysis pass: per-replication tables in, every table out."""
+              info: RunInfo, pool: "Pool | None" = None) -> "Results":
+        """The one analysis pass: per-replication tables in, every table out (``pool``: where the
+        capacity values' max-flows are computed, :func:`~model.analysis.bound.capacity_values_for_runs`)."""
         t = {n: TABLES[n].conform(per_replication[n]) if n in per_replication else _empty(n)
              for n in PER_REPLICATION}
         t["bound"] = TABLES["bound"].conform(bounds_for_runs(list(scenarios), t["annual_nodes"]))
         t["capacity_values"] = TABLES["capacity_values"].conform(
-            capacity_values_for_runs(list(scenarios), t["annual_nodes"]))
+            capacity_values_for_runs(list(scenarios), t["annual_nodes"], pool))
         t["summary"] = long_summary(t)
         t["flow_summary"] = flow_summary(t)
         t["corridor_summary"] = corridor_summary(t)
@@ -216,13 +221,15 @@ class Results:
                               self.shipments is not None)
 
     def write(self, folder: str | Path, *, plots: bool = True, year: int | None = None, figures: bool = True,
-              xlsx: bool = False) -> Path:
+              xlsx: bool = False, pool: "Pool | None" = None) -> Path:
         """Write a complete run folder and return its path: resolved scenarios, every table,
         plots and ``report.html`` (unless ``plots=False``; with ``figures=False`` the report
         without the PNG figures, a quarter of a run's wall time), ``summary.xlsx`` with
         ``xlsx=True`` (:meth:`to_excel`), and ``manifest.json`` last
         (:class:`~model.outputs.folders.RunFolder`: ``folder`` must be new or empty, or the
-        folder this process claimed for these results). ``year`` is the year of the corridor map."""
+        folder this process claimed for these results). ``year`` is the year of the corridor map. ``pool``:
+        where the figures are drawn (:data:`~model.analysis.bound.Pool`; by default here, one after the
+        other; the command line draws them on one worker process per core)."""
         from model.outputs.report import write_outputs
 
         def fill(out: Path) -> dict:
@@ -232,7 +239,7 @@ class Results:
             if self.shipments is not None:
                 self.shipments.to_parquet(out / "shipments.parquet", index=False)
             if plots:
-                write_outputs(out, self, year, figures)
+                write_outputs(out, self, year, figures, pool)
             if xlsx:
                 self.to_excel(out / "summary.xlsx")
             return self.manifest()
