@@ -89,6 +89,10 @@ class SeaLink(QueuedNode):
         self._on_hire: dict[int, float] = {}  # charter number -> start hour, while on hire
         if spec.charter is not None:
             self.env.process(self._charter_desk())
+        # per vessel slot: its pending wait for the fleet to include it (None: sailing, or retired for good),
+        # read where a shared prefix switches the link to a variant's fleet (model.engine.fork)
+        self.fleet_wakes: list[simpy.Event | None] = [None] * int(self.fleet.maximum())
+        self.retired: set[int] = set()
         for i in range(int(self.fleet.maximum())):
             self.env.process(self._vessel(i))
 
@@ -195,8 +199,11 @@ class SeaLink(QueuedNode):
             if i >= self.fleet.at(env.now_h):  # not (or no longer) in service
                 later = [h for h in self.fleet.change_hours() if h > env.now_h and self.fleet.at(h) > i]
                 if not later:
+                    self.retired.add(i)
                     return
-                yield env.timeout(later[0] - env.now_h)
+                wake = self.fleet_wakes[i] = env.timeout(later[0] - env.now_h)
+                yield wake
+                self.fleet_wakes[i] = None
                 continue
             yield from self._round_trip()
 
