@@ -122,9 +122,10 @@ def _in_copy(fn: Callable[[], tuple[object, str]]) -> tuple[bool, object, str]:
     with os.fdopen(r, "rb") as f:
         data = f.read()
     _, status = os.waitpid(pid, 0)
-    if not data:
-        return False, f"the forked copy of the run ended without a result (wait status {status})", "forked"
-    ok, value, how = pickle.loads(data)
+    try:
+        ok, value, how = pickle.loads(data)
+    except Exception:  # nothing, or half a result: the copy was killed while it wrote
+        return False, f"the forked copy of the run ended without a whole result (wait status {status})", "forked"
     return ok, value, how
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from model.outputs.folders import (DamagedFile, clean_stale, code_sha256, note, 
 from model.scenario.loader import ScenarioError
 from model.scenario.schema import Scenario
 from model.scenario.uncertainty import DrawError, hypercube, sample_scenarios
+
+log = logging.getLogger("model")
 
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None,
@@ -338,6 +341,8 @@ def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: P
                                 [j.key for j in todo], {k: j.key for k, j in firsts.items()})
     share = any(t.forks for t in tasks)  # else every job runs alone, as without
     if share:
+        log.debug("shared prefixes: %d of %d job(s) forked from their replication's run at the date they differ",
+                 sum(len(t.forks) for t in tasks), len(todo))
         calls = [(t, seed, extract, log_shipments) for t in tasks]
         labels = [todo[t.indices[0]].label + (f" and {len(t.forks)} forked from it" if t.forks else "") for t in tasks]
 
