@@ -223,12 +223,14 @@ def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | 
 def sweep(path: "str | Path | Sweep", out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
           shard: tuple[int, int] | None = None, baseline: "str | Path | pd.DataFrame | None" = None,
           tolerance: float = defaults.TOLERANCE, resume: bool = False, progress: ProgressLike = None,
-          allow_outside: bool = False) -> "SweepResults":
+          allow_outside: bool = False, shared_prefixes: bool = True) -> "SweepResults":
     """Run a sweep file's points x replications into the folder ``out`` (new or empty; with
     ``resume``, continuing what ``out/jobs`` holds), judge its expectations, compare with an
     earlier sweep's ``summary.csv`` (``baseline``: a path or its DataFrame; a point's mean may
     move by ``tolerance``, relative), and write the sweep folder. ``SweepResults.failed`` lists
-    what failed; the tables are the same whatever the workers, shards or scheduler."""
+    what failed; the tables are the same whatever the workers, shards or scheduler, and with
+    ``shared_prefixes`` (points that differ from the first only from a date on forked from its run
+    there) or without."""
     import math
 
     import pandas as pd
@@ -245,7 +247,7 @@ def sweep(path: "str | Path | Sweep", out: str | Path, *, workers: int | None = 
         raise BadArgument(f"shard: {shard[0]}/{shard[1]} owns no point (the sweep has {len(sw.points)})")
     base = baseline if baseline is None or isinstance(baseline, pd.DataFrame) else _read_baseline(baseline)
     res = run_sweep(sw, out, workers=workers, scheduler=scheduler, shard=shard, baseline=base, tolerance=tolerance,
-                    resume=resume, progress=progress)
+                    resume=resume, progress=progress, shared_prefixes=shared_prefixes)
     res.write(out)
     return res
 
@@ -280,7 +282,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
              delay_months: float = defaults.DELAY_MONTHS, by: str = "id", sequence: bool = False,
              budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
              progress: ProgressLike = None, allow_outside: bool = False,
-             precision: float | str | None = None) -> "Appraisal":
+             precision: float | str | None = None, shared_prefixes: bool = True) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
@@ -290,7 +292,9 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     the tables, charts and report. ``precision``: stop when the answer is sure (``0.05``: each
     item's cargo gained to ±0.05 Mt, ``"20musd"``: its NPV to ±20 M USD, ``"5%"``: to 5% of its
     NPV, or its rank against its neighbours settled); ``replications`` is then the first stage
-    and the table's ``replications`` column says how many each item took. See
+    and the table's ``replications`` column says how many each item took. ``shared_prefixes``
+    (where the platform forks, on local workers): each variant is forked from the scenario's run at
+    the date it first differs, with the same tables; False runs every variant in full. See
     ``docs/appraisal.md``."""
     from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS
     from model.experiments.appraise import appraise as _appraise
@@ -320,7 +324,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
                           "limits): appraise by tag, or fewer investments")
     res = _appraise(s, out, replications=replications, seed=seed, workers=workers, scheduler=scheduler,
                     delay_months=delay_months, by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal,
-                    resume=resume, progress=progress, precision=target)
+                    resume=resume, progress=progress, precision=target, shared_prefixes=shared_prefixes)
     res.write(out)
     return res
 
