@@ -55,15 +55,11 @@ SHORT = date(2025, 11, 1)  # the second track on the Dostyk line opens on 30 Sep
 
 
 # one investment of each kind of change the switch handles: a terminal's berths, its cranes (minutes
-# a move), a sea link's fleet, a rail line's train paths
-FLEET_NOT_YET = pytest.mark.xfail(reason="a sea link's vessel groups are not switched yet", strict=True)
-
-
+# a move), a vessel group's count on the pooled ferries, a rail line's train paths
 @pytest.mark.parametrize("item,how", [
-    pytest.param("ropax_3", "delayed", marks=FLEET_NOT_YET), ("aktau_hub_phase1", "without"),
-    pytest.param("ropax_3", "without", marks=[pytest.mark.slow, FLEET_NOT_YET]),
+    ("ropax_3", "delayed"), ("aktau_hub_phase1", "without"),
     *(pytest.param(i, h, marks=pytest.mark.slow) for i, h in [
-        ("aktau_hub_phase1", "delayed"), ("aktau_ebrd_cranes", "without"),
+        ("ropax_3", "without"), ("aktau_hub_phase1", "delayed"), ("aktau_ebrd_cranes", "without"),
         ("aktau_ebrd_cranes", "delayed"), ("dostyk_moyinty_second_track", "without"),
         ("dostyk_moyinty_second_track", "delayed")])])
 def test_a_run_switched_to_a_variant_at_its_date_is_the_variants_own_run(item, how):
