@@ -21,6 +21,7 @@ from model.experiments.appraise import items_of, more_capacity
 from model.experiments.runner import Extract, execute, plan, table_records
 from model.scenario import library
 from model.scenario.schema import Scenario
+from simkit import make_scenario, stream
 
 
 def every_table(t: dict) -> str:
@@ -205,3 +206,172 @@ def test_every_library_scenario_gives_the_same_appraisal_tables_with_shared_pref
     assert {kind for kind, _ in checked} >= {"port", "sea_link", "rail_line"}
     assert {how for _, how in checked} == {"without", "delayed"}
     assert changed >= 0.8 * cases
+
+
+# ------------------------------------------------------------------ fleets by class, water levels, charters
+def _fleet(investments: list[dict], level_m: dict | float | None = None, **link: object) -> Scenario:
+    """Two lines of one fleet, A from terminal a and B from b, to one far end q, in a falling sea (1 m a
+    year, in monthly steps: a is 6.6 m deep at the datum, b 8.0 m). The 'deep' class (3,000 t) needs 6.0 m
+    and loses all its payload 0.1 m short: it loads fully at a to January, 2,400 t in February and nothing
+    from March, so the pooled 'deep' group (most-waiting redeployment) moves to B, while the 'deep_a'
+    vessel, allowed on A alone, waits there for water. A 'shallow' class (2,000 t) has no depth limit. Up
+    to two vessels of the deep class are chartered on A when 20,000 t wait there. Storms close the link;
+    legs are drawn."""
+    classes = {"deep": {"payload": {"t": 3000}, "depth_needed_m": 6.0, "payload_loss_per_m": 10.0},
+               "shallow": {"payload": {"t": 2000}}}
+    port = {"kind": "port", "berths": 2, "handling_rate_t_per_h": 1000.0, "call_h": 2.0}
+    tri = {"dist": "triangular", "low": 16, "mode": 20, "high": 30}
+    nodes = {"a": {**port, "depth_m": 6.6, "water_level": "sea"}, "b": {**port, "depth_m": 8.0, "water_level": "sea"},
+             "q": {**port, "berths": 3},
+             "sea": {"kind": "sea_link", "max_wait_h": 24,
+                     "vessels": {"deep": {"vessel_class": "deep", "count": 2},
+                                 "deep_a": {"vessel_class": "deep", "count": 1, "lines": ["A"]},
+                                 "shallow": {"vessel_class": "shallow", "count": 1}},
+                     "lines": {"A": {"load_at": "a", "unload_at": "q", "crossing_h": tri},
+                               "B": {"load_at": "b", "unload_at": "q", "crossing_h": tri}},
+                     "redeploy": {"policy": "most_waiting", "review_h": 12, "reposition_h": 8},
+                     "storms": {"events_per_month": 1.0, "duration_days": {"dist": "exponential", "mean": 1.0}},
+                     "charter": {"vessels": 2, "queue_t": 20000, "lead_days": 7, "min_days": 20,
+                                 "vessel_class": "deep", "line": "A"}, **link}}
+    streams = {"x": stream(["a", "sea", "q"], 1.0, 500.0), "y": stream(["b", "sea", "q"], 0.7, 500.0)}
+    levels = {"sea": {"datum_m": -29.0, "level_m": {2023: -29.0, 2025: -31.0} if level_m is None else level_m}}
+    return make_scenario(nodes, streams, vessel_classes=classes, water_levels=levels, investments=investments)
+
+
+MORE_DEEP = {"id": "more_deep", "node": "sea", "field": "vessels.deep.count", "change": "add", "value": 1,
+             "date": "2024-04-01"}
+DREDGE_A = {"id": "dredge_a", "node": "a", "field": "depth_m", "change": "add", "value": 2.0, "date": "2024-09-01"}
+SCENARIO = _fleet([MORE_DEEP, DREDGE_A])
+
+
+def _but(s: Scenario, **changes: dict) -> Scenario:
+    """``s`` with investments changed (id -> fields; None: removed) or added (a new id)."""
+    invs = [i.model_dump() for i in s.investments]
+    out = [{**i, **(changes.get(i["id"]) or {})} for i in invs if changes.get(i["id"], {}) is not None]
+    out += [c for k, c in changes.items() if c is not None and k not in {i["id"] for i in invs}]
+    return s.model_copy(update={"investments": [type(s.investments[0]).model_validate(i) for i in out]})
+
+
+def _switched(s: Scenario, variant: Scenario) -> tuple[str | None, Corridor]:
+    c = Corridor(s, 0, 5)
+    c.run_to(divergence_h(s, variant))
+    return switch(c, variant), c
+
+
+def _run(s: Scenario) -> str:
+    return every_table(tables(Corridor(s, 0, 5).run()))
+
+
+# two groups kept to B, delivered on one day (the first of them in the scenario before, in its variant then)
+_B = {"deep_b": {"vessel_class": "deep", "count": 0, "lines": ["B"]},
+      "shallow_b": {"vessel_class": "shallow", "count": 0, "lines": ["B"]}}
+_TIE = [{"id": f"{g}_1", "node": "sea", "field": f"vessels.{g}.count", "change": "add", "value": 1, "date": d}
+        for g, d in (("deep_b", "2024-04-01"), ("shallow_b", "2024-06-15"))]
+WITH_B = _fleet([MORE_DEEP, DREDGE_A, *_TIE], vessels={**SCENARIO.nodes["sea"].model_dump(mode="json")["vessels"],
+                                                        **_B})
+
+
+@pytest.mark.parametrize("scenario,variant,date_", [
+    (SCENARIO, _but(SCENARIO, more_deep=None), "2024-04-01"),  # a pooled vessel never delivered: its wait dropped
+    (SCENARIO, _but(SCENARIO, more_deep={"date": date(2024, 6, 1)}), "2024-04-01"),  # delivered later: its wait moves
+    # delivered later, on the day a vessel of another group on its line is: the variant's run wakes them in the
+    # order it queued their waits (at its start, group by group), so the moved wait keeps its place in the queue
+    # (the first takes its line's turn to load)
+    (WITH_B, _but(WITH_B, deep_b_1={"date": date(2024, 6, 15)}), "2024-04-01"),
+    (SCENARIO, _but(SCENARIO, less={"id": "less", "node": "sea", "field": "vessels.deep.count", "change": "add",
+                                    "value": -1, "date": date(2024, 5, 1)}), "2024-05-01"),  # withdrawn: after its trip
+    (SCENARIO, _but(SCENARIO, dredge_a=None), "2024-09-01"),  # no dredging: the vessel waiting for water waits for ever
+    (SCENARIO, _but(SCENARIO, dredge_a={"date": date(2024, 11, 1)}), "2024-09-01"),  # dredged later: the wait moves
+])
+def test_a_fleet_switched_at_a_vessel_count_or_a_dredging_is_the_variants_own_run(scenario, variant, date_):
+    """Every table of the switched run is the variant's own, byte for byte, and not the scenario's: the
+    vessels by class and their waits to enter service, the pooled vessels' redeployment, the vessel waiting
+    for water at a shallow terminal, the payloads that the terminal's depth cuts (chartered vessels' too)."""
+    at = divergence_h(scenario, variant)
+    assert at == hours_since(scenario.start_date, date.fromisoformat(date_))
+    why, c = _switched(scenario, variant)
+    assert why is None
+    c.run_to(c.grid.horizon_h)
+    got = every_table(tables(c.results()))
+    assert got == _run(variant)
+    assert got != _run(scenario)
+
+
+def test_the_fleet_scenario_has_what_the_switch_must_carry():
+    """(That the test above exercises what it says: vessels wait for water at a and come back after the
+    dredging, the pooled ones sail B as well as A, and vessels are chartered.)"""
+    r = Corridor(SCENARIO, 0, 5).run()
+    ex = r.nodes["sea"].extra
+    groups = ex["groups"]
+    trips = {g: [sum(ex["trips"][i][li]) for li in range(2)] for i, g in enumerate(groups)}
+    assert trips["deep"][0] > 0 and trips["deep"][1] > 0  # pooled: on both lines
+    assert ex["charter_starts_h"]  # chartered on A
+    # the vessel kept to A loads nothing for a while: its payload there in 2024 is below full, and it sails
+    # again after the dredging (a trip after September)
+    assert ex["group_payload_t"][groups.index("deep_a")][0][0] < 3000 * 0.7
+    no_dredge = Corridor(_but(SCENARIO, dredge_a=None), 0, 5).run().nodes["sea"].extra
+    assert sum(ex["trips"][groups.index("deep_a")][0]) > sum(no_dredge["trips"][groups.index("deep_a")][0])
+
+
+@pytest.mark.parametrize("scenario,variant,why", [
+    (SCENARIO, _but(SCENARIO, more={"id": "more", "node": "sea", "field": "vessels.deep_a.count", "change": "add",
+                                    "value": 1, "date": date(2024, 6, 1)}), "never started"),
+    (_but(SCENARIO, gone={"id": "gone", "node": "sea", "field": "vessels.deep_a.count", "change": "set", "value": 0,
+                          "date": date(2024, 3, 1)}),
+     _but(SCENARIO, gone={"id": "gone", "node": "sea", "field": "vessels.deep_a.count", "change": "set", "value": 0,
+                          "date": date(2024, 3, 1)},
+          back={"id": "back", "node": "sea", "field": "vessels.deep_a.count", "change": "set", "value": 1,
+                "date": date(2024, 8, 1)}), "retired for good sails in the variant"),
+    (_but(SCENARIO, dredge_a=None), SCENARIO, "left without water for good sails in the variant"),
+])
+def test_a_fleet_switch_that_cannot_be_exact_says_why_and_changes_nothing(scenario, variant, why):
+    """A vessel the variant has and the scenario never started (its process, started at hour 0 in the
+    variant's run, cannot be started at its place later); one the scenario retired for good, or left without
+    water for good, that sails again in the variant (its process has ended)."""
+    c = Corridor(scenario, 0, 5)
+    c.run_to(divergence_h(scenario, variant))
+    queue = list(c.env.queue)
+    assert why in (switch(c, variant) or "")
+    assert c.env.queue == queue and c.scenario is scenario
+
+
+def test_a_fleets_other_fields_have_no_shared_prefix():
+    """A vessel group's lines or class, the redeployment policy, the charter market, the sea's level or a
+    vessel class change the run from its start: divergence 0 (run in full); counts and depths from their
+    date."""
+    s = SCENARIO
+    link = s.nodes["sea"]
+    vessels = link.vessels or {}
+
+    def with_link(**upd: object) -> Scenario:
+        return s.model_copy(update={"nodes": {**s.nodes, "sea": link.model_copy(update=upd)}})
+
+    assert divergence_h(s, with_link(redeploy=link.redeploy.model_copy(update={"policy": "fixed"}))) == 0.0
+    assert divergence_h(s, with_link(vessels={**vessels, "deep": vessels["deep"].model_copy(
+        update={"lines": ["B"]})})) == 0.0
+    assert divergence_h(s, with_link(vessels={**vessels, "deep": vessels["deep"].model_copy(
+        update={"vessel_class": "shallow"})})) == 0.0
+    assert divergence_h(s, with_link(vessels=dict(reversed(vessels.items())))) == 0.0  # (processes start in order)
+    assert divergence_h(s, with_link(charter=link.charter.model_copy(update={"queue_t": 30000}))) == 0.0
+    assert divergence_h(s, _fleet(list(s.investments), level_m={2023: -29.0, 2025: -31.5})) == 0.0
+    classes = {**s.vessel_classes, "deep": s.vessel_classes["deep"].model_copy(update={"payload": {"t": 3100}})}
+    assert divergence_h(s, s.model_copy(update={"vessel_classes": classes})) == 0.0
+    assert divergence_h(s, _but(s, dredge_a={"value": 1.0})) == hours_since(s.start_date, date(2024, 9, 1))
+
+
+LOW_WATER = cut("low_water", date(2029, 1, 1))
+
+
+def test_a_library_dredging_switched_at_its_date_is_the_variants_own_run():
+    """low_water's Kuryk dredging delayed a year: the pooled ferries' payloads at Kuryk, switched on 30 June
+    2028, give the delayed variant's own tables (and not the scenario's)."""
+    variant = variants_of(LOW_WATER, {"dredge_kuryk"})["low_water~delayed~dredge_kuryk"]
+    at = divergence_h(LOW_WATER, variant)
+    assert at == hours_since(LOW_WATER.start_date, date(2028, 6, 30))
+    c = Corridor(LOW_WATER, 0, LOW_WATER.seed)
+    c.run_to(at)
+    assert switch(c, variant) is None
+    c.run_to(c.grid.horizon_h)
+    got = every_table(tables(c.results()))
+    assert got == full(variant)
+    assert got != full(LOW_WATER)
