@@ -282,7 +282,8 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
              delay_months: float = defaults.DELAY_MONTHS, by: str = "id", sequence: bool = False,
              budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
              progress: ProgressLike = None, allow_outside: bool = False,
-             precision: float | str | None = None, shared_prefixes: bool = True) -> "Appraisal":
+             precision: float | str | None = None, only: Sequence[str] | None = None,
+             shared_prefixes: bool = True) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
@@ -292,10 +293,11 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     the tables, charts and report. ``precision``: stop when the answer is sure (``0.05``: each
     item's cargo gained to ±0.05 Mt, ``"20musd"``: its NPV to ±20 M USD, ``"5%"``: to 5% of its
     NPV, or its rank against its neighbours settled); ``replications`` is then the first stage
-    and the table's ``replications`` column says how many each item took. ``shared_prefixes``
-    (where the platform forks, on local workers): each variant is forked from the scenario's run at
-    the date it first differs, with the same tables; False runs every variant in full. See
-    ``docs/appraisal.md``."""
+    and the table's ``replications`` column says how many each item took. ``only``: appraise just
+    these items (investment ids, or tags with ``by="tag"``), every other investment staying in every
+    variant. ``shared_prefixes`` (where the platform forks, on local workers): each variant is forked
+    from the scenario's run at the date it first differs, with the same tables; False runs every
+    variant in full. See ``docs/appraisal.md``."""
     from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS
     from model.experiments.appraise import appraise as _appraise
 
@@ -314,7 +316,7 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
                               f"appraisal: section; {s.name} has none (give Mt, such as 0.05, or a share, such as 5%)")
         if replications is not None and replications < 2:
             raise BadArgument("replications: with a precision, the first stage needs at least 2 (5 or more advised)")
-    items, variants = appraisal_plan(s, by, delay_months)
+    items, variants = appraisal_plan(s, by, delay_months, only)
     n = replications or s.replications
     most = max(n, MAX_ROUNDS_REPLICATIONS) if target is not None else n
     extra = items * (items + 1) // 2 + 1 if sequence else 0
@@ -324,7 +326,8 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
                           "limits): appraise by tag, or fewer investments")
     res = _appraise(s, out, replications=replications, seed=seed, workers=workers, scheduler=scheduler,
                     delay_months=delay_months, by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal,
-                    resume=resume, progress=progress, precision=target, shared_prefixes=shared_prefixes)
+                    resume=resume, progress=progress, precision=target, only=only,
+                    shared_prefixes=shared_prefixes)
     res.write(out)
     return res
 
@@ -345,12 +348,20 @@ def precision_target(text: float | str) -> str:
     return str(_target(text))
 
 
-def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = defaults.DELAY_MONTHS
-                   ) -> tuple[int, int]:
-    """(items, variants) an appraisal of ``scenario`` would run, without running anything."""
-    from model.experiments.appraise import items_of
+def appraisal_plan(scenario: Scenario, by: str = "id", delay_months: float = defaults.DELAY_MONTHS,
+                   only: Sequence[str] | None = None) -> tuple[int, int]:
+    """(items, variants) an appraisal of ``scenario`` would run, without running anything;
+    :class:`BadArgument` naming what can be appraised when ``only`` names something else."""
+    from model.experiments.appraise import item_groups, items_of
 
-    items, variants = items_of(scenario, by, delay_months)
+    if only is not None:
+        known = item_groups(scenario, by)
+        unknown = [k for k in only if k not in known]
+        if unknown or not only:
+            what = "investment ids" if by == "id" else "tags"
+            raise BadArgument(f"only: {', '.join(map(repr, unknown)) or 'nothing'} is not an item of {scenario.name} "
+                              f"by {by}; expected {what} that take effect within its horizon: {', '.join(known)}")
+    items, variants = items_of(scenario, by, delay_months, only)
     return len(items), len(variants)
 
 

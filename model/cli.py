@@ -116,6 +116,13 @@ def _money(text: str) -> float:
     return v
 
 
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, got {text!r}")
+    return names
+
+
 def _precision(text: str) -> str:
     try:
         api.precision_target(text)
@@ -218,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--delay-months", type=_months, default=api.defaults.DELAY_MONTHS,
                     help="delay to price (default %(default)g)")
     ap.add_argument("--by", choices=("id", "tag"), default="id", help="appraise each investment, or each tag group")
+    ap.add_argument("--only", type=_names, metavar="ITEM[,ITEM...]",
+                    help="appraise just these investments (ids; tags with --by tag); the others stay in every variant")
     ap.add_argument("--sequence", action="store_true", help="also build a greedy programme of the costed items")
     ap.add_argument("--budget-musd", type=_money, help="cap the programme's total cost (with --sequence)")
     ap.add_argument("--marginal", action="store_true",
@@ -342,7 +351,7 @@ def cmd_appraise(args: argparse.Namespace) -> int:
     out = _out(args, f"appraise-{scenario.name}")
     n = args.replications or (max(api.PRECISION_FIRST_STAGE, scenario.replications) if args.precision
                               else scenario.replications)
-    items, variants = api.appraisal_plan(scenario, args.by, args.delay_months)
+    items, variants = api.appraisal_plan(scenario, args.by, args.delay_months, args.only)
     rounds = (f" first, then rounds until each item is within {api.precision_target(args.precision)} or its rank is "
               "settled") if args.precision else ""
     header = (f"Appraising {items} item(s) of {scenario.name} by {args.by}: {variants + 1} variants x {n} "
@@ -351,7 +360,7 @@ def cmd_appraise(args: argparse.Namespace) -> int:
                        scheduler=args.scheduler, delay_months=args.delay_months, by=args.by, sequence=args.sequence,
                        budget_musd=args.budget_musd, marginal=args.marginal, resume=args.resume,
                        progress=_progress(args, "variant replications", header), allow_outside=args.allow_outside,
-                       precision=args.precision, shared_prefixes=args.shared_prefixes)
+                       precision=args.precision, only=args.only, shared_prefixes=args.shared_prefixes)
     print("\n" + api.appraisal_text(res))
     print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")
     return 0

@@ -90,6 +90,27 @@ def test_a_resumed_appraisal_reuses_its_stored_jobs(tmp_path):
     pd.testing.assert_frame_equal(first.table, again.table)
 
 
+def test_an_appraisal_of_one_item_gives_that_items_row_of_the_whole_appraisal(tmp_path):
+    """--only: the item named is compared with the same scenario and the same replications as in the
+    whole appraisal (common random numbers), so its values are the whole appraisal's; the others are not run."""
+    whole = appraise(_toy(), tmp_path / "whole", workers=1, replications=2)
+    ran = []
+    one = appraise(_toy(), tmp_path / "one", workers=1, replications=2, only=["slack_berth"],
+                   progress=lambda s, k: ran.append(s.name))
+    assert one.table["item"].tolist() == ["slack_berth"]
+    assert {name.rsplit("~", 1)[-1] for name in ran if "~" in name} == {"slack_berth"}
+    cols = ["gain_mt", "gain_mt_lo", "gain_mt_hi", "delay_cost_mt_per_month"]
+    pd.testing.assert_frame_equal(one.table.set_index("item")[cols], whole.table.set_index("item").loc[["slack_berth"], cols])
+    assert "Only slack_berth appraised" in one.note()
+
+
+def test_an_appraisal_of_an_unknown_item_names_what_can_be_appraised(tmp_path):
+    from model import api
+    with pytest.raises(api.BadArgument, match="'quay' is not an item of .* binding_berth, slack_berth"):
+        api.appraise(_toy(), tmp_path / "ap", only=["quay"])
+    assert not (tmp_path / "ap").exists()
+
+
 def test_delaying_an_investment_past_the_horizon_equals_removing_it():
     s = _toy()
     late = delayed(s, "binding_berth", 24, "late")

@@ -24,8 +24,8 @@ from model.scenario.schema import Scenario
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 REPS = 3
 REPS_FERRY = 5
-"""The ferry shortfall's paired comparison with the baseline needs five (see its test); the other
-scenarios run three, compared on the baseline's first three."""
+"""The ferry shortfall's and the digital borders' paired comparisons with the baseline need five (see
+their tests); the other scenarios run three, compared on the baseline's first three."""
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
@@ -40,7 +40,8 @@ def library_runs():
     # the checks below read 2024-2030: the runs stop there (the files forecast to 2050)
     scenarios = [Scenario.model_validate({**load_scenario(SCENARIOS / f"{n}.yaml").model_dump(mode="json"),
                                           "end_date": "2031-01-01"}) for n in names]
-    jobs = [(s, k) for s in scenarios for k in range(REPS_FERRY if s.name in ("baseline", "ferry_shortfall") else REPS)]
+    paired = {"baseline", "ferry_shortfall", "digital_borders"}
+    jobs = [(s, k) for s in scenarios for k in range(REPS_FERRY if s.name in paired else REPS)]
     return run_many(jobs, workers=2)
 
 
@@ -105,13 +106,13 @@ def test_digital_borders_shorten_transit(library_runs):
     (8 + 40.6) / 2 = 24.3 h = 1.0 day on its transit to its gateway (Kars); the westbound cargo saves only
     4 h and the corridor-wide median, set by the wagon and oil flows, barely moves. Judged: each
     Türkiye-bound flow's median transit to Kars, paired, below 0 in 2027 and 2028, and its interval
-    reaching the half of the expected saving (-0.5 day) (3 replications gave -0.9 to -1.1 days)."""
+    reaching the half of the expected saving (-0.5 day), over 5 replications: with the storms fitted to the
+    records (issue 26) the feeder waits spread the medians more, and 3 replications gave (-1.74, +0.03) days
+    for the China-origin containers in 2027."""
     for year in (2027, 2028):
         for stream in ("containers_turkiye", "containers_kz_turkiye", "rail_ferry_turkiye"):
-            fast = _per_rep(library_runs, "annual_streams", "digital_borders", "gateway_transit_p50_days",
-                            year=year, stream=stream)
-            base = _per_rep(library_runs, "annual_streams", "baseline", "gateway_transit_p50_days",
-                            year=year, stream=stream)
+            fast, base = (_per_rep(library_runs, "annual_streams", sc, "gateway_transit_p50_days", reps=REPS_FERRY,
+                                   year=year, stream=stream) for sc in ("digital_borders", "baseline"))
             _, _, lo, hi = t_interval(fast - base)
             assert hi < 0 and lo < -0.5, \
                 f"{year} {stream}: transit to Kars difference CI ({lo:.2f}, {hi:.2f}) days; expected about -1.0"

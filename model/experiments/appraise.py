@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -84,15 +84,26 @@ def delayed(s: Scenario, match: str, months: float, name: str) -> Scenario:
     return s.model_copy(update={"name": name, "delays": Delays(projects=projects, operational=s.delays.operational)})
 
 
-def items_of(s: Scenario, by: str, delay_months: float) -> tuple[list[Item], list[Variant]]:
-    """The items to appraise (each investment, or each tag's group) and their variants: the scenario
-    without the item, and with it delayed, each change applied on top of every replication's draw."""
-    groups: dict[str, list] = {}
+def item_groups(s: Scenario, by: str) -> dict[str, list[Investment]]:
+    """Every item one could appraise, by name (an investment's id, or a tag), with its investments:
+    those that take effect within the horizon."""
+    groups: dict[str, list[Investment]] = {}
     for inv in s.investments:
         if inv.date >= s.end_date:  # takes no effect within the horizon: nothing to appraise
             continue
         for key in ([inv.id] if by == "id" else inv.tags):
             groups.setdefault(key, []).append(inv)
+    return groups
+
+
+def items_of(s: Scenario, by: str, delay_months: float, only: Sequence[str] | None = None
+             ) -> tuple[list[Item], list[Variant]]:
+    """The items to appraise (each investment, or each tag's group; ``only``: those named, in the
+    scenario's order) and their variants: the scenario without the item, and with it delayed, each
+    change applied on top of every replication's draw."""
+    groups = item_groups(s, by)
+    if only is not None:
+        groups = {k: v for k, v in groups.items() if k in set(only)}
     base_dates = effective_investment_dates(s)
     items, variants = [], []
     for name, invs in groups.items():
@@ -128,6 +139,7 @@ class Appraisal:
     precision: Target | None = None  # appraise(..., precision=): replications in rounds until sure
     settle: bool = True
     max_replications: int = MAX_REPLICATIONS
+    only: tuple[str, ...] | None = None  # appraise(..., only=): the items asked for; None: every item
 
     @property
     def span(self) -> str:
@@ -149,7 +161,9 @@ class Appraisal:
                 f"and with it {self.delay_months:g} months late; intervals are paired 95% Student-t intervals over "
                 "replications. " + ("They cover the simulation's noise and the scenario's uncertain inputs, drawn per "
                                     "replication (the same draws for every variant)." if self.scenario.uncertainty else
-                                    "They cover the simulation's noise only, not the uncertainty of the inputs."))
+                                    "They cover the simulation's noise only, not the uncertainty of the inputs.")
+                + (f" Only {', '.join(self.only)} appraised (asked for); the other investments are in every variant."
+                   if self.only else ""))
 
     @property
     def precision_measure(self) -> str:
@@ -160,7 +174,7 @@ class Appraisal:
         """What this appraisal was asked for, inputs resolved: its claim on a folder."""
         return appraisal_definition(self.scenario, self.replications, self.seed, self.delay_months, self.by,
                                     self.sequence is not None, self.budget_musd, self.marginal is not None,
-                                    self.precision, self.settle, self.max_replications)
+                                    self.precision, self.settle, self.max_replications, self.only)
 
     def write(self, out: str | Path) -> Path:
         """Tables, charts, report.html and manifest.json (last) into ``out`` (beside its ``jobs/``)."""
@@ -184,7 +198,8 @@ class Appraisal:
 
 def appraisal_definition(scenario: Scenario, replications: int, seed: int, delay_months: float, by: str,
                          sequence: bool, budget_musd: float | None, marginal: bool, precision: Target | None = None,
-                         settle: bool = True, max_replications: int = MAX_REPLICATIONS) -> dict:
+                         settle: bool = True, max_replications: int = MAX_REPLICATIONS,
+                         only: Sequence[str] | None = None) -> dict:
     """What an appraisal is asked for, inputs resolved: its claim on a folder."""
     out = {"scenario": scenario.model_dump(mode="json"), "replications": replications, "seed": seed,
            "delay_months": delay_months, "by": by, "sequence": sequence, "budget_musd": budget_musd,
@@ -192,6 +207,8 @@ def appraisal_definition(scenario: Scenario, replications: int, seed: int, delay
     if precision is not None:
         out["precision"] = {"value": precision.value, "unit": precision.unit, "settle": settle,
                             "max_replications": max_replications}
+    if only:
+        out["only"] = sorted(set(only))
     return out
 
 
@@ -241,12 +258,14 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
              workers: int | None = None, scheduler: str | None = None, delay_months: float = 12.0, by: str = "id",
              sequence: bool = False, budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
              progress: object = None, precision: "float | str | Target | None" = None, settle: bool = True,
-             max_replications: int = MAX_REPLICATIONS, shared_prefixes: bool = True) -> Appraisal:
+             max_replications: int = MAX_REPLICATIONS, only: Sequence[str] | None = None,
+             shared_prefixes: bool = True) -> Appraisal:
     """Appraise every investment of ``scenario`` (``by="tag"``: every tag group), in the folder
     ``out`` (claimed: new or empty, or with ``resume`` the folder this same appraisal started);
     jobs are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the items
     with a cost (``budget_musd`` caps it); ``marginal``: also one step more capacity at each
-    node (:func:`marginal_values`). ``scheduler``: a Dask scheduler address.
+    node (:func:`marginal_values`). ``scheduler``: a Dask scheduler address. ``only``: appraise
+    just these items (ids, or tags with ``by="tag"``); every other investment stays in every variant.
 
     ``precision`` (:class:`~model.analysis.precision.Target`: ``0.05`` Mt of cargo gained,
     ``"20musd"`` of NPV, ``"5%"`` of each item's NPV): ``replications`` (default
@@ -263,10 +282,11 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     seed = scenario.seed if seed is None else seed
     folder = RunFolder.claim(out, kind="appraisal", name=scenario.name, resume=resume,
                              definition=appraisal_definition(scenario, n, seed, delay_months, by, sequence,
-                                                             budget_musd, marginal, target, settle, max_replications))
+                                                             budget_musd, marginal, target, settle, max_replications,
+                                                             only))
     runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress, block=n if target is not None else None,
                  shared_prefixes=shared_prefixes)
-    items, variants = items_of(scenario, by, delay_months)
+    items, variants = items_of(scenario, by, delay_months, only)
     try:
         if target is None:
             counts = None
@@ -281,7 +301,7 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
         years = sorted(ranked.yearly["year"].unique().tolist())
         announced = as_announced(scenario)
         if announced is not None and scenario.appraisal is not None:  # NPV and rank as announced beside as likely
-            a_items, a_variants = items_of(announced, by, delay_months)
+            a_items, a_variants = items_of(announced, by, delay_months, only)
             a_without = [v for v in a_variants if "~without~" in v.name]
             a_counts = None if counts is None else [max(counts.values())] + [counts[it.name] for it in a_items]
             a_stored, a_jobs = runs.run([announced, *a_without], counts=a_counts)
@@ -298,7 +318,7 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     common = ranked.common
     return Appraisal(scenario, table, ranked.yearly, seq, headline(table, ranked.per_rep, years, common), n, seed,
                      delay_months, by, round(time.perf_counter() - t0, 3), more, budget_musd, ranked.rates,
-                     ranked.ranks, target, settle, max_replications)
+                     ranked.ranks, target, settle, max_replications, tuple(it.name for it in items) if only else None)
 
 
 def _rounds(s: Scenario, items: list[Item], variants: list[Variant], runs: _Runs, target: Target,
