@@ -18,6 +18,7 @@ from model.engine.fork import divergence_h, switch
 from model.engine.simulate import Corridor
 from model.experiments import prefixes
 from model.experiments.appraise import items_of, more_capacity
+from model.experiments.pool import run_jobs
 from model.experiments.runner import Extract, execute, plan, table_records
 from model.nodes import KINDS
 from model.scenario import library
@@ -113,14 +114,24 @@ def test_an_appraisals_jobs_give_the_same_results_forked_and_in_full():
     assert forked == alone
 
 
-def _chain_how(compare: bool = True) -> list[str]:
+def _in_worker(chain: prefixes.Chain, seed: int | None, extract: Extract, only: frozenset[str] | None
+               ) -> list[prefixes.Outcome]:
+    """A chain run as a pool runs it: in a worker process, which has one thread and so may fork,
+    whatever threads this test process has (a Dask client's, a progress bar's from earlier tests)."""
+    got: list[prefixes.Outcome] = []
+    run_jobs(prefixes.run_chain, [(chain, seed, extract, only)], ["a chain"], lambda i, v: got.extend(v),
+             isolate=True)
+    return got
+
+
+def _chain_how(compare: bool = True, here: bool = False) -> list[str]:
     s = cut("baseline", SHORT)
     track = variants_of(s, {"dostyk_moyinty_second_track"})["baseline~without~dostyk_moyinty_second_track"]
     more = more_capacity(s, "caspian_ferry")
     assert more is not None
     at = divergence_h(s, track)
     chain = prefixes.Chain(s, 0, 0, (prefixes.Fork(at, 1, track), prefixes.Fork(at, 2, more[0])))
-    got = prefixes.run_chain(chain, s.seed, MAIN_TABLES, MAIN)
+    got = prefixes.run_chain(chain, s.seed, MAIN_TABLES, MAIN) if here else _in_worker(chain, s.seed, MAIN_TABLES, MAIN)
     assert [(i, ok) for i, ok, _, _ in got] == [(1, True), (2, True), (0, True)]
     if compare:
         assert [v for _, _, v, _ in got] == [full(track, MAIN), full(more[0], MAIN), full(s, MAIN)]
@@ -136,7 +147,7 @@ def test_a_process_with_threads_is_not_forked_and_runs_the_variants_in_full():
     t = threading.Thread(target=stop.wait, daemon=True)
     t.start()
     try:
-        hows = _chain_how(compare=False)
+        hows = _chain_how(compare=False, here=True)
     finally:
         stop.set()
         t.join()
@@ -210,7 +221,7 @@ def test_every_library_scenario_gives_the_same_appraisal_tables_with_shared_pref
         at = divergence_h(jobs[0].scenario, jobs[1].scenario)
         assert 0 < at < math.inf
         chain = prefixes.Chain(jobs[0].scenario, 0, 0, (prefixes.Fork(at, 1, jobs[1].scenario),))
-        got = prefixes.run_chain(chain, s.seed, ALL_BUT_TIME, None)
+        got = _in_worker(chain, s.seed, ALL_BUT_TIME, None)
         assert all(ok for _, ok, _, _ in got), [value for _, ok, value, _ in got if not ok]
         forked = {jobs[i].key: value for i, _, value, _ in got}
         hows[v.name] = next(how for i, _, _, how in got if i == 1)
