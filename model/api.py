@@ -224,12 +224,14 @@ def run(scenario: ScenarioLike, *, replications: int | None = None, seed: int | 
 def sweep(path: "str | Path | Sweep", out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
           shard: tuple[int, int] | None = None, baseline: "str | Path | pd.DataFrame | None" = None,
           tolerance: float = defaults.TOLERANCE, resume: bool = False, progress: ProgressLike = None,
-          allow_outside: bool = False) -> "SweepResults":
+          allow_outside: bool = False, shared_prefixes: bool = True) -> "SweepResults":
     """Run a sweep file's points x replications into the folder ``out`` (new or empty; with
     ``resume``, continuing what ``out/jobs`` holds), judge its expectations, compare with an
     earlier sweep's ``summary.csv`` (``baseline``: a path or its DataFrame; a point's mean may
     move by ``tolerance``, relative), and write the sweep folder. ``SweepResults.failed`` lists
-    what failed; the tables are the same whatever the workers, shards or scheduler."""
+    what failed; the tables are the same whatever the workers, shards or scheduler, and with
+    ``shared_prefixes`` (points that differ from the first only from a date on forked from its run
+    there) or without."""
     import math
 
     import pandas as pd
@@ -246,7 +248,7 @@ def sweep(path: "str | Path | Sweep", out: str | Path, *, workers: int | None = 
         raise BadArgument(f"shard: {shard[0]}/{shard[1]} owns no point (the sweep has {len(sw.points)})")
     base = baseline if baseline is None or isinstance(baseline, pd.DataFrame) else _read_baseline(baseline)
     res = run_sweep(sw, out, workers=workers, scheduler=scheduler, shard=shard, baseline=base, tolerance=tolerance,
-                    resume=resume, progress=progress)
+                    resume=resume, progress=progress, shared_prefixes=shared_prefixes)
     res.write(out)
     return res
 
@@ -281,7 +283,8 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
              delay_months: float = defaults.DELAY_MONTHS, by: str = "id", sequence: bool = False,
              budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
              progress: ProgressLike = None, allow_outside: bool = False,
-             precision: float | str | None = None, only: Sequence[str] | None = None) -> "Appraisal":
+             precision: float | str | None = None, only: Sequence[str] | None = None,
+             shared_prefixes: bool = True) -> "Appraisal":
     """Rank a scenario's investments: the scenario as given against it without each
     investment (``by="tag"``: each tag group) and with each delayed ``delay_months``,
     paired by replication; ``sequence`` adds a greedy programme of the costed ones
@@ -293,7 +296,9 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
     NPV, or its rank against its neighbours settled); ``replications`` is then the first stage
     and the table's ``replications`` column says how many each item took. ``only``: appraise just
     these items (investment ids, or tags with ``by="tag"``), every other investment staying in every
-    variant. See ``docs/appraisal.md``."""
+    variant. ``shared_prefixes`` (where the platform forks, on local workers): each variant is forked
+    from the scenario's run at the date it first differs, with the same tables; False runs every
+    variant in full. See ``docs/appraisal.md``."""
     from model.analysis.precision import MAX_REPLICATIONS as MAX_ROUNDS_REPLICATIONS
     from model.experiments.appraise import appraise as _appraise
 
@@ -322,7 +327,8 @@ def appraise(scenario: ScenarioLike, out: str | Path, *, replications: int | Non
                           "limits): appraise by tag, or fewer investments")
     res = _appraise(s, out, replications=replications, seed=seed, workers=workers, scheduler=scheduler,
                     delay_months=delay_months, by=by, sequence=sequence, budget_musd=budget_musd, marginal=marginal,
-                    resume=resume, progress=progress, precision=target, only=only)
+                    resume=resume, progress=progress, precision=target, only=only,
+                    shared_prefixes=shared_prefixes)
     res.write(out)
     return res
 

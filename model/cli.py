@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--tolerance", type=_tolerance, default=api.defaults.TOLERANCE,
                     help="relative change allowed vs --baseline (default %(default)s)")
     sw.add_argument("--out", help="sweep folder (default: results/sweep-<name>)")
+    sw.add_argument("--no-shared-prefixes", dest="shared_prefixes", action="store_false",
+                    help="run every point in full, instead of forking it from the first point's run at the date it "
+                         "first differs (the same tables)")
     runs(sw, "sweep")
     ap = command("appraise", "rank the scenario's investments: each removed, and each delayed")
     ap.add_argument("file", nargs="?", default=DEFAULT_SCENARIO, type=_named("scenario"),
@@ -234,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "against its neighbours is settled: 0.05 (Mt of cargo gained over the horizon), 20musd (M USD "
                          "of NPV) or 5%% (of each item's NPV); --replications is then the first stage (default 5)")
     ap.add_argument("--out", help="folder (default: results/appraise-<scenario>-<date>-<time>)")
+    ap.add_argument("--no-shared-prefixes", dest="shared_prefixes", action="store_false",
+                    help="run every variant in full, instead of forking it from the scenario's run at the date it "
+                         "first differs (the same tables; where the platform forks, on local workers)")
     runs(ap, "appraisal")
     v = command("validate", "check a scenario or sweep file; exit 0 or 2")
     v.add_argument("file", type=_named("any"), help="scenario or sweep YAML file, or a library name")
@@ -336,7 +342,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
               + (f"Dask at {args.scheduler}" if args.scheduler else f"{args.workers or 'one per core'} worker(s)"))
     res = api.sweep(sweep, out, workers=args.workers, scheduler=args.scheduler, shard=shard,
                     baseline=args.baseline, tolerance=args.tolerance, resume=args.resume,
-                    progress=_progress(args, "point replications", header))
+                    progress=_progress(args, "point replications", header), shared_prefixes=args.shared_prefixes)
     print(api.sweep_text(res) + f"\nResults in {out}/")
     return 1 if (args.check and res.failed) else 0
 
@@ -355,7 +361,7 @@ def cmd_appraise(args: argparse.Namespace) -> int:
                        scheduler=args.scheduler, delay_months=args.delay_months, by=args.by, sequence=args.sequence,
                        budget_musd=args.budget_musd, marginal=args.marginal, resume=args.resume,
                        progress=_progress(args, "variant replications", header), allow_outside=args.allow_outside,
-                       precision=args.precision, only=args.only)
+                       precision=args.precision, only=args.only, shared_prefixes=args.shared_prefixes)
     print("\n" + api.appraisal_text(res))
     print(f"\n{res.wall_s:.0f} s. Results: {out}/ (appraisal.csv, appraisal_years.csv, plots/*.png, report.html)")
     return 0

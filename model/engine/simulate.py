@@ -87,6 +87,8 @@ class Corridor:
         self._committed: list[int] = []
         self._deadlines: list[tuple[float, int, Shipment]] = []  # patience: (deadline_h, id, shipment), a heap
         self._renege_at = math.inf  # when the pending patience callback runs
+        self._t0 = -1.0  # when the run started (perf_counter; -1: not yet)
+        self._monthly: tuple[MonthlyRecord, Callable[[], None]] | None = None  # (set when the run starts)
         for k, (sid, st) in enumerate(scenario.streams.items()):
             route = Route.of(st)
             self._passes = passes_through(route, self.specs)
@@ -352,15 +354,30 @@ class Corridor:
         return rec, last
 
     def run(self) -> RunRecords:
-        t0 = time.perf_counter()
-        monthly, last_month = self._record_months()
-        self.env.process(collect_yearly(self.env, self.grid.bounds_h))
-        with quiet_collector():
-            self.env.run(until=self.grid.horizon_h)
+        self.run_to(self.grid.horizon_h)
+        return self.results()
+
+    def run_to(self, hour: float) -> None:
+        """Process every event before ``hour`` (at most the horizon); the run can go on from
+        there (a shared prefix: ``model.engine.fork``). Running to A and then to B processes
+        the same events in the same order as running to B at once."""
+        if self._t0 < 0:
+            self._t0 = time.perf_counter()
+            self._monthly = self._record_months()
+            self.env.process(collect_yearly(self.env, self.grid.bounds_h))
+        hour = min(hour, self.grid.horizon_h)
+        if hour > self.env.now_h:
+            with quiet_collector():
+                self.env.run(until=hour)
+
+    def results(self) -> RunRecords:
+        """Close the records at the horizon (once run to it) and check the mass balance."""
+        assert self._monthly is not None, "results() before run_to()"
+        monthly, last_month = self._monthly
         nodes = {nid: n.finish() for nid, n in self.nodes.items()}
         last_month()
         out = RunRecords(self.scenario, self.replication, self.seed, self.grid, dict(self.specs), nodes, self.records,
-                         wall_s=time.perf_counter() - t0, hops=sum(r.hops for r in nodes.values()),
+                         wall_s=time.perf_counter() - self._t0, hops=sum(r.hops for r in nodes.values()),
                          shipments=self._next_id, monthly=monthly)
         check_mass_balance(out)
         return out

@@ -245,19 +245,21 @@ class _Runs:
     scheduler: str | None
     progress: object
     block: int | None = None
+    shared_prefixes: bool = True  # fork variants from the scenario's run at their first changed date
 
     def run(self, variants: list[Scenario | Variant], extract: Extract = STREAM_ROWS, store: Path | None = None,
             counts: list[int] | None = None) -> tuple[dict[str, object], list[Job]]:
         jobs = plan(variants, self.n if counts is None else counts, self.seed, keeps=extract.name, block=self.block)
         return execute(jobs, extract, seed=self.seed, store=store or self.store, workers=self.workers,
-                       scheduler=self.scheduler, progress=self.progress), jobs
+                       scheduler=self.scheduler, progress=self.progress, shared_prefixes=self.shared_prefixes), jobs
 
 
 def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = None, seed: int | None = None,
              workers: int | None = None, scheduler: str | None = None, delay_months: float = 12.0, by: str = "id",
              sequence: bool = False, budget_musd: float | None = None, marginal: bool = False, resume: bool = False,
              progress: object = None, precision: "float | str | Target | None" = None, settle: bool = True,
-             max_replications: int = MAX_REPLICATIONS, only: Sequence[str] | None = None) -> Appraisal:
+             max_replications: int = MAX_REPLICATIONS, only: Sequence[str] | None = None,
+             shared_prefixes: bool = True) -> Appraisal:
     """Appraise every investment of ``scenario`` (``by="tag"``: every tag group), in the folder
     ``out`` (claimed: new or empty, or with ``resume`` the folder this same appraisal started);
     jobs are stored in ``out/jobs``. ``sequence``: also build the greedy programme of the items
@@ -271,7 +273,9 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
     stage, and rounds add replications to the items that need them until each item's interval is
     that narrow, its rank against its neighbours is settled (``settle``) or it has
     ``max_replications`` (:func:`_rounds`); the programme and the marginal steps use the first
-    stage's."""
+    stage's. ``shared_prefixes``: on local workers, each variant is forked from the scenario's run at
+    the date its inputs first differ (:mod:`model.experiments.prefixes`; the same tables, less
+    work); False runs every variant in full."""
     t0 = time.perf_counter()
     target = Target.parse(precision) if precision is not None else None
     n = replications or (max(FIRST_STAGE, scenario.replications) if target is not None else scenario.replications)
@@ -280,7 +284,8 @@ def appraise(scenario: Scenario, out: str | Path, *, replications: int | None = 
                              definition=appraisal_definition(scenario, n, seed, delay_months, by, sequence,
                                                              budget_musd, marginal, target, settle, max_replications,
                                                              only))
-    runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress, block=n if target is not None else None)
+    runs = _Runs(n, seed, folder.jobs, workers, scheduler, progress, block=n if target is not None else None,
+                 shared_prefixes=shared_prefixes)
     items, variants = items_of(scenario, by, delay_months, only)
     try:
         if target is None:

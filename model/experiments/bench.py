@@ -225,9 +225,11 @@ def fixed_replications(table: "pd.DataFrame", precision: float) -> int:
 def appraisal_cost(scenario_path: Path, years: int = 7, precision: float = 0.05, workers: int = 2) -> dict:
     """CPU seconds of an appraisal to ``precision`` Mt of cargo gained on every item, with the levers
     (``appraise --precision``: replications in rounds, each item as many as it needs, control
-    variates, ranks settled) and without (the fixed replications every item's plain interval
-    needs, :func:`fixed_replications`), one after the other on ``workers`` workers; and whether the
-    fixed one did reach the precision."""
+    variates, ranks settled; variants forked from the scenario's run at their date, shared
+    prefixes) and without (the fixed replications every item's plain interval needs,
+    :func:`fixed_replications`, each variant run in full), one after the other on ``workers``
+    workers; whether the fixed one did reach the precision; and the same rounds again without shared
+    prefixes (the tables are the same: what that lever alone saves)."""
     from model.experiments.appraise import appraise
 
     s = bench_appraisal(scenario_path, years)
@@ -237,9 +239,12 @@ def appraisal_cost(scenario_path: Path, years: int = 7, precision: float = 0.05,
         t0 = _cpu_s()
         levers = appraise(s, Path(tmp) / "levers", workers=workers, precision=precision)
         cpu_levers = _cpu_s() - t0
+        t0 = _cpu_s()
+        appraise(s, Path(tmp) / "levers-in-full", workers=workers, precision=precision, shared_prefixes=False)
+        cpu_in_full = _cpu_s() - t0
         n_fixed = fixed_replications(levers.table, precision)
         t0 = _cpu_s()
-        fixed = appraise(s, Path(tmp) / "fixed", workers=workers, replications=n_fixed)
+        fixed = appraise(s, Path(tmp) / "fixed", workers=workers, replications=n_fixed, shared_prefixes=False)
         cpu_fixed = _cpu_s() - t0
     half = ((fixed.table["gain_mt_hi"] - fixed.table["gain_mt_lo"]) / 2).max()
     return {"appraisal_years": years, "appraisal_precision_mt": precision,
@@ -248,7 +253,8 @@ def appraisal_cost(scenario_path: Path, years: int = 7, precision: float = 0.05,
                                                 for r in levers.table.itertuples()),
             "appraisal_levers_cpu_s": cpu_levers, "appraisal_fixed_replications": n_fixed,
             "appraisal_fixed_cpu_s": cpu_fixed, "appraisal_fixed_max_half_mt": float(half),
-            "appraisal_cpu_share": cpu_levers / cpu_fixed}
+            "appraisal_cpu_share": cpu_levers / cpu_fixed,
+            "appraisal_levers_in_full_cpu_s": cpu_in_full, "appraisal_prefix_speedup": cpu_in_full / cpu_levers}
 
 
 def load_average() -> float:
@@ -336,7 +342,10 @@ def format_bench(res: dict) -> str:
                      f"±{res['appraisal_precision_mt']:g} Mt: {res['appraisal_levers_cpu_s']:.0f} s CPU in rounds "
                      f"({res['appraisal_replications']}) against {res['appraisal_fixed_cpu_s']:.0f} s for "
                      f"{res['appraisal_fixed_replications']} fixed replications (widest interval ±"
-                     f"{res['appraisal_fixed_max_half_mt']:.3f} Mt): {res['appraisal_cpu_share']:.0%}")
+                     f"{res['appraisal_fixed_max_half_mt']:.3f} Mt): {res['appraisal_cpu_share']:.0%}; "
+                     f"its rounds with every variant in full (no shared prefixes) "
+                     f"{res['appraisal_levers_in_full_cpu_s']:.0f} s: shared prefixes {res['appraisal_prefix_speedup']:.2f}x "
+                     "less CPU")
     lines.append("goals (reported, never failing the build):")
     for k, g in res["goals"].items():
         lines.append(f"  [{'met' if g['met'] else 'not met'}] {g['what']}: {g['value']:.2f} (goal {g['target']})")

@@ -174,10 +174,11 @@ def _stop(pool: Executor, futures: Sequence[Future], children_before: frozenset[
 
 def run_jobs(fn: Callable[..., Any], calls: Sequence[tuple], labels: Sequence[str],
              on_result: Callable[[int, Any], None], *, workers: int = 1, executor: Executor | None = None,
-             store: Path | None = None, done_before: int = 0) -> None:
+             store: Path | None = None, done_before: int = 0, isolate: bool = False) -> None:
     """Run ``fn(*calls[i])`` for every i and hand each result to ``on_result(i, value)``
     in this process, as it finishes: inline when ``workers <= 1`` and no ``executor`` is
-    given, else on ``executor`` (Dask's) or a local pool of ``workers`` processes.
+    given (unless ``isolate``: jobs that fork run in a worker process, which has one
+    thread), else on ``executor`` (Dask's) or a local pool of ``workers`` processes.
 
     Raises :class:`Interrupted` on Ctrl-C and, after all the others finished,
     :class:`JobsFailed` if any job raised (``labels[i]`` names job i). ``store`` and
@@ -197,7 +198,7 @@ def run_jobs(fn: Callable[..., Any], calls: Sequence[tuple], labels: Sequence[st
         done += 1
 
     try:
-        if executor is None and workers <= 1:
+        if executor is None and workers <= 1 and not isolate:
             for i, args in enumerate(calls):
                 finished(i, lambda: fn(*args))
         else:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -34,12 +35,15 @@ import pandas as pd
 
 from model.analysis.tables import tables
 from model.engine.simulate import run_replication
-from model.experiments.pool import Interrupted, JobsFailed, run_jobs
+from model.experiments import prefixes
+from model.experiments.pool import Failure, Interrupted, JobsFailed, run_jobs
 from model.outputs.folders import (DamagedFile, clean_stale, code_sha256, note, read_checked_json, write_checked_json,
                                    write_file_atomic)
 from model.scenario.loader import ScenarioError
 from model.scenario.schema import Scenario
 from model.scenario.uncertainty import DrawError, hypercube, sample_scenarios
+
+log = logging.getLogger("model")
 
 
 def replicate(scenario: Scenario, k: int, seed: int | None = None,
@@ -281,9 +285,19 @@ def _stored_job(scenario: Scenario, k: int, seed: int | None, extract: Extract, 
     return extract(replicate(scenario, k, seed, extract.tables, log_shipments))
 
 
+def _run_task(task: "prefixes.Chain", seed: int | None, extract: Extract, log_shipments: bool = False
+              ) -> list["prefixes.Outcome"]:
+    """A chain of jobs sharing a prefix (:func:`~model.experiments.prefixes.run_chain`), or a job alone
+    (runs in a worker)."""
+    if task.forks:
+        return prefixes.run_chain(task, seed, extract, extract.tables, log_shipments)
+    assert task.root_index is not None
+    return [(task.root_index, True, _stored_job(task.root, task.replication, seed, extract, log_shipments), "full")]
+
+
 def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: Path | None = None,
             workers: int | None = None, scheduler: str | None = None, progress: object = None,
-            log_shipments: bool = False) -> dict[str, object]:
+            log_shipments: bool = False, shared_prefixes: bool = False) -> dict[str, object]:
     """Run the jobs whose result is not yet in ``store`` (a folder of ``KEY.json`` files, each
     written atomically with a checksum as its job finishes; None: kept in memory only) and
     return every job's result by key: an interrupted run resumes where it stopped. Jobs with
@@ -291,7 +305,9 @@ def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: P
     run and an uninterrupted one see the same values. ``scheduler``: a Dask scheduler address
     to run on instead of a local pool of ``workers``. Raises
     :class:`~model.experiments.pool.Interrupted` or :class:`~model.experiments.pool.JobsFailed`
-    (the failures' tracebacks also go to ``FAILED`` in the store)."""
+    (the failures' tracebacks also go to ``FAILED`` in the store). ``shared_prefixes``: on a local
+    pool, jobs that differ from their replication's first job only from a date on are forked from
+    its run at that date (:mod:`model.experiments.prefixes`; the same results)."""
     folder = Path(store) if store is not None else None
     results: dict[str, object] = {}
     if folder is not None:
@@ -317,10 +333,37 @@ def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: P
         results[job.key] = value
         tell.advance(job.label)
 
-    calls = [(j.scenario, j.replication, seed, extract, log_shipments) for j in todo]
+    calls: list[tuple] = [(j.scenario, j.replication, seed, extract, log_shipments) for j in todo]
     labels = [j.label for j in todo]
+    forked_failures: list[Failure] = []
+    tasks: list[prefixes.Chain] = []
+    if shared_prefixes and not scheduler and len(todo) > 1 and prefixes.available():
+        firsts: dict[int, Job] = {}
+        for j in jobs:
+            firsts.setdefault(j.replication, j)
+        tasks = prefixes.chains({k: j.scenario for k, j in firsts.items()}, [(j.scenario, j.replication) for j in todo],
+                                [j.key for j in todo], {k: j.key for k, j in firsts.items()})
+    share = any(t.forks for t in tasks)  # else every job runs alone, as without
+    if share:
+        log.debug("shared prefixes: %d of %d job(s) forked from their replication's run at the date they differ",
+                 sum(len(t.forks) for t in tasks), len(todo))
+        calls = [(t, seed, extract, log_shipments) for t in tasks]
+        labels = [todo[t.indices[0]].label + (f" and {len(t.forks)} forked from it" if t.forks else "") for t in tasks]
+
+        def save_chain(i: int, outcomes: list[prefixes.Outcome]) -> None:
+            for idx, ok, value, _ in outcomes:
+                if ok:
+                    save(idx, value)
+                else:
+                    tb = str(value)
+                    forked_failures.append(Failure(todo[idx].label, tb.strip().splitlines()[-1], tb))
     try:
-        if scheduler and todo:
+        if share:
+            run_jobs(_run_task, calls, labels, save_chain, workers=workers_for(workers, len(calls)),
+                     store=folder, done_before=total - len(todo), isolate=True)
+            if forked_failures:
+                raise JobsFailed(forked_failures, len(results), total, folder)
+        elif scheduler and todo:
             from dask.distributed import Client
 
             with Client(scheduler) as client:
@@ -331,13 +374,20 @@ def execute(jobs: Sequence[Job], extract: Extract, *, seed: int | None, store: P
                      store=folder, done_before=total - len(todo))
     except Interrupted as e:
         if folder is None:
+            if share:  # run_jobs counted chains, not jobs
+                raise Interrupted(len(results), total, None, e.terminated) from None
             raise
         # counted from the store: Ctrl-C may land between a job's write and its count
         raise Interrupted(len(stored_results(folder, list(seen), quiet=True)), e.total, folder, e.terminated) from None
     except JobsFailed as e:
+        failed = e
+        if share and forked_failures and e.failures is not forked_failures:  # a chain failed, and forked jobs too
+            failed = JobsFailed(e.failures + forked_failures, len(results), total, folder)
         if folder is not None:
-            write_file_atomic(folder / FAILED, "\n\n".join(f"{f.job}:\n{f.traceback}" for f in e.failures))
-        raise
+            write_file_atomic(folder / FAILED, "\n\n".join(f"{f.job}:\n{f.traceback}" for f in failed.failures))
+        if failed is e:
+            raise
+        raise failed from None
     finally:
         tell.close()
     return {j.key: results[j.key] for j in jobs}

@@ -149,10 +149,11 @@ def claim_folder(sweep: Sweep, out: str | Path, *, resume: bool = False, shard: 
 
 def run_sweep(path: str | Path | Sweep, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
               shard: tuple[int, int] | None = None, baseline: pd.DataFrame | None = None, tolerance: float = 0.05,
-              resume: bool = False, progress: object = None) -> SweepResults:
+              resume: bool = False, progress: object = None, shared_prefixes: bool = True) -> SweepResults:
     """Claim ``out`` (:func:`claim_folder`), run the jobs of a sweep not yet stored in ``out/jobs``
     (so a call with ``resume`` continues an interrupted one), then gather, summarise and judge
-    them. ``progress``: see :func:`model.experiments.runner.execute`."""
+    them. ``progress``, ``shared_prefixes`` (points that differ from the first only from a date on
+    are forked from its run then): see :func:`model.experiments.runner.execute`."""
     sweep = path if isinstance(path, Sweep) else load_sweep(path)
     folder = claim_folder(sweep, out, resume=resume, shard=shard)
     jobs = sweep_jobs(sweep, shard)
@@ -160,7 +161,7 @@ def run_sweep(path: str | Path | Sweep, out: str | Path, *, workers: int | None 
     before = _stored_count(folder, jobs)
     try:
         stored = execute([j for _, j in jobs], _extract(sweep), seed=sweep.seed, store=folder.jobs, workers=workers,
-                         scheduler=scheduler, progress=progress)
+                         scheduler=scheduler, progress=progress, shared_prefixes=shared_prefixes)
     except BaseException:
         folder.release()  # interrupted or failed: the folder stays "running", for --resume
         raise

@@ -91,6 +91,10 @@ class Port(Node):
         self._avail = self._avail_now()
         self._rate_per_berth = 1.0
         self._handling_factor = self.duration_factor.get("handling_time")
+        # the hours the controller wakes at, and its pending wake-up (None once it has ended): read
+        # where a shared prefix switches the terminal to a variant's capacity (model.engine.fork)
+        self.changes_h = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
+        self.wake: simpy.Event | None = None
         self.env.process(self._controller())
 
     # capacity over time --------------------------------------------------
@@ -101,17 +105,18 @@ class Port(Node):
     def _controller(self) -> Generator:
         """At each change of berths, rate or disruption: re-set the usable berths
         and the handling rate per berth (cached: the hot path reads attributes)."""
-        changes = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
         while True:
             now = self.env.now_h
             self._avail = self._avail_now()
             self._rate_per_berth = self.cap_rate.at(now) / max(self.available.at(now), 1.0)
             self._grant()
             self._update_active()
-            later = [h for h in changes if h > now]
+            later = [h for h in self.changes_h if h > now]
             if not later:
+                self.wake = None
                 return
-            yield self.env.timeout(later[0] - now)
+            self.wake = self.env.timeout(later[0] - now)
+            yield self.wake
 
     def _update_active(self) -> None:
         self.set_active(self._avail <= 0 or self.n_busy >= self._avail)

@@ -50,6 +50,9 @@ from model.nodes.sealink_spec import LineSpec, SeaLinkSpec
 
 _EPS = 1e-9
 LEGS = ("load_h", "crossing_h", "unload_h", "return_h")
+SCHEDULE_RECORDS = ("group_payload_t", "group_vessel_h", "charter_payload_t")
+"""Records the constructor derives from the vessel counts and payloads (not from the run): where a
+shared prefix switches the link to a variant's fleet or depths, it takes the variant's."""
 
 
 class Line:
@@ -106,6 +109,13 @@ class Vessel:
         self.committed: Line | None = None
         self.cover_t = 0.0
         self.target: Line | None = None
+        # its pending wait to enter service (``wake_for`` "count": its group's count) or for water ("water": its
+        # line's payload), None while it sails or waits for cargo; ``ended``: it waits for neither any more (its
+        # process returned: retired for good; or no water on its line again). Read where a shared prefix switches
+        # the link to a variant's fleet or depths (model.engine.fork).
+        self.wake: simpy.Event | None = None
+        self.wake_for = ""
+        self.ended = False
 
     def payload_at(self, line: Line, t: float) -> float:
         return self.payload[line.index].at(t)
@@ -151,12 +161,14 @@ class SeaLink(QueuedNode):
         # the fleet: groups of vessels by class
         self.groups = self._groups()
         self.counts: list[Timeline] = []
+        self.group_payload: list[dict[int, Timeline]] = []  # per group, shared by its vessels
         self.vessels: list[Vessel] = []
         rate_parts: list[Timeline] = []
         for g, (gname, cls, count, allowed, home) in enumerate(self.groups):
             tl = combine(lambda n, f: math.floor(n * f + _EPS) if f > 0 else 0, count, self.factor)
             self.counts.append(tl)
             payload = {line.index: self._payload_timeline(cls, line) for line in allowed}
+            self.group_payload.append(payload)
             crossing = {line.index: self._crossing_factor(cls, line) for line in allowed}
             call = self.sampler(as_distribution(cls.call_h), f"{gname}:call_h") if cls is not None and \
                 cls.call_h is not None else None
@@ -204,8 +216,10 @@ class SeaLink(QueuedNode):
         self._chartered = self._ordered = 0
         self._on_hire: dict[int, float] = {}  # charter number -> start hour, while on hire
         self._charter_vessel: tuple[dict[int, Timeline], dict[int, float], Sampler | None, Line] | None = None
+        self.charter_payload: dict[int, Timeline] | None = None  # (shared by the chartered vessels)
         if spec.charter is not None:
             self._charter_vessel = self._charter_terms()
+            self.charter_payload = self._charter_vessel[0]
             ex["charter_payload_t"] = list(self.grid.integrate(self._charter_vessel[0][self._charter_vessel[3].index])
                                            / self.grid.hours())
             ex["charter_line"] = self._charter_vessel[3].index
@@ -471,14 +485,17 @@ class SeaLink(QueuedNode):
 
     def _vessel(self, v: Vessel) -> Generator:
         env = self.env
-        count = self.counts[v.group]
         while True:
+            count = self.counts[v.group]  # (read each time: a shared prefix may switch it)
             if v.number >= count.at(env.now_h):  # not (or no longer) in service
                 self._uncommit(v)
                 later = [h for h in count.change_hours() if h > env.now_h and count.at(h) > v.number]
                 if not later:
+                    v.ended, v.wake_for = True, "count"
                     return
-                yield env.timeout(later[0] - env.now_h)
+                v.wake, v.wake_for = env.timeout(later[0] - env.now_h), "count"
+                yield v.wake
+                v.wake = None
                 continue
             if v.payload_at(v.line, env.now_h) <= _EPS:  # too shallow here: another line, or wait for water
                 yield from self._stranded(v)
@@ -500,8 +517,11 @@ class SeaLink(QueuedNode):
         tl = v.payload[v.line.index]
         later = [h for h in tl.change_hours() if h > now and tl.at(h) > _EPS]
         if not later:
+            v.ended, v.wake_for = True, "water"
             yield env.event()  # never again
-        yield env.timeout(later[0] - now)
+        v.wake, v.wake_for = env.timeout(later[0] - now), "water"
+        yield v.wake
+        v.wake = None
 
     def _reposition(self, v: Vessel, here: Line, there: Line) -> Generator:
         """A voyage from one line's origin to another's (departing while open)."""
