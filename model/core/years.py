@@ -15,6 +15,16 @@ import numpy as np
 from model.core.timeline import Timeline, hours_since
 
 
+def spread(bounds_h: list[float], i: int, acc: list[float], a: float, b: float, weight: float) -> None:
+    """Add ``weight`` x the overlap-hours of [a, b) with each period [bounds_h[k], bounds_h[k + 1]) to acc[k],
+    from period ``i`` (the one holding ``a``) on; ``b`` no later than the last bound."""
+    while a < b and i < len(acc):
+        hi = min(b, bounds_h[i + 1])
+        acc[i] += weight * (hi - a)
+        a = hi
+        i += 1
+
+
 class YearGrid:
     """Calendar years of the horizon as simulation-hour boundaries.
 
@@ -58,14 +68,8 @@ class YearGrid:
             acc[i] += weight * (b - a)
             return
         b = min(b, self.horizon_h)
-        if b <= a:
-            return
-        i = self.index(a)
-        while a < b and i < len(acc):
-            hi = min(b, self.bounds_h[i + 1])
-            acc[i] += weight * (hi - a)
-            a = hi
-            i += 1
+        if b > a:
+            spread(self.bounds_h, self.index(a), acc, a, b, weight)
 
     def integrate(self, tl: Timeline) -> np.ndarray:
         """Per-year integral of a timeline (value x hours)."""
@@ -106,11 +110,5 @@ class MonthGrid:
     def add_interval(self, acc: list[float], a: float, b: float) -> None:
         """Add the overlap-hours of [a, b) to each month's accumulator."""
         b = min(b, self.horizon_h)
-        if b <= a:
-            return
-        i = self.index(a)
-        while a < b and i < len(acc):
-            hi = min(b, self.bounds_h[i + 1])
-            acc[i] += hi - a
-            a = hi
-            i += 1
+        if b > a:
+            spread(self.bounds_h, self.index(a), acc, a, b, 1.0)
