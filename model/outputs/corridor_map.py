@@ -250,18 +250,22 @@ def _candidates(px: float, py: float, wd: float, ht: float, gap: float, west: bo
 
 def place_labels(ax, texts: list, markers: list[Point], west: bool = False, gap_px: float = 7.0,
                  leader: dict | None = None) -> None:
-    """Move each text (in order) to the first place beside its point, nearest first
-    (:func:`_candidates`), where its box stays inside the axes and covers no label placed before it,
-    no marker of ``markers`` and no other text of the axes (a note); where none is free, to the place
-    that covers least. A label beyond the first ring is joined to its point by a thin line. Greedy and
-    in pixels of the final layout: the same figure every time, whatever the machine."""
+    """Move each text to the first place beside its point, nearest first (:func:`_candidates`), where
+    its box stays inside the axes and covers no label placed before it, no marker of ``markers`` and no
+    other text of the axes (a note); where none is free, to the place that covers least. Greedy, in the
+    given order; where a label can only cover another label, the texts are placed again with that
+    label first (at most once per label), and the order whose labels cover each other least is kept
+    (then the one that covers least in all). A label beyond the first ring is
+    joined to its point by a thin line. In pixels of the final layout: the same figure every time for
+    one matplotlib version (whose layout can give an inset a few pixels more or less)."""
     renderer = ax.figure.canvas.get_renderer()
     to_px, to_data = ax.transData.transform, ax.transData.inverted().transform
     frame = ax.get_window_extent(renderer)
     mine = set(map(id, texts))
-    taken = [_extent(t, renderer) for t in ax.texts if id(t) not in mine and t.get_visible()]
+    notes = [_extent(t, renderer) for t in ax.texts if id(t) not in mine and t.get_visible()]
     dots = to_px(np.array(markers)) if markers else np.empty((0, 2))
     radius = gap_px * 0.85
+    places = []  # per text: its anchor (data), its point (px), the box's offset and the candidate boxes
     for t in texts:
         anchor = np.array(t.get_position(), dtype=float)
         px, py = to_px(anchor)
@@ -271,26 +275,66 @@ def place_labels(ax, texts: list, markers: list[Point], west: bool = False, gap_
         ox, oy, wd, ht = box[0] - px, box[1] - py, box[2] - box[0], box[3] - box[1]
         cand = _candidates(px, py, wd, ht, gap_px, west)
         x0, y0, x1, y1 = cand[:, 0], cand[:, 1], cand[:, 0] + wd, cand[:, 1] + ht
-        # what a place covers, in square pixels: beyond the frame (a fifth at the sides and bottom: where
-        # nothing is free, out of a small inset rather than over another label; in full at the top, where
-        # the title is), other labels and notes, markers
+        # what a place covers, in square pixels, but for the labels placed before it: beyond the frame (a
+        # fifth at the sides and bottom: where nothing is free, out of a small inset rather than over
+        # another label; in full at the top, where the title is), the notes, the markers
         cost = ((np.maximum(frame.x0 + 1 - x0, 0) + np.maximum(x1 - frame.x1 + 1, 0)) * ht
                 + np.maximum(frame.y0 + 1 - y0, 0) * wd) * 0.2 + np.maximum(y1 - frame.y1 + 1, 0) * wd
-        for b in taken:
-            cost += np.maximum(np.minimum(x1, b[2] + 1) - np.maximum(x0, b[0] - 1), 0) * \
-                np.maximum(np.minimum(y1, b[3] + 1) - np.maximum(y0, b[1] - 1), 0)
+        for b in notes:
+            cost += _overlap(x0, y0, x1, y1, b)
         if len(dots):
             near_x = np.clip(dots[:, 0][None, :], x0[:, None], x1[:, None]) - dots[:, 0][None, :]
             near_y = np.clip(dots[:, 1][None, :], y0[:, None], y1[:, None]) - dots[:, 1][None, :]
             cost += (np.hypot(near_x, near_y) < radius).sum(axis=1) * radius ** 2
-        free = np.flatnonzero(cost <= 0)
-        k = int(free[0]) if len(free) else int(np.argmin(cost))
-        t.set_position(tuple(to_data((cand[k, 0] - ox, cand[k, 1] - oy))))
-        taken.append(np.array([x0[k], y0[k], x1[k], y1[k]]))
+        places.append((anchor, px, py, ox, oy, np.column_stack([x0, y0, x1, y1]), cost))
+
+    def greedy(order: list[int]) -> tuple[tuple[float, float], dict[int, int], list[int]]:
+        """(labels over labels, all covered) in square pixels, the place of each text, the texts that
+        could only cover another label."""
+        taken: list[np.ndarray] = []
+        pick: dict[int, int] = {}
+        mutual, total, stuck = 0.0, 0.0, []
+        for i in order:
+            boxes, own = places[i][5], places[i][6]
+            others = np.zeros(len(boxes))
+            for b in taken:
+                others += _overlap(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], b)
+            cost = own + others
+            free = np.flatnonzero(cost <= 0)
+            k = int(free[0]) if len(free) else int(np.argmin(cost))
+            if others[k] > 0:
+                stuck.append(i)
+            pick[i], mutual, total = k, mutual + float(others[k]), total + float(cost[k])
+            taken.append(boxes[k])
+        return (mutual, total), pick, stuck
+
+    order = list(range(len(texts)))
+    best = greedy(order)
+    promoted: set[int] = set()
+    while best[0][0] > 0:
+        first = next((i for i in best[2] if i not in promoted), None)
+        if first is None:
+            break
+        promoted.add(first)
+        order = [first] + [i for i in order if i != first]
+        trial = greedy(order)
+        if trial[0] < best[0]:
+            best = trial
+    for i, t in enumerate(texts):
+        anchor, px, py, ox, oy, boxes, _ = places[i]
+        k = best[1][i]
+        x0, y0, x1, y1 = boxes[k]
+        t.set_position(tuple(to_data((x0 - ox, y0 - oy))))
         if k >= 8:  # off the first ring: a thin line from the point to the nearest side of the label
-            near = to_data((np.clip(px, x0[k], x1[k]), np.clip(py, y0[k], y1[k])))
+            near = to_data((np.clip(px, x0, x1), np.clip(py, y0, y1)))
             ax.plot([anchor[0], near[0]], [anchor[1], near[1]], zorder=4.5,
                     **(leader or dict(color="#555", lw=0.6)))
+
+
+def _overlap(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Square pixels each box (x0, y0, x1, y1) shares with box ``b`` grown by a pixel each way."""
+    return np.maximum(np.minimum(x1, b[2] + 1) - np.maximum(x0, b[0] - 1), 0) * \
+        np.maximum(np.minimum(y1, b[3] + 1) - np.maximum(y0, b[1] - 1), 0)
 
 
 def _box_of(ax) -> Box:
