@@ -102,6 +102,47 @@ def test_capacity_follows_the_low_water_load_and_a_lot_too_big_waits_for_a_large
     assert rec.throughput_t[0] == pytest.approx(cap, rel=0.01)
 
 
+def _falling_sea(dredge: bool):
+    """One line loading at a terminal 6.0 m deep at the sea's datum, in a sea falling 2 m a year to mid-2024
+    (monthly steps), then level: a 'deep' class (3,000 t; needs 6.0 m, loses 30% per metre short) loads
+    2,030 t in January, less than the 1,500-t lots from May and 1,200 t from July; a 'shallow' one (2,000 t,
+    no depth limit) takes a lot a trip. ``dredge``: 1 m more depth from 1 November (the deep class 2,100 t
+    again). Fixed legs, no storms, 0.6 Mt a year."""
+    classes = {"deep": {"payload": {"t": 3000}, "depth_needed_m": 6.0, "payload_loss_per_m": 0.3},
+               "shallow": {"payload": {"t": 2000}}}
+    nodes = {"p": _port(depth_m=6.0, water_level="sea"),
+             "sea": {"kind": "sea_link", "load_at": "p", "crossing_h": 20, "unload_h": 4, "return_h": 20,
+                     "max_wait_h": 48, "vessels": {"deep": {"vessel_class": "deep", "count": 2},
+                                                   "shallow": {"vessel_class": "shallow", "count": 1}}}}
+    inv = [{"id": "dredge", "node": "p", "field": "depth_m", "change": "add", "value": 1.0, "date": "2024-11-01"}]
+    return make_scenario(nodes, {"x": stream(["p", "sea"], 0.6, 1500.0)}, vessel_classes=classes,
+                         investments=inv if dredge else [],
+                         water_levels={"sea": {"datum_m": -29.0, "level_m": {2023: -29.0, 2024: -31.0}}})
+
+
+def test_a_vessel_the_falling_sea_leaves_too_small_for_every_lot_steps_out_of_the_turn():
+    """From May the deep ships' payload is below every waiting lot: they step out of the line's turn (instead
+    of holding it for ever, which jammed the line: nothing carried from May, even after the dredging), so the
+    shallow ship behind them carries a lot each cycle (1.5 h loading + 20 + 4 + 20 h: 1,500 t per 45.5 h),
+    and they come back the day the dredging deepens the terminal (each month from then carries more than
+    twice a month of the shallow ship alone); without the dredging they stay out."""
+    # the level 1.75 m below the datum in May, 2 m from July; 1 m of dredging from November
+    assert 3000 * payload_share(6.0, 0.3, 6.0 - 1.75) < 1500 <= 3000 * payload_share(6.0, 0.3, 6.0 - 2.0 + 1.0)
+    months = {}
+    for dredge in (True, False):
+        r = run_replication(_falling_sea(dredge), 0, 5)  # (its mass balance holds, or it raises)
+        m = tables(r)["monthly_nodes"]
+        months[dredge] = m[m["node"] == "sea"].set_index("month")["throughput_t"]
+        assert m[m["node"] == "sea"].set_index("month").loc[6:10, "queue_mean_t"].min() > 10_000  # cargo waits
+    hours = {6: 720, 7: 744, 8: 744, 9: 720, 10: 744}
+    for month, h in hours.items():  # the shallow ship alone, saturated
+        for dredge in (True, False):
+            assert 0.85 * 1500 * h / 45.5 <= months[dredge][month] <= 1.05 * 1500 * h / 45.5, (dredge, month)
+    for month in (11, 12):
+        assert months[True][month] > 2 * 1500 * 720 / 45.5
+        assert months[False][month] <= 1.05 * 1500 * 744 / 45.5
+
+
 # ---------------------------------------------------------------- redeployment
 def _two_lines(policy: str, volume_b_mt: float):
     """Two lines from ports a and b to one far end; two vessels allowed on both, at home on A. Cargo

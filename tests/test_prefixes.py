@@ -24,6 +24,7 @@ from model.nodes import KINDS
 from model.scenario import library
 from model.scenario.schema import Scenario
 from simkit import make_scenario, stream
+from test_fleet import _falling_sea
 
 
 def every_table(t: dict) -> str:
@@ -384,6 +385,36 @@ def test_a_fleets_other_fields_have_no_shared_prefix():
     classes = {**s.vessel_classes, "deep": s.vessel_classes["deep"].model_copy(update={"payload": {"t": 3100}})}
     assert divergence_h(s, s.model_copy(update={"vessel_classes": classes})) == 0.0
     assert divergence_h(s, _but(s, dredge_a={"value": 1.0})) == hours_since(s.start_date, date(2024, 9, 1))
+
+
+FALLING = _falling_sea(dredge=True)  # deep ships out of the turn from May (no lot fits them), dredged 1 November
+
+
+@pytest.mark.parametrize("variant", [
+    _but(FALLING, dredge={"date": date(2024, 9, 1)}),  # dredged earlier: their waits move to September
+    _but(FALLING, dredge={"date": date(2024, 12, 1)}),  # later: to December
+    _but(FALLING, dredge={"value": 0.2}),  # too little (1,380 t): they wake, no lot fits them still, out for good
+])
+def test_vessels_out_of_the_turn_for_water_wait_for_the_variants_dredging(variant):
+    """Ships a falling sea left too small for every waiting lot wait out of their line's turn until their
+    payload rises: switched while they wait, they wait for the variant's dredging instead (or for a lot that
+    fits, which never comes), and every table is the variant's own."""
+    why, c = _switched(FALLING, variant)
+    assert why is None
+    assert sum(len(line.aside) for line in c.nodes["sea"].lines) == 2  # (both deep ships wait out of the turn)
+    c.run_to(c.grid.horizon_h)
+    got = every_table(tables(c.results()))
+    assert got == _run(variant)
+    assert got != _run(FALLING)
+
+
+def test_vessels_out_of_the_turn_for_good_cannot_take_a_variants_dredging():
+    """Without a dredging, nothing brings the deep ships back but a lot that fits: their waits have no hour
+    for a switch to move, so a variant that dredges runs in full, and says why."""
+    scenario = _falling_sea(dredge=False)
+    c = Corridor(scenario, 0, 5)
+    c.run_to(divergence_h(scenario, FALLING))
+    assert "left without water for good sails in the variant" in (switch(c, FALLING) or "")
 
 
 LOW_WATER = cut("low_water", date(2029, 1, 1))

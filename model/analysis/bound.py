@@ -53,6 +53,16 @@ from model.core.years import YearGrid
 SOURCE, SINK = "__source__", "__sink__"
 
 
+def _numbered(g: nx.DiGraph) -> tuple[nx.DiGraph, int, int, list[Any]]:
+    """``g`` with its nodes numbered in the order they were added (and the numbers of SOURCE and SINK,
+    and the names by number): networkx's max-flow (preflow-push) keeps its active nodes in sets, whose
+    order for string names follows Python's per-process hash seed, so the same graph gave flows that
+    differed in the last bit from one process to the next; numbered nodes come out of a set in one order."""
+    names = list(g.nodes)
+    h = nx.convert_node_labels_to_integers(g, ordering="default")
+    return h, names.index(SOURCE), names.index(SINK), names
+
+
 # ------------------------------------------------------------------ inputs
 
 def node_capacity_from_tables(annual_nodes: pd.DataFrame, scenario: str | None = None) -> pd.DataFrame:
@@ -159,11 +169,13 @@ def bound_table(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     rows = []
     for y in years:
         g = corridor_graph(scenario, caps.get(y, {}), bg.get(y, {}))
+        h, source, sink, names = _numbered(g)
         try:
-            value, (reach, _) = nx.minimum_cut(g, SOURCE, SINK)
+            value, (reach_n, _) = nx.minimum_cut(h, source, sink)
         except nx.NetworkXUnbounded:
             rows.append({"year": y, "bound_t": math.inf, "cut": ""})
             continue
+        reach = {names[i] for i in reach_n}
         cut = sorted(u.removesuffix(":in") for u, v, cap in g.edges(data="capacity")
                      if u in reach and v not in reach and u.endswith(":in") and v == u[:-3] + ":out"
                      and cap)  # a closed node (capacity 0) carries nothing: not worth naming
@@ -246,9 +258,9 @@ def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] =
     demand = demand_by_year(scenario)
 
     def bound(year: int, capacity: Mapping[str, float]) -> float:
-        g = corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {}))
+        h, source, sink, _ = _numbered(corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {})))
         try:
-            return float(nx.maximum_flow_value(g, SOURCE, SINK))
+            return float(nx.maximum_flow_value(h, source, sink))
         except nx.NetworkXUnbounded:
             return math.inf
 

@@ -69,7 +69,6 @@ Wakes = dict[int, float | None]
 """Pending events (by ``id()``) to move to a new hour, or (None) to drop."""
 
 _SAME_BEYOND = ("name", "description", "replications", "appraisal", "uncertainty", "investments", "nodes")
-_EPS = 1e-9  # (the sea link's: a payload at most this loads nothing)
 
 
 def _json(obj: Any) -> str:
@@ -239,6 +238,8 @@ def _sea_link(live: SeaLink, fresh: SeaLink, at: float) -> Plan | str | None:
         return "no vessel in service just before the variant's change"
     if live.rate != fresh.rate and _before(live.rate, at) <= 0:
         return "its vessels load nothing just before the variant's change"
+    if charter and any(v.group == n for line in live.lines for v in line.aside):
+        return "a chartered vessel waits out of its line's turn for a lot that fits or for water"
     have = [sum(1 for v in live.vessels if v.group == g) for g in range(n)]
     need = [sum(1 for v in fresh.vessels if v.group == g) for g in range(n)]
     if any(b > a for a, b in zip(have, need)):
@@ -251,7 +252,8 @@ def _sea_link(live: SeaLink, fresh: SeaLink, at: float) -> Plan | str | None:
         if v.wake_for == "count" and v.group in counts:
             nxt = _first_above(count, at, v.number)  # (as the vessel's own wait: a count above its number)
         elif v.wake_for == "water" and v.group in pays and pay is not None:
-            nxt = _first_above(pay, at, _EPS)  # (as its own wait for water: a payload above nothing)
+            nxt = _first_above(pay, at, v.wake_above)  # (as its own wait for water: a payload above nothing, or
+            # above what it loads now for a vessel none of whose line's lots fits)
         else:
             continue
         if v.ended and nxt is not None:

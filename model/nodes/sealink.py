@@ -11,6 +11,14 @@ terminal), waits while the line is closed by a storm or a disruption, crosses (`
 the line's ``sea_nm`` at the class's speed), unloads, hands its shipments on, and returns
 (``return_h``, default the crossing time), again only departing while the line is open.
 
+Low water: a vessel reads its payload each time it looks at the waiting cargo, so a sea that falls
+while it waits loads it with less (one that falls below what is already aboard sends it off with that)
+and a dredging gives its load back from its date. A lot larger than the payload is passed over for
+the next that fits; a vessel none of whose waiting lots fits (or that can load nothing there) gives
+up its line's turn with nothing aboard, so that a vessel behind it that can take them loads, and waits
+out of the turn until a lot that fits arrives or its payload there rises (or, loading nothing, moves
+to another line of its own or waits for water).
+
 A link may serve several lines with one fleet (``lines``): a shipment waits for the line whose
 ``load_at`` it came through. Under ``redeploy: most_waiting`` a vessel allowed on several lines
 chooses, after each delivery, the line with the most cargo waiting that vessels already heading
@@ -69,6 +77,7 @@ class Line:
         self.space_t: float | None = None  # room left in the gathering vessel (None: it has no cargo)
         self.gathering = False  # a vessel is taking cargo; others queue for their turn
         self.turns: deque[simpy.Event] = deque()
+        self.aside: list[Vessel] = []  # vessels out of the turn: no waiting lot fits their (low-water) payload
         self.idle = 0  # vessels in service waiting here for cargo
         self.cover_t = 0.0  # room of vessels waiting here or heading here, not yet loaded
         self.load_port: Port | None = None
@@ -115,7 +124,9 @@ class Vessel:
         # the link to a variant's fleet or depths (model.engine.fork).
         self.wake: simpy.Event | None = None
         self.wake_for = ""
+        self.wake_above = _EPS  # waiting for water: until its payload on its line rises above this
         self.ended = False
+        self.fits: simpy.Event | None = None  # out of its line's turn: succeeds when a lot that fits arrives
 
     def payload_at(self, line: Line, t: float) -> float:
         return self.payload[line.index].at(t)
@@ -360,6 +371,14 @@ class SeaLink(QueuedNode):
         if ev is not None and not ev.triggered and (line.space_t is None or line.queued_t >= line.space_t - _EPS
                                                     or s.t > line.space_t + _EPS):
             ev.succeed()
+        if line.aside:  # a vessel out of the turn, none of whose waiting lots fitted: the first this one fits
+            now = self.env.now_h
+            for v in line.aside:
+                if s.t <= v.payload_at(line, now) + _EPS:
+                    line.aside.remove(v)
+                    assert v.fits is not None
+                    v.fits.succeed()
+                    break
 
     def renege(self, s: Shipment) -> None:
         """A waiting shipment leaves: out of its line's queued tonnes now, out of the queue lazily."""
@@ -426,15 +445,28 @@ class SeaLink(QueuedNode):
     def _gather(self, v: Vessel, line: Line) -> Generator[simpy.Event, object, tuple[list[Shipment], float] | None]:
         """Take shipments in arrival order until the next one would not fit, or until max_wait_h
         after the first was taken; return the load. Each shipment's wait at the link ends when its
-        vessel starts loading. None: the vessel, idle for ``review_h``, leaves for another line
-        (``v.target``)."""
+        vessel starts loading. The payload is read each time round (the sea may fall, or a dredging
+        deepen the terminal, while it waits): one that falls below what is aboard sends it off with
+        that. None: the vessel gives up its turn, either idle for ``review_h`` and leaving for another
+        line (``v.target``), or, with nothing aboard, because it can load nothing there now or none of
+        the lots waiting fits it (``v.target`` None: it steps aside, :meth:`_aside`)."""
         env = self.env
         hold: list[tuple[Shipment, float]] = []
         load_t = 0.0
         deadline = math.inf
-        payload = v.payload_at(line, env.now_h)
         while True:
+            payload = v.payload_at(line, env.now_h)
             self._drop_gone_at(line)
+            if not hold and (payload <= _EPS or (line.queue and self._next_lot(line, payload) < 0)):
+                line.space_t = None
+                v.target = None
+                if payload > _EPS and self.redeploy and len(v.lines) > 1:
+                    target = self._best_line(v, env.now_h)
+                    if target is not line:
+                        v.target = target
+                        return None
+                self._uncommit(v)
+                return None
             while True:
                 i = self._next_lot(line, payload)
                 if i < 0 or load_t + line.queue[i][0].t > payload + _EPS:
@@ -462,7 +494,7 @@ class SeaLink(QueuedNode):
                 if payload > 0 and (left or load_t >= payload - _EPS):  # full: whole lots only
                     y = self.grid.index(now)
                     ex = self.rec.extra
-                    ex["full_fill"][v.group][line.index][y] += load_t / payload
+                    ex["full_fill"][v.group][line.index][y] += min(load_t / payload, 1.0)
                     ex["full_trips"][v.group][line.index][y] += 1
                 for s, arrived in hold:
                     self.release_yard(s)
@@ -516,12 +548,39 @@ class SeaLink(QueuedNode):
             return
         tl = v.payload[v.line.index]
         later = [h for h in tl.change_hours() if h > now and tl.at(h) > _EPS]
+        v.wake_above = _EPS
         if not later:
             v.ended, v.wake_for = True, "water"
             yield env.event()  # never again
         v.wake, v.wake_for = env.timeout(later[0] - now), "water"
         yield v.wake
         v.wake = None
+
+    def _aside(self, v: Vessel, line: Line) -> Generator:
+        """A vessel that gave up its line's turn with nothing aboard because none of the lots waiting fits
+        its payload there (the water too shallow for its full load): it waits out of the turn, so that a
+        vessel behind it that can take them loads, until a lot it can take arrives or its payload there
+        rises (a dredging, a rising sea), then queues for the turn again. (With no water at all it
+        returns at once: its process waits for water, :meth:`_stranded`.)"""
+        env = self.env
+        now = env.now_h
+        pay = v.payload_at(line, now)
+        if pay <= _EPS:
+            return
+        tl = v.payload[line.index]
+        later = [h for h in tl.change_hours() if h > now and tl.at(h) > pay + _EPS]
+        fits = v.fits = env.event()
+        line.aside.append(v)
+        v.wake_for, v.wake_above = "water", pay + _EPS
+        if later:
+            v.wake = env.timeout(later[0] - now)
+            yield v.wake | fits
+        else:
+            v.ended = True  # (no more water: only a lot that fits brings it back)
+            yield fits
+        if v in line.aside:
+            line.aside.remove(v)
+        v.wake, v.fits, v.ended, v.wake_for = None, None, False, ""
 
     def _reposition(self, v: Vessel, here: Line, there: Line) -> Generator:
         """A voyage from one line's origin to another's (departing while open)."""
@@ -559,6 +618,9 @@ class SeaLink(QueuedNode):
         self.idle -= 1
         self.set_active(self.idle == 0)
         busy_from = env.now_h
+        if got is None and v.target is None:  # nothing waiting fits it (or no water): out of the turn
+            yield from self._aside(v, line)
+            return
         if got is None:  # idle here, cargo elsewhere: reposition
             target = v.target
             assert target is not None
