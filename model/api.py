@@ -414,12 +414,13 @@ def resolve_name(text: str | Path, kind: str = "scenario") -> str:
     return str(path)
 
 
-def bench(scenario: str | Path, *, memory: bool = True, sweep: bool = True) -> dict:
-    """What the model costs against bare simpy, and the speed goals it meets (``bench``)."""
+def bench(scenario: str | Path, *, memory: bool = True, sweep: bool = True, appraisal_years: int | None = None) -> dict:
+    """What the model costs against bare simpy, and the speed goals it meets (``bench``); ``appraisal_years``:
+    the horizon of its appraisal (default 7, or 4 without ``memory`` and ``sweep``)."""
     from model.experiments.bench import run_bench
 
     load_scenario(scenario)  # bad input -> ScenarioError before timing anything
-    return run_bench(Path(scenario), memory=memory, sweep=sweep)
+    return run_bench(Path(scenario), memory=memory, sweep=sweep, appraisal_years=appraisal_years)
 
 
 def progress_bar(desc: str = "replications", header: str = "") -> Progress:

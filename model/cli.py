@@ -249,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scenario", default=DEFAULT_SCENARIO, type=_named("scenario"),
                    help="scenario YAML or library name (default: baseline)")
     b.add_argument("--quick", action="store_true", help="only the timings: skip peak memory and the 20-job sweep")
+    b.add_argument("--appraisal-years", type=_positive, metavar="YEARS",
+                   help="years of the bench's appraisal from the scenario's start (default: 7, or 4 with --quick; "
+                        "more than the scenario has: its whole horizon)")
     command("scenarios", "list the scenario library: each scenario and sweep with the question it answers")
     it = command("init", "copy the scenario library into DIR/scenarios/ for editing")
     it.add_argument("dir", help="folder to copy it into (created if needed; DIR/scenarios must not exist)")
@@ -373,7 +376,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    res = api.bench(args.scenario, memory=not args.quick, sweep=not args.quick)
+    res = api.bench(args.scenario, memory=not args.quick, sweep=not args.quick, appraisal_years=args.appraisal_years)
     print(json.dumps(res) if args.json else api.bench_text(res))
     return 0
 

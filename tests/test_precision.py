@@ -402,3 +402,20 @@ def test_the_bench_asks_the_fixed_appraisal_for_the_replications_the_widest_plai
     assert student.ppf(0.975, n - 1) * sd["ships"] / math.sqrt(n) <= 0.05
     assert student.ppf(0.975, n - 2) * sd["ships"] / math.sqrt(n - 1) > 0.05
     assert n == 14  # 2.160 x 0.085 / sqrt(14) = 0.0491; 2.179 x 0.085 / sqrt(13) = 0.0514
+
+
+def test_the_bench_appraises_over_the_years_asked_at_most_the_scenarios_horizon(capsys):
+    """The bench's appraisal (its three items; the others removed) runs over the first years asked, or the
+    scenario's whole horizon when more are asked; 0 years is refused with what was expected (exit 2)."""
+    from model.cli import main
+    from model.experiments.bench import APPRAISAL_ITEMS, bench_appraisal
+    from model.scenario.library import resolve
+
+    path = resolve("baseline")
+    seven, every = bench_appraisal(path, 7), bench_appraisal(path, 100)
+    assert seven is not None and every is not None
+    assert (seven.start_date, seven.end_date) == (date(2024, 1, 1), date(2031, 1, 1))
+    assert every.end_date == date(2051, 1, 1)  # the baseline's horizon, 2024-2050
+    assert {i.id for i in every.investments} == set(APPRAISAL_ITEMS)
+    assert main(["bench", "--appraisal-years", "0"]) == 2
+    assert "expected a number >= 1" in capsys.readouterr().err

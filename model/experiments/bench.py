@@ -200,7 +200,8 @@ def bench_appraisal(scenario_path: Path, years: int) -> "Scenario | None":
     ids = set(APPRAISAL_ITEMS) if set(APPRAISAL_ITEMS) <= {i.id for i in s.investments} else \
         {i.id for i in sorted((i for i in s.investments if i.cost_musd), key=lambda i: i.date)[:3]}
     keep = [u for u in s.uncertainty if not u.path.startswith("investments.") or u.path.split(".")[1] in ids]
-    return s.model_copy(update={"name": f"{s.name}-bench", "end_date": date(s.start_date.year + years, 1, 1),
+    end = min(date(s.start_date.year + years, 1, 1), s.end_date)
+    return s.model_copy(update={"name": f"{s.name}-bench", "end_date": end,
                                 "investments": [i for i in s.investments if i.id in ids], "uncertainty": keep})
 
 
@@ -247,7 +248,7 @@ def appraisal_cost(scenario_path: Path, years: int = 7, precision: float = 0.05,
         fixed = appraise(s, Path(tmp) / "fixed", workers=workers, replications=n_fixed, shared_prefixes=False)
         cpu_fixed = _cpu_s() - t0
     half = ((fixed.table["gain_mt_hi"] - fixed.table["gain_mt_lo"]) / 2).max()
-    return {"appraisal_years": years, "appraisal_precision_mt": precision,
+    return {"appraisal_years": s.end_date.year - s.start_date.year, "appraisal_precision_mt": precision,
             "appraisal_items": ", ".join(levers.table["item"]),
             "appraisal_replications": ", ".join(f"{r.item} {int(r.replications)} ({r.stopped})"
                                                 for r in levers.table.itertuples()),
@@ -266,10 +267,10 @@ def load_average() -> float:
 
 
 def run_bench(scenario_path: Path, repeat: int = 2, memory: bool = True, sweep: bool = True,
-              appraisal: bool = True) -> dict:
+              appraisal: bool = True, appraisal_years: int | None = None) -> dict:
     """Every measure (best of ``repeat`` for the timings) and which goals are met. The appraisal
-    (:func:`appraisal_cost`) runs over the issue's 7 years, or 4 in the quick form (without
-    ``memory`` and ``sweep``)."""
+    (:func:`appraisal_cost`) runs over ``appraisal_years`` (at most the scenario's horizon): by
+    default the issue's 7 years, or 4 in the quick form (without ``memory`` and ``sweep``)."""
     engine = current_engine()
     cores = os.cpu_count() or 1
     load_before = load_average()
@@ -299,7 +300,8 @@ def run_bench(scenario_path: Path, repeat: int = 2, memory: bool = True, sweep: 
     if sweep:
         out.update(sweep_cost(scenario_path))
     if appraisal:
-        out.update(appraisal_cost(scenario_path, years=7 if (memory or sweep) else 4))
+        years = appraisal_years or (7 if (memory or sweep) else 4)
+        out.update(appraisal_cost(scenario_path, years=years))
         if "appraisal_cpu_share" in out:
             out["appraisal_cpu_s_x_bare"] = out["appraisal_levers_cpu_s"] * 1e6 / b_hop
             out["appraisal_fixed_cpu_s_x_bare"] = out["appraisal_fixed_cpu_s"] * 1e6 / b_hop
