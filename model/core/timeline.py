@@ -118,6 +118,19 @@ class Timeline:
                 return h
         return None
 
+    def first_change_above(self, hour: float, above: float, at_or_after: bool = False) -> float | None:
+        """The first change after ``hour`` (or at it, ``at_or_after``) to a value above ``above``
+        (None: none): when a wait for more (vessels in service, a payload) ends.
+
+        >>> t = Timeline([(0, 1), (10, 3), (20, 2), (30, 5)])
+        >>> t.first_change_above(10.0, 2.5), t.first_change_above(10.0, 2.5, at_or_after=True)
+        (30.0, 10.0)
+        """
+        for h in self.change_hours():
+            if (h >= hour if at_or_after else h > hour) and self.at(h) > above:
+                return h
+        return None
+
     def positive_from(self, hour: float) -> float | None:
         """Earliest hour >= ``hour`` at which the value is above 0 (None: never again).
 

@@ -165,11 +165,6 @@ def _first_at_or_after(hours: list[float], at: float) -> float | None:
     return next((h for h in sorted(hours) if h >= at), None)
 
 
-def _first_above(tl: Timeline, at: float, above: float) -> float | None:
-    """The first change of ``tl`` at or after ``at`` to a value above ``above`` (None: none)."""
-    return next((h for h in tl.change_hours() if h >= at and tl.at(h) > above), None)
-
-
 @dataclass(frozen=True)
 class Plan:
     """How one live node takes a variant's schedules: the wake-ups to move (or drop), then ``apply``."""
@@ -250,10 +245,10 @@ def _sea_link(live: SeaLink, fresh: SeaLink, at: float) -> Plan | str | None:
     for v in live.vessels:
         count, pay = fresh.counts[v.group], fresh.group_payload[v.group].get(v.line.index)
         if v.wake_for == "count" and v.group in counts:
-            nxt = _first_above(count, at, v.number)  # (as the vessel's own wait: a count above its number)
+            nxt = count.first_change_above(at, v.number, at_or_after=True)  # (as the vessel's own wait)
         elif v.wake_for == "water" and v.group in pays and pay is not None:
-            nxt = _first_above(pay, at, v.wake_above)  # (as its own wait for water: a payload above nothing, or
-            # above what it loads now for a vessel none of whose line's lots fits)
+            nxt = pay.first_change_above(at, v.wake_above, at_or_after=True)  # (as its own wait for water: a
+            # payload above nothing, or above what it loads now for a vessel none of whose line's lots fits)
         else:
             continue
         if v.ended and nxt is not None:

@@ -521,11 +521,11 @@ class SeaLink(QueuedNode):
             count = self.counts[v.group]  # (read each time: a shared prefix may switch it)
             if v.number >= count.at(env.now_h):  # not (or no longer) in service
                 self._uncommit(v)
-                later = [h for h in count.change_hours() if h > env.now_h and count.at(h) > v.number]
-                if not later:
+                nxt = count.first_change_above(env.now_h, v.number)
+                if nxt is None:
                     v.ended, v.wake_for = True, "count"
                     return
-                v.wake, v.wake_for = env.timeout(later[0] - env.now_h), "count"
+                v.wake, v.wake_for = env.timeout(nxt - env.now_h), "count"
                 yield v.wake
                 v.wake = None
                 continue
@@ -546,13 +546,13 @@ class SeaLink(QueuedNode):
             yield from self._reposition(v, v.line, target)
             self.grid.add_interval(self.rec.busy, start, env.now_h)
             return
-        tl = v.payload[v.line.index]
-        later = [h for h in tl.change_hours() if h > now and tl.at(h) > _EPS]
+        nxt = v.payload[v.line.index].first_change_above(now, _EPS)
         v.wake_above = _EPS
-        if not later:
+        if nxt is None:
             v.ended, v.wake_for = True, "water"
             yield env.event()  # never again
-        v.wake, v.wake_for = env.timeout(later[0] - now), "water"
+            return
+        v.wake, v.wake_for = env.timeout(nxt - now), "water"
         yield v.wake
         v.wake = None
 
@@ -567,13 +567,12 @@ class SeaLink(QueuedNode):
         pay = v.payload_at(line, now)
         if pay <= _EPS:
             return
-        tl = v.payload[line.index]
-        later = [h for h in tl.change_hours() if h > now and tl.at(h) > pay + _EPS]
+        nxt = v.payload[line.index].first_change_above(now, pay + _EPS)
         fits = v.fits = env.event()
         line.aside.append(v)
         v.wake_for, v.wake_above = "water", pay + _EPS
-        if later:
-            v.wake = env.timeout(later[0] - now)
+        if nxt is not None:
+            v.wake = env.timeout(nxt - now)
             yield v.wake | fits
         else:
             v.ended = True  # (no more water: only a lot that fits brings it back)
