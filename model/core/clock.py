@@ -27,11 +27,16 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any
+from typing import Any, Final
 
 import simpy
 from simpy.core import EmptySchedule, StopSimulation
 from simpy.events import NORMAL, URGENT, Event
+
+PRIORITY_NORMAL: Final = 1
+"""simpy's ``NORMAL`` priority as a literal, for the engine's own scheduling (compiled, it is inlined)."""
+if NORMAL != PRIORITY_NORMAL:  # pragma: no cover - simpy is pinned below 5
+    raise ImportError(f"simpy's NORMAL priority is {NORMAL!r}, not {PRIORITY_NORMAL}: this engine needs simpy>=4.1,<5")
 
 
 class Environment(simpy.Environment):

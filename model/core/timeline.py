@@ -60,7 +60,7 @@ class Timeline:
     point the first value holds. Immutable (``points`` is ``Final``; the lookup caches
     are not part of its value): equal timelines have equal points."""
 
-    __slots__ = ("points", "_hours", "_constant", "_seg")
+    __slots__ = ("points", "_hours", "_constant", "_seg", "_changes")
 
     def __init__(self, points: Iterable[tuple[float, float]]) -> None:
         pts = sorted((float(h), float(v)) for h, v in points)
@@ -73,6 +73,12 @@ class Timeline:
         # the segment last looked up, [from, to, value]: simulation time moves forward,
         # so most lookups fall in it (at() runs several hundred thousand times a replication)
         self._seg: Final[list[float]] = [-math.inf, math.inf, const] if const is not None else [0.0, -1.0, 0.0]
+        changes, prev = [], pts[0][1]
+        for h, v in pts[1:]:
+            if v != prev and h > 0:
+                changes.append(h)
+            prev = v
+        self._changes: Final[tuple[float, ...]] = tuple(changes)  # the hours the value changes at (after 0)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Timeline) and self.points == other.points
@@ -105,18 +111,12 @@ class Timeline:
 
     def change_hours(self) -> list[float]:
         """Hours at which the value changes (after time 0)."""
-        out, prev = [], self.points[0][1]
-        for h, v in self.points[1:]:
-            if v != prev and h > 0:
-                out.append(h)
-            prev = v
-        return out
+        return list(self._changes)
 
     def next_change_after(self, hour: float) -> float | None:
-        for h in self.change_hours():
-            if h > hour:
-                return h
-        return None
+        changes = self._changes
+        i = bisect.bisect_right(changes, hour)
+        return changes[i] if i < len(changes) else None
 
     def first_change_above(self, hour: float, above: float, at_or_after: bool = False) -> float | None:
         """The first change after ``hour`` (or at it, ``at_or_after``) to a value above ``above``
@@ -126,7 +126,7 @@ class Timeline:
         >>> t.first_change_above(10.0, 2.5), t.first_change_above(10.0, 2.5, at_or_after=True)
         (30.0, 10.0)
         """
-        for h in self.change_hours():
+        for h in self._changes:
             if (h >= hour if at_or_after else h > hour) and self.at(h) > above:
                 return h
         return None
@@ -139,8 +139,8 @@ class Timeline:
         """
         if self.at(hour) > 0:
             return hour
-        for h in self.change_hours():
-            if h > hour and self.at(h) > 0:
+        for h in self._changes[bisect.bisect_right(self._changes, hour):]:
+            if self.at(h) > 0:
                 return h
         return None
 

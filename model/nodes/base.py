@@ -48,12 +48,13 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
+from heapq import heappush
 from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import numpy as np
 import simpy
 
-from model.core.clock import Environment
+from model.core.clock import PRIORITY_NORMAL, Environment
 from model.core.distributions import Fixed, Sampler, as_distribution, sampler
 from model.core.histogram import YearSamples
 from model.core.rng import RandomStreams
@@ -140,7 +141,20 @@ class Call:
         self.callbacks: list | None = [fn]
         self._ok = True
         self.value = value
-        env.push(delay, self)
+        heappush(env.queue, (env.now_h + delay, PRIORITY_NORMAL, next(env.ids), self))  # (env.push, without its call)
+
+
+class FirstCall(Call):
+    """A :class:`Call` scheduled before every normal event at its hour (``push_first``): where a
+    simpy process would start (its first step comes before anything else at that instant)."""
+
+    __slots__ = ()
+
+    def __init__(self, env: Environment, delay: float, fn: Callable[["Call"], None], value: Any) -> None:
+        self.callbacks = [fn]
+        self._ok = True
+        self.value = value
+        env.push_first(delay, self)
 
 
 def run_timed(env: Environment, steps: Iterator[float]) -> None:

@@ -14,22 +14,27 @@ yard space it holds there) or leaves for another route (``divert``).
 
 The line is *active* (Roser) while it is closed, or while cargo waits and the
 dispatcher is waiting for the next path (the path limit is what holds it).
+
+The dispatcher is a chain of callbacks on the clock (:class:`~model.nodes.base.Call`), not a
+simpy process: each of its waits is one scheduled call, pushed at the moment and with the
+priority the process's event had (its start, a timeout, the arrival that wakes it, and the
+arrival made to happen after ``max_wait_h``), so events are processed in the order the
+process gave, without a generator, an ``Event`` and a process resumption per train.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any, ClassVar, Generator
+from typing import Any, ClassVar
 
 import numpy as np
-import simpy
 
 from model.core.distributions import as_distribution
 from model.core.timeline import Timeline, combine, hours_since
 from model.core.units import paths_per_day_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Context, NodeRecord, QueuedNode, Room, Shipment
+from model.nodes.base import Call, Context, FirstCall, NodeRecord, QueuedNode, Room, Shipment
 from model.nodes.kind import NodeKind
 from model.nodes.rail_spec import RailLineSpec
 
@@ -58,13 +63,18 @@ class RailLine(QueuedNode):
         self._transit_mean_h = self.transit.mean
         self.queue: deque[tuple[Shipment, float]] = deque()
         self.queued_t = 0.0
-        self._arrival: simpy.Event = self.env.event()
+        # the dispatcher's wait for cargo: a new wait after each arrival that woke it (``_wait_no``);
+        # ``_signalled``: this wait's arrival has come; ``_listening``: the dispatcher waits for it
+        self._wait_no = 0
+        self._signalled = False
+        self._listening = False
         self._next_path_h = -math.inf  # when the next train path comes (after the last departure)
         self._waiting_full = False  # the dispatcher holds cargo and waits for a full train
+        self._max_wait_h = float(spec.max_wait_h)
         if spec.sidings_t is not None:
             self.room = Room(spec.sidings_t)
             self.diverts_when_full = spec.when_full == "divert"
-        self.env.process(self._dispatcher())
+        FirstCall(self.env, 0.0, self._dispatcher, None)  # (where a process would start: before all else now)
 
     def opening_h(self) -> float:
         od = self.spec.opening_date
@@ -86,45 +96,69 @@ class RailLine(QueuedNode):
         if self.env.now_h < self._next_path_h:  # cargo that arrives now waits for the next path: active
             self.set_active(True)
         # wake the dispatcher only when it waits for a first shipment or a full train
-        if not self._arrival.triggered and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
-            self._arrival.succeed()
+        if not self._signalled and (not self._waiting_full or self.queued_t >= self.payload - _EPS):
+            self._signal()
 
-    def _wait(self, timeout: float | None) -> Generator:
-        if self._arrival.triggered:
-            self._arrival = self.env.event()
-        yield self._arrival if timeout is None else self.wait_or_timeout(self._arrival, timeout)
+    def _signal(self) -> None:
+        """The arrival the dispatcher waits for has come: it resumes once the clock reaches this
+        call (an arrival while it waits for a path or a train's departure wakes nothing)."""
+        self._signalled = True
+        if self._listening:
+            Call(self.env, 0.0, self._woken, None)
 
-    def _dispatcher(self) -> Generator:
+    def _wait(self, timeout: float) -> None:
+        """Wait for an arrival, or (``timeout`` >= 0) at most ``timeout`` hours: then the arrival is
+        made to happen, and wakes it as one would."""
+        if self._signalled:
+            self._wait_no += 1
+            self._signalled = False
+        self._listening = True
+        if timeout >= 0.0:
+            Call(self.env, timeout, self._ring, self._wait_no)
+
+    def _ring(self, call: Call) -> None:
+        if call.value == self._wait_no and not self._signalled:
+            self._signal()
+
+    def _woken(self, _: Call) -> None:
+        self._listening = False
+        self._waiting_full = False
+        self._dispatcher(_)
+
+    def _dispatcher(self, _: Call | None) -> None:
+        """Run the dispatcher from now to its next wait (a call it schedules), or to its end."""
         env = self.env
+        queue = self.queue
         while True:
-            paths = self.paths.at(env.now_h)
+            now = env.now_h
+            paths = self.paths.at(now)
             if paths <= 0:
-                self.set_active(bool(self.queue))
-                nxt = self.paths.next_change_after(env.now_h)
+                self.set_active(bool(queue))
+                nxt = self.paths.next_change_after(now)
                 if nxt is None:
                     self.set_active(True)
                     return
-                yield env.timeout(nxt - env.now_h)
-                continue
-            if self.queue and env.now_h < self._next_path_h:  # cargo came during the headway: wait for the path
-                yield env.timeout(self._next_path_h - env.now_h)
-                continue
+                Call(env, nxt - now, self._dispatcher, None)
+                return
+            if queue and now < self._next_path_h:  # cargo came during the headway: wait for the path
+                Call(env, self._next_path_h - now, self._dispatcher, None)
+                return
             self.set_active(False)
             self._drop_gone()
-            if not self.queue:
-                yield from self._wait(None)
-                continue
-            oldest = self.queue[0][1]
-            if self.queued_t < self.payload - _EPS and env.now_h < oldest + self.spec.max_wait_h:
+            if not queue:
+                self._wait(-1.0)
+                return
+            oldest = queue[0][1]
+            if self.queued_t < self.payload - _EPS and now < oldest + self._max_wait_h:
                 self._waiting_full = True
-                yield from self._wait(oldest + self.spec.max_wait_h - env.now_h)
-                self._waiting_full = False
-                continue
+                self._wait(oldest + self._max_wait_h - now)
+                return
             self._dispatch()
-            self.set_active(bool(self.queue))
-            self._next_path_h = env.now_h + 24.0 / paths
-            if self.queue:  # (with nothing waiting, the dispatcher sleeps until cargo comes)
-                yield env.timeout(self._next_path_h - env.now_h)
+            self.set_active(bool(queue))
+            self._next_path_h = now + 24.0 / paths
+            if queue:  # (with nothing waiting, the dispatcher sleeps until cargo comes)
+                Call(env, self._next_path_h - now, self._dispatcher, None)
+                return
 
     def _dispatch(self) -> None:
         env = self.env
