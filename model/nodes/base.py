@@ -49,7 +49,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from heapq import heappush
-from typing import Any, Callable, ClassVar, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Generator, Iterator, Mapping
 
 import numpy as np
 import simpy
@@ -155,6 +155,43 @@ class FirstCall(Call):
         self._ok = True
         self.value = value
         env.push_first(delay, self)
+
+
+class Proc:
+    """A server's generator run on the clock, as a simpy process runs it, lighter (the vessels, a
+    port's controller, a charter desk). The generator yields what it waits for: hours (a float: one
+    :class:`Call`, where simpy would make a ``Timeout``) or a simpy event (resumed when the event is
+    processed, or at once if it already was, as simpy does). It starts before everything else at
+    its hour (as simpy's ``Initialize``), so each wait is pushed at the moment and with the priority
+    a process's would be and events come in the same order, without simpy's ``Process`` (an event of
+    its own, its bookkeeping on each resumption; not compiled with the engine). What a wait gives is
+    not sent back (None: the engine's servers read the state instead); an exception a generator
+    raises propagates from the clock's loop (simpy would fail the process, which crashes the run
+    too); the generator's end schedules nothing (nothing waits for a server to end)."""
+
+    __slots__ = ("env", "gen", "resume")
+
+    def __init__(self, env: Environment, gen: Generator[Any, None, Any]) -> None:
+        self.env = env
+        self.gen = gen
+        self.resume = self._resume  # (bound once: handed to every wait)
+        FirstCall(env, 0.0, self.resume, None)
+
+    def _resume(self, _: Any) -> None:
+        gen = self.gen
+        while True:
+            try:
+                target = gen.send(None)
+            except StopIteration:
+                return
+            if isinstance(target, float):
+                Call(self.env, target, self.resume, None)
+                return
+            callbacks = target.callbacks
+            if callbacks is not None:
+                callbacks.append(self.resume)
+                return
+            # an event already processed: go on at once
 
 
 def run_timed(env: Environment, steps: Iterator[float]) -> None:

@@ -47,7 +47,7 @@ from model.core.distributions import Exponential, Fixed, Lognormal, as_distribut
 from model.core.timeline import Timeline, combine, timeline_from_spec, union_intervals as _union
 from model.core.units import t_per_h_from_mt_per_year
 from model.core.years import YearGrid
-from model.nodes.base import Call, Context, Node, NodeRecord, Room, Shipment
+from model.nodes.base import Call, Context, Node, NodeRecord, Proc, Room, Shipment
 from model.nodes.kind import NodeKind, ServiceModel
 from model.nodes.port_spec import PortSpec
 
@@ -95,7 +95,7 @@ class Port(Node):
         # where a shared prefix switches the terminal to a variant's capacity (model.engine.fork)
         self.changes_h = sorted(set(self.available.change_hours()) | set(self.cap_rate.change_hours()))
         self.wake: simpy.Event | None = None
-        self.env.process(self._controller())
+        Proc(self.env, self._controller())
 
     # capacity over time --------------------------------------------------
 
@@ -176,7 +176,7 @@ class Port(Node):
 
     # a vessel's call (from a sea link's process) ---------------------------------
 
-    def call(self, tonnes: float, loaded_t: float = 0.0, call_h: float = -1.0) -> Generator[simpy.Event, object, float]:
+    def call(self, tonnes: float, loaded_t: float = 0.0, call_h: float = -1.0) -> Generator[simpy.Event | float, None, float]:
         """A vessel's call: wait for a berth, hold it for call_h + tonnes / rate,
         return the hours spent at the berth. ``loaded_t``: cargo the vessel loads in
         this call, counted as the terminal's throughput when the call ends (the
@@ -195,7 +195,7 @@ class Port(Node):
             self.queued_t -= tonnes
         start = env.now_h
         self.record_wait(start - arrived)
-        yield env.timeout(self._start(tonnes, call_h))
+        yield self._start(tonnes, call_h)
         self._end(start)
         self.n_held -= 1
         self._grant()

@@ -50,7 +50,7 @@ from model.core.timeline import Timeline, combine, union_intervals as _union, un
 from model.core.vessels import VesselClassSpec, payload_share
 from model.core.weather import storm_calendar
 from model.core.years import YearGrid
-from model.nodes.base import Context, Node, NodeRecord, QueuedNode, Shipment
+from model.nodes.base import Context, Node, NodeRecord, Proc, QueuedNode, Shipment
 from model.nodes.kind import NodeKind
 from model.nodes.port import Port
 from model.nodes.sealink_spec import LineSpec, SeaLinkSpec
@@ -237,9 +237,9 @@ class SeaLink(QueuedNode):
             ex["charter_day_rate_usd"] = self.day_rate_usd()  # (the charter's, else its class's: what tables cost)
             ex["charter_crossing_mean_h"] = self._mean_crossing(
                 self._charter_vessel[3], self._charter_vessel[1][self._charter_vessel[3].index])
-            self.env.process(self._charter_desk())
+            Proc(self.env, self._charter_desk())
         for v in self.vessels:
-            self.env.process(self._vessel(v))
+            Proc(self.env, self._vessel(v))
 
     # the fleet ------------------------------------------------------------------
 
@@ -442,7 +442,7 @@ class SeaLink(QueuedNode):
                 best, score = line, x
         return best
 
-    def _gather(self, v: Vessel, line: Line) -> Generator[simpy.Event, object, tuple[list[Shipment], float] | None]:
+    def _gather(self, v: Vessel, line: Line) -> Generator[simpy.Event | float, None, tuple[list[Shipment], float] | None]:
         """Take shipments in arrival order until the next one would not fit, or until max_wait_h
         after the first was taken; return the load. Each shipment's wait at the link ends when its
         vessel starts loading. The payload is read each time round (the sea may fall, or a dredging
@@ -590,7 +590,7 @@ class SeaLink(QueuedNode):
             yield env.event()
         hours = self.draw_reposition()
         self.departures_h.append(depart)
-        yield env.timeout(depart + hours - env.now_h)
+        yield depart + hours - env.now_h
         self.grid.add_interval(self.rec.extra["reposition_h"][v.group], depart, env.now_h)
         v.line = there
 
@@ -645,7 +645,7 @@ class SeaLink(QueuedNode):
         self.departures_h.append(depart)
         arrive = depart + line.leg("crossing_h", depart) * v.crossing[line.index]
         if line.unload_port is not None:
-            yield env.timeout(arrive - env.now_h)
+            yield arrive - env.now_h
             at_berth = yield from line.unload_port.call(load_t + back_t,
                                                         call_h=v.call_h() if v.call_h is not None else -1.0)
             y = self.grid.index(env.now_h)
@@ -653,7 +653,7 @@ class SeaLink(QueuedNode):
             ex["line_unload_call_h"][line.index][y] += at_berth
             ex["group_unload_call_h"][v.group][line.index][y] += at_berth
         else:
-            yield env.timeout(arrive + line.leg("unload_h", arrive) - env.now_h)
+            yield arrive + line.leg("unload_h", arrive) - env.now_h
         ex["line_throughput_t"][line.index][self.grid.index(env.now_h)] += load_t
         for s in hold:  # unloaded: each moves on
             self.leave(s)
@@ -671,7 +671,7 @@ class SeaLink(QueuedNode):
             extra_h = self.draw_reposition()
             hours += extra_h
             self.grid.add_interval(ex["reposition_h"][v.group], back + hours - extra_h, back + hours)
-        yield env.timeout(back + hours - env.now_h)
+        yield back + hours - env.now_h
         v.line = nxt
         self.grid.add_interval(self.rec.busy, busy_from, env.now_h)
         y = self.grid.index(env.now_h)
@@ -714,10 +714,10 @@ class SeaLink(QueuedNode):
         assert c is not None and self._charter_vessel is not None
         line = self._charter_vessel[3]
         while True:
-            yield self.env.timeout(c.check_days * 24.0)
+            yield c.check_days * 24.0
             if line.queued_t > c.queue_t and self._chartered + self._ordered < c.vessels:
                 self._ordered += 1
-                self.env.process(self._chartered_vessel())
+                Proc(self.env, self._chartered_vessel())
 
     def _chartered_vessel(self) -> Generator:
         """A chartered vessel: arrives after the lead time, sails round trips on its line, and is
@@ -727,7 +727,7 @@ class SeaLink(QueuedNode):
         assert c is not None and self._charter_vessel is not None
         env = self.env
         payload, crossing, call, line = self._charter_vessel
-        yield env.timeout(c.lead_days * 24.0)
+        yield c.lead_days * 24.0
         self._ordered -= 1
         self._chartered += 1
         start = env.now_h
