@@ -159,3 +159,50 @@ def test_a_time_in_the_past_is_refused_as_in_simpy():
         env.run(until=3)
         with pytest.raises(ValueError, match="must be greater"):
             env.run(until=2)
+
+
+def _servers(env, trace: list, start, hours) -> None:
+    """Servers as the engine writes them, started by ``start(generator)`` and waiting ``hours(h)`` for
+    time: ties between servers and with plain callbacks, events other servers trigger (before and
+    after they are waited for), an event already processed, a condition, a server that starts another."""
+    from model.nodes.base import Call
+
+    gate, late = env.event(), env.event()
+    Call(env, 0.0, lambda c: trace.append((env.now_h, "call before the servers start")), None)
+
+    def server(i: int):
+        trace.append((env.now_h, "start", i))
+        for k in range(4):
+            yield hours(1.0 + (i + k) % 2)  # servers wake at the same hours
+            trace.append((env.now_h, "tick", i, k))
+            Call(env, 0.0, lambda c, i=i, k=k: trace.append((env.now_h, "callback", i, k)), None)
+        if i == 0:
+            gate.succeed()
+        yield gate  # triggered by server 0 (for the others: already triggered, or processed)
+        trace.append((env.now_h, "gate", i))
+        yield env.timeout(2.0) | late
+        trace.append((env.now_h, "condition", i))
+        if i == 1:
+            late.succeed()
+            start(server(9))
+        yield late
+        trace.append((env.now_h, "late", i))
+
+    for i in range(3):
+        start(server(i))
+
+
+def test_the_engines_servers_wait_as_simpy_processes_do_event_for_event():
+    from model.nodes.base import Proc
+
+    runs = []
+    for how in ("simpy", "proc"):
+        env, trace = Environment(), []
+        if how == "simpy":
+            _servers(env, trace, env.process, env.timeout)
+        else:
+            _servers(env, trace, lambda gen: Proc(env, gen), float)
+        env.run(until=50.0)
+        runs.append(trace)
+    assert len(runs[0]) > 40 and any(e[1] == "late" and e[2] == 9 for e in runs[0]), "the model did not run through"
+    assert runs[1] == runs[0]
