@@ -65,6 +65,36 @@ def test_capacity_values_are_the_bound_sensitivity_by_hand():
     assert cv.loc["c", "bound_gain_t"] == pytest.approx(0.2e6) and cv.loc["c", "shadow_price"] == pytest.approx(1.0)
 
 
+def test_capacity_values_skip_only_nodes_whose_gain_a_max_flow_per_node_finds_zero():
+    """Nodes a maximum flow leaves below capacity are given a gain of 0 without their own max-flow: on
+    the baseline's network, with capacities that make different nodes bind in different years, the
+    table is the one a max-flow for every node and year gives, bit for bit, and some nodes gain."""
+    import datetime
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model.analysis.bound import capacity_values, corridor_nodes, demand_bound
+    from model.scenario.loader import load_scenario
+
+    base = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml")
+    s = base.model_copy(update={"end_date": datetime.date(2036, 1, 1)})
+    nodes = corridor_nodes(s)
+    caps = {y: {n: 2e5 * (1 + (k * 7 + y) % 11) for k, n in enumerate(nodes)} for y in range(2024, 2036)}
+    bound = demand_bound(s)
+    rows = []
+    for y, cap in caps.items():
+        b0 = bound(y, cap)
+        for n in nodes:
+            gain = bound(y, {**cap, n: cap[n] * 1.1}) - b0
+            rows.append({"year": y, "node": n, "capacity_t": cap[n], "bound_gain_t": gain,
+                         "shadow_price": gain / (cap[n] * 0.1)})
+    brute = pd.DataFrame(rows)
+    got = capacity_values(s, caps)
+    assert (brute["bound_gain_t"] > 0).sum() >= 10 and (brute["bound_gain_t"] == 0).sum() >= 10
+    pd.testing.assert_frame_equal(got, brute, check_exact=True)
+
+
 def test_capacity_values_in_blocks_of_years_on_a_pool_are_the_whole_horizons():
     """A run's capacity values are computed in blocks of years on the figures' pool: the same table, bit
     for bit, as one pass over each scenario's horizon (each year's max-flows are its own)."""

@@ -222,22 +222,25 @@ def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     capacity, the gain when that node alone gets ``step`` (10%) more (``bound_gain_t``),
     and that gain per tonne of capacity added (``shadow_price``: 1 where the node is the
     whole minimum cut and 10% more stays below the next cut; 0 where another node or
-    demand binds; in between when the next cut comes first). Exact for the bound (one
-    max-flow per node and year), a ceiling for the simulation, whose queues and storms
-    give less. ``years``: only these (default: every year of the scenario)."""
+    demand binds; in between when the next cut comes first). Exact for the bound (per year,
+    one max-flow to find the nodes it fills, and one more for each of those: a node a maximum
+    flow leaves below capacity gains exactly 0), a ceiling for the simulation, whose queues and
+    storms give less. ``years``: only these (default: every year of the scenario)."""
     every = YearGrid(scenario.start_date, scenario.end_date).years
     caps = _capacity_lookup(node_capacity_t, every)
     years = every if years is None else list(years)
     bound_of = demand_bound(scenario, background)
+    slack_of = demand_bound(scenario, background, slack=True)
     rows = []
     for y in years:
         cap = caps.get(y, {})
         base = bound_of(y, cap)
+        slack = slack_of(y, cap)  # nodes a max flow leaves below capacity: in no minimum cut, so 10 % more adds 0
         for n in corridor_nodes(scenario):
             c = cap.get(n, math.nan)
             if c is None or math.isnan(c) or c <= 0:
                 continue
-            gain = bound_of(y, {**cap, n: c * (1 + step)}) - base
+            gain = 0.0 if n in slack else bound_of(y, {**cap, n: c * (1 + step)}) - base
             rows.append({"year": y, "node": n, "capacity_t": c, "bound_gain_t": gain,
                          "shadow_price": gain / (c * step)})
     return pd.DataFrame(rows, columns=["year", "node", "capacity_t", "bound_gain_t", "shadow_price"])
@@ -248,11 +251,14 @@ def corridor_nodes(scenario: Scenario) -> list[str]:
     return sorted({n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()})
 
 
-def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract"
-                 ) -> Callable[[int, Mapping[str, float]], float]:
+def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract", slack: bool = False
+                 ) -> Callable[[int, Mapping[str, float]], Any]:
     """``bound(year, capacity)``: the max-flow of that year's demand (each corridor stream's
     expected tonnes through its own source edge) over the given node capacities, with
-    background use and demand computed once for the scenario."""
+    background use and demand computed once for the scenario. With ``slack``, instead the set of
+    nodes with a capacity that a maximum flow leaves below it (by more than one part in 10^9): none
+    of them is in a minimum cut (every minimum cut's edges are full in every maximum flow), so more
+    capacity at one of them alone adds nothing to the bound (an unbounded flow: no node)."""
     years = YearGrid(scenario.start_date, scenario.end_date).years
     bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
     demand = demand_by_year(scenario)
@@ -264,7 +270,24 @@ def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] =
         except nx.NetworkXUnbounded:
             return math.inf
 
-    return bound
+    def below_capacity(year: int, capacity: Mapping[str, float]) -> set[str]:
+        h, source, sink, names = _numbered(corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {})))
+        try:
+            _, flow = nx.maximum_flow(h, source, sink)
+        except nx.NetworkXUnbounded:
+            return set()
+        at = {name: i for i, name in enumerate(names)}
+        out = set()
+        for n in capacity:
+            a, b = at.get(f"{n}:in"), at.get(f"{n}:out")
+            if a is None or b is None:
+                continue
+            cap = h.edges[a, b].get("capacity")
+            if cap is not None and flow[a][b] < cap * (1 - 1e-9):
+                out.add(n)
+        return out
+
+    return below_capacity if slack else bound
 
 
 def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:
