@@ -199,8 +199,10 @@ def test_bench_json(small: Path, capsys):
     # a timeout and a resume cost less than a tandem's event (a resource's request or release)
     assert res["kernel_us_per_event"] < res["bare_us_per_event"] and res["kernel_floor_share"] < 1
     assert 0 < res["tables_share"] < 1 and res["sweep_jobs"] == 20
-    assert set(res["goals"]) == {"ratio", "events_per_hop", "replication_cpu_s", "memory_28y_over_7y",
-                                 "sweep_250_jobs_min"}
+    # goals are ratios: a replication's seconds and a sweep's minutes are reported, not judged; the appraisal's
+    # share only over the scenario's whole horizon (the small scenario has no costed investment: none)
+    assert set(res["goals"]) == {"ratio", "events_per_hop", "memory_28y_over_7y"}
+    assert res["replication_cpu_s"] > 0 and res["sweep_250_jobs_min"] > 0
     assert all(g["met"] == (g["value"] <= float(g["target"].split()[1])) for g in res["goals"].values())
     # the engine that ran, with its own goal; the load, flagged above one per core; timings as ratios
     from model.core.compiled import current

@@ -17,8 +17,13 @@ of its load; the load average before and after is recorded, and a run during whi
 one per core is flagged (its timings, ratios included, are not clean). The engine that ran
 (compiled with mypyc, or pure Python: ``model.core.compiled``) is recorded, and the speed goal
 is that engine's: model per shipment-hop at most 0.6 x the bare tandem compiled, 1.0 x pure
-Python (the compiled engine's issue; the other goals are issue 16's). bench reports which
-goals are met and never fails the build.
+Python. bench reports which goals are met and never fails the build. Its goals are ratios (the
+speed issue's): a replication's CPU seconds and a 250-job sweep's minutes are reported, not judged
+(issue 16 had goals in absolute time, 1.5 s a replication and 5 minutes, for the 7-year baseline:
+absolute times do not travel between machines, and the baseline now runs 27 years). The appraisal's
+goal (the levers' CPU at most 0.35 of fixed replications') is judged only over the scenario's whole
+horizon (``--appraisal-years`` at least its years): over a few years every item is precise at the
+first stage, and the levers have little to save.
 """
 
 from __future__ import annotations
@@ -54,9 +59,7 @@ engine (True), pure Python (False)."""
 GOALS = {  # measure: (comparison, target, what); the ratio's target is the running engine's
     "ratio": ("<=", RATIO_GOAL[True], "model µs per hop / bare simpy µs per customer-station"),
     "events_per_hop": ("<=", 1.5, "simpy events per shipment-hop"),
-    "replication_cpu_s": ("<=", 1.5, "baseline replication, simulation + tables, CPU s"),
     "memory_28y_over_7y": ("<=", 1.1, "peak memory of a 28-year replication / a 7-year one"),
-    "sweep_250_jobs_min": ("<=", 5.0, "a 50-point x 5-replication sweep on 2 workers, minutes (from 20 jobs)"),
     "appraisal_cpu_share": ("<=", 0.35, "appraisal to a precision with the levers / fixed replications, CPU"),
 }
 
@@ -309,12 +312,34 @@ def run_bench(scenario_path: Path, repeat: int = 2, memory: bool = True, sweep: 
     out.update({"engine": "compiled" if engine.compiled else "python", "engine_detail": engine.describe(),
                 "cores": cores, "load_average_before": load_before, "load_average_after": load_after,
                 "busy": max(load_before, load_after) > cores})
-    goals = dict(GOALS)
-    goals["ratio"] = ("<=", RATIO_GOAL[engine.compiled], f"{GOALS['ratio'][2]} ({out['engine']} engine)")
-    out["goals"] = {k: {"target": f"{op} {v}", "what": what, "value": out[k],
-                        "met": out[k] <= v if op == "<=" else out[k] >= v}
-                    for k, (op, v, what) in goals.items() if k in out}
+    scenario = load_scenario(scenario_path)
+    out["goals"] = judge(out, engine.compiled, scenario.end_date.year - scenario.start_date.year)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def judge(out: dict, compiled: bool, horizon_years: int) -> dict:
+    """The goals :data:`GOALS` for the measures in ``out``: per goal its target, what it is, the value and
+    whether it is met (None: not judged; the appraisal's share over fewer years than the scenario's
+    ``horizon_years``). The ratio's target is the running engine's (``compiled`` or not).
+
+    >>> g = judge({"ratio": 0.55, "appraisal_cpu_share": 0.8, "appraisal_years": 4}, True, 27)
+    >>> g["ratio"]["met"], g["appraisal_cpu_share"]["met"]
+    (True, None)
+    >>> judge({"ratio": 0.9, "appraisal_cpu_share": 0.27, "appraisal_years": 27}, False, 27)["appraisal_cpu_share"]["met"]
+    True
+    """
+    goals = dict(GOALS)
+    engine = "compiled" if compiled else "python"
+    goals["ratio"] = ("<=", RATIO_GOAL[compiled], f"{GOALS['ratio'][2]} ({engine} engine)")
+    judged = {k: {"target": f"{op} {v}", "what": what, "value": out[k],
+                  "met": out[k] <= v if op == "<=" else out[k] >= v}
+              for k, (op, v, what) in goals.items() if k in out}
+    if "appraisal_cpu_share" in judged and out["appraisal_years"] < horizon_years:
+        g = judged["appraisal_cpu_share"]
+        g["met"] = None
+        g["what"] += (f" (not judged: over {out['appraisal_years']} of the scenario's {horizon_years} years; "
+                      f"--appraisal-years {horizon_years} judges it)")
+    return judged
 
 
 def format_bench(res: dict) -> str:
@@ -350,5 +375,6 @@ def format_bench(res: dict) -> str:
                      "less CPU")
     lines.append("goals (reported, never failing the build):")
     for k, g in res["goals"].items():
-        lines.append(f"  [{'met' if g['met'] else 'not met'}] {g['what']}: {g['value']:.2f} (goal {g['target']})")
+        state = "not judged" if g["met"] is None else "met" if g["met"] else "not met"
+        lines.append(f"  [{state}] {g['what']}: {g['value']:.2f} (goal {g['target']})")
     return "\n".join(lines)
