@@ -230,7 +230,7 @@ def capacity_values(scenario: Scenario, node_capacity_t: pd.DataFrame | Mapping,
     caps = _capacity_lookup(node_capacity_t, every)
     years = every if years is None else list(years)
     bound_of = demand_bound(scenario, background)
-    slack_of = demand_bound(scenario, background, slack=True)
+    slack_of = demand_slack(scenario, background)
     rows = []
     for y in years:
         cap = caps.get(y, {})
@@ -251,27 +251,43 @@ def corridor_nodes(scenario: Scenario) -> list[str]:
     return sorted({n for st in scenario.streams.values() if not st.background for n in Route.of(st).nodes()})
 
 
-def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract", slack: bool = False
-                 ) -> Callable[[int, Mapping[str, float]], Any]:
-    """``bound(year, capacity)``: the max-flow of that year's demand (each corridor stream's
-    expected tonnes through its own source edge) over the given node capacities, with
-    background use and demand computed once for the scenario. With ``slack``, instead the set of
-    nodes with a capacity that a maximum flow leaves below it (by more than one part in 10^9): none
-    of them is in a minimum cut (every minimum cut's edges are full in every maximum flow), so more
-    capacity at one of them alone adds nothing to the bound (an unbounded flow: no node)."""
+def _year_network(scenario: Scenario, background: Literal["subtract", "ignore"]
+                  ) -> Callable[[int, Mapping[str, float]], tuple[nx.DiGraph, int, int, list[Any]]]:
+    """``network(year, capacity)``: that year's demand network (:func:`corridor_graph`, numbered by
+    :func:`_numbered`), with background use and demand computed once for the scenario."""
     years = YearGrid(scenario.start_date, scenario.end_date).years
     bg = _background_use(scenario, years) if background == "subtract" else {y: {} for y in years}
     demand = demand_by_year(scenario)
+    return lambda year, capacity: _numbered(corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {})))
+
+
+def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract"
+                 ) -> Callable[[int, Mapping[str, float]], float]:
+    """``bound(year, capacity)``: the max-flow of that year's demand (each corridor stream's
+    expected tonnes through its own source edge) over the given node capacities, with
+    background use and demand computed once for the scenario."""
+    network = _year_network(scenario, background)
 
     def bound(year: int, capacity: Mapping[str, float]) -> float:
-        h, source, sink, _ = _numbered(corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {})))
+        h, source, sink, _ = network(year, capacity)
         try:
             return float(nx.maximum_flow_value(h, source, sink))
         except nx.NetworkXUnbounded:
             return math.inf
 
-    def below_capacity(year: int, capacity: Mapping[str, float]) -> set[str]:
-        h, source, sink, names = _numbered(corridor_graph(scenario, capacity, bg.get(year, {}), demand.get(year, {})))
+    return bound
+
+
+def demand_slack(scenario: Scenario, background: Literal["subtract", "ignore"] = "subtract"
+                 ) -> Callable[[int, Mapping[str, float]], set[str]]:
+    """``slack(year, capacity)``: the nodes with a capacity that a maximum flow of that year's demand
+    (as :func:`demand_bound`) leaves below it (by more than one part in 10^9). None of them is in a
+    minimum cut (every minimum cut's edges are full in every maximum flow), so more capacity at one
+    of them alone adds nothing to the bound (an unbounded flow: no node)."""
+    network = _year_network(scenario, background)
+
+    def slack(year: int, capacity: Mapping[str, float]) -> set[str]:
+        h, source, sink, names = network(year, capacity)
         try:
             _, flow = nx.maximum_flow(h, source, sink)
         except nx.NetworkXUnbounded:
@@ -287,7 +303,7 @@ def demand_bound(scenario: Scenario, background: Literal["subtract", "ignore"] =
                 out.add(n)
         return out
 
-    return below_capacity if slack else bound
+    return slack
 
 
 def demand_by_year(scenario: Scenario) -> dict[int, dict[str, float]]:

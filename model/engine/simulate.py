@@ -23,7 +23,7 @@ from model.engine.demand import month_rates
 from model.core.clock import Environment
 from model.core.distributions import Exponential, as_distribution, sampler
 from model.nodes import Node, Shipment, kind_of
-from model.nodes.base import Call, Context, run_timed
+from model.nodes.base import Call, Context, FirstCall, run_timed
 from model.nodes.port import depth_timeline
 from model.core.rng import RandomStreams, Uniforms
 from model.scenario.route import Route, Step
@@ -41,18 +41,6 @@ EXPECTED_REFRESH_H = 6.0
 """How often (simulated hours) a stream re-estimates the corridor's expected time for its
 shippers' choice: queues build and clear over days, and estimating it for every shipment
 cost about a tenth of a replication."""
-
-
-class _Tick:
-    """A callback on the clock at a chosen priority (``Call`` is at normal priority)."""
-
-    __slots__ = ("callbacks", "_ok", "value")
-
-    def __init__(self, env: Environment, delay: float, fn: Callable[["_Tick"], None]) -> None:
-        self.callbacks: list | None = [fn]
-        self._ok = True
-        self.value = None
-        env.push_first(delay, self)  # before anything else at that instant: the month's end is exclusive
 
 
 class Corridor:
@@ -317,15 +305,15 @@ class Corridor:
         before_s: dict[str, tuple[float, float, float]] = {sid: (0.0, 0.0, 0.0) for sid, _ in streams}
         env = self.env
 
-        def noon(tick: _Tick) -> None:
+        def noon(tick: Call) -> None:
             i = m.index(env.now_h)
             samples[i] += 1
             for nid, node in nodes:
                 rec.node_queue_t[nid][i] += node.queued_now()
             if env.now_h + 24.0 < m.horizon_h:
-                _Tick(env, 24.0, noon)
+                FirstCall(env, 24.0, noon, None)
 
-        def month_end(tick: _Tick | None) -> None:
+        def month_end(tick: Call | None) -> None:
             i = done[0]
             done[0] += 1
             for nid, node in nodes:
@@ -342,15 +330,15 @@ class Corridor:
                     g - g0, d - d0, lost - l0
                 before_s[sid] = (g, d, lost)
             if i + 2 < n:  # (the last month ends at the horizon, after the run)
-                _Tick(env, m.bounds_h[i + 2] - env.now_h, month_end)
+                FirstCall(env, m.bounds_h[i + 2] - env.now_h, month_end, None)
 
         def last() -> None:
             if done[0] < n:
                 month_end(None)
 
-        _Tick(env, 12.0, noon)
+        FirstCall(env, 12.0, noon, None)
         if n > 1:
-            _Tick(env, m.bounds_h[1], month_end)
+            FirstCall(env, m.bounds_h[1], month_end, None)
         return rec, last
 
     def run(self) -> RunRecords:

@@ -96,9 +96,6 @@ def throughput_figure(nodes: pd.DataFrame, title: str, names: dict[str, str] | N
     mean = nodes.groupby(["scenario", "node", "year"])[["throughput_t", "capacity_t"]].mean().reset_index()
     cols = 3
     rows = int(np.ceil(len(have_cap) / cols))
-    # the same years on every panel, set on each rather than shared (sharing the x axis of 40 panels made
-    # every tick update look at all of them: most of the figure's time), years written under the lowest
-    # panel of each column
     # a fixed layout (margins in inches) instead of tight_layout, which measured every tick label of
     # every panel twice: the panels are alike (one title line, "Mt per year", years below)
     fw, fh = 4.2 * cols, 2.9 * rows + 0.35
@@ -106,9 +103,13 @@ def throughput_figure(nodes: pd.DataFrame, title: str, names: dict[str, str] | N
     aw, ah = (fw - left - right - gap_w * (cols - 1)) / cols, (fh - bottom - top - gap_h * (rows - 1)) / rows
     fig, axes = plt.subplots(rows, cols, figsize=(fw, fh), squeeze=False, gridspec_kw=dict(
         left=left / fw, right=1 - right / fw, bottom=bottom / fh, top=1 - top / fh, wspace=gap_w / aw, hspace=gap_h / ah))
+    # the same years on every panel, set on each rather than shared (sharing the x axis of 40 panels made
+    # every tick update look at all of them: most of the figure's time): the bars' extent and matplotlib's
+    # 5 % margin; the years written under the lowest panel of each column
     lo_year, hi_year = float(mean["year"].min()), float(mean["year"].max())
+    pad = 0.4 + 0.05 * (hi_year - lo_year + 0.8)
     for k, (ax, n) in enumerate(zip(axes.flat, have_cap)):
-        ax.set_xlim(lo_year - 0.4 - 0.05 * (hi_year - lo_year + 0.8), hi_year + 0.4 + 0.05 * (hi_year - lo_year + 0.8))
+        ax.set_xlim(lo_year - pad, hi_year + pad)
         if k + cols < len(have_cap):
             ax.tick_params(labelbottom=False)
         for i, sc in enumerate(scen):
